@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/**
+ * The `keywarden` command. Each command group lives in its own file and is imported only when
+ * used, so `keywarden audit verify` never loads ccxt or the AWS SDK.
+ */
+import { realIo } from "./io.js";
+import { type CommandGroup, runCli } from "./run.js";
+
+const groups: Record<string, () => Promise<CommandGroup>> = {
+  audit: async () => (await import("./audit.js")).audit,
+  kms: async () => (await import("./kms.js")).kms,
+  key: async () => (await import("./key.js")).key,
+};
+
+process.exitCode = await runCli(process.argv.slice(2), realIo(), groups);

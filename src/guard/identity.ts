@@ -1,0 +1,146 @@
+import { KeywardenError } from "../errors.js";
+import type { Secret } from "../secret.js";
+import { guardRuntime } from "./runtime.js";
+
+/** How an identity was established. */
+export type IdentityKind =
+  /** A user's live session, verified from a JWT by {@link SessionVerifier}. */
+  | "session"
+  /** A trading grant the user created from a live session (see `keywarden/vault`). */
+  | "grant"
+  /** Asserted by the host application, which authenticated the user itself. */
+  | "host"
+  /** An operator acting on infrastructure (re-wrap, migrations, emergency revocation). */
+  | "operator";
+
+/**
+ * An authenticated caller. Identities are created only by keywarden ({@link SessionVerifier},
+ * {@link hostIdentity}, {@link operatorIdentity}, the vault's grants) and are frozen and branded:
+ * an object literal with the same shape is not an identity ({@link isIdentity} is false), so a
+ * handler cannot be tricked by a forged one.
+ */
+export interface Identity {
+  readonly kind: IdentityKind;
+  /** The user this identity acts for (for operators: the operator's id). */
+  readonly userId: string;
+  /** Session id (`sid` or `jti` claim), grant id, or a host-chosen id; for audit trails. */
+  readonly id: string;
+  /** Epoch milliseconds after which the identity is no longer valid, when it has an expiry. */
+  readonly expiresAt: number | undefined;
+  /**
+   * The verified bearer token, for providers that must present it (AWS STS
+   * AssumeRoleWithWebIdentity). Only on `session` identities verified from a JWT.
+   */
+  readonly token: Secret | undefined;
+  /** For grants: the scope the user granted. */
+  readonly scope:
+    | Readonly<{ exchanges: readonly string[]; actions: readonly string[] }>
+    | undefined;
+}
+
+/** Fields of a new identity; only keywarden modules call {@link mintIdentity}. */
+export interface IdentityInit {
+  kind: IdentityKind;
+  userId: string;
+  id: string;
+  expiresAt?: number | undefined;
+  token?: Secret | undefined;
+  scope?: { exchanges: readonly string[]; actions: readonly string[] } | undefined;
+}
+
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/** Validates a user id: 1–128 characters of `[A-Za-z0-9._:@-]`, starting alphanumeric. */
+export function assertUserId(userId: unknown, what = "userId"): asserts userId is string {
+  if (typeof userId !== "string" || !USER_ID.test(userId)) {
+    throw new KeywardenError(
+      "ERR_INVALID_ARGUMENT",
+      `${what} must be 1-128 characters of [A-Za-z0-9._:@-]`,
+    );
+  }
+}
+
+/**
+ * Creates a branded identity. Internal to keywarden: the public ways in are the session verifier,
+ * {@link hostIdentity}, {@link operatorIdentity} and the vault's grants.
+ *
+ * @internal
+ */
+export function mintIdentity(init: IdentityInit): Identity {
+  assertUserId(init.userId);
+  if (typeof init.id !== "string" || init.id.length === 0 || init.id.length > 256) {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "identity id must be a non-empty string");
+  }
+  const identity: Identity = Object.freeze({
+    kind: init.kind,
+    userId: init.userId,
+    id: init.id,
+    expiresAt: init.expiresAt,
+    token: init.token,
+    scope: init.scope
+      ? Object.freeze({
+          exchanges: Object.freeze([...init.scope.exchanges]),
+          actions: Object.freeze([...init.scope.actions]),
+        })
+      : undefined,
+  });
+  guardRuntime().identities.add(identity);
+  return identity;
+}
+
+/** True when `value` is an identity minted by keywarden (in any copy loaded in the process). */
+export function isIdentity(value: unknown): value is Identity {
+  return typeof value === "object" && value !== null && guardRuntime().identities.has(value);
+}
+
+/**
+ * True when the identity has not expired at `now` (epoch ms).
+ */
+export function isIdentityLive(identity: Identity, now = Date.now()): boolean {
+  return identity.expiresAt === undefined || now < identity.expiresAt;
+}
+
+/**
+ * Throws unless `value` is a live, keywarden-minted identity.
+ *
+ * @throws {KeywardenError} `ERR_GUARD_UNAUTHENTICATED` for anything else (same message for forged,
+ * expired or missing identities).
+ */
+export function assertIdentity(value: unknown): asserts value is Identity {
+  if (!isIdentity(value) || !isIdentityLive(value)) {
+    throw new KeywardenError("ERR_GUARD_UNAUTHENTICATED", "no valid identity");
+  }
+}
+
+/**
+ * An identity asserted by the host application for a user it authenticated itself (an API key,
+ * mTLS, its own session layer). It passes ownership guards, but the vault does not accept it for
+ * opening credentials: that needs a verified session or a trading grant.
+ *
+ * @example
+ * ```ts
+ * const who = hostIdentity("user-42", { id: req.id });
+ * await runAs(who, () => handlers.listOrders(orderId));
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on an invalid user id.
+ */
+export function hostIdentity(
+  userId: string,
+  options: { id?: string; ttlMs?: number } = {},
+): Identity {
+  return mintIdentity({
+    kind: "host",
+    userId,
+    id: options.id ?? `host:${userId}`,
+    expiresAt: options.ttlMs === undefined ? undefined : Date.now() + options.ttlMs,
+  });
+}
+
+/**
+ * An operator identity, for infrastructure actions recorded on the operator audit chain.
+ *
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on an invalid operator id.
+ */
+export function operatorIdentity(operatorId: string): Identity {
+  return mintIdentity({ kind: "operator", userId: operatorId, id: `operator:${operatorId}` });
+}

@@ -1,0 +1,37 @@
+import { defineConfig } from "tsup";
+
+/**
+ * One entry per public subpath (see package.json "exports"). ESM only; CommonJS callers load it
+ * through Node's require(esm). `splitting` keeps one copy of each shared class across entries, so
+ * `KeywardenError` from "keywarden" is the same class as the one thrown by "keywarden/vault".
+ */
+export const entries = {
+  index: "src/index.ts",
+  errors: "src/errors.ts",
+  secret: "src/secret.ts",
+  canonical: "src/canonical.ts",
+  guard: "src/guard/index.ts",
+  "guard-testing": "src/guard/testing/index.ts",
+  audit: "src/audit/index.ts",
+  "audit-testing": "src/audit/testing/index.ts",
+  vault: "src/vault/index.ts",
+  "vault-aws-kms": "src/vault/aws-kms.ts",
+  permissions: "src/permissions/index.ts",
+  "permissions-ccxt": "src/permissions/ccxt.ts",
+  "permissions-testing": "src/permissions/testing/index.ts",
+  trading: "src/trading/index.ts",
+  cli: "src/cli/main.ts",
+} as const;
+
+export default defineConfig({
+  entry: entries,
+  format: ["esm"],
+  dts: { entry: Object.fromEntries(Object.entries(entries).filter(([k]) => k !== "cli")) },
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  platform: "node",
+  splitting: true,
+  treeshake: true,
+  outDir: "dist",
+});
