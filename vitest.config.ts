@@ -1,6 +1,10 @@
+import { join } from "node:path";
 import { transform } from "esbuild";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
+
+/** .ci/run collects every run's JSON results here to print one `N passed, N failed` line. */
+const reportDir = process.env.KEYWARDEN_TEST_REPORT_DIR;
 
 /**
  * Vite 8's Oxc transform leaves TC39 standard decorators in place, which Node 20 cannot parse.
@@ -38,6 +42,9 @@ export function tc39Decorators(): Plugin {
 export default defineConfig({
   plugins: [tc39Decorators()],
   test: {
+    reporters: reportDir
+      ? ["default", ["json", { outputFile: join(reportDir, `unit-${process.pid}.json`) }]]
+      : ["default"],
     include: ["test/**/*.test.ts"],
     exclude: ["test/package/**", "node_modules/**"],
     setupFiles: ["test/support/no-console.ts"],

@@ -1,0 +1,55 @@
+import { resolve } from "node:path";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+
+/**
+ * Bundles each light subpath from the built dist/ as a consumer's bundler would, and inspects which
+ * packages got in: importing the audit log or the guard must never pull in ccxt, the AWS SDK, pg or
+ * better-sqlite3 (nor any other module's heavy dependency).
+ */
+const root = resolve(__dirname, "../..");
+const HEAVY =
+  /node_modules\/(ccxt|@aws-sdk|@smithy|@aws-crypto|pg|pg-[a-z]+|better-sqlite3|playwright-core)\//;
+
+async function packagesIn(entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [resolve(root, "dist", entry)],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: "node",
+    format: "esm",
+    logLevel: "silent",
+  });
+  return Object.keys(result.metafile.inputs);
+}
+
+describe("subpath bundles stay light", () => {
+  it.each([
+    "index.js",
+    "errors.js",
+    "secret.js",
+    "canonical.js",
+    "guard.js",
+    "audit.js",
+    "vault.js",
+    "permissions.js",
+  ])("%s pulls in none of ccxt, @aws-sdk/*, pg, better-sqlite3", async (entry) => {
+    const inputs = await packagesIn(entry);
+    expect(inputs.length).toBeGreaterThan(0);
+    expect(inputs.filter((p) => HEAVY.test(p))).toEqual([]);
+  });
+
+  it("the bundle check would catch a heavy import (it sees ccxt when it is really imported)", async () => {
+    const result = await build({
+      stdin: { contents: 'import "ccxt/js/src/base/functions/crypto.js";', resolveDir: root },
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      logLevel: "silent",
+    });
+    expect(Object.keys(result.metafile.inputs).some((p) => HEAVY.test(p))).toBe(true);
+  });
+});
