@@ -1,5 +1,5 @@
 import { KeywardenError } from "../errors.js";
-import { assertIdentity, type Identity, isIdentityLive } from "./identity.js";
+import { assertIdentity, type Identity, isIdentity, isIdentityLive } from "./identity.js";
 import { guardRuntime } from "./runtime.js";
 
 /**
@@ -19,10 +19,35 @@ export function runAs<T>(identity: Identity, fn: () => T): T {
   return guardRuntime().context.run(identity, fn);
 }
 
-/** The current caller's identity, or `undefined` outside {@link runAs} or when it has expired. */
+/**
+ * The current caller's identity, or `undefined` outside {@link runAs}, when it has expired, or
+ * when the context holds something keywarden did not mint (entered by going around {@link runAs}).
+ *
+ * @example
+ * ```ts
+ * const who = currentIdentity();
+ * if (!who) return reply.status(401).send();
+ * ```
+ * @throws never
+ */
 export function currentIdentity(): Identity | undefined {
-  const identity = guardRuntime().context.getStore();
-  return identity && isIdentityLive(identity) ? identity : undefined;
+  const identity: unknown = guardRuntime().context.getStore();
+  /* Precondition: only a branded, live identity counts as the caller. */
+  return isIdentity(identity) && isIdentityLive(identity) ? identity : undefined;
+}
+
+/**
+ * Runs `fn` with no identity at all, even when called inside {@link runAs}: for background work
+ * that must not act as whoever triggered it.
+ *
+ * @example
+ * ```ts
+ * runAsNobody(() => setInterval(sweepExpiredGrants, 60_000));
+ * ```
+ * @throws never (rethrows what `fn` throws)
+ */
+export function runAsNobody<T>(fn: () => T): T {
+  return guardRuntime().context.exit(fn);
 }
 
 /**

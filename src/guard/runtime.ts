@@ -15,8 +15,10 @@ export interface GuardRuntime {
   readonly context: AsyncLocalStorage<Identity>;
   /** Every identity keywarden minted; membership is the brand check. */
   readonly identities: WeakSet<object>;
-  /** Registered handlers by name (filled by the registry). */
+  /** Registered handlers by name (filled by the registry, see `registry.ts`). */
   readonly handlers: Map<string, unknown>;
+  /** Guarded and public handler functions, mapped to their registry entry. */
+  readonly marks: WeakMap<object, unknown>;
 }
 
 const KEY = Symbol.for("keywarden.guard.runtime.v1");
@@ -30,7 +32,8 @@ function isGenuine(value: unknown): value is GuardRuntime {
     r.version === 1 &&
     r.context instanceof AsyncLocalStorage &&
     r.identities instanceof WeakSet &&
-    r.handlers instanceof Map
+    r.handlers instanceof Map &&
+    r.marks instanceof WeakMap
   );
 }
 
@@ -51,6 +54,7 @@ export function guardRuntime(): GuardRuntime {
       context: new AsyncLocalStorage<Identity>(),
       identities: new WeakSet<object>(),
       handlers: new Map<string, unknown>(),
+      marks: new WeakMap<object, unknown>(),
     });
     Object.defineProperty(g, KEY, {
       value: runtime,
