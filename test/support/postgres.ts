@@ -21,6 +21,8 @@ export interface ThrowawayPostgres {
   /** Superuser connection URL (password auth over TCP on 127.0.0.1). */
   readonly url: string;
   readonly port: number;
+  /** The temp directory holding the cluster, removed by stop(). */
+  readonly dir: string;
   /** Stops the server (immediate shutdown) and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
