@@ -137,6 +137,7 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
+    dir,
     stop,
   };
 }
