@@ -1,0 +1,305 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { z } from "zod";
+import { KeywardenError } from "../../errors.js";
+import { ccxtOptionsFor, pointUrlTree } from "./ccxt-pointing.js";
+import type { AuthFailure, RegisteredKey, SimRequest, SimResponse } from "./exchange-spec.js";
+import { buildSpecs } from "./exchanges/index.js";
+import { FaultQueue } from "./faults.js";
+import { parseExchangeId, parseKeyInput } from "./keys.js";
+import { MemoryRequestLog } from "./request-log.js";
+import type {
+  CcxtSimulatorOptions,
+  Fault,
+  RecordedRequest,
+  RequestLog,
+  SimulatedExchangeId,
+  SimulatedKeyInput,
+} from "./types.js";
+import { SIMULATED_EXCHANGES } from "./types.js";
+
+/** Options of {@link startExchangeSimulator}. */
+export interface ExchangeSimulatorOptions {
+  /** Port to listen on; 0 (default) picks a free one. The host is always 127.0.0.1. */
+  readonly port?: number;
+  /** The simulator's clock in ms since the epoch (default `Date.now`), for stale-timestamp tests. */
+  readonly now?: () => number;
+}
+
+/** A running simulator. Close it when done. */
+export interface ExchangeSimulator {
+  /** `http://127.0.0.1:<port>`. */
+  readonly baseUrl: string;
+  /** The simulator's root for one exchange: `<baseUrl>/<exchangeId>`. */
+  url(exchange: SimulatedExchangeId): string;
+  /** Constructor options that send a ccxt instance's (really signed) requests here. */
+  ccxtOptions(exchange: SimulatedExchangeId): CcxtSimulatorOptions;
+  /**
+   * Alternative to {@link ExchangeSimulator.ccxtOptions}: rewrites every `https://` URL of an
+   * instance's `urls.api` to the simulator (in place). Only for exchanges whose signature does not
+   * cover the scheme and host; the tests record which.
+   */
+  pointUrls(exchange: SimulatedExchangeId, instance: { urls: { api?: unknown } }): void;
+  /** Every request received, with filtered counts. */
+  readonly requests: RequestLog;
+  /** Registers (or replaces) a test key on an exchange. */
+  setKey(exchange: SimulatedExchangeId, key: SimulatedKeyInput): void;
+  /** Applies a fault to the next matching request(s). */
+  inject(fault: Fault): void;
+  /** Drops every pending fault. */
+  clearFaults(): void;
+  /** Stops listening and drops every connection, including hanging ones. */
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+
+const faultSchema = z.strictObject({
+  exchange: z.enum(SIMULATED_EXCHANGES),
+  kind: z.enum([
+    "timeout",
+    "server-error",
+    "malformed-json",
+    "error-body-200",
+    "rate-limit",
+    "ip-not-allowed",
+    "custom",
+  ]),
+  endpoint: z
+    .string()
+    .regex(/^[A-Z]+ \/\S*$/)
+    .optional(),
+  times: z.number().int().min(1).max(10_000).optional(),
+  status: z.number().int().min(100).max(599).optional(),
+  body: z.unknown().optional(),
+});
+
+const optionsSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).optional(),
+  now: z.custom<() => number>((v) => typeof v === "function").optional(),
+});
+
+/**
+ * Starts the local exchange simulator on 127.0.0.1.
+ *
+ * It verifies the real signatures ccxt computes (per exchange: HMAC variants, the OKX and KuCoin
+ * passphrases, Coinbase's ES256 JWT), answers each exchange's permission endpoint with its
+ * documented response shape for the registered key's permissions, serves Binance spot order
+ * endpoints with an in-memory book per key, refuses (and counts) withdraw endpoints, and can
+ * inject faults. It never writes to the console and never touches the network beyond 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * import binance from "ccxt/js/src/binance.js"; // or: import ccxt from "ccxt"; ccxt.binance
+ * import { startExchangeSimulator } from "keywarden/permissions/testing";
+ *
+ * const sim = await startExchangeSimulator();
+ * try {
+ *   sim.setKey("binance", { apiKey: "test-key", secret: "test-secret", permissions: { read: true, trade: true } });
+ *   const ex = new binance({ apiKey: "test-key", secret: "test-secret", ...sim.ccxtOptions("binance") });
+ *   const restrictions = await ex.sapiGetAccountApiRestrictions();
+ *   // restrictions.enableWithdrawals === false; sim.requests.count({ exchange: "binance" }) === 1
+ * } finally {
+ *   await sim.close();
+ * }
+ * ```
+ * @throws KeywardenError `ERR_INVALID_ARGUMENT` for invalid options; the listen error if the port is taken.
+ */
+export async function startExchangeSimulator(
+  options: ExchangeSimulatorOptions = {},
+): Promise<ExchangeSimulator> {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid simulator options");
+  }
+  const now = parsed.data.now ?? Date.now;
+  const specs = buildSpecs();
+  const keys = new Map<SimulatedExchangeId, Map<string, RegisteredKey>>();
+  const log = new MemoryRequestLog();
+  const faults = new FaultQueue();
+  const hanging = new Set<ServerResponse>();
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, { status: 500, body: "simulator error" });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = parseTarget(req.url ?? "/");
+    const spec = target === undefined ? undefined : specs[target.exchange];
+    if (target === undefined || spec === undefined) {
+      log.record(
+        entry(null, `${req.method ?? "?"} ${req.url ?? ""}`, undefined, "bad-request", 404),
+      );
+      send(res, { status: 404, body: { simulator: "unknown exchange" } });
+      return;
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      send(res, { status: 413, body: { simulator: "body too large" } });
+      return;
+    }
+    const request: SimRequest = {
+      method: (req.method ?? "GET").toUpperCase(),
+      host: target.host,
+      path: target.path,
+      query: target.query,
+      headers: lowerHeaders(req),
+      body,
+    };
+    const endpoint = `${request.method} ${request.path}`;
+    const claimed = spec.claimedApiKey(request);
+    const finish = (
+      outcome: RecordedRequest["outcome"],
+      response: SimResponse,
+      authFailure?: AuthFailure,
+    ): void => {
+      log.record({
+        ...entry(spec.id, endpoint, claimed, outcome, response.status),
+        ...(authFailure === undefined ? {} : { authFailure }),
+      });
+      send(res, response);
+    };
+
+    const fault = faults.take(spec, endpoint);
+    if (fault !== undefined) {
+      if (fault.hang) {
+        log.record(entry(spec.id, endpoint, claimed, "fault", 0));
+        hanging.add(res);
+        res.on("close", () => hanging.delete(res));
+        return;
+      }
+      finish("fault", fault.reply);
+      return;
+    }
+    const route = spec.routes[endpoint] ?? spec.matchRoute?.(request.method, request.path);
+    if (route === undefined) {
+      finish("unknown-endpoint", { status: 404, body: { simulator: "unknown endpoint" } });
+      return;
+    }
+    let key: RegisteredKey | undefined;
+    if (route.auth === "signed") {
+      const exchangeKeys = keys.get(spec.id);
+      const auth = await spec.authenticate(request, {
+        findKey: (apiKey) => exchangeKeys?.get(apiKey),
+        now,
+      });
+      if (!auth.ok) {
+        const error = spec.errors[auth.reason] ?? spec.errors.badSignature;
+        finish("auth-failed", error, auth.reason);
+        return;
+      }
+      key = auth.key;
+      /* Precondition: a key with an enforced allow-list is refused from any other address. */
+      if (key.ipAllowList !== undefined && !key.ipAllowList.includes(remoteAddress(req))) {
+        finish("ip-refused", spec.errors.ipNotAllowed);
+        return;
+      }
+    }
+    if (route.withdraw === true) {
+      finish("withdraw-refused", spec.errors.permissionDenied);
+      return;
+    }
+    finish("ok", route.handle({ request, key, now: now() }));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(parsed.data.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  return {
+    baseUrl,
+    url: (exchange) => `${baseUrl}/${parseExchangeId(exchange)}`,
+    ccxtOptions: (exchange) => ccxtOptionsFor(baseUrl, parseExchangeId(exchange)),
+    pointUrls: (exchange, instance) =>
+      pointUrlTree(instance.urls.api, baseUrl, parseExchangeId(exchange)),
+    requests: log,
+    setKey(exchange, key) {
+      const id = parseExchangeId(exchange);
+      const registered = parseKeyInput(id, key);
+      const existing = keys.get(id) ?? new Map<string, RegisteredKey>();
+      existing.set(registered.apiKey, registered);
+      keys.set(id, existing);
+    },
+    inject(fault) {
+      const checked = faultSchema.safeParse(fault);
+      if (!checked.success) throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid fault");
+      faults.add(checked.data as Fault);
+    },
+    clearFaults: () => faults.clear(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        hanging.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function entry(
+  exchange: SimulatedExchangeId | null,
+  endpoint: string,
+  apiKey: string | undefined,
+  outcome: RecordedRequest["outcome"],
+  status: number,
+): RecordedRequest {
+  return { exchange, endpoint, apiKey, outcome, status };
+}
+
+/** `/<exchange>/<host>/<path>?<query>` → its parts; undefined for anything else. */
+function parseTarget(
+  rawUrl: string,
+): { exchange: SimulatedExchangeId; host: string; path: string; query: string } | undefined {
+  const q = rawUrl.indexOf("?");
+  const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const query = q < 0 ? "" : rawUrl.slice(q + 1);
+  const match = /^\/([a-z]+)\/([A-Za-z0-9.-]+)(\/.*)?$/.exec(pathname);
+  if (match === null) return undefined;
+  const exchange = SIMULATED_EXCHANGES.find((id) => id === match[1]);
+  if (exchange === undefined) return undefined;
+  return { exchange, host: match[2] as string, path: match[3] ?? "/", query };
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+function remoteAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? "";
+  return address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, response: SimResponse): void {
+  const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body);
+  const type = /^\s*[[{]/.test(text) ? "application/json" : "text/plain";
+  res.writeHead(response.status, {
+    "content-type": type,
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
