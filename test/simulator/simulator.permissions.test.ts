@@ -11,6 +11,7 @@ import {
   testCredentials,
   wrongSecret,
 } from "./ccxt-classes.js";
+import { isCcxtError, rejection } from "./ccxt-errors.js";
 import { PERMISSION_CALLS } from "./permission-calls.js";
 import { REPORTED_FLAGS } from "./reported-flags.js";
 
@@ -40,23 +41,6 @@ async function instance(
 ): Promise<CcxtInstance> {
   const Exchange = await loadExchangeClass(id);
   return new Exchange({ ...c, ...on.ccxtOptions(id) });
-}
-
-/** True when `err` is ccxt's `name` error class or a subclass of it. */
-export function isCcxtError(err: unknown, name: string): boolean {
-  for (let p = Object.getPrototypeOf(err); p !== null; p = Object.getPrototypeOf(p)) {
-    if (p.constructor?.name === name) return true;
-  }
-  return false;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to be rejected");
 }
 
 describe.each(ids)("%s through real ccxt", (id) => {
