@@ -1,0 +1,687 @@
+/**
+ * The vault: stores users' exchange credentials sealed under per-user data keys, and opens them
+ * only for a verified session or a live trading grant, only for the extent of one callback.
+ *
+ * @packageDocumentation
+ */
+import { randomBytes } from "node:crypto";
+import { KeywardenError, NOT_FOUND_MESSAGE } from "../errors.js";
+import { type Identity, isIdentity, isIdentityLive } from "../guard/identity.js";
+import type { Secret } from "../secret.js";
+import {
+  grantKeyContext,
+  kmsAuthorization,
+  requireKind,
+  unauthorized,
+  userKeyContext,
+} from "./authorization.js";
+import {
+  type CredentialInput,
+  type CredentialSecrets,
+  decodeFields,
+  encodeFields,
+  wipeFields,
+} from "./credential-fields.js";
+import { DataKeyCache, type DataKeyCacheOptions } from "./data-key-cache.js";
+import { BLOB_KIND, decryptFailed, openBlob, sealBlob } from "./format.js";
+import { GrantBook, type GrantOptions, type GrantSummary } from "./grants.js";
+import type { KmsAuthorization, KmsContext, KmsProvider } from "./kms-provider.js";
+import { type Manifest, openManifest, type RevisionWitness, sealManifest } from "./manifest.js";
+import type { CredentialRow, CredentialStore, OwnerScopedStore, UserKeyRow } from "./store.js";
+import {
+  assertCredentialId,
+  assertExchange,
+  assertLabel,
+  type VaultAuditSink,
+  vaultEvent,
+} from "./vault-support.js";
+
+/** Options of {@link createVault}. */
+export interface VaultOptions {
+  /** Wraps and unwraps data keys ({@link LocalKms}, or `AwsKms` from `keywarden/vault/aws-kms`). */
+  readonly kms: KmsProvider;
+  /** Where sealed rows live. */
+  readonly store: CredentialStore;
+  /** Receives store/rotate/disable/re-wrap/delete/grant events (never key material). */
+  readonly audit?: VaultAuditSink;
+  /** Persistent high-water marks of manifest sequence numbers (rollback detection). */
+  readonly witness?: RevisionWitness;
+  /** Opt-in data-key cache: off by default (see docs/vault-format.md §8 for the trade-off). */
+  readonly dataKeyCache?: DataKeyCacheOptions;
+  /** Longest grant allowed, in ms. Default 30 days. */
+  readonly maxGrantTtlMs?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Non-secret metadata of a stored credential set. */
+export interface CredentialMetadata {
+  readonly credentialId: string;
+  readonly exchange: string;
+  readonly label: string | null;
+  readonly revision: number;
+  readonly disabled: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Input of {@link Vault.store}. */
+export interface StoreCredentialInput {
+  /** Exchange id, e.g. `"binance"` (lowercase ccxt id). */
+  readonly exchange: string;
+  /** Field values: `apiKey`, `secret`, `passphrase`/`password`, `uid`, extras. */
+  readonly credentials: CredentialInput;
+  /** Chosen id; default a random `cred_…` id. */
+  readonly credentialId?: string;
+  /** Non-secret label. */
+  readonly label?: string;
+}
+
+/** Options of {@link Vault.withCredentials}. */
+export interface OpenOptions {
+  /** What the credentials are opened for (`"trade"`, `"cancel"`, `"read"`…); required for grants. */
+  readonly action?: string;
+}
+
+const notFound = () => new KeywardenError("ERR_VAULT_CREDENTIAL_NOT_FOUND", NOT_FOUND_MESSAGE);
+const toMeta = (r: CredentialRow): CredentialMetadata => ({
+  credentialId: r.credentialId,
+  exchange: r.exchange,
+  label: r.label,
+  revision: r.revision,
+  disabled: r.disabled,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+/** What a mutation of a user's manifest writes. */
+interface Mutation {
+  readonly manifest: Manifest;
+  readonly credentials?: readonly CredentialRow[];
+  readonly grants?: readonly import("./store.js").GrantRow[];
+  readonly userKey?: Pick<UserKeyRow, "wrappedDataKey" | "keyId">;
+}
+
+/**
+ * The vault. Create one with {@link createVault}.
+ */
+export class Vault {
+  readonly #kms: KmsProvider;
+  readonly #store: CredentialStore;
+  readonly #audit: VaultAuditSink | undefined;
+  readonly #witness: RevisionWitness | undefined;
+  readonly #cache: DataKeyCache | undefined;
+  readonly #highWater = new Map<string, number>();
+  readonly #now: () => number;
+  readonly #grants: GrantBook;
+
+  /** @internal Use {@link createVault}. */
+  constructor(options: VaultOptions) {
+    this.#kms = options.kms;
+    this.#store = options.store;
+    this.#audit = options.audit;
+    this.#witness = options.witness;
+    this.#now = options.now ?? Date.now;
+    this.#cache = options.dataKeyCache ? new DataKeyCache(options.dataKeyCache) : undefined;
+    this.#grants = new GrantBook({
+      kms: this.#kms,
+      now: this.#now,
+      maxTtlMs: options.maxGrantTtlMs ?? 30 * 24 * 3600_000,
+      emit: (userId, action, payload) => this.#emit(userId, action, payload),
+      mutate: (session, fn) => this.#mutate(session, fn),
+      purge: (userId) => this.#cache?.purgeUser(userId),
+      scoped: (userId) => this.#scoped(userId),
+    });
+  }
+
+  #scoped(userId: string): OwnerScopedStore {
+    const scoped = this.#store.forUser(userId);
+    if (scoped.userId !== userId) throw new KeywardenError("ERR_INTERNAL", "store scoped wrongly");
+    return scoped;
+  }
+
+  async #emit(userId: string, action: string, payload: Record<string, string | number | null>) {
+    await this.#audit?.append(`user:${userId}`, action, vaultEvent(payload));
+  }
+
+  /** Raises and persists the user's high-water mark; a `seq` below it is a rollback. */
+  async #checkSeq(userId: string, seq: number): Promise<void> {
+    const mem = this.#highWater.get(userId) ?? 0;
+    const persisted = this.#witness ? await this.#witness.get(userId) : 0;
+    /* Precondition: a manifest older than one already seen for the user is refused (rollback). */
+    if (seq < Math.max(mem, persisted)) throw decryptFailed();
+    if (seq > mem) this.#highWater.set(userId, seq);
+    if (this.#witness && seq > persisted) await this.#witness.advance(userId, seq);
+  }
+
+  async #unwrap(
+    identity: Identity,
+    wrapped: Uint8Array,
+    context: KmsContext,
+    auth: KmsAuthorization,
+  ): Promise<{ key: Secret; cached: boolean }> {
+    const hit = this.#cache?.get(identity, wrapped, this.#now());
+    if (hit) return { key: hit, cached: false }; // the cache hands out copies
+    const key = await this.#kms.decrypt(wrapped, context, auth);
+    if (key.byteLength !== 32) {
+      key.wipe();
+      throw decryptFailed();
+    }
+    const cached = this.#cache?.put(identity, wrapped, key, this.#now()) ?? false;
+    return { key, cached };
+  }
+
+  /** Loads, decrypts and verifies a user's manifest, runs `fn`, commits what it returns. */
+  async #mutate(
+    session: Identity,
+    fn: (
+      m: Manifest,
+      dataKey: Uint8Array,
+      row: UserKeyRow | undefined,
+    ) => Mutation | Promise<Mutation>,
+  ): Promise<void> {
+    const userId = session.userId;
+    const scoped = this.#scoped(userId);
+    const auth = kmsAuthorization(session);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const row = await scoped.getUserKey();
+      let dk: Secret;
+      let wrapped: Uint8Array;
+      let keyId: string;
+      let manifest: Manifest;
+      let cached = false;
+      if (!row) {
+        const g = await this.#kms.generateDataKey(userKeyContext(userId), auth);
+        dk = g.plaintext;
+        wrapped = g.wrapped;
+        keyId = g.keyId;
+        const floor = Math.max(
+          this.#highWater.get(userId) ?? 0,
+          (await this.#witness?.get(userId)) ?? 0,
+        );
+        manifest = { userId, seq: floor, credentials: {}, grants: {} };
+      } else {
+        if (row.userId !== userId) throw decryptFailed();
+        ({ key: dk, cached } = await this.#unwrap(
+          session,
+          row.wrappedDataKey,
+          userKeyContext(userId),
+          auth,
+        ));
+        wrapped = row.wrappedDataKey;
+        keyId = row.keyId;
+        manifest = dk.use((k) => openManifest(k, userId, row.seq, row.manifest));
+        await this.#checkSeq(userId, row.seq);
+      }
+      try {
+        const change = await dk.use((k) => fn(manifest, k, row));
+        const next: Manifest = { ...change.manifest, seq: manifest.seq + 1 };
+        const now = this.#now();
+        const ok = await scoped.commit({
+          expectedSeq: row ? row.seq : null,
+          userKey: {
+            userId,
+            kms: this.#kms.name,
+            keyId: change.userKey?.keyId ?? keyId,
+            wrappedDataKey: change.userKey?.wrappedDataKey ?? wrapped,
+            manifest: dk.use((k) => sealManifest(k, next)),
+            seq: next.seq,
+            createdAt: row?.createdAt ?? now,
+            updatedAt: now,
+          },
+          credentials: change.credentials ?? [],
+          grants: change.grants ?? [],
+        });
+        if (ok) {
+          await this.#checkSeq(userId, next.seq);
+          return;
+        }
+      } finally {
+        if (!cached) dk.wipe();
+      }
+    }
+    throw new KeywardenError("ERR_VAULT_REVISION_CONFLICT", "concurrent update; retry");
+  }
+
+  /**
+   * Seals and stores a new credential set for the session's user (revision 1).
+   *
+   * @example
+   * ```ts
+   * const meta = await vault.store(session, {
+   *   exchange: "binance", credentials: { apiKey, secret }, label: "main",
+   * });
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless `session` is a live session;
+   * `ERR_INVALID_ARGUMENT` for invalid input; `ERR_VAULT_REVISION_CONFLICT` when the id exists;
+   * `ERR_KMS_*` from the KMS.
+   */
+  async store(session: Identity, input: StoreCredentialInput): Promise<CredentialMetadata> {
+    const who = requireKind(session, ["session"], this.#now());
+    assertExchange(input?.exchange);
+    const credentialId = input.credentialId ?? `cred_${randomBytes(12).toString("base64url")}`;
+    assertCredentialId(credentialId);
+    const label = input.label ?? null;
+    if (label !== null) assertLabel(label);
+    const plain = encodeFields(input.credentials);
+    let meta: CredentialMetadata | undefined;
+    try {
+      await this.#mutate(who, (m, key) => {
+        if (m.credentials[credentialId]) {
+          throw new KeywardenError("ERR_VAULT_REVISION_CONFLICT", "credential id already exists");
+        }
+        const now = this.#now();
+        const row = this.#sealRow(key, who.userId, credentialId, input.exchange, 1, plain, {
+          label,
+          createdAt: now,
+          disabled: false,
+        });
+        meta = toMeta(row);
+        return {
+          manifest: {
+            ...m,
+            credentials: {
+              ...m.credentials,
+              [credentialId]: { exchange: input.exchange, revision: 1, state: "active" },
+            },
+          },
+          credentials: [row],
+        };
+      });
+    } finally {
+      plain.fill(0);
+    }
+    await this.#emit(who.userId, "vault.credential.stored", {
+      credentialId,
+      exchange: input.exchange,
+      revision: 1,
+      sessionId: who.id,
+    });
+    return meta as CredentialMetadata;
+  }
+
+  #sealRow(
+    key: Uint8Array,
+    userId: string,
+    credentialId: string,
+    exchange: string,
+    revision: number,
+    plain: Uint8Array,
+    rest: { label: string | null; createdAt: number; disabled: boolean },
+  ): CredentialRow {
+    const sealed = sealBlob(
+      key,
+      BLOB_KIND.credential,
+      { userId, exchange, credentialId, revision },
+      plain,
+    );
+    return { userId, credentialId, exchange, revision, sealed, updatedAt: this.#now(), ...rest };
+  }
+
+  /**
+   * Replaces a credential set's secrets (revision + 1) and marks it active. The older sealed
+   * blob no longer opens: its revision is below the manifest's.
+   *
+   * @example
+   * ```ts
+   * await vault.rotate(session, meta.credentialId, { apiKey: newKey, secret: newSecret });
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`, `ERR_VAULT_CREDENTIAL_NOT_FOUND`, `ERR_KMS_*`.
+   */
+  async rotate(
+    session: Identity,
+    credentialId: string,
+    credentials: CredentialInput,
+  ): Promise<CredentialMetadata> {
+    return this.#change(session, credentialId, "vault.credential.rotated", credentials);
+  }
+
+  /**
+   * Disables a credential set: it no longer opens for anyone until rotated. Recorded in the sealed
+   * manifest, so flipping the row's `disabled` column does not re-enable it.
+   *
+   * @example
+   * ```ts
+   * await vault.disable(session, credentialId);
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`, `ERR_VAULT_CREDENTIAL_NOT_FOUND`, `ERR_KMS_*`.
+   */
+  async disable(session: Identity, credentialId: string): Promise<CredentialMetadata> {
+    return this.#change(session, credentialId, "vault.credential.disabled", undefined);
+  }
+
+  async #change(
+    session: Identity,
+    credentialId: string,
+    action: string,
+    credentials: CredentialInput | undefined,
+  ): Promise<CredentialMetadata> {
+    const who = requireKind(session, ["session"], this.#now());
+    assertCredentialId(credentialId);
+    const plain = credentials ? encodeFields(credentials) : undefined;
+    const scoped = this.#scoped(who.userId);
+    let meta: CredentialMetadata | undefined;
+    try {
+      await this.#mutate(who, async (m, key) => {
+        const entry = m.credentials[credentialId];
+        const row = await scoped.getCredential(credentialId);
+        if (!entry || !row || row.userId !== who.userId || row.exchange !== entry.exchange)
+          throw notFound();
+        const revision = entry.revision + 1;
+        let next: CredentialRow;
+        if (plain) {
+          next = this.#sealRow(key, who.userId, credentialId, entry.exchange, revision, plain, {
+            label: row.label,
+            createdAt: row.createdAt,
+            disabled: false,
+          });
+        } else {
+          // Disabling destroys the sealed secret too: re-enabling needs a rotate with new secrets.
+          next = this.#sealRow(
+            key,
+            who.userId,
+            credentialId,
+            entry.exchange,
+            revision,
+            new Uint8Array(0),
+            {
+              label: row.label,
+              createdAt: row.createdAt,
+              disabled: true,
+            },
+          );
+        }
+        meta = toMeta(next);
+        return {
+          manifest: {
+            ...m,
+            credentials: {
+              ...m.credentials,
+              [credentialId]: {
+                exchange: entry.exchange,
+                revision,
+                state: plain ? "active" : "disabled",
+              },
+            },
+          },
+          credentials: [next],
+        };
+      });
+    } finally {
+      plain?.fill(0);
+    }
+    const done = meta as CredentialMetadata;
+    await this.#emit(who.userId, action, {
+      credentialId,
+      exchange: done.exchange,
+      revision: done.revision,
+      sessionId: who.id,
+    });
+    return done;
+  }
+
+  /**
+   * Lists the caller's credential sets: metadata only, never secrets.
+   *
+   * @example
+   * ```ts
+   * for (const c of await vault.list(session)) console.log(c.exchange, c.label, c.disabled);
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` for anything but a live session, grant or
+   * host identity.
+   */
+  async list(identity: Identity): Promise<CredentialMetadata[]> {
+    const who = requireKind(identity, ["session", "grant", "host"], this.#now());
+    const rows = await this.#scoped(who.userId).listCredentials();
+    return rows.filter((r) => r.userId === who.userId).map(toMeta);
+  }
+
+  /**
+   * Opens a credential set for the extent of `fn` only. The fields are {@link Secret}s, wiped when
+   * `fn` settles (returns, throws or rejects), as are the data key and every plaintext buffer.
+   * Exactly one KMS decrypt per call (none with a warm opt-in cache).
+   *
+   * @example
+   * ```ts
+   * const balance = await vault.withCredentials(session, credentialId, (creds) =>
+   *   creds.apiKey.useText((apiKey) => creds.secret.useText((secret) =>
+   *     new ccxt.binance({ apiKey, secret }).fetchBalance())));
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live session or grant;
+   * `ERR_VAULT_CREDENTIAL_NOT_FOUND` (also for another user's id); `ERR_VAULT_CREDENTIAL_DISABLED`;
+   * `ERR_VAULT_GRANT_REVOKED` / `_EXPIRED` / `_SCOPE`; `ERR_VAULT_DECRYPT_FAILED` (fixed message)
+   * for any integrity failure, including rollback; `ERR_KMS_*` from the KMS.
+   */
+  async withCredentials<T>(
+    identity: Identity,
+    credentialId: string,
+    fn: (creds: CredentialSecrets) => T | Promise<T>,
+    options: OpenOptions = {},
+  ): Promise<Awaited<T>> {
+    const now = this.#now();
+    if (isIdentity(identity) && identity.kind === "grant" && !isIdentityLive(identity, now)) {
+      await this.#grants.expiredOpen(identity);
+    }
+    const who = requireKind(identity, ["session", "grant"], now);
+    if (typeof fn !== "function")
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "fn must be a function");
+    assertCredentialId(credentialId);
+    const userId = who.userId;
+    const scoped = this.#scoped(userId);
+    const [row, userKey] = await Promise.all([
+      scoped.getCredential(credentialId),
+      scoped.getUserKey(),
+    ]);
+    /* Precondition: a row of another owner is never opened, even if a store returns one. */
+    if (
+      !row ||
+      !userKey ||
+      row.userId !== userId ||
+      userKey.userId !== userId ||
+      row.credentialId !== credentialId
+    ) {
+      throw notFound();
+    }
+    const auth = kmsAuthorization(who);
+    let wrapped: Uint8Array;
+    let context: KmsContext;
+    if (who.kind === "grant") {
+      wrapped = await this.#grants.precheck(scoped, who, row.exchange, options.action);
+      context = grantKeyContext(userId, who.id);
+    } else {
+      wrapped = userKey.wrappedDataKey;
+      context = userKeyContext(userId);
+    }
+    const { key: dk, cached } = await this.#unwrap(who, wrapped, context, auth);
+    let secrets: CredentialSecrets | undefined;
+    try {
+      const manifest = dk.use((k) => openManifest(k, userId, userKey.seq, userKey.manifest));
+      await this.#checkSeq(userId, userKey.seq);
+      const entry = manifest.credentials[credentialId];
+      if (!entry) throw notFound();
+      /* Precondition: the row's revision and exchange must equal the sealed manifest's. */
+      if (entry.revision !== row.revision || entry.exchange !== row.exchange) throw decryptFailed();
+      if (entry.state !== "active") {
+        throw new KeywardenError("ERR_VAULT_CREDENTIAL_DISABLED", "credential is disabled");
+      }
+      if (who.kind === "grant") {
+        await this.#grants.authorize(manifest, who, entry.exchange, options.action);
+      }
+      const plain = dk.use((k) =>
+        openBlob(
+          k,
+          BLOB_KIND.credential,
+          { userId, exchange: row.exchange, credentialId, revision: row.revision },
+          row.sealed,
+        ),
+      );
+      try {
+        secrets = decodeFields(plain);
+      } finally {
+        plain.fill(0);
+      }
+    } finally {
+      if (!cached) dk.wipe();
+    }
+    try {
+      return await fn(secrets as CredentialSecrets);
+    } finally {
+      if (secrets) wipeFields(secrets);
+    }
+  }
+
+  /**
+   * Creates a trading grant from a live session: lets the host open the user's credentials for
+   * `actions` on `exchanges` until it expires or is revoked, while the user is logged out.
+   *
+   * @example
+   * ```ts
+   * const { grant } = await vault.createGrant(session, {
+   *   exchanges: ["binance"], actions: ["trade", "cancel"], ttlMs: 7 * 24 * 3600_000,
+   * });
+   * await vault.withCredentials(grant, credentialId, use, { action: "trade" });
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live session; `ERR_INVALID_ARGUMENT`
+   * for an invalid scope or TTL; `ERR_VAULT_CREDENTIAL_NOT_FOUND` when the user stored nothing yet.
+   */
+  async createGrant(
+    session: Identity,
+    options: GrantOptions,
+  ): Promise<{ grant: Identity; summary: GrantSummary }> {
+    const who = requireKind(session, ["session"], this.#now());
+    return this.#grants.create(who, options);
+  }
+
+  /**
+   * Returns the identity of an existing grant, e.g. after the bot restarts. It carries no
+   * authority by itself: every open re-checks the grant's sealed scope and revocation state.
+   *
+   * @example
+   * ```ts
+   * const grant = await vault.resumeGrant(userId, grantId);
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_GRANT_INVALID` / `_REVOKED` / `_EXPIRED`.
+   */
+  async resumeGrant(userId: string, grantId: string): Promise<Identity> {
+    return this.#grants.resume(userId, grantId);
+  }
+
+  /**
+   * Finds a live grant of `userId` whose scope covers `action` on `exchange` — for the kill
+   * switch's cancel path when the user is logged out. Undefined when the user left none.
+   *
+   * @example
+   * ```ts
+   * const auth = session ?? (await vault.findGrant(userId, { exchange: "binance", action: "cancel" }));
+   * ```
+   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for an invalid user id.
+   */
+  async findGrant(
+    userId: string,
+    need: { exchange: string; action: string },
+  ): Promise<Identity | undefined> {
+    return this.#grants.find(userId, need);
+  }
+
+  /**
+   * Lists a user's grants (scope, expiry, revocation; no key material).
+   *
+   * @example
+   * ```ts
+   * const grants = await vault.listGrants(session);
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live session or host identity.
+   */
+  async listGrants(identity: Identity): Promise<GrantSummary[]> {
+    const who = requireKind(identity, ["session", "host"], this.#now());
+    return this.#grants.list(who.userId);
+  }
+
+  /**
+   * Revokes a grant now. The user may revoke from a live session (also recorded in the sealed
+   * manifest); an operator may revoke any user's grant as an emergency stop (only removes
+   * authority). Effective for the next open, including for a grant identity already handed out.
+   *
+   * @example
+   * ```ts
+   * await vault.revokeGrant(session, { grantId });
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`; `ERR_VAULT_GRANT_INVALID` when unknown.
+   */
+  async revokeGrant(
+    identity: Identity,
+    target: { grantId: string; userId?: string },
+  ): Promise<void> {
+    const who = requireKind(identity, ["session", "operator"], this.#now());
+    const userId = who.kind === "operator" ? target.userId : who.userId;
+    if (userId === undefined) throw unauthorized();
+    return this.#grants.revoke(who, userId, target.grantId);
+  }
+
+  /**
+   * Re-wraps the user's data key (and every live grant copy) under the KMS's current master key,
+   * inside the user's authorization (AWS: ReEncrypt with the session's credentials). Secrets are
+   * not re-sealed: the data key does not change.
+   *
+   * @example
+   * ```ts
+   * await vault.rewrap(session);
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`; `ERR_VAULT_CREDENTIAL_NOT_FOUND` when the user
+   * has no key; `ERR_KMS_*`.
+   */
+  async rewrap(session: Identity): Promise<void> {
+    const who = requireKind(session, ["session"], this.#now());
+    const userId = who.userId;
+    const auth = kmsAuthorization(who);
+    const scoped = this.#scoped(userId);
+    if (!(await scoped.getUserKey())) throw notFound();
+    let keyId = "";
+    await this.#mutate(who, async (m, _key, row) => {
+      const ctx = userKeyContext(userId);
+      const main = await this.#kms.reEncrypt((row as UserKeyRow).wrappedDataKey, ctx, ctx, auth);
+      keyId = main.keyId;
+      const grants = await this.#grants.rewrapCopies(scoped, m, auth);
+      return { manifest: m, userKey: { wrappedDataKey: main.wrapped, keyId: main.keyId }, grants };
+    });
+    this.#cache?.purgeUser(userId);
+    await this.#emit(userId, "vault.user.rewrapped", { keyId, sessionId: who.id });
+  }
+
+  /**
+   * Deletes a user by crypto-shredding: destroys the wrapped data key, every sealed credential and
+   * every grant. Copies in backups remain decryptable while the master key can unwrap them
+   * (docs/kms-setup.md §Deletion). Allowed for the user's live session or an operator.
+   *
+   * @example
+   * ```ts
+   * await vault.deleteUser(operatorIdentity("ops-1"), "user-42");
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`.
+   */
+  async deleteUser(identity: Identity, userId: string = identity?.userId): Promise<void> {
+    const who = requireKind(identity, ["session", "operator"], this.#now());
+    if (who.kind === "session" && userId !== who.userId) throw unauthorized();
+    const scoped = this.#scoped(userId);
+    await scoped.shred();
+    this.#cache?.purgeUser(userId);
+    await this.#emit(userId, "vault.user.shredded", { actorKind: who.kind, actorId: who.id });
+  }
+}
+
+/**
+ * Creates a vault.
+ *
+ * @example
+ * ```ts
+ * import { createVault, LocalKms, MemoryCredentialStore } from "keywarden/vault";
+ * const vault = createVault({ kms: LocalKms.fromKeyFile("master.key"), store: new MemoryCredentialStore() });
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when `kms` or `store` is missing.
+ */
+export function createVault(options: VaultOptions): Vault {
+  if (!options?.kms || !options.store) {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "createVault needs a kms and a store");
+  }
+  return new Vault(options);
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import type { Identity } from "../../src/guard/identity.js";
+import { createSessionVerifier } from "../../src/guard/session.js";
+import { Secret } from "../../src/secret.js";
+import { LocalKms } from "../../src/vault/local-kms.js";
+import type { VaultAuditSink } from "../../src/vault/vault-support.js";
+
+export const ISSUER = "https://auth.test/";
+export const AUDIENCE = "keywarden-tests";
+
+/** A local IdP: an ES256 key pair, its JWKS, and a session factory. */
+export async function makeIdp() {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };
+  const verifier = createSessionVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    algorithms: ["ES256"],
+    key: publicKey,
+  });
+  const token = async (userId: string, ttlSeconds = 3600) =>
+    new SignJWT({ "https://aws.amazon.com/tags": { principal_tags: { userId: [userId] } } })
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(userId)
+      .setJti(`sid-${randomBytes(6).toString("hex")}`)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(privateKey);
+  const session = async (userId: string, ttlSeconds = 3600): Promise<Identity> =>
+    verifier.verify(await token(userId, ttlSeconds));
+  return { jwks: { keys: [jwk] }, token, session, privateKey };
+}
+
+export function localKms(): LocalKms {
+  return new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32))));
+}
+
+export function canary(): string {
+  return `CANARY-${randomBytes(12).toString("hex")}`;
+}
+
+/** An audit sink that records events in memory. */
+export function recordingAudit() {
+  const events: { chain: string; action: string; payload: Record<string, unknown> }[] = [];
+  const sink: VaultAuditSink = {
+    async append(chain, action, payload) {
+      events.push({ chain, action, payload: { ...payload } });
+    },
+  };
+  return { sink, events };
+}
