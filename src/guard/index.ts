@@ -36,6 +36,7 @@ export {
 export {
   createMemoryTable,
   type MemoryTableOptions,
+  type OperatorTableView,
   type OwnedTable,
   type UserScopedTable,
 } from "./owned-table.js";

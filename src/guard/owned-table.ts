@@ -22,11 +22,22 @@ export interface UserScopedTable<Row> {
   delete(id: string): Promise<boolean>;
 }
 
+/** Read-only access across all users, for `operator` identities only. */
+export interface OperatorTableView<Row> {
+  get(id: string): Promise<Row | undefined>;
+  list(): Promise<Row[]>;
+}
+
 /** A table of user-owned rows that can only be reached through {@link OwnedTable.forUser}. */
 export interface OwnedTable<Row> {
   readonly name: string;
-  /** The handle scoped to `identity.userId`. */
+  /**
+   * The handle scoped to `identity.userId`. An `operator` identity gets an empty scope (it owns
+   * nothing and can write nothing), even when its id equals a user's id.
+   */
   forUser(identity: Identity): UserScopedTable<Row>;
+  /** Read-only view across users, for handlers that allow operators. Refuses non-operators. */
+  forOperator(identity: Identity): OperatorTableView<Row>;
 }
 
 /** Options of {@link createMemoryTable}. */
@@ -44,7 +55,7 @@ const invalid = (message: string) => new KeywardenError("ERR_INVALID_ARGUMENT", 
 
 /**
  * An in-memory {@link OwnedTable} (tests, development, single-process bots). Operator identities
- * get an empty scope (they own nothing), like any id that owns no rows.
+ * get an empty user scope (they own nothing); `forOperator` gives them a read-only view.
  *
  * @example
  * ```ts
@@ -54,7 +65,8 @@ const invalid = (message: string) => new KeywardenError("ERR_INVALID_ARGUMENT", 
  * ```
  * @throws {KeywardenError} `forUser` throws `ERR_GUARD_UNAUTHENTICATED` for anything but a live
  * keywarden identity; `insert` throws `ERR_INVALID_ARGUMENT` for a foreign owner or a taken id;
- * `update` throws `ERR_INVALID_ARGUMENT` if `change` alters the id or the owner.
+ * `update` throws `ERR_INVALID_ARGUMENT` if `change` alters the id or the owner; `forOperator`
+ * throws `ERR_GUARD_UNAUTHENTICATED` for a non-operator identity.
  */
 export function createMemoryTable<
   Row extends object,
@@ -73,9 +85,12 @@ export function createMemoryTable<
       /* Precondition: a scoped handle is only created for a live, keywarden-minted identity. */
       assertIdentity(identity);
       const userId = identity.userId;
+      /* Precondition: an operator identity owns no rows, whatever its id. */
+      const isOperator = identity.kind === "operator";
+      const owns = (row: Row) => !isOperator && ownerOf(row) === userId;
       const mine = (id: string) => {
         const row = rows.get(id);
-        return row !== undefined && ownerOf(row) === userId ? row : undefined;
+        return row !== undefined && owns(row) ? row : undefined;
       };
       return Object.freeze({
         userId,
@@ -84,13 +99,13 @@ export function createMemoryTable<
           return row === undefined ? undefined : structuredClone(row);
         },
         async list() {
-          return [...rows.values()]
-            .filter((r) => ownerOf(r) === userId)
-            .map((r) => structuredClone(r));
+          return [...rows.values()].filter((r) => owns(r)).map((r) => structuredClone(r));
         },
         async insert(row: Row) {
           /* Precondition: a row is written only with the caller as its owner. */
-          if (ownerOf(row) !== userId) throw invalid(`${name}: row owner must be the caller`);
+          if (isOperator || ownerOf(row) !== userId) {
+            throw invalid(`${name}: row owner must be the caller`);
+          }
           const id = idOf(row);
           if (typeof id !== "string" || id.length === 0) throw invalid(`${name}: invalid id`);
           if (rows.has(id)) throw invalid(`${name}: id already exists`);
@@ -110,6 +125,21 @@ export function createMemoryTable<
         async delete(id: string) {
           if (mine(id) === undefined) return false;
           return rows.delete(id);
+        },
+      });
+    },
+    forOperator(identity: Identity): OperatorTableView<Row> {
+      assertIdentity(identity);
+      if (identity.kind !== "operator") {
+        throw new KeywardenError("ERR_GUARD_UNAUTHENTICATED", "no valid identity");
+      }
+      return Object.freeze({
+        async get(id: string) {
+          const row = rows.get(id);
+          return row === undefined ? undefined : structuredClone(row);
+        },
+        async list() {
+          return [...rows.values()].map((r) => structuredClone(r));
         },
       });
     },
