@@ -126,3 +126,12 @@ export function assertIndex(value: unknown, what: string): number {
   }
   return value;
 }
+
+/** True when `text` holds an ASCII control character (below U+0020, or U+007F), newline excepted unless `allowNewline` is false. */
+export function hasControlCharacter(text: string, allowNewline = true): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && !(allowNewline && c === 0x0a)) || c === 0x7f) return true;
+  }
+  return false;
+}
