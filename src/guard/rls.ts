@@ -78,7 +78,7 @@ export function rlsSetupSql(options: RlsSetupOptions): string[] {
     const table = ident(t.table, "table");
     const column = ident(t.ownerColumn ?? "user_id", "ownerColumn");
     const schema = table.includes(".") ? table.split(".")[0] : undefined;
-    if (schema) sql.push(`grant usage on schema ${schema} to ${app}`);
+    if (schema) sql.push(`grant usage on schema ${schema} to ${owner}, ${app}`);
     sql.push(
       `alter table ${table} owner to ${owner}`,
       `alter table ${table} enable row level security`,
@@ -118,7 +118,12 @@ export async function withUserTransaction<T>(
   const client = await pool.connect();
   let destroy: Error | undefined;
   try {
-    await client.query("begin");
+    try {
+      await client.query("begin");
+    } catch (err) {
+      destroy = err instanceof Error ? err : new Error("begin failed");
+      throw err;
+    }
     try {
       /* Precondition: the user id is set inside the transaction, never at session level. */
       await client.query("select set_config($1, $2, true)", [RLS_USER_SETTING, identity.userId]);
