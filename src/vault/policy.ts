@@ -64,6 +64,9 @@ function parse(options: PolicyOptions) {
   };
 }
 
+/** The IAM policy variable resolving to the caller's `userId` session tag (a literal `${…}`). */
+export const PRINCIPAL_USER_ID = ["$", "{aws:PrincipalTag/userId}"].join("");
+
 /** The context keys keywarden sends; any other key is refused. */
 export const CONTEXT_KEYS = ["userId", "purpose", "grantId"] as const;
 const USE_ACTIONS = ["kms:Decrypt", "kms:ReEncrypt*", "kms:CreateGrant", "kms:GenerateDataKey*"];
@@ -143,7 +146,7 @@ export function buildKeyPolicy(options: PolicyOptions): Record<string, unknown> 
       Resource: "*",
       Condition: {
         StringEquals: {
-          "kms:EncryptionContext:userId": "${aws:PrincipalTag/userId}",
+          "kms:EncryptionContext:userId": PRINCIPAL_USER_ID,
           "kms:EncryptionContext:purpose": ["exchange-api-secret", "trading-grant"],
         },
         "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": [...CONTEXT_KEYS] },
@@ -171,7 +174,7 @@ export function buildKeyPolicy(options: PolicyOptions): Record<string, unknown> 
       Action: USE_ACTIONS,
       Resource: "*",
       Condition: {
-        StringNotEquals: { "kms:EncryptionContext:userId": "${aws:PrincipalTag/userId}" },
+        StringNotEquals: { "kms:EncryptionContext:userId": PRINCIPAL_USER_ID },
       },
     },
     {
