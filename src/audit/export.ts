@@ -1,0 +1,132 @@
+/**
+ * Writing exports (streaming) and importing them back into a store.
+ *
+ * @packageDocumentation
+ */
+import { KeywardenError } from "../errors.js";
+import { csvEntryRow, csvHead } from "./csv.js";
+import { assertChainId } from "./entry.js";
+import { type ExportFormat, readExport } from "./export-reader.js";
+import { jsonlEntryLine, jsonlManifestLine } from "./jsonl.js";
+import type { AuditLog } from "./log.js";
+import { EXPORT_FORMAT, type ExportManifest } from "./manifest.js";
+import type { Sha256 } from "./sha256.js";
+import type { AuditStore, StoredEntry } from "./store.js";
+import { checkedHead, invariant } from "./store-checks.js";
+import { assertChainValid, ChainVerifier } from "./verify.js";
+
+/** Options of {@link exportChain}. */
+export interface ExportChainOptions {
+  readonly format: ExportFormat;
+  /** Export even when the stored chain does not verify (default false: fail closed). */
+  readonly allowBroken?: boolean | undefined;
+  /** Timestamp for the manifest (default now). */
+  readonly exportedAt?: Date | undefined;
+}
+
+/**
+ * Streams an export of `chainId` as text chunks: the manifest (taken at the current head), then
+ * every entry up to that head. Each entry is verified as it is written, so by default an export of
+ * a broken chain fails with `ERR_AUDIT_CHAIN_BROKEN` instead of producing a file that looks fine.
+ *
+ * @example
+ * ```ts
+ * await pipeline(Readable.from(exportChain(log, "user:user-42", { format: "csv" })), createWriteStream("audit.csv"));
+ * ```
+ * @throws {KeywardenError} `ERR_AUDIT_CHAIN_BROKEN`, `ERR_AUDIT_STORE_INVARIANT`, store errors.
+ */
+export async function* exportChain(
+  log: AuditLog,
+  chainId: string,
+  options: ExportChainOptions,
+): AsyncGenerator<string> {
+  assertChainId(chainId);
+  if (options?.format !== "jsonl" && options?.format !== "csv")
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
+  const head = await log.head(chainId);
+  const manifest: ExportManifest = {
+    v: 1,
+    format: EXPORT_FORMAT,
+    chainId,
+    size: head.size,
+    headHash: head.headHash,
+    exportedAt: (options.exportedAt ?? new Date()).toISOString(),
+  };
+  yield options.format === "jsonl" ? jsonlManifestLine(manifest) : csvHead(manifest);
+  const verifier = new ChainVerifier({ sha256: log.sha256, chainId, expected: head });
+  for await (const e of log.readEntries(chainId, 0, head.size)) {
+    if (!options.allowBroken) {
+      const failure = verifier.push(e);
+      if (failure) assertChainValid(failure);
+    }
+    yield options.format === "jsonl" ? jsonlEntryLine(e) : csvEntryRow(e);
+  }
+  if (!options.allowBroken) assertChainValid(verifier.finish());
+}
+
+/**
+ * Imports an export into an empty chain of `store`, verifying every entry (and the manifest's
+ * head) before it is written, in batches of `batchSize`. On a verification failure nothing after
+ * the last verified batch is written and it throws; the chain then holds a verified prefix.
+ *
+ * @example
+ * ```ts
+ * const head = await importExport(store, createReadStream("audit.jsonl"), { format: "jsonl", sha256: sha256Node });
+ * ```
+ * @throws {KeywardenError} `ERR_AUDIT_CHAIN_BROKEN` (with seq and reason), `ERR_AUDIT_MALFORMED_INPUT`,
+ * `ERR_AUDIT_APPEND_CONFLICT` when the target chain is not empty.
+ */
+export async function importExport(
+  store: AuditStore,
+  chunks: AsyncIterable<Uint8Array | string>,
+  options: { format: ExportFormat; sha256: Sha256; batchSize?: number },
+): Promise<{ chainId: string; size: number; headHash: string | null }> {
+  const batchSize = options.batchSize ?? 1000;
+  let manifest: ExportManifest | undefined;
+  let verifier: ChainVerifier | undefined;
+  let batch: StoredEntry[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (batch.length === 0 || !manifest) return;
+    const r = await store.append({ chainId: manifest.chainId, expectedSize: size, entries: batch });
+    invariant(r.size === size + batch.length, "append returned a wrong size");
+    size = r.size;
+    batch = [];
+  };
+  for await (const record of readExport(chunks, options)) {
+    if (record.kind === "manifest") {
+      manifest = record.manifest;
+      const head = await checkedHead(store, manifest.chainId, undefined);
+      if (head.size !== 0)
+        throw new KeywardenError("ERR_AUDIT_APPEND_CONFLICT", "import target chain is not empty");
+      verifier = new ChainVerifier({
+        sha256: options.sha256,
+        chainId: manifest.chainId,
+        expected: { size: manifest.size, headHash: manifest.headHash },
+      });
+      continue;
+    }
+    const item = record.item;
+    const failure = (verifier as ChainVerifier).push(item);
+    if (failure) assertChainValid(failure);
+    if (item.entry.seq >= (manifest as ExportManifest).size)
+      assertChainValid(
+        (verifier as ChainVerifier).malformed("more entries than the manifest's size", item.line),
+      );
+    batch.push({
+      seq: item.entry.seq,
+      hash: item.hash as string,
+      body: item.body,
+      payload: item.payload ?? null,
+    });
+    if (batch.length >= batchSize) await flush();
+  }
+  if (!manifest || !verifier)
+    throw new KeywardenError("ERR_AUDIT_MALFORMED_INPUT", "export has no manifest", {
+      details: { line: 1 },
+    });
+  const result = verifier.finish();
+  assertChainValid(result);
+  await flush();
+  return { chainId: manifest.chainId, size: result.size, headHash: result.headHash };
+}

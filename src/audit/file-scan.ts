@@ -1,0 +1,63 @@
+/**
+ * Scans an append-only JSONL file into complete lines with byte offsets, detecting a torn final
+ * line (a crash mid-append). Node only.
+ */
+import type { FileHandle } from "node:fs/promises";
+
+/** A complete line: its text (without `\n`), byte offset and byte length (without `\n`). */
+export interface ScannedLine {
+  readonly text: string;
+  readonly offset: number;
+  readonly length: number;
+  /** 1-based. */
+  readonly line: number;
+}
+
+/**
+ * Calls `onLine` for every complete line of the file and returns the byte length of the complete
+ * part (where a torn final line, if any, begins).
+ */
+export async function scanLines(
+  fh: FileHandle,
+  onLine: (line: ScannedLine) => void,
+): Promise<{ complete: number; size: number }> {
+  const { size } = await fh.stat();
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let carry: Buffer = Buffer.alloc(0);
+  let carryOffset = 0;
+  let position = 0;
+  let lineNo = 0;
+  while (position < size) {
+    const { bytesRead } = await fh.read(
+      chunk,
+      0,
+      Math.min(chunk.length, size - position),
+      position,
+    );
+    if (bytesRead === 0) break;
+    const data =
+      carry.length > 0
+        ? Buffer.concat([carry, chunk.subarray(0, bytesRead)])
+        : chunk.subarray(0, bytesRead);
+    const base = carry.length > 0 ? carryOffset : position;
+    let start = 0;
+    for (;;) {
+      const nl = data.indexOf(10, start);
+      if (nl === -1) break;
+      lineNo++;
+      let text: string;
+      try {
+        text = decoder.decode(data.subarray(start, nl));
+      } catch {
+        text = "\u0000invalid-utf8"; // reported as corrupt by the caller's parser
+      }
+      onLine({ text, offset: base + start, length: nl - start, line: lineNo });
+      start = nl + 1;
+    }
+    carry = Buffer.from(data.subarray(start));
+    carryOffset = base + start;
+    position += bytesRead;
+  }
+  return { complete: size - carry.length, size };
+}

@@ -1,0 +1,22 @@
+/**
+ * SHA-256 on Node: `node:crypto`'s one-shot `hash()` (Node >= 20.12), the fastest correct
+ * implementation available there. The browser build uses {@link ./sha256-portable.ts} instead;
+ * a test proves both return identical digests.
+ *
+ * @packageDocumentation
+ */
+import { hash } from "node:crypto";
+
+/** A SHA-256 function over bytes. Verify code takes one as a parameter so it can run anywhere. */
+export type Sha256 = (data: Uint8Array) => Uint8Array;
+
+/**
+ * SHA-256 of `data` via node:crypto.
+ *
+ * @example
+ * ```ts
+ * sha256Node(new Uint8Array()); // e3b0c442…b855
+ * ```
+ * @throws never for a Uint8Array input.
+ */
+export const sha256Node: Sha256 = (data) => hash("sha256", data, "buffer");
