@@ -9,10 +9,14 @@ export interface ReportedFlags {
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === "object" && v !== null ? (v as Json) : {});
 const first = (v: unknown): Json => obj(Array.isArray(v) ? v[0] : undefined);
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const csv = (v: unknown): string[] => (typeof v === "string" && v !== "" ? v.split(",") : []);
 
-export const REPORTED_FLAGS: Partial<Record<SimulatedExchangeId, (r: unknown) => ReportedFlags>> = {
+/** Reads the flags from each exchange's success response; undefined for probe exchanges. */
+export const REPORTED_FLAGS: Record<
+  SimulatedExchangeId,
+  ((r: unknown) => ReportedFlags) | undefined
+> = {
   binance: (r) => ({
     trade: obj(r).enableSpotAndMarginTrading === true,
     withdraw: obj(r).enableWithdrawals === true,
@@ -37,4 +41,40 @@ export const REPORTED_FLAGS: Partial<Record<SimulatedExchangeId, (r: unknown) =>
     return { trade: perm.includes("Spot"), withdraw: perm.includes("Transfer") };
   },
   coinbase: (r) => ({ trade: obj(r).can_trade === true, withdraw: obj(r).can_transfer === true }),
+  kraken: (r) => {
+    const perms = list(obj(obj(r).result).permissions);
+    return { trade: perms.includes("modify-trades"), withdraw: perms.includes("withdraw-funds") };
+  },
+  bitget: (r) => {
+    const a = list(obj(obj(r).data).authorities);
+    return { trade: a.includes("stow"), withdraw: a.includes("wwow") };
+  },
+  bitfinex: (r) => {
+    const scope = (name: string) => list(list(r).find((e) => list(e)[0] === name));
+    return { trade: scope("orders")[2] === 1, withdraw: scope("withdraw")[2] === 1 };
+  },
+  gemini: (r) => ({ trade: obj(r).isTrader === true, withdraw: obj(r).isFundManager === true }),
+  bingx: (r) => {
+    const p = list(obj(obj(r).data).permissions);
+    return { trade: p.includes(1), withdraw: p.includes(5) };
+  },
+  htx: (r) => {
+    const perm = csv(first(obj(r).data).permission);
+    return { trade: perm.includes("trade"), withdraw: perm.includes("withdraw") };
+  },
+  gate: (r) => {
+    const perms = list(first(r).perms).map(obj);
+    const writable = (name: string) => perms.some((p) => p.name === name && p.read_only === false);
+    return { trade: writable("spot"), withdraw: writable("wallet") };
+  },
+  deribit: (r) => {
+    const scope = String(first(obj(r).result).max_scope).split(" ");
+    return {
+      trade: scope.includes("trade:read_write"),
+      withdraw: scope.includes("wallet:read_write"),
+    };
+  },
+  cryptocom: undefined,
+  mexc: (r) => ({ trade: obj(r).canTrade === true, withdraw: obj(r).canWithdraw === true }),
+  bitstamp: undefined,
 };

@@ -143,3 +143,21 @@ export function parseJsonBody(body: string): unknown {
 export function reply(status: number, body: unknown): SimResponse {
   return { status, body };
 }
+
+/**
+ * Accepts a strictly increasing integer nonce per key (Kraken, Bitfinex, Gemini); a replayed or
+ * smaller nonce is refused. Only call after the signature has been verified.
+ */
+export function acceptIncreasingNonce(key: RegisteredKey, nonce: string | undefined): boolean {
+  if (nonce === undefined || !/^\d{1,30}$/.test(nonce)) return false;
+  const value = BigInt(nonce);
+  if (value <= key.lastNonce) return false;
+  key.lastNonce = value;
+  return true;
+}
+
+/** Standard base64 decoding that refuses anything but canonical base64. */
+export function strictBase64(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, "base64");
+  return bytes.toString("base64") === text ? bytes : undefined;
+}

@@ -1,13 +1,24 @@
 import type { ExchangeSpec } from "../exchange-spec.js";
 import type { SimulatedExchangeId } from "../types.js";
 import { binanceSpec } from "./binance.js";
+import { bingxSpec } from "./bingx.js";
+import { bitfinexSpec } from "./bitfinex.js";
+import { bitgetSpec } from "./bitget.js";
+import { bitstampSpec } from "./bitstamp.js";
 import { bybitSpec } from "./bybit.js";
 import { coinbaseSpec } from "./coinbase.js";
+import { cryptocomSpec } from "./cryptocom.js";
+import { deribitSpec } from "./deribit.js";
+import { gateSpec } from "./gate.js";
+import { geminiSpec } from "./gemini.js";
+import { htxSpec } from "./htx.js";
+import { krakenSpec } from "./kraken.js";
 import { kucoinSpec } from "./kucoin.js";
+import { mexcSpec } from "./mexc.js";
 import { okxSpec } from "./okx.js";
 
-/** Builds the spec of every simulated exchange (fresh state per simulator). */
-export function buildSpecs(): Partial<Record<SimulatedExchangeId, ExchangeSpec>> {
+/** Builds the spec of every simulated exchange. */
+export function buildSpecs(): Record<SimulatedExchangeId, ExchangeSpec> {
   return {
     binance: binanceSpec("binance"),
     binanceusdm: binanceSpec("binanceusdm"),
@@ -15,5 +26,16 @@ export function buildSpecs(): Partial<Record<SimulatedExchangeId, ExchangeSpec>>
     okx: okxSpec,
     kucoin: kucoinSpec,
     coinbase: coinbaseSpec,
+    kraken: krakenSpec,
+    bitget: bitgetSpec,
+    bitfinex: bitfinexSpec,
+    gemini: geminiSpec,
+    bingx: bingxSpec,
+    htx: htxSpec,
+    gate: gateSpec,
+    deribit: deribitSpec,
+    cryptocom: cryptocomSpec,
+    mexc: mexcSpec,
+    bitstamp: bitstampSpec,
   };
 }
