@@ -1,4 +1,187 @@
-// PLACEHOLDER: the 'audit' command group, replaced by its module's implementation.
-import type { CommandGroup } from "./run.js";
+/**
+ * `keywarden audit …`: verify and export audit chains. The transparency subcommands (keygen,
+ * checkpoint, prove, witness) live in ./audit-transparency.ts and are merged in here.
+ */
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { unlink } from "node:fs/promises";
+import type { Writable } from "node:stream";
+import { parseArgs } from "node:util";
+import { exportChain } from "../audit/export.js";
+import { type ExportFormat, verifyExport } from "../audit/export-reader.js";
+import { openFileAuditStore } from "../audit/file-store.js";
+import { isHexHash } from "../audit/hex.js";
+import { AuditLog } from "../audit/log.js";
+import { sha256Node } from "../audit/sha256.js";
+import type { AuditStore } from "../audit/store.js";
+import { KeywardenError } from "../errors.js";
+import { transparencyCommands } from "./audit-transparency.js";
+import type { CliIo } from "./io.js";
+import { println } from "./io.js";
+import { type Command, type CommandGroup, EXIT } from "./run.js";
 
-export const audit: CommandGroup = { summary: "(not yet available)", commands: {} };
+const VERIFY_USAGE = `Usage: keywarden audit verify <file> [--head HASH --size N] [--format jsonl|csv] [--json]
+
+Verifies an audit export (JSON Lines or CSV) entry by entry: hashes, links, payload commitments
+and the manifest. Exits 0 only when the file is valid; otherwise prints the first broken entry.
+
+Options:
+  --head HASH      expected head hash (hex), obtained out of band (e.g. a published checkpoint)
+  --size N         expected number of entries; with --head, detects truncation and rewrites
+  --format F       jsonl or csv (default: from the file extension, .csv means csv)
+  --json           machine-readable result on stdout
+  -h, --help       this text`;
+
+const EXPORT_USAGE = `Usage: keywarden audit export --store file:PATH --chain ID --format jsonl|csv [--out FILE]
+
+Exports one chain, verified while it is written, with its manifest as the first record.
+The file store is opened read-only (a running writer keeps its lock).
+
+Options:
+  --store URL      the audit store: file:PATH (the JSONL file store)
+  --chain ID       chain id: operator, or user:<userId>
+  --format F       jsonl or csv
+  --out FILE       write to FILE (created with mode 0600) instead of stdout
+  -h, --help       this text`;
+
+function usageError(message: string): never {
+  throw Object.assign(new Error(message), { code: "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" });
+}
+
+function progress(io: CliIo): ((n: number) => void) | undefined {
+  if (!io.stderr.isTTY) return undefined;
+  return (n) => io.stderr.write(`\rverified ${n} entries…`);
+}
+
+/** `keywarden audit verify`. */
+export const verifyCommand: Command = {
+  summary: "Verify an audit export file (JSON Lines or CSV)",
+  usage: VERIFY_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        head: { type: "string" },
+        size: { type: "string" },
+        format: { type: "string" },
+        json: { type: "boolean", default: false },
+      },
+    });
+    if (positionals.length !== 1) usageError("verify takes exactly one <file>");
+    const file = positionals[0] as string;
+    if ((values.head === undefined) !== (values.size === undefined))
+      usageError("--head and --size go together");
+    let expected: { size: number; headHash: string | null } | undefined;
+    if (values.size !== undefined) {
+      const size = Number(values.size);
+      if (!/^\d+$/.test(values.size) || !Number.isSafeInteger(size))
+        usageError("--size must be a non-negative integer");
+      const head = values.head?.toLowerCase();
+      if (size === 0 ? head !== "" && head !== "null" : !isHexHash(head))
+        usageError("--head must be a 64-character hex hash");
+      expected = { size, headHash: size === 0 ? null : (head as string) };
+    }
+    const format = (values.format ??
+      (file.toLowerCase().endsWith(".csv") ? "csv" : "jsonl")) as ExportFormat;
+    if (format !== "jsonl" && format !== "csv") usageError("--format must be jsonl or csv");
+    const onProgress = progress(io);
+    const result = await verifyExport(createReadStream(file), {
+      format,
+      sha256: sha256Node,
+      expected,
+      onProgress,
+    });
+    if (onProgress) io.stderr.write("\r\x1b[K");
+    if (values.json) {
+      println(io.stdout, JSON.stringify(result));
+    } else if (result.ok) {
+      println(
+        io.stdout,
+        `valid: ${result.chainId ?? "(empty)"}, ${result.size} entries, head ${result.headHash ?? "(none)"}${result.redacted ? `, ${result.redacted} redacted` : ""}`,
+      );
+    } else {
+      println(
+        io.stderr,
+        `BROKEN at seq ${result.seq}${result.line === undefined ? "" : ` (line ${result.line})`}: ${result.reason}: ${result.message}`,
+      );
+    }
+    return result.ok ? EXIT.ok : EXIT.failed;
+  },
+};
+
+/**
+ * Opens the store named by `--store`. Only `file:PATH` is built in.
+ *
+ * @throws {KeywardenError} `ERR_NOT_SUPPORTED` for other schemes.
+ */
+export async function openStoreUrl(
+  url: string,
+  cwd: string,
+): Promise<AuditStore & { close?(): Promise<void> }> {
+  if (url.startsWith("file:")) {
+    const path = url.slice(5);
+    if (path.length === 0) usageError("--store file:PATH needs a path");
+    return openFileAuditStore(path.startsWith("/") ? path : `${cwd}/${path}`, { readOnly: true });
+  }
+  throw new KeywardenError("ERR_NOT_SUPPORTED", "unsupported --store (use file:PATH)");
+}
+
+async function writeAll(out: Writable, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) if (!out.write(chunk)) await once(out, "drain");
+}
+
+/** `keywarden audit export`. */
+export const exportCommand: Command = {
+  summary: "Export one chain as JSON Lines or CSV, with its manifest",
+  usage: EXPORT_USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        store: { type: "string" },
+        chain: { type: "string" },
+        format: { type: "string" },
+        out: { type: "string" },
+      },
+    });
+    void positionals;
+    if (!values.store || !values.chain || !values.format)
+      usageError("--store, --chain and --format are required");
+    if (values.format !== "jsonl" && values.format !== "csv")
+      usageError("--format must be jsonl or csv");
+    const store = await openStoreUrl(values.store, io.cwd);
+    try {
+      const log = new AuditLog({ store });
+      const chunks = exportChain(log, values.chain, { format: values.format });
+      if (values.out) {
+        const path = values.out.startsWith("/") ? values.out : `${io.cwd}/${values.out}`;
+        const out = createWriteStream(path, { mode: 0o600 });
+        let done = false;
+        try {
+          await writeAll(out, chunks);
+          done = true;
+        } finally {
+          out.end();
+          await once(out, "close");
+          // Never leave a partial export that looks complete.
+          if (!done) await unlink(path).catch(() => undefined);
+        }
+      } else {
+        await writeAll(io.stdout, chunks);
+      }
+    } finally {
+      await store.close?.();
+    }
+    return EXIT.ok;
+  },
+};
+
+/** The `audit` command group. */
+export const audit: CommandGroup = {
+  summary: "Verify and export tamper-evident audit chains",
+  commands: { verify: verifyCommand, export: exportCommand, ...transparencyCommands },
+};
