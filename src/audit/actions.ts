@@ -69,7 +69,31 @@ export const USER_ACTIONS = {
     clientOrderId: id.optional(),
     message: reason.optional(),
   }),
-  "killswitch.fired": z.strictObject({ scope: name, reason }),
+  "order.intent": z.strictObject({
+    exchange: name,
+    symbol: name,
+    side: z.enum(["buy", "sell"]),
+    type: name,
+    amount: decimal,
+    price: decimal.optional(),
+    clientOrderId: id,
+  }),
+  "trading.refused": z.strictObject({ exchange: name, method: name }),
+  "killswitch.fired": z.strictObject({
+    scope: name,
+    reason,
+    cancels: z
+      .array(
+        z.strictObject({
+          exchange: name,
+          credentialId: z.union([id, z.literal("*")]),
+          outcome: z.enum(["canceled", "failed", "not-authorized"]),
+          attempts: z.number().int().min(0).max(100),
+        }),
+      )
+      .max(256)
+      .optional(),
+  }),
   "killswitch.released": z.strictObject({ scope: name, reason: reason.optional() }),
   "parameter.changed": z.strictObject({ name, from: json.optional(), to: json }),
 } as const;
