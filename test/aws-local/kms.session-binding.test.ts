@@ -1,0 +1,135 @@
+import { DecryptCommand, GenerateDataKeyCommand, ReEncryptCommand } from "@aws-sdk/client-kms";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AwsLocal,
+  createTestIdentityProvider,
+  startAwsLocal,
+  type TestIdentityProvider,
+} from "../support/aws-local/index.js";
+import {
+  adminKms,
+  ROLE_ARN,
+  sessionKms,
+  trustPolicy,
+  userContext,
+  VAULT_KEY_ID,
+  vaultKeyPolicy,
+} from "./fixtures.js";
+
+describe("aws-local: KMS decrypt bound to the caller's web identity session (kms.md §2)", () => {
+  let idp: TestIdentityProvider;
+  let aws: AwsLocal;
+
+  beforeAll(async () => {
+    idp = await createTestIdentityProvider();
+    aws = await startAwsLocal({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      jwks: idp.jwks,
+      roles: [{ arn: ROLE_ARN, trustPolicy: trustPolicy(idp) }],
+      keys: [{ keyId: VAULT_KEY_ID, policy: vaultKeyPolicy() }],
+    });
+  });
+  afterAll(async () => {
+    await aws.close();
+  });
+
+  it("user A's session generates and decrypts A's data key; B's session is denied at the KMS layer", async () => {
+    const kmsA = sessionKms(aws, await idp.mintToken({ sub: "user-a", userId: "user-a" }));
+    const kmsB = sessionKms(aws, await idp.mintToken({ sub: "user-b", userId: "user-b" }));
+    const generated = await kmsA.send(
+      new GenerateDataKeyCommand({
+        KeyId: VAULT_KEY_ID,
+        KeySpec: "AES_256",
+        EncryptionContext: userContext("user-a"),
+      }),
+    );
+    expect(generated.Plaintext?.length).toBe(32);
+    expect(generated.KeyId).toBe(aws.keyArn(VAULT_KEY_ID));
+
+    const opened = await kmsA.send(
+      new DecryptCommand({
+        CiphertextBlob: generated.CiphertextBlob,
+        EncryptionContext: userContext("user-a"),
+      }),
+    );
+    expect(
+      Buffer.from(opened.Plaintext as Uint8Array).equals(
+        Buffer.from(generated.Plaintext as Uint8Array),
+      ),
+    ).toBe(true);
+
+    // B presents A's context: the key policy requires context userId == B's session tag.
+    const denied = await kmsB
+      .send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          EncryptionContext: userContext("user-a"),
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((denied as Error).name).toBe("AccessDeniedException");
+    // B presents its own context: passes policy, fails the AAD check like real KMS.
+    const wrongContext = await kmsB
+      .send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          EncryptionContext: userContext("user-b"),
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((wrongContext as Error).name).toBe("InvalidCiphertextException");
+
+    expect(
+      aws.counters.count({
+        service: "kms",
+        operation: "Decrypt",
+        tags: { userId: "user-b" },
+        errorCode: "AccessDeniedException",
+      }),
+    ).toBe(1);
+    expect(
+      aws.counters.count({
+        service: "sts",
+        operation: "AssumeRoleWithWebIdentity",
+        tags: { userId: "user-a" },
+      }),
+    ).toBe(1);
+    kmsA.destroy();
+    kmsB.destroy();
+  });
+
+  it("the operator's static credentials cannot decrypt a user's data key (explicit deny)", async () => {
+    const kmsA = sessionKms(aws, await idp.mintToken({ sub: "user-a", userId: "user-a" }));
+    const generated = await kmsA.send(
+      new GenerateDataKeyCommand({
+        KeyId: VAULT_KEY_ID,
+        KeySpec: "AES_256",
+        EncryptionContext: userContext("user-a"),
+      }),
+    );
+    const admin = adminKms(aws);
+    const error = await admin
+      .send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          EncryptionContext: userContext("user-a"),
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((error as Error).name).toBe("AccessDeniedException");
+    expect((error as Error).message).toContain("explicit deny");
+    const reEncrypt = await admin
+      .send(
+        new ReEncryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          SourceEncryptionContext: userContext("user-a"),
+          DestinationKeyId: VAULT_KEY_ID,
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((reEncrypt as Error).name).toBe("AccessDeniedException");
+    kmsA.destroy();
+    admin.destroy();
+  });
+});
