@@ -202,13 +202,9 @@ export class GrantBook {
   ): Promise<Uint8Array> {
     const g = await scoped.getGrant(grant.id);
     if (!g || g.userId !== grant.userId || g.grantId !== grant.id) throw invalid();
-    /* Precondition: a revoked grant never reaches the KMS. */
-    if (g.revokedAt !== null || g.wrappedDataKey === null) {
-      if (g.revokedAt !== null && g.revokedAt >= g.expiresAt && this.#d.now() >= g.expiresAt)
-        throw expired();
-      throw revoked();
-    }
     if (this.#d.now() >= g.expiresAt) return this.#noteExpired(scoped, g);
+    /* Precondition: a revoked grant never reaches the KMS. */
+    if (g.revokedAt !== null || g.wrappedDataKey === null) throw revoked();
     if (action === undefined || !g.actions.includes(action) || !g.exchanges.includes(exchange)) {
       throw outOfScope();
     }
@@ -256,8 +252,8 @@ export class GrantBook {
     const scoped = this.#d.scoped(userId);
     const g = await scoped.getGrant(grantId);
     if (!g || g.userId !== userId) throw invalid();
-    if (g.revokedAt !== null || g.wrappedDataKey === null) throw revoked();
     if (this.#d.now() >= g.expiresAt) return this.#noteExpired(scoped, g);
+    if (g.revokedAt !== null || g.wrappedDataKey === null) throw revoked();
     return this.#mint(g);
   }
 

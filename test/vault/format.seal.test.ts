@@ -40,9 +40,11 @@ describe("sealed blob format", () => {
     expect(new TextDecoder().decode(aad.subarray(4))).toBe(
       '{"credentialId":"cred-1","exchange":"binance","format":"keywarden.vault.credential","revision":3,"userId":"alice","v":1}',
     );
-    expect(new TextDecoder().decode(associatedData(BLOB_KIND.manifest, { userId: "alice", seq: 7 }).subarray(4))).toBe(
-      '{"format":"keywarden.vault.manifest","seq":7,"userId":"alice","v":1}',
-    );
+    expect(
+      new TextDecoder().decode(
+        associatedData(BLOB_KIND.manifest, { userId: "alice", seq: 7 }).subarray(4),
+      ),
+    ).toBe('{"format":"keywarden.vault.manifest","seq":7,"userId":"alice","v":1}');
   });
 
   it("every single-bit flip of every byte fails with the fixed message", () => {
@@ -91,7 +93,9 @@ describe("sealed blob format", () => {
     v2[2] = 2;
     expectDecryptFailed(() => openBlob(k, BLOB_KIND.credential, ctx, v2));
     expectDecryptFailed(() => openBlob(k, BLOB_KIND.credential, ctx, new Uint8Array(31)));
-    expectDecryptFailed(() => openBlob(k, BLOB_KIND.credential, ctx, new Uint8Array((1 << 20) + 1)));
+    expectDecryptFailed(() =>
+      openBlob(k, BLOB_KIND.credential, ctx, new Uint8Array((1 << 20) + 1)),
+    );
   });
 
   it("Postcondition: no byte of an unauthenticated plaintext survives a failed open.", () => {

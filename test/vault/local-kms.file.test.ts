@@ -32,7 +32,9 @@ describe("LocalKms", () => {
     createMasterKeyFile(p);
     expect(statSync(p).mode & 0o777).toBe(0o600);
     expect(readFileSync(p, "utf8")).toMatch(/^keywarden-local-kms-v1 [A-Za-z0-9_-]{43}\n$/);
-    expect(() => createMasterKeyFile(p)).toThrow(expect.objectContaining({ code: "ERR_KMS_MASTER_KEY" }));
+    expect(() => createMasterKeyFile(p)).toThrow(
+      expect.objectContaining({ code: "ERR_KMS_MASTER_KEY" }),
+    );
   });
 
   it("Precondition: a master key file readable or writable by group or others is refused.", () => {
@@ -40,7 +42,9 @@ describe("LocalKms", () => {
     createMasterKeyFile(p);
     for (const mode of [0o640, 0o604, 0o620, 0o644]) {
       chmodSync(p, mode);
-      expect(() => LocalKms.fromKeyFile(p)).toThrow(expect.objectContaining({ code: "ERR_KMS_MASTER_KEY" }));
+      expect(() => LocalKms.fromKeyFile(p)).toThrow(
+        expect.objectContaining({ code: "ERR_KMS_MASTER_KEY" }),
+      );
     }
     chmodSync(p, 0o400);
     expect(LocalKms.fromKeyFile(p).keyId).toMatch(/^[0-9a-f]{16}$/);
@@ -87,15 +91,21 @@ describe("LocalKms", () => {
   it("Precondition: the authorization must be for the user named in the encryption context.", async () => {
     const kms = new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32))));
     const g = await kms.generateDataKey(ctx, auth("alice"));
-    await expect(kms.decrypt(g.wrapped, ctx, auth("bob"))).rejects.toMatchObject({ code: "ERR_KMS_ACCESS_DENIED" });
-    await expect(kms.generateDataKey(ctx, auth("bob"))).rejects.toMatchObject({ code: "ERR_KMS_ACCESS_DENIED" });
+    await expect(kms.decrypt(g.wrapped, ctx, auth("bob"))).rejects.toMatchObject({
+      code: "ERR_KMS_ACCESS_DENIED",
+    });
+    await expect(kms.generateDataKey(ctx, auth("bob"))).rejects.toMatchObject({
+      code: "ERR_KMS_ACCESS_DENIED",
+    });
   });
 
   it("re-wraps from an old master key to the current one", async () => {
     const oldKey = new Uint8Array(randomBytes(32));
     const old = new LocalKms(Secret.copyOf(oldKey));
     const g = await old.generateDataKey(ctx, auth("alice"));
-    const next = new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32))), [Secret.copyOf(oldKey)]);
+    const next = new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32))), [
+      Secret.copyOf(oldKey),
+    ]);
     const r = await next.reEncrypt(g.wrapped, ctx, ctx, auth("alice"));
     expect(r.keyId).toBe(next.keyId);
     expect(r.keyId).not.toBe(old.keyId);
