@@ -1,2 +1,318 @@
-// PLACEHOLDER: replaced by the module's implementation.
-export {};
+/**
+ * `keywarden/permissions/ccxt`: the ccxt binding of the detector, and the only file that loads
+ * ccxt. It imports ONE exchange's module (not all of ccxt), makes the spec's read-only implicit
+ * calls (one; two for HTX) with no `loadMarkets`, keeps `verbose` off, captures the raw error body
+ * so raw exchange codes are mapped (ccxt does not always throw), clears the credentials and the
+ * `last_*` request/response fields from the instance afterwards, and never lets a ccxt message out
+ * unscrubbed.
+ *
+ * @packageDocumentation
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseJson } from "../canonical.js";
+import { KeywardenError } from "../errors.js";
+import { Secret } from "../secret.js";
+import type { CallFailure, CallOutcome, DetectFn, DetectRequest } from "./detect.js";
+import { runDetection } from "./detect.js";
+import { scrubText } from "./scrub.js";
+import { type ExchangeId, SUPPORTED_EXCHANGES } from "./types.js";
+
+/** The ccxt version whose internal layout (`js/src/<id>.js`) this binding was tested against. */
+export const TESTED_CCXT_VERSION = "4.5.84";
+
+/** The fetch signature ccxt's legacy transport hook calls. */
+export type FetchLike = (
+  url: string,
+  init: {
+    method?: string;
+    headers?: Record<string, unknown>;
+    body?: unknown;
+    signal?: AbortSignal;
+  },
+) => Promise<Response>;
+
+/** Options of {@link createCcxtDetector}. */
+export interface CcxtDetectorOptions {
+  /** Per-request timeout in ms (default 10 000). */
+  readonly timeoutMs?: number;
+  /**
+   * Send requests to a local server instead of the exchange: `https://<host><path>?<query>` goes to
+   * `<baseUrl>/<host><path>?<query>` (the simulator's `sim.url(exchange)`). Loopback only. ccxt
+   * still signs the real exchange URL.
+   */
+  readonly baseUrl?: string;
+  /** Replace ccxt's transport (e.g. the simulator's `ccxtOptions(exchange).fetchImplementation`). */
+  readonly fetchImplementation?: FetchLike;
+}
+
+/** The subset of a ccxt instance the binding touches. */
+interface ExchangeLike {
+  verbose: boolean;
+  log: (...args: unknown[]) => void;
+  onRestResponse: (
+    status: number,
+    statusText: string,
+    url: string,
+    method: string,
+    ...rest: unknown[]
+  ) => string;
+  [field: string]: unknown;
+}
+type ExchangeCtor = new (config: Record<string, unknown>) => ExchangeLike;
+
+/** Instance fields that hold credentials or signed request/response data. */
+const SENSITIVE_FIELDS = [
+  "apiKey",
+  "secret",
+  "password",
+  "uid",
+  "privateKey",
+  "walletAddress",
+  "token",
+  "login",
+  "twofa",
+  "accessToken",
+  "last_request_headers",
+  "last_request_body",
+  "last_request_url",
+  "last_http_response",
+  "last_json_response",
+  "last_response_headers",
+] as const;
+
+const NETWORK_CLASSES = new Set([
+  "NetworkError",
+  "RequestTimeout",
+  "ExchangeNotAvailable",
+  "DDoSProtection",
+  "RateLimitExceeded",
+  "OnMaintenance",
+]);
+
+function ccxtRoot(): string {
+  const require = createRequire(import.meta.url);
+  // The "require" condition of ccxt's exports is `dist/ccxt.cjs`: the package root is one up.
+  return dirname(dirname(require.resolve("ccxt")));
+}
+
+const classes = new Map<ExchangeId, Promise<ExchangeCtor>>();
+
+/**
+ * Imports one exchange's ESM module (`ccxt/js/src/<id>.js`) by file URL. ccxt's `exports` expose
+ * only the whole library, whose import loads 100+ exchanges; this loads the one needed.
+ */
+function loadExchangeClass(id: ExchangeId): Promise<ExchangeCtor> {
+  /* Precondition: only a supported exchange id is turned into a module path. */
+  if (!SUPPORTED_EXCHANGES.includes(id)) {
+    return Promise.reject(
+      new KeywardenError("ERR_PERMISSIONS_UNSUPPORTED_EXCHANGE", "unsupported exchange"),
+    );
+  }
+  let pending = classes.get(id);
+  if (!pending) {
+    pending = (async () => {
+      let root: string;
+      try {
+        root = ccxtRoot();
+      } catch {
+        throw new KeywardenError(
+          "ERR_NOT_SUPPORTED",
+          "ccxt is not installed (optional peer dependency)",
+        );
+      }
+      const file = join(root, "js", "src", `${id}.js`);
+      if (!existsSync(file)) {
+        throw new KeywardenError(
+          "ERR_NOT_SUPPORTED",
+          "this ccxt version has no per-exchange module",
+          {
+            details: { tested: TESTED_CCXT_VERSION },
+          },
+        );
+      }
+      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      if (typeof mod.default !== "function") {
+        throw new KeywardenError("ERR_NOT_SUPPORTED", "unexpected ccxt module layout");
+      }
+      return mod.default as ExchangeCtor;
+    })();
+    pending.catch(() => classes.delete(id));
+    classes.set(id, pending);
+  }
+  return pending;
+}
+
+/** The installed ccxt version (from its package.json), for diagnostics and the layout test. */
+export function installedCcxtVersion(): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(join(ccxtRoot(), "package.json"), "utf8")) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === "string" ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorClassNames(err: unknown): string[] {
+  const names: string[] = [];
+  let proto = typeof err === "object" && err !== null ? Object.getPrototypeOf(err) : null;
+  while (proto && proto !== Object.prototype && names.length < 16) {
+    const name = (proto.constructor as { name?: unknown } | undefined)?.name;
+    if (typeof name === "string") names.push(name);
+    proto = Object.getPrototypeOf(proto);
+  }
+  return names;
+}
+
+function failureKind(err: unknown): CallFailure["kind"] {
+  const names = errorClassNames(err);
+  if (names.some((n) => NETWORK_CLASSES.has(n))) return "network";
+  if (names.includes("PermissionDenied")) return "permission";
+  if (names.includes("AuthenticationError") || names.includes("AccountSuspended")) return "auth";
+  return "error";
+}
+
+function rawBody(text: string): unknown {
+  try {
+    return parseJson(text);
+  } catch {
+    return text.slice(0, 2000);
+  }
+}
+
+function loopbackRewrite(baseUrl: string): FetchLike {
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "baseUrl is not a URL");
+  }
+  /* Precondition: baseUrl redirection only ever targets a loopback address. */
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(base.hostname) || base.protocol !== "http:") {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "baseUrl must be http on a loopback address");
+  }
+  const prefix = base.href.replace(/\/$/, "");
+  return (url, init) => {
+    const target = new URL(url);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(init.headers ?? {})) if (v != null) headers[k] = String(v);
+    return fetch(`${prefix}/${target.hostname}${target.pathname}${target.search}`, {
+      method: init.method ?? "GET",
+      headers,
+      ...(typeof init.body === "string" ? { body: init.body } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+      redirect: "error",
+    });
+  };
+}
+
+const text = (value: Secret | string | undefined): string | undefined =>
+  value === undefined ? undefined : Secret.isSecret(value) ? value.useText((t) => t) : value;
+
+/**
+ * Creates a detector that reads API-key permissions through ccxt.
+ *
+ * @example
+ * ```ts
+ * import { createCcxtDetector } from "keywarden/permissions/ccxt";
+ * import { decide } from "keywarden/permissions";
+ * const detect = createCcxtDetector({ timeoutMs: 5000 });
+ * const verdict = decide(await detect({ exchange: "okx", credentials }), policy);
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for a non-loopback `baseUrl`. The returned
+ * function rejects with `ERR_INVALID_ARGUMENT` for an unknown exchange, `ERR_NOT_SUPPORTED` when
+ * ccxt is missing or its layout changed, `ERR_SECRET_WIPED` for wiped credentials; every exchange
+ * or network failure is a finding, never a thrown ccxt error.
+ */
+export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn {
+  const timeout = options.timeoutMs ?? 10_000;
+  if (!Number.isInteger(timeout) || timeout < 100 || timeout > 120_000) {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "timeoutMs must be an integer in 100..120000");
+  }
+  const transport =
+    options.fetchImplementation ??
+    (options.baseUrl === undefined ? undefined : loopbackRewrite(options.baseUrl));
+
+  return async (request: DetectRequest) => {
+    const { exchange, credentials } = request;
+    if (!SUPPORTED_EXCHANGES.includes(exchange)) {
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "unsupported exchange id");
+    }
+    const apiKey = text(credentials.apiKey) ?? "";
+    const uid = text(credentials.uid);
+    let instance: ExchangeLike | undefined;
+    let secretText = "";
+    let passwordText = "";
+    const capture: { last?: { status: number; body: string } | undefined } = {};
+
+    const open = async (): Promise<ExchangeLike> => {
+      if (instance) return instance;
+      const Ctor = await loadExchangeClass(exchange);
+      secretText = credentials.secret.useText((t) => t);
+      passwordText = credentials.password?.useText((t) => t) ?? "";
+      const ex = new Ctor({
+        apiKey,
+        secret: secretText,
+        ...(passwordText ? { password: passwordText } : {}),
+        timeout,
+        verbose: false,
+        enableRateLimit: false,
+        ...(transport ? { fetchImplementation: transport } : {}),
+      });
+      /* Precondition: verbose logging is off whatever the constructor or defaults say. */
+      ex.verbose = false;
+      ex.log = () => {};
+      const original = ex.onRestResponse.bind(ex);
+      ex.onRestResponse = (status, statusText, url, method, ...rest) => {
+        capture.last = { status, body: typeof rest[1] === "string" ? rest[1] : "" };
+        return original(status, statusText, url, method, ...rest);
+      };
+      instance = ex;
+      return ex;
+    };
+
+    const call = async (method: string, params: Readonly<Record<string, string | number>>) => {
+      capture.last = undefined;
+      const ex = await open();
+      const fn = ex[method];
+      if (typeof fn !== "function") {
+        return { ok: false, kind: "error" } satisfies CallOutcome;
+      }
+      try {
+        const body: unknown = await (fn as (p: object) => Promise<unknown>).call(ex, { ...params });
+        return { ok: true, body } satisfies CallOutcome;
+      } catch (err) {
+        if (err instanceof KeywardenError) throw err;
+        const seen = capture.last as { status: number; body: string } | undefined;
+        const message = err instanceof Error ? err.message : String(err);
+        return {
+          ok: false,
+          kind: failureKind(err),
+          /* Precondition: a ccxt error message leaves the binding only scrubbed of URLs, signatures and the credential values. */
+          message: scrubText(message, [apiKey, secretText, passwordText], 200),
+          ...(seen ? { httpStatus: seen.status, body: rawBody(seen.body) } : {}),
+        } satisfies CallOutcome;
+      }
+    };
+
+    try {
+      return await runDetection(exchange, { apiKey, ...(uid ? { uid } : {}) }, call, {
+        probe: request.probe === true,
+      });
+    } finally {
+      /* Precondition: credentials and last request/response fields are cleared from the instance after the call. */
+      if (instance) for (const field of SENSITIVE_FIELDS) instance[field] = undefined;
+      instance = undefined;
+      secretText = "";
+      passwordText = "";
+      capture.last = undefined;
+    }
+  };
+}
+
+/** Scrubs `text` of URLs, signatures, tokens and the given credential values (re-exported helper). */
+export { scrubText };

@@ -20,7 +20,31 @@ export interface ExchangeCredentials {
   /** The passphrase (OKX, KuCoin, Bitget). */
   readonly password?: Secret;
   /** The account uid, when known (HTX: saves one call). */
-  readonly uid?: string;
+  readonly uid?: Secret | string;
+}
+
+/**
+ * Maps a vault credential set (`apiKey`, `secret`, `password` or `passphrase`, `uid`) to
+ * {@link ExchangeCredentials}. The containers are shared, not copied.
+ *
+ * @example
+ * ```ts
+ * await vault.withCredentials(session, id, (c) => detect({ exchange, credentials: fromVaultFields(c) }));
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when `apiKey` or `secret` is missing.
+ */
+export function fromVaultFields(fields: Readonly<Record<string, Secret>>): ExchangeCredentials {
+  const { apiKey, secret, uid } = fields;
+  const password = fields.password ?? fields.passphrase;
+  if (apiKey === undefined || secret === undefined) {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "credential set lacks apiKey or secret");
+  }
+  return {
+    apiKey,
+    secret,
+    ...(password === undefined ? {} : { password }),
+    ...(uid === undefined ? {} : { uid }),
+  };
 }
 
 /** How one call failed, as the binding saw it. Holds no secret: messages are already scrubbed. */
@@ -31,6 +55,8 @@ export interface CallFailure {
   /** The raw error body the exchange sent (parsed JSON, or text), when there was one. */
   readonly body?: unknown;
   readonly httpStatus?: number;
+  /** The client's error message, already scrubbed of URLs, signatures and credential values. */
+  readonly message?: string;
 }
 
 /** What one implicit-method call produced. */
@@ -61,7 +87,10 @@ const KIND_CODE: Readonly<Record<CallFailure["kind"], FindingCode>> = {
 function failureResult(exchange: ExchangeId, failure: CallFailure): DetectionResult {
   const spec = EXCHANGE_SPECS[exchange];
   const match = failure.body === undefined ? undefined : spec.classifyError(failure.body);
-  const status = failure.httpStatus === undefined ? {} : { httpStatus: failure.httpStatus };
+  const status = {
+    ...(failure.httpStatus === undefined ? {} : { httpStatus: failure.httpStatus }),
+    ...(failure.message === undefined ? {} : { clientMessage: failure.message.slice(0, 200) }),
+  };
   if (match) return failed(exchange, match.code, { exchangeCode: match.exchangeCode, ...status });
   return failed(exchange, KIND_CODE[failure.kind], status);
 }

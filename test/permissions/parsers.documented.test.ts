@@ -61,7 +61,10 @@ describe("documented samples", () => {
     expect(p).toMatchObject({ read: true, trade: true, withdraw: false, transfer: false });
   });
   it("gemini: schema sample is a trader without fund management", () => {
-    expect(perms(parse("gemini", doc.geminiSample))).toMatchObject({ trade: true, withdraw: false });
+    expect(perms(parse("gemini", doc.geminiSample))).toMatchObject({
+      trade: true,
+      withdraw: false,
+    });
   });
   it("deribit: documented public/auth scope leaves withdraw unknown", () => {
     expect(perms(parse("deribit", doc.deribitAuthSample)).withdraw).toBe("unknown");
@@ -87,8 +90,12 @@ describe("variants: withdraw on and off", () => {
     expect(perms(parse("binance", on)).withdraw).toBe(true);
   });
   it("binance universal and internal transfer → transfer", () => {
-    expect(perms(parse("binance", { ...doc.binanceSample, permitsUniversalTransfer: true })).transfer).toBe(true);
-    expect(perms(parse("binance", { ...doc.binanceSample, enableInternalTransfer: true })).transfer).toBe(true);
+    expect(
+      perms(parse("binance", { ...doc.binanceSample, permitsUniversalTransfer: true })).transfer,
+    ).toBe(true);
+    expect(
+      perms(parse("binance", { ...doc.binanceSample, enableInternalTransfer: true })).transfer,
+    ).toBe(true);
   });
   it("bybit Wallet Withdraw → withdraw; SubMemberTransfer → transfer", () => {
     const s = clone(doc.bybitSample);
@@ -99,12 +106,19 @@ describe("variants: withdraw on and off", () => {
     const s = clone(doc.okxSample);
     s.data[0]!.perm = "read_only,trade";
     s.data[0]!.ip = "1.2.3.4,5.6.7.8";
-    expect(perms(parse("okx", s))).toMatchObject({ withdraw: false, ipAllowList: ["1.2.3.4", "5.6.7.8"] });
+    expect(perms(parse("okx", s))).toMatchObject({
+      withdraw: false,
+      ipAllowList: ["1.2.3.4", "5.6.7.8"],
+    });
   });
   it("kucoin General,Spot → no withdraw", () => {
     const s = clone(doc.kucoinSample);
     s.data.permission = "General,Spot";
-    expect(perms(parse("kucoin", s))).toMatchObject({ trade: true, withdraw: false, transfer: false });
+    expect(perms(parse("kucoin", s))).toMatchObject({
+      trade: true,
+      withdraw: false,
+      transfer: false,
+    });
   });
   it("coinbase can_transfer → withdraw and transfer", () => {
     expect(perms(parse("coinbase", { ...doc.coinbaseSample, can_transfer: true }))).toMatchObject({
@@ -134,7 +148,9 @@ describe("variants: withdraw on and off", () => {
     }
   });
   it("gemini fund manager → withdraw", () => {
-    expect(perms(parse("gemini", { ...doc.geminiSample, isFundManager: true })).withdraw).toBe(true);
+    expect(perms(parse("gemini", { ...doc.geminiSample, isFundManager: true })).withdraw).toBe(
+      true,
+    );
   });
   it("bingx permission 5 → withdraw", () => {
     const s = clone(doc.bingxSample);
@@ -147,23 +163,59 @@ describe("variants: withdraw on and off", () => {
     expect(perms(parse("deribit", s)).withdraw).toBe(true);
   });
   it("mexc probe: canWithdraw true → withdraw, false → unknown", () => {
-    expect(perms(parse("mexc", { canTrade: true, canWithdraw: true, balances: [] })).withdraw).toBe(true);
-    expect(perms(parse("mexc", { canTrade: true, canWithdraw: false, balances: [] })).withdraw).toBe("unknown");
+    expect(perms(parse("mexc", { canTrade: true, canWithdraw: true, balances: [] })).withdraw).toBe(
+      true,
+    );
+    expect(
+      perms(parse("mexc", { canTrade: true, canWithdraw: false, balances: [] })).withdraw,
+    ).toBe("unknown");
   });
   it("cryptocom probe: an answered withdrawal history → withdraw", () => {
-    expect(perms(parse("cryptocom", { id: 1, code: 0, result: { withdrawal_list: [] } })).withdraw).toBe(true);
+    expect(
+      perms(parse("cryptocom", { id: 1, code: 0, result: { withdrawal_list: [] } })).withdraw,
+    ).toBe(true);
   });
 });
 
 describe("variants: unknown tokens make the verdict unknown", () => {
   it.each<[ExchangeId, unknown]>([
     ["binance", { ...doc.binanceSample, enableSomethingNew: true }],
-    ["bybit", { ...doc.bybitSample, result: { ...doc.bybitSample.result, permissions: { ...doc.bybitSample.result.permissions, Wallet: ["Teleport"] } } }],
-    ["okx", { ...doc.okxSample, data: [{ ...doc.okxSample.data[0], perm: "read_only,trade,teleport" }] }],
-    ["kucoin", { ...doc.kucoinSample, data: { ...doc.kucoinSample.data, permission: "General,Spot,Withdrawal" } }],
+    [
+      "bybit",
+      {
+        ...doc.bybitSample,
+        result: {
+          ...doc.bybitSample.result,
+          permissions: { ...doc.bybitSample.result.permissions, Wallet: ["Teleport"] },
+        },
+      },
+    ],
+    [
+      "okx",
+      { ...doc.okxSample, data: [{ ...doc.okxSample.data[0], perm: "read_only,trade,teleport" }] },
+    ],
+    [
+      "kucoin",
+      {
+        ...doc.kucoinSample,
+        data: { ...doc.kucoinSample.data, permission: "General,Spot,Withdrawal" },
+      },
+    ],
     ["coinbase", { ...doc.coinbaseSample, can_teleport: true }],
-    ["kraken", { ...doc.krakenSample, result: { ...doc.krakenSample.result, permissions: ["query-funds", "modify-trades", "export-data"] } }],
-    ["bitget", { ...doc.bitgetSample, data: { ...doc.bitgetSample.data, authorities: ["stow", "p2pw"] } }],
+    [
+      "kraken",
+      {
+        ...doc.krakenSample,
+        result: {
+          ...doc.krakenSample.result,
+          permissions: ["query-funds", "modify-trades", "export-data"],
+        },
+      },
+    ],
+    [
+      "bitget",
+      { ...doc.bitgetSample, data: { ...doc.bitgetSample.data, authorities: ["stow", "p2pw"] } },
+    ],
     ["bitfinex", [...doc.bitfinexSample, ["teleport", 0, 0]]],
     ["gemini", { ...doc.geminiSample, isTeleporter: true }],
   ])("%s", (id, body) => {
@@ -181,7 +233,13 @@ describe("variants: unknown tokens make the verdict unknown", () => {
 describe("variants: a missing withdraw field makes withdraw unknown", () => {
   it.each<[ExchangeId, unknown]>([
     ["binance", (({ enableWithdrawals: _, ...rest }) => rest)(doc.binanceSample)],
-    ["bybit", { ...doc.bybitSample, result: { ...doc.bybitSample.result, permissions: { Spot: ["SpotTrade"] } } }],
+    [
+      "bybit",
+      {
+        ...doc.bybitSample,
+        result: { ...doc.bybitSample.result, permissions: { Spot: ["SpotTrade"] } },
+      },
+    ],
     ["okx", { ...doc.okxSample, data: [{ uid: "1", ip: "" }] }],
     ["kucoin", { ...doc.kucoinSample, data: { isMaster: true } }],
     ["coinbase", { can_view: true, can_trade: true }],
@@ -216,8 +274,12 @@ describe("variants: error bodies and success flags", () => {
     expect(EXCHANGE_SPECS[id].classifyError(body)?.code).toBe(code);
   });
   it("htx: v2 error code 2002 (which ccxt returns without throwing) → PERMISSION_DENIED", () => {
-    expect(codes(parse("htx", { code: 200, data: 1 }, doc.errorBodies.htxV2))).toEqual(["PERMISSION_DENIED"]);
-    expect(codes(parse("htx", { code: 200, data: 1 }, doc.errorBodies.htxV1))).toEqual(["INVALID_KEY"]);
+    expect(codes(parse("htx", { code: 200, data: 1 }, doc.errorBodies.htxV2))).toEqual([
+      "PERMISSION_DENIED",
+    ]);
+    expect(codes(parse("htx", { code: 200, data: 1 }, doc.errorBodies.htxV1))).toEqual([
+      "INVALID_KEY",
+    ]);
   });
   it.each<[ExchangeId, unknown]>([
     ["bybit", { ...doc.bybitSample, retCode: 12345 }],
@@ -235,7 +297,9 @@ describe("variants: error bodies and success flags", () => {
     expect(parse("htx", { code: 200, data: 1 }, { ...doc.htxSample, code: 500 }).ok).toBe(false);
   });
   it("htx: a list without the calling key → MALFORMED_RESPONSE", () => {
-    expect(EXCHANGE_SPECS.htx.parse([{ code: 200, data: 1 }, doc.htxSample], { apiKey: "other" }).ok).toBe(false);
+    expect(
+      EXCHANGE_SPECS.htx.parse([{ code: 200, data: 1 }, doc.htxSample], { apiKey: "other" }).ok,
+    ).toBe(false);
   });
   it("htx: an expired key → INVALID_KEY", () => {
     const s = clone(doc.htxSample);
@@ -272,7 +336,7 @@ describe("preconditions", () => {
   it("a Coinbase body carrying an `error` field is an error, whatever else it holds.", () => {
     expect(parse("coinbase", { ...doc.coinbaseSample, error: "PERMISSION_DENIED" }).ok).toBe(false);
   });
-  it("a Gemini body with result \"error\" is an error, whatever else it holds.", () => {
+  it('a Gemini body with result "error" is an error, whatever else it holds.', () => {
     expect(parse("gemini", { ...doc.geminiSample, result: "error" }).ok).toBe(false);
   });
   it("a Gate body carrying a `label` is an error, whatever else it holds.", () => {

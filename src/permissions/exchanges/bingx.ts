@@ -48,9 +48,7 @@ export const bingx: ExchangeSpec = {
       /* Precondition: an unconfirmed parser never reports withdraw as false. */
       withdraw: has(5) ? true : "unknown",
       transfer: has(4) || has(7) ? true : "unknown",
-      ...(data.ipAddresses === undefined
-        ? { ipRestricted: "unknown" }
-        : ipFacts(data.ipAddresses)),
+      ...(data.ipAddresses === undefined ? { ipRestricted: "unknown" } : ipFacts(data.ipAddresses)),
       evidence: { permissions: Object.freeze(data.permissions.slice(0, 32).map(String)) },
     });
   },

@@ -7,7 +7,15 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
-import { type Grant, errorAnswer, malformed, matchCode, permissions, readTokens, shape } from "./shared.js";
+import {
+  errorAnswer,
+  type Grant,
+  malformed,
+  matchCode,
+  permissions,
+  readTokens,
+  shape,
+} from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privatePostAuthRPermissions";
@@ -69,7 +77,12 @@ export const bitfinex: ExchangeSpec = {
       unknownTokens,
       evidence: {
         write: Object.freeze(writes.slice(0, 32)),
-        read: Object.freeze(rows.filter((r) => r[1] === 1).map((r) => r[0]).slice(0, 32)),
+        read: Object.freeze(
+          rows
+            .filter((r) => r[1] === 1)
+            .map((r) => r[0])
+            .slice(0, 32),
+        ),
       },
     });
   },

@@ -10,8 +10,8 @@
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
 import {
-  type Grant,
   errorAnswer,
+  type Grant,
   ipFacts,
   malformed,
   matchCode,

@@ -8,8 +8,8 @@
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
 import {
-  type Grant,
   errorAnswer,
+  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -97,4 +97,3 @@ export const bybit: ExchangeSpec = {
     return env ? matchCode(ERRORS, env.retCode) : undefined;
   },
 };
-

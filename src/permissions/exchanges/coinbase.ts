@@ -44,7 +44,8 @@ export const coinbase: ExchangeSpec = {
     const label = shape(ErrorBody, answer)?.error;
     if (label !== undefined) return errorAnswer("coinbase", matchCode(ERRORS, label), label);
     const body = shape(Body, answer);
-    if (answers.length !== 1 || !body || Array.isArray(answer)) return malformed("coinbase", "body");
+    if (answers.length !== 1 || !body || Array.isArray(answer))
+      return malformed("coinbase", "body");
     const evidence: Evidence = {};
     const unknownTokens: string[] = [];
     for (const [name, value] of Object.entries(body)) {

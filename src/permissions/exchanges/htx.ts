@@ -11,9 +11,9 @@
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
 import {
-  type Grant,
   errorAnswer,
   failed,
+  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -103,7 +103,8 @@ export const htx: ExchangeSpec = {
     const entry = body.data.find((k) => k.accessKey === key.apiKey);
     if (!entry) return malformed("htx", "accessKey");
     if (entry.status !== "normal") return failed("htx", "INVALID_KEY", { status: entry.status });
-    const reading = entry.permission === undefined ? undefined : readTokens(splitList(entry.permission), TOKENS);
+    const reading =
+      entry.permission === undefined ? undefined : readTokens(splitList(entry.permission), TOKENS);
     const ips = entry.ipAddresses === undefined ? undefined : splitList(entry.ipAddresses);
     return permissions("htx", {
       read: reading ? (reading.read === false ? true : reading.read) : "unknown",
@@ -113,7 +114,8 @@ export const htx: ExchangeSpec = {
       ...(ips === undefined ? { ipRestricted: "unknown" } : ipFacts(ips)),
       unknownTokens: reading?.unknownTokens ?? [],
       evidence: {
-        permission: entry.permission === undefined ? null : tokenEvidence(splitList(entry.permission)),
+        permission:
+          entry.permission === undefined ? null : tokenEvidence(splitList(entry.permission)),
         ipAddresses: ips ? tokenEvidence(ips) : null,
         status: entry.status,
       },

@@ -8,8 +8,8 @@
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
 import {
-  type Grant,
   errorAnswer,
+  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -69,7 +69,8 @@ export const okx: ExchangeSpec = {
         trade: "unknown",
         withdraw: "unknown",
         transfer: "unknown",
-        ipRestricted: config.ip === undefined ? "unknown" : ipFacts(splitList(config.ip)).ipRestricted,
+        ipRestricted:
+          config.ip === undefined ? "unknown" : ipFacts(splitList(config.ip)).ipRestricted,
         evidence: { perm: null },
       });
     }
