@@ -124,6 +124,7 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
 export class MerkleFrontier {
   #nodes: MerkleNode[];
   #size: number;
+  #lastLeaf: Uint8Array | undefined;
 
   /** A frontier for `size` leaves from its stored edge nodes (see {@link frontierKeys}). */
   constructor(size = 0, edge: readonly Uint8Array[] = []) {
@@ -148,17 +149,34 @@ export class MerkleFrontier {
     return this.#size;
   }
 
+  /** The right-edge hashes, largest subtree first (what {@link MerkleFrontier.load} reads back). */
+  edge(): Uint8Array[] {
+    return this.#nodes.map((n) => n.hash);
+  }
+
   /** Current root (MTH). */
   root(): Uint8Array {
     return foldRange(this.#nodes.map((n) => n.hash));
   }
 
+  /**
+   * Hash of the last leaf appended through this frontier or loaded with it (level 0 of the
+   * smallest edge node when the size is odd); undefined for an empty tree or an even-size edge.
+   */
+  lastLeaf(): Uint8Array | undefined {
+    if (this.#lastLeaf) return this.#lastLeaf;
+    const smallest = this.#nodes[this.#nodes.length - 1];
+    return smallest?.level === 0 ? smallest.hash : undefined;
+  }
+
   /** A copy, so a caller can compute an append and discard it if the write fails. */
   clone(): MerkleFrontier {
-    return new MerkleFrontier(
+    const copy = new MerkleFrontier(
       this.#size,
       this.#nodes.map((n) => n.hash),
     );
+    copy.#lastLeaf = this.#lastLeaf;
+    return copy;
   }
 
   /**
@@ -180,6 +198,7 @@ export class MerkleFrontier {
     }
     this.#nodes.push({ level, index, hash });
     this.#size++;
+    this.#lastLeaf = leaf;
     return written;
   }
 }
