@@ -1,6 +1,6 @@
 import { KeywardenError } from "../errors.js";
 import { assertIdentity, type Identity } from "./identity.js";
-import { DUMP_ROWS } from "./test-hooks.js";
+import { DUMP_ROWS, OVERWRITE_ROW } from "./test-hooks.js";
 
 /**
  * One user's view of an {@link OwnedTable}: every read and write carries the owner predicate, so
@@ -78,9 +78,15 @@ export function createMemoryTable<
   const ownerOf = (row: Row) => row[ownerKey] as unknown;
   const idOf = (row: Row) => row[idKey] as unknown;
 
-  const table: OwnedTable<Row> & { [DUMP_ROWS]: () => Row[] } = {
+  const table: OwnedTable<Row> & {
+    [DUMP_ROWS]: () => Row[];
+    [OVERWRITE_ROW]: (row: Row) => void;
+  } = {
     name,
     [DUMP_ROWS]: () => [...rows.values()].map((r) => structuredClone(r)),
+    [OVERWRITE_ROW]: (row: Row) => {
+      rows.set(String(idOf(row)), structuredClone(row));
+    },
     forUser(identity: Identity): UserScopedTable<Row> {
       /* Precondition: a scoped handle is only created for a live, keywarden-minted identity. */
       assertIdentity(identity);

@@ -96,6 +96,7 @@ async function runGuarded<R>(
   const identity = requireIdentity();
   const switches = guardTestSwitches.getStore();
   const bypass = switches?.bypassOwnerCheck === true;
+  if (switches && bypass) switches.bypassed++;
   /* Precondition: operators do not pass user guards unless the handler allows operators. */
   if (!bypass && identity.kind === "operator" && policy.allowOperators !== true) throw notFound();
   const ids = idsOf(policy, args);
@@ -107,9 +108,8 @@ async function runGuarded<R>(
   } else {
     loaded = Object.freeze({ identity, row: await loadOwned(policy, identity, ids[0], bypass) });
   }
-  if (switches) {
-    if (bypass) switches.bypassed++;
-    await switches.afterCheck?.({ resource: policy.resource, ids: ids as string[] });
+  if (switches?.afterCheck) {
+    await switches.afterCheck({ resource: policy.resource, ids: ids as string[] });
   }
   return await invoke(loaded);
 }
