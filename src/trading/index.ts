@@ -1,2 +1,43 @@
-// PLACEHOLDER: replaced by the module's implementation.
-export {};
+/**
+ * `keywarden/trading`: what bot authors call instead of raw ccxt — an allowlist of order calls,
+ * credentials opened per call, nothing that moves funds off the account, a persistent kill switch,
+ * risk limits, and every action in the audit log.
+ *
+ * @packageDocumentation
+ */
+export { type CcxtFactoryOptions, ccxtExchangeFactory } from "./ccxt.js";
+export {
+  type CancelOutcome,
+  createTradingClient,
+  type KillSwitchReport,
+  type OrderRequest,
+  TradingClient,
+  type TradingClientOptions,
+  type TradingHandle,
+} from "./client.js";
+export type { ExchangeFactory, ExchangeLike, OrderLike } from "./exchange-like.js";
+export {
+  ALLOWED_METHODS,
+  type AllowedMethod,
+  FUNDS_MOVING_METHODS,
+  MARKET_DATA_METHODS,
+  ORDER_METHODS,
+  PRIVATE_READ_METHODS,
+} from "./methods.js";
+export type { TradingAudit, TradingCredentialMeta, TradingVault } from "./ports.js";
+export {
+  assertRisk,
+  checkRisk,
+  type OrderForRisk,
+  type RiskLimits,
+  type RiskViolation,
+  riskLimitsSchema,
+} from "./risk.js";
+export { type ExchangeFailure, scrubExchangeError } from "./scrub.js";
+export {
+  createFileTradingState,
+  createMemoryTradingState,
+  KILL_SWITCH_OFF,
+  type KillSwitchState,
+  type TradingStateStore,
+} from "./state.js";

@@ -1,0 +1,52 @@
+import { loadCcxtExchange } from "../ccxt-loader.js";
+import type { ExchangeFactory, ExchangeLike } from "./exchange-like.js";
+
+/** Options of {@link ccxtExchangeFactory}. */
+export interface CcxtFactoryOptions {
+  /**
+   * Extra constructor options per exchange, e.g. the simulator's transport
+   * (`sim.ccxtOptions("binance")`) or `{ options: { defaultType: "spot" } }`. Never credentials:
+   * keywarden sets those per call and clears them afterwards.
+   */
+  readonly config?: (exchange: string) => Record<string, unknown> | undefined;
+  /** Use the exchange's testnet/sandbox URLs (ccxt `setSandboxMode(true)`). */
+  readonly sandbox?: boolean | undefined;
+}
+
+const CREDENTIAL_KEYS = [
+  "apiKey",
+  "secret",
+  "password",
+  "uid",
+  "privateKey",
+  "walletAddress",
+  "token",
+];
+
+/**
+ * An {@link ExchangeFactory} that builds credential-free ccxt instances, loading only the
+ * requested exchange's module. `verbose` is forced off (ccxt's verbose mode prints signed requests
+ * and passphrases).
+ *
+ * @example
+ * ```ts
+ * const trading = createTradingClient({ ..., exchanges: ccxtExchangeFactory({ sandbox: true }) });
+ * ```
+ */
+export function ccxtExchangeFactory(options: CcxtFactoryOptions = {}): ExchangeFactory {
+  return async (exchange: string): Promise<ExchangeLike> => {
+    const Exchange = await loadCcxtExchange(exchange);
+    const config = { ...(options.config?.(exchange) ?? {}) };
+    for (const k of CREDENTIAL_KEYS) delete config[k];
+    const instance = new Exchange({
+      ...config,
+      verbose: false,
+      enableRateLimit: true,
+    }) as ExchangeLike & {
+      setSandboxMode?: (on: boolean) => void;
+    };
+    if (options.sandbox) instance.setSandboxMode?.(true);
+    instance.verbose = false;
+    return instance;
+  };
+}

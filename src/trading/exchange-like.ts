@@ -1,0 +1,126 @@
+/**
+ * The subset of a ccxt exchange instance keywarden uses, typed structurally so that the trading
+ * core never imports ccxt (kysely's rule: "we don't use the type from the driver here").
+ */
+
+/** A unified ccxt order (the fields keywarden reads). */
+export interface OrderLike {
+  readonly id: string;
+  readonly clientOrderId?: string | undefined;
+  readonly symbol: string;
+  readonly side?: string | undefined;
+  readonly type?: string | undefined;
+  readonly amount?: number | undefined;
+  readonly price?: number | undefined;
+  readonly status?: string | undefined;
+  readonly timestamp?: number | undefined;
+}
+
+/** A ccxt exchange instance, as keywarden drives it. */
+export interface ExchangeLike {
+  apiKey?: string | undefined;
+  secret?: string | undefined;
+  password?: string | undefined;
+  uid?: string | undefined;
+  privateKey?: string | undefined;
+  walletAddress?: string | undefined;
+  token?: string | undefined;
+  verbose?: boolean | undefined;
+  markets?: Record<string, unknown> | undefined;
+  currencies?: Record<string, unknown> | undefined;
+  throttler?: unknown;
+  last_request_headers?: unknown;
+  last_request_body?: unknown;
+  last_request_url?: unknown;
+  last_http_response?: unknown;
+  last_json_response?: unknown;
+  last_response_headers?: unknown;
+  loadMarkets(reload?: boolean): Promise<Record<string, unknown>>;
+  setMarkets?(markets: Record<string, unknown>, currencies?: Record<string, unknown>): unknown;
+  createOrder(
+    symbol: string,
+    type: string,
+    side: string,
+    amount: number,
+    price?: number,
+    params?: Record<string, unknown>,
+  ): Promise<OrderLike>;
+  cancelOrder(id: string, symbol?: string, params?: Record<string, unknown>): Promise<unknown>;
+  cancelAllOrders(symbol?: string, params?: Record<string, unknown>): Promise<unknown>;
+  fetchOrder(id: string, symbol?: string, params?: Record<string, unknown>): Promise<OrderLike>;
+  fetchOpenOrders(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<OrderLike[]>;
+  fetchOrders?(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<OrderLike[]>;
+  fetchMyTrades(
+    symbol?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown[]>;
+  fetchBalance(params?: Record<string, unknown>): Promise<unknown>;
+  fetchTicker(
+    symbol: string,
+    params?: Record<string, unknown>,
+  ): Promise<{ last?: number | undefined }>;
+  fetchTickers?(symbols?: string[], params?: Record<string, unknown>): Promise<unknown>;
+  fetchOrderBook?(
+    symbol: string,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchOHLCV?(
+    symbol: string,
+    timeframe?: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchTrades?(
+    symbol: string,
+    since?: number,
+    limit?: number,
+    params?: Record<string, unknown>,
+  ): Promise<unknown>;
+  fetchMarkets?(params?: Record<string, unknown>): Promise<unknown>;
+}
+
+/** Creates credential-free exchange instances (the ccxt binding supplies one). */
+export type ExchangeFactory = (exchange: string) => ExchangeLike | Promise<ExchangeLike>;
+
+/** Credential fields on an instance, and ccxt's copies of the last request and response. */
+const CREDENTIAL_FIELDS = [
+  "apiKey",
+  "secret",
+  "password",
+  "uid",
+  "privateKey",
+  "walletAddress",
+  "token",
+] as const;
+const LAST_FIELDS = [
+  "last_request_headers",
+  "last_request_body",
+  "last_request_url",
+  "last_http_response",
+  "last_json_response",
+  "last_response_headers",
+] as const;
+
+/**
+ * Removes every credential and every copy of the last signed request from an instance, so no
+ * reference keeps the secret strings alive once the call is over.
+ */
+export function clearCredentials(instance: ExchangeLike): void {
+  for (const f of CREDENTIAL_FIELDS)
+    (instance as unknown as Record<string, unknown>)[f] = undefined;
+  for (const f of LAST_FIELDS) (instance as unknown as Record<string, unknown>)[f] = undefined;
+}
