@@ -75,7 +75,9 @@ export function resolvePolicy(policy: PermissionPolicy = {}): ResolvedPolicy {
     acceptReadOnly: p.acceptReadOnly ?? false,
     rejectTransfer: p.rejectTransfer ?? true,
     probeExchanges: Object.freeze([...(p.probeExchanges ?? [])]),
-    ...(p.allowedOutboundIps ? { allowedOutboundIps: Object.freeze([...p.allowedOutboundIps]) } : {}),
+    ...(p.allowedOutboundIps
+      ? { allowedOutboundIps: Object.freeze([...p.allowedOutboundIps]) }
+      : {}),
   });
 }
 

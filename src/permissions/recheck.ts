@@ -157,7 +157,8 @@ export function scheduleRechecks(options: RecheckSchedulerOptions): RecheckSched
     for (const request of keys) {
       if (stopped) break;
       try {
-        options.onOutcome?.(request, await options.recheck(request));
+        const outcome = await options.recheck(request);
+        options.onOutcome?.(request, outcome);
       } catch (err) {
         options.onError?.(err, request);
       }

@@ -30,6 +30,8 @@ export interface RegisteredKey {
   readonly uid: string;
   readonly permissions: SimulatedPermissions;
   readonly ipAllowList: readonly string[] | undefined;
+  /** Starting balances for stateful order routes (asset → decimal string). */
+  readonly balances: Readonly<Record<string, string>> | undefined;
   /** Highest nonce seen, for exchanges that require increasing nonces. */
   lastNonce: bigint;
   /** Per-key state of stateful routes (e.g. the binance order book). */

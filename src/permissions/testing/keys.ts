@@ -24,6 +24,9 @@ const keyInputSchema = z.strictObject({
     })
     .optional(),
   ipAllowList: z.array(z.string().min(1).max(64)).max(64).optional(),
+  balances: z
+    .record(z.string().regex(/^[A-Z0-9]{1,12}$/), z.string().regex(/^\d{1,12}(\.\d{1,8})?$/))
+    .optional(),
 });
 
 const exchangeSchema = z.enum(SIMULATED_EXCHANGES);
@@ -73,6 +76,7 @@ export function parseKeyInput(
       ipAllowList: Object.freeze([...list]),
     }),
     ipAllowList: data.ipAllowList === undefined ? undefined : Object.freeze([...data.ipAllowList]),
+    balances: data.balances === undefined ? undefined : Object.freeze({ ...data.balances }),
     lastNonce: 0n,
     state: new Map(),
   };

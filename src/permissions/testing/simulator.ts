@@ -4,6 +4,7 @@ import { z } from "zod";
 import { KeywardenError } from "../../errors.js";
 import { ccxtOptionsFor, pointUrlTree } from "./ccxt-pointing.js";
 import type { AuthFailure, RegisteredKey, SimRequest, SimResponse } from "./exchange-spec.js";
+import { SpotMarket, toUnits } from "./exchanges/binance-market.js";
 import { buildSpecs } from "./exchanges/index.js";
 import { FaultQueue } from "./faults.js";
 import { parseExchangeId, parseKeyInput } from "./keys.js";
@@ -44,6 +45,11 @@ export interface ExchangeSimulator {
   readonly requests: RequestLog;
   /** Registers (or replaces) a test key on an exchange. */
   setKey(exchange: SimulatedExchangeId, key: SimulatedKeyInput): void;
+  /**
+   * Binance spot only: sets the last price (`"BTC/USDT"` or `"BTCUSDT"`) that market orders fill at
+   * and the ticker reports.
+   */
+  setLastPrice(symbol: string, price: string): void;
   /** Applies a fault to the next matching request(s). */
   inject(fault: Fault): void;
   /** Drops every pending fault. */
@@ -113,7 +119,8 @@ export async function startExchangeSimulator(
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid simulator options");
   }
   const now = parsed.data.now ?? Date.now;
-  const specs = buildSpecs();
+  const market = new SpotMarket();
+  const specs = buildSpecs(market);
   const keys = new Map<SimulatedExchangeId, Map<string, RegisteredKey>>();
   const log = new MemoryRequestLog();
   const faults = new FaultQueue();
@@ -228,6 +235,17 @@ export async function startExchangeSimulator(
       const existing = keys.get(id) ?? new Map<string, RegisteredKey>();
       existing.set(registered.apiKey, registered);
       keys.set(id, existing);
+    },
+    setLastPrice(symbol, price) {
+      const id = typeof symbol === "string" ? symbol.replace("/", "") : "";
+      const units = toUnits(price);
+      if (market.symbol(id) === undefined || units === undefined || units <= 0n) {
+        throw new KeywardenError(
+          "ERR_INVALID_ARGUMENT",
+          "unknown simulated symbol or invalid price",
+        );
+      }
+      market.setLastPrice(id, units);
     },
     inject(fault) {
       const checked = faultSchema.safeParse(fault);

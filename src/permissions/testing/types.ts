@@ -67,6 +67,11 @@ export interface SimulatedKeyInput {
    * the exchange's IP error (the simulator's clients connect from 127.0.0.1).
    */
   readonly ipAllowList?: readonly string[];
+  /**
+   * Binance spot only: starting balances, asset → decimal string (default BTC 1, ETH 10,
+   * USDT 100000).
+   */
+  readonly balances?: Readonly<Record<string, string>>;
 }
 
 /** The kinds of failure {@link ExchangeSimulator.inject} can produce. */

@@ -9,6 +9,8 @@ import {
   safeEqual,
 } from "../exchange-spec.js";
 import type { SimulatedPermissions } from "../types.js";
+import type { SpotMarket } from "./binance-market.js";
+import { binanceOrderRoutes } from "./binance-orders.js";
 
 /*
  * Binance (spot and USD-M share one key and the same `sapi` permission endpoint).
@@ -95,7 +97,76 @@ const refuse: Route = {
   handle: () => errors.permissionDenied,
 };
 
-function routes(): Record<string, Route> {
+/* What ccxt's loadMarkets also asks for when credentials are set (futures and currencies). */
+const emptyExchangeInfo: Route = {
+  auth: "public",
+  handle: ({ now }) =>
+    reply(200, {
+      timezone: "UTC",
+      serverTime: now,
+      rateLimits: [],
+      exchangeFilters: [],
+      assets: [],
+      symbols: [],
+    }),
+};
+
+function coinConfig(coin: string, name: string): Record<string, unknown> {
+  return {
+    coin,
+    name,
+    depositAllEnable: true,
+    withdrawAllEnable: true,
+    free: "0",
+    locked: "0",
+    freeze: "0",
+    withdrawing: "0",
+    ipoing: "0",
+    ipoable: "0",
+    storage: "0",
+    isLegalMoney: false,
+    trading: true,
+    networkList: [
+      {
+        network: coin,
+        coin,
+        withdrawIntegerMultiple: "0.00000001",
+        isDefault: true,
+        depositEnable: true,
+        withdrawEnable: true,
+        depositDesc: "",
+        withdrawDesc: "",
+        name,
+        resetAddressStatus: false,
+        withdrawFee: "0",
+        withdrawMin: "0",
+        withdrawMax: "9999999999",
+        minConfirm: 1,
+        unLockConfirm: 0,
+        sameAddress: false,
+        busy: false,
+      },
+    ],
+  };
+}
+
+const marketsRoutes: Record<string, Route> = {
+  "GET /fapi/v1/exchangeInfo": emptyExchangeInfo,
+  "GET /dapi/v1/exchangeInfo": emptyExchangeInfo,
+  "GET /sapi/v1/margin/allPairs": { auth: "public", handle: () => reply(200, []) },
+  "GET /sapi/v1/margin/isolated/allPairs": { auth: "signed", handle: () => reply(200, []) },
+  "GET /sapi/v1/capital/config/getall": {
+    auth: "signed",
+    handle: () =>
+      reply(200, [
+        coinConfig("BTC", "Bitcoin"),
+        coinConfig("ETH", "Ethereum"),
+        coinConfig("USDT", "TetherUS"),
+      ]),
+  },
+};
+
+function routes(market: SpotMarket | undefined): Record<string, Route> {
   return {
     "GET /sapi/v1/account/apiRestrictions": {
       auth: "signed",
@@ -106,6 +177,7 @@ function routes(): Record<string, Route> {
     "POST /sapi/v1/asset/transfer": refuse,
     "POST /sapi/v1/sub-account/universalTransfer": refuse,
     "POST /sapi/v1/futures/transfer": refuse,
+    ...(market === undefined ? {} : { ...marketsRoutes, ...binanceOrderRoutes(market) }),
   };
 }
 
@@ -118,12 +190,13 @@ const readOnly: SimulatedPermissions = {
   ipAllowList: [],
 };
 
-export function binanceSpec(id: "binance" | "binanceusdm"): ExchangeSpec {
+/** Binance spot (with order routes over `market`) or USD-M (permission endpoint only). */
+export function binanceSpec(id: "binance" | "binanceusdm", market?: SpotMarket): ExchangeSpec {
   return {
     id,
     claimedApiKey: (request) => request.headers["x-mbx-apikey"],
     authenticate,
-    routes: routes(),
+    routes: routes(id === "binance" ? market : undefined),
     errors,
   };
 }

@@ -1,6 +1,7 @@
 import type { ExchangeSpec } from "../exchange-spec.js";
 import type { SimulatedExchangeId } from "../types.js";
 import { binanceSpec } from "./binance.js";
+import type { SpotMarket } from "./binance-market.js";
 import { bingxSpec } from "./bingx.js";
 import { bitfinexSpec } from "./bitfinex.js";
 import { bitgetSpec } from "./bitget.js";
@@ -18,9 +19,9 @@ import { mexcSpec } from "./mexc.js";
 import { okxSpec } from "./okx.js";
 
 /** Builds the spec of every simulated exchange. */
-export function buildSpecs(): Record<SimulatedExchangeId, ExchangeSpec> {
+export function buildSpecs(market: SpotMarket): Record<SimulatedExchangeId, ExchangeSpec> {
   return {
-    binance: binanceSpec("binance"),
+    binance: binanceSpec("binance", market),
     binanceusdm: binanceSpec("binanceusdm"),
     bybit: bybitSpec,
     okx: okxSpec,
