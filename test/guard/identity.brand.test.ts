@@ -36,7 +36,7 @@ describe("identity brand", () => {
     expect(who.userId).toBe("user-a");
   });
 
-  it("only a branded, live identity counts as the caller", () => {
+  it("Precondition: only a branded, live identity counts as the caller.", () => {
     // Going around runAs (straight into the shared AsyncLocalStorage) with a forgery fails closed.
     const forged = { ...hostIdentity("user-b") };
     guardRuntime().context.run(forged as never, () => {

@@ -168,7 +168,7 @@ describeWithPostgres("PostgreSQL row-level security (real server)", () => {
     );
   });
 
-  it("withUserTransaction refuses a forged identity before touching the pool", async () => {
+  it("Precondition: a user transaction is only opened for a live, keywarden-minted identity.", async () => {
     let connects = 0;
     const pool: PgPoolLike = {
       connect: async () => {
