@@ -115,6 +115,13 @@ export const OPERATOR_ACTIONS = {
   }),
   "key.disabled": z.strictObject({ credentialId: id, userId: name, reason }),
   "key.reenabled": z.strictObject({ credentialId: id, userId: name, reason: reason.optional() }),
+  "emergency.revoked": z.strictObject({
+    reason,
+    users: z.number().int().min(0),
+    credentialsDisabled: z.number().int().min(0),
+    grantsRevoked: z.number().int().min(0),
+    failures: z.number().int().min(0),
+  }),
 } as const;
 
 /** Names of the built-in user-chain actions. */
