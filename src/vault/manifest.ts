@@ -79,8 +79,10 @@ export function openManifest(
 export interface RevisionWitness {
   /** The highest `seq` recorded for `userId`, or 0. */
   get(userId: string): Promise<number>;
-  /** Records `seq` for `userId` if greater than the current value (never lowers it). */
+  /**
+   * Records `seq` for `userId` if greater than the current value (never lowers it, not even
+   * when the user is deleted: a user created again starts above it, so a restored backup of the
+   * deleted user is refused as a rollback).
+   */
   advance(userId: string, seq: number): Promise<void>;
-  /** Forgets `userId` (after crypto-shredding). */
-  forget(userId: string): Promise<void>;
 }

@@ -1,0 +1,102 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { FileCredentialStore } from "../../src/vault/file-store.js";
+import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
+import { PostgresCredentialStore } from "../../src/vault/postgres-store.js";
+import { SqliteCredentialStore } from "../../src/vault/sqlite-store.js";
+import { createDatabase } from "../support/postgres.js";
+import { describeWithPostgres, pgUrl } from "../support/services.js";
+import { storeConformance } from "./store-conformance.js";
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), "kw-store-"));
+  dirs.push(d);
+  return d;
+};
+const pools: pg.Pool[] = [];
+afterAll(async () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const p of pools) await p.end();
+});
+
+describe("MemoryCredentialStore", () => storeConformance(async () => new MemoryCredentialStore()));
+
+describe("FileCredentialStore", () => {
+  storeConformance(async () => FileCredentialStore.open(join(tmp(), "vault")));
+
+  it("writes 0600 files in a 0700 directory and leaves no temp files", async () => {
+    const dir = join(tmp(), "vault");
+    const store = await FileCredentialStore.open(dir);
+    const a = store.forUser("alice");
+    await a.commit({
+      expectedSeq: null,
+      userKey: {
+        userId: "alice",
+        kms: "local",
+        keyId: "k",
+        wrappedDataKey: new Uint8Array(3),
+        manifest: new Uint8Array(3),
+        seq: 1,
+        createdAt: 1,
+        updatedAt: 1,
+      },
+    });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^u-[0-9a-f]{64}\.json$/);
+    expect(statSync(join(dir, files[0] as string)).mode & 0o777).toBe(0o600);
+    await a.shred();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("Precondition: a store directory accessible by group or others is refused.", async () => {
+    const dir = tmp();
+    const { chmodSync } = await import("node:fs");
+    chmodSync(dir, 0o755);
+    await expect(FileCredentialStore.open(dir)).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+    });
+  });
+});
+
+describe("SqliteCredentialStore", () => {
+  storeConformance(async () => new SqliteCredentialStore(new Database(":memory:")));
+
+  it("Precondition: the store runs only with SQLite's secure_delete on.", () => {
+    const db = new Database(":memory:");
+    new SqliteCredentialStore(db);
+    expect(db.pragma("secure_delete", { simple: true })).toBe(1);
+    const refusing = Object.assign(Object.create(db), {
+      pragma: (s: string, o?: { simple?: boolean }) =>
+        s === "secure_delete" ? 0 : db.pragma(s, o),
+    });
+    expect(() => new SqliteCredentialStore(refusing)).toThrow(
+      expect.objectContaining({ code: "ERR_NOT_SUPPORTED" }),
+    );
+  });
+});
+
+describeWithPostgres("PostgresCredentialStore (real PostgreSQL)", () => {
+  storeConformance(async () => {
+    const pool = new pg.Pool({ connectionString: await createDatabase(pgUrl as string), max: 4 });
+    pools.push(pool);
+    const store = new PostgresCredentialStore(pool);
+    await store.migrate();
+    return store;
+  });
+
+  it("vacuum rewrites the tables after a shred", async () => {
+    const pool = new pg.Pool({ connectionString: await createDatabase(pgUrl as string), max: 2 });
+    pools.push(pool);
+    const store = new PostgresCredentialStore(pool);
+    await store.migrate();
+    await store.forUser("alice").shred();
+    await expect(store.vacuum()).resolves.toBeUndefined();
+  });
+});
