@@ -20,8 +20,6 @@ export interface ExportChainOptions {
   readonly format: ExportFormat;
   /** Export even when the stored chain does not verify (default false: fail closed). */
   readonly allowBroken?: boolean | undefined;
-  /** Timestamp for the manifest (default now). */
-  readonly exportedAt?: Date | undefined;
 }
 
 /**
@@ -50,7 +48,6 @@ export async function* exportChain(
     chainId,
     size: head.size,
     headHash: head.headHash,
-    exportedAt: (options.exportedAt ?? new Date()).toISOString(),
   };
   yield options.format === "jsonl" ? jsonlManifestLine(manifest) : csvHead(manifest);
   const verifier = new ChainVerifier({ sha256: log.sha256, chainId, expected: head });

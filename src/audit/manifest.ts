@@ -1,6 +1,7 @@
 /**
  * The export manifest: the first record of every export, naming the chain and the head the
- * export was taken at. The transparency layer adds a signed checkpoint to it (extra fields are
+ * export was taken at. It deliberately holds no unverifiable metadata (no export time): every
+ * byte of an export is checked by the verifier. The transparency layer adds a signed checkpoint to it (extra fields are
  * preserved and ignored by this verifier).
  *
  * @packageDocumentation
@@ -22,8 +23,6 @@ export interface ExportManifest {
   readonly size: number;
   /** Hash of the last entry, or `null` when `size` is 0. */
   readonly headHash: HexHash | null;
-  /** When the export was made (ISO-8601 UTC). */
-  readonly exportedAt: string;
   /** Further fields (e.g. a signed checkpoint added by the transparency layer). */
   readonly [extra: string]: JsonValue | undefined;
 }
@@ -40,7 +39,6 @@ export function manifestProblem(value: unknown): string | undefined {
     return "invalid manifest size";
   if (m.size === 0 ? m.headHash !== null : !isHexHash(m.headHash))
     return "invalid manifest headHash";
-  if (typeof m.exportedAt !== "string") return "invalid manifest exportedAt";
   return undefined;
 }
 
