@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { userChainId } from "../audit/entry.js";
+import type { JsonValue } from "../canonical.js";
 import { isKeywardenError, KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
 import type { Identity } from "../guard/identity.js";
@@ -16,6 +17,7 @@ import {
 } from "./methods.js";
 import { InstancePool } from "./pool.js";
 import type { TradingAudit, TradingCredentialMeta, TradingVault } from "./ports.js";
+import { compareOrders, type LoggedOrder, type ReconciliationReport } from "./reconcile.js";
 import { assertRisk, type RiskLimits, riskLimitsSchema } from "./risk.js";
 import { exchangeError, scrubExchangeError } from "./scrub.js";
 import type { KillSwitchState, TradingStateStore } from "./state.js";
@@ -77,6 +79,13 @@ const orderSchema = z
     "unsupported order parameter",
   );
 const orderIdSchema = z.string().min(1).max(128);
+const parameterSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/),
+    from: z.json().optional(),
+    to: z.json(),
+  })
+  .strict();
 
 /** The result of one exchange's cancel during a kill switch. */
 export interface CancelOutcome {
@@ -193,6 +202,20 @@ export class TradingClient {
   ) => Promise<KillSwitchReport>;
   /** Releases a fired kill switch. */
   readonly releaseKillSwitch: (userId: string, reason: string) => Promise<KillSwitchState>;
+  /**
+   * Compares the exchange's orders since `since` (epoch ms) with the orders the audit log records
+   * as placed through keywarden, and reports orders placed around keywarden and logged orders the
+   * exchange does not know.
+   */
+  readonly reconcile: (
+    credentialId: string,
+    options?: { since?: number; symbols?: readonly string[] },
+  ) => Promise<ReconciliationReport>;
+  /** Records a host-registered strategy parameter change as `parameter.changed` (before and after). */
+  readonly recordParameterChange: (
+    userId: string,
+    change: { name: string; from?: JsonValue; to: JsonValue },
+  ) => Promise<void>;
 
   constructor(options: TradingClientOptions) {
     this.#vault = options.vault;
@@ -246,6 +269,29 @@ export class TradingClient {
       Promise<KillSwitchReport>
     >(accountPolicy("trading.fireKillSwitch"), ({ identity, row }, _u, reason, opts) =>
       this.#fire(identity, row.userId, reason, opts?.authorization),
+    );
+    this.reconcile = owned<
+      [string, { since?: number; symbols?: readonly string[] }?],
+      Row,
+      Promise<ReconciliationReport>
+    >(
+      { ...credentialPolicy("trading.reconcile"), id: (credentialId: string) => credentialId },
+      ({ identity, row }, _c, options) => this.#reconcile(identity, row, options ?? {}),
+    );
+    this.recordParameterChange = owned<
+      [string, { name: string; from?: JsonValue; to: JsonValue }],
+      { userId: string },
+      Promise<void>
+    >(
+      { ...accountPolicy("trading.recordParameterChange"), allowOperators: false },
+      async ({ identity, row }, _u, change) => {
+        const parsed = parameterSchema.parse(change);
+        await this.#record(identity, row.userId, "parameter.changed", {
+          name: parsed.name,
+          ...(parsed.from === undefined ? {} : { from: parsed.from }),
+          to: parsed.to,
+        });
+      },
     );
     this.releaseKillSwitch = owned<[string, string], { userId: string }, Promise<KillSwitchState>>(
       accountPolicy("trading.releaseKillSwitch"),
@@ -683,6 +729,44 @@ export class TradingClient {
         };
       }),
     );
+  }
+
+  async #reconcile(
+    identity: Identity,
+    row: Row,
+    options: { since?: number; symbols?: readonly string[] },
+  ): Promise<ReconciliationReport> {
+    const since = options.since ?? 0;
+    const logged: LoggedOrder[] = [];
+    for await (const e of this.#audit.readEntries(userChainId(row.userId))) {
+      const body = JSON.parse(e.body) as { action?: string; ts?: string };
+      if (body.action !== "order.placed" || e.payload === null) continue;
+      if (since && Date.parse(body.ts ?? "") < since) continue;
+      const value = (JSON.parse(e.payload) as { value?: Record<string, unknown> }).value ?? {};
+      if (value.exchange !== row.exchange || typeof value.orderId !== "string") continue;
+      logged.push({
+        orderId: value.orderId,
+        clientOrderId: typeof value.clientOrderId === "string" ? value.clientOrderId : undefined,
+        symbol: String(value.symbol),
+        seq: e.seq,
+      });
+    }
+    const symbols = [...new Set([...(options.symbols ?? []), ...logged.map((o) => o.symbol)])];
+    for (const sym of symbols) symbolSchema.parse(sym);
+    return this.#call(identity, row, "read", async (x) => {
+      const history =
+        typeof x.fetchOrders === "function" &&
+        (x as { has?: Record<string, unknown> }).has?.fetchOrders !== false;
+      const orders: OrderLike[] = [];
+      for (const sym of symbols) {
+        orders.push(
+          ...(history && x.fetchOrders
+            ? await x.fetchOrders(sym, since || undefined)
+            : await x.fetchOpenOrders(sym)),
+        );
+      }
+      return compareOrders(orders, logged, history ? "full" : "open-only");
+    });
   }
 
   async #release(identity: Identity, userId: string, reason: string): Promise<KillSwitchState> {

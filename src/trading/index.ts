@@ -15,6 +15,13 @@ export {
   type TradingClientOptions,
   type TradingHandle,
 } from "./client.js";
+export {
+  type EmergencyOptions,
+  type EmergencyReport,
+  type EmergencyVault,
+  emergencyRevokeAll,
+  type RotateKeysNotice,
+} from "./emergency.js";
 export type { ExchangeFactory, ExchangeLike, OrderLike } from "./exchange-like.js";
 export {
   ALLOWED_METHODS,
@@ -25,6 +32,7 @@ export {
   PRIVATE_READ_METHODS,
 } from "./methods.js";
 export type { TradingAudit, TradingCredentialMeta, TradingVault } from "./ports.js";
+export { compareOrders, type LoggedOrder, type ReconciliationReport } from "./reconcile.js";
 export {
   assertRisk,
   checkRisk,

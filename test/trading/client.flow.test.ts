@@ -483,3 +483,66 @@ describe("trading client", () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe("trading client: reconciliation and parameters", () => {
+  it("reconcile reports an order placed around keywarden", async () => {
+    const idp = await makeIdp();
+    const vault = createVault({ kms: localKms(), store: new MemoryCredentialStore() });
+    const audit = new AuditLog({ store: createMemoryAuditStore() });
+    const calls: Call[] = [];
+    const factory = recordingExchange(calls);
+    let sneaky: ExchangeLike | undefined;
+    const trading = createTradingClient({
+      vault,
+      audit,
+      state: createMemoryTradingState(),
+      exchanges: () => {
+        const x = factory();
+        sneaky ??= x;
+        return x;
+      },
+    });
+    const alice = await idp.session("alice");
+    const cred = (
+      await vault.store(alice, {
+        exchange: "binance",
+        credentials: { apiKey: "k", secret: canary() },
+      })
+    ).credentialId;
+    await runAs(alice, () => trading.handle(cred).createOrder("BTC/USDT", "limit", "buy", 1, 100));
+    // An order placed directly on the exchange, not through keywarden:
+    await sneaky?.createOrder("BTC/USDT", "limit", "sell", 1, 200, { clientOrderId: "web-ui" });
+    const report = await runAs(alice, () => trading.reconcile(cred));
+    expect(report.coverage).toBe("open-only");
+    expect(report.matched).toBe(1);
+    expect(report.notInLog).toEqual([
+      { orderId: "2", symbol: "BTC/USDT", clientOrderId: "web-ui" },
+    ]);
+  });
+
+  it("records parameter changes with before and after, only on the caller's own chain", async () => {
+    const idp = await makeIdp();
+    const vault = createVault({ kms: localKms(), store: new MemoryCredentialStore() });
+    const audit = new AuditLog({ store: createMemoryAuditStore() });
+    const trading = createTradingClient({
+      vault,
+      audit,
+      state: createMemoryTradingState(),
+      exchanges: recordingExchange([]),
+    });
+    const alice = await idp.session("alice");
+    await runAs(alice, () =>
+      trading.recordParameterChange("alice", { name: "grid.spacing", from: "0.5", to: "0.75" }),
+    );
+    await expect(
+      runAs(alice, () => trading.recordParameterChange("bob", { name: "x", to: 1 })),
+    ).rejects.toMatchObject({
+      code: "ERR_GUARD_NOT_FOUND",
+    });
+    const log = await entries(audit, "alice");
+    expect(log).toEqual([
+      { action: "parameter.changed", payload: { name: "grid.spacing", from: "0.5", to: "0.75" } },
+    ]);
+    expect(await entries(audit, "bob")).toEqual([]);
+  });
+});
