@@ -30,8 +30,8 @@ export interface SqliteDatabaseLike {
   };
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: mirrors better-sqlite3's generic signature
-  transaction<F extends (...args: any[]) => any>(fn: F): F;
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors better-sqlite3's signature
+  transaction(fn: (...args: any[]) => any): (...args: any[]) => any;
 }
 
 const U = TABLES.users;
@@ -120,7 +120,7 @@ export class SqliteCredentialStore implements CredentialStore {
           .prepare(`SELECT * FROM ${G} WHERE user_id = ? ORDER BY grant_id`)
           .all(userId)
           .map((r) => toGrant(r as Record<string, unknown>)),
-      commit: async (change) => commit(change),
+      commit: async (change) => commit(change) as boolean,
       revokeGrant: async (grantId, revokedAt) =>
         db
           .prepare(
