@@ -114,13 +114,14 @@ export function sessionKms(
   token: string,
   region = REGION,
   maxAttempts = 3,
+  roleArn = ROLE_ARN,
 ): KMSClient {
   return new KMSClient({
     region,
     endpoint: aws.kmsEndpoint,
     maxAttempts,
     credentials: fromWebToken({
-      roleArn: ROLE_ARN,
+      roleArn,
       webIdentityToken: token,
       roleSessionName: "vault-session",
       durationSeconds: 900,

@@ -196,12 +196,9 @@ function keyForBlob(
 ): { key: LocalKey; parsed: NonNullable<ReturnType<typeof parseBlob>> } {
   const parsed = parseBlob(blob);
   if (parsed === undefined) throw invalidCiphertext();
+  // A blob naming no key of this region is invalid ciphertext here (blobs are opaque to callers).
   const key = call.env.keys.get(parsed.keyId);
-  if (key === undefined || !key.replicas.has(call.region)) {
-    throw notFound(
-      `Key 'arn:aws:kms:${call.region}:${call.env.accountId}:key/${parsed.keyId}' does not exist`,
-    );
-  }
+  if (key === undefined || !key.replicas.has(call.region)) throw invalidCiphertext();
   const named = optionalString(call.input, keyIdField);
   if (named !== undefined && resolveKey(call, named).key !== key) {
     throw new AwsServiceError(
