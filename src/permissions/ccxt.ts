@@ -46,6 +46,11 @@ export interface CcxtDetectorOptions {
   readonly baseUrl?: string;
   /** Replace ccxt's transport (e.g. the simulator's `ccxtOptions(exchange).fetchImplementation`). */
   readonly fetchImplementation?: FetchLike;
+  /**
+   * Diagnostics hook, called with the ccxt instance AFTER its credentials and `last_*` fields were
+   * cleared (tests use it to prove the clearing). Never receives a credential.
+   */
+  readonly afterCall?: (instance: Readonly<Record<string, unknown>>) => void;
 }
 
 /** The subset of a ccxt instance the binding touches. */
@@ -305,7 +310,10 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
       });
     } finally {
       /* Precondition: credentials and last request/response fields are cleared from the instance after the call. */
-      if (instance) for (const field of SENSITIVE_FIELDS) instance[field] = undefined;
+      if (instance) {
+        for (const field of SENSITIVE_FIELDS) instance[field] = undefined;
+        options.afterCall?.(instance);
+      }
       instance = undefined;
       secretText = "";
       passwordText = "";

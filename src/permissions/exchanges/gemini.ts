@@ -18,6 +18,7 @@ const ERRORS: Readonly<Record<string, FindingCode>> = {
   MissingRole: "PERMISSION_DENIED",
   InvalidSignature: "INVALID_KEY",
   InvalidApiKey: "INVALID_KEY",
+  InvalidIP: "IP_NOT_ALLOWED",
 };
 
 const ErrorBody = z.looseObject({ result: z.literal("error"), reason: z.string().optional() });
