@@ -38,8 +38,8 @@ const errors = {
   }),
   rateLimited: reply(429, {
     status: "error",
-    "err-code": "too-many-request",
-    "err-msg": "Too many request",
+    "err-code": "rate-too-many-requests",
+    "err-msg": "exceeded rate limit",
     data: null,
   }),
   /* The v2 style body ccxt does NOT throw on (reference §0.4). */
