@@ -8,6 +8,8 @@
  *
  * @packageDocumentation
  */
+
+import { createHash } from "node:crypto";
 import {
   DecryptCommand,
   GenerateDataKeyCommand,
@@ -163,7 +165,9 @@ export class AwsKms implements KmsProvider {
       return c;
     }
     for (const [k, v] of this.#sessions) if (v.expiresAt <= now) this.#sessions.delete(k);
-    const id = `${auth.userId}\u0000${auth.sessionId}\u0000${region}`;
+    // Keyed by the token itself: session ids are not unique across users (e.g. `iat:<n>`).
+    const tokenHash = auth.token.use((t) => createHash("sha256").update(t).digest("hex"));
+    const id = `${auth.userId}\u0000${tokenHash}\u0000${region}`;
     const hit = this.#sessions.get(id);
     if (hit) return hit.client;
     const expiresAt = auth.expiresAt ?? now + 900_000;

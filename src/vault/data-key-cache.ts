@@ -2,12 +2,12 @@
  * The opt-in data-key cache. Off by default: with it, an unwrapped data key outlives one call, so
  * a memory disclosure exposes more, and a revoked session keeps its key until the entry ages out
  * (grant revocation and credential state are still checked on every open). Entries are
- * partitioned per identity (session or grant id), bounded by age (at most the identity's
+ * partitioned per identity object (one verified session, one resumed grant), bounded by age (at most the identity's
  * remaining lifetime) and by count, and wiped when evicted.
  *
  * @packageDocumentation
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { KeywardenError } from "../errors.js";
 import type { Identity } from "../guard/identity.js";
 import { Secret } from "../secret.js";
@@ -41,9 +41,17 @@ export class DataKeyCache {
     this.#max = options.maxEntries ?? 1000;
   }
 
+  readonly #partitions = new WeakMap<Identity, string>();
+
+  /** One partition per identity object (a verified session or a resumed grant), never shared. */
   #id(identity: Identity, wrapped: Uint8Array): string {
+    let p = this.#partitions.get(identity);
+    if (!p) {
+      p = randomBytes(16).toString("hex");
+      this.#partitions.set(identity, p);
+    }
     const h = createHash("sha256").update(wrapped).digest("hex");
-    return `${identity.kind}\u0000${identity.id}\u0000${identity.userId}\u0000${h}`;
+    return `${p}\u0000${identity.userId}\u0000${h}`;
   }
 
   /** A copy of the cached key (the caller wipes it) — never the cached buffer itself. */

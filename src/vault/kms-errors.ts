@@ -21,6 +21,7 @@ const THROTTLING = new Set([
 const TRANSIENT = new Set([
   "KMSInternalException",
   "DependencyTimeoutException",
+  "KeyUnavailableException",
   "InternalFailure",
   "ServiceUnavailable",
   "TimeoutError",
@@ -48,7 +49,6 @@ const KEY_STATE = new Set([
   "KMSInvalidStateException",
   "DisabledException",
   "NotFoundException",
-  "KeyUnavailableException",
   "InvalidKeyUsageException",
 ]);
 
