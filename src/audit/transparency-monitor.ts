@@ -39,7 +39,10 @@ export type MonitorFailure =
   | "bad-checkpoint"
   /** The checkpoint is for a different log than the remembered one. */
   | "origin-mismatch"
-  /** The log now claims fewer entries than it once signed: tail truncation or rollback. */
+  /**
+   * The log now claims fewer entries than it once signed (tail truncation or rollback), or the
+   * entries supplied (an export) are fewer than the checkpoint covers.
+   */
   | "truncated"
   /** Same size, different root; or larger but not an extension: history rewritten (e.g. re-chained from genesis). */
   | "rewritten"
@@ -78,8 +81,12 @@ export interface MonitorInput {
   readonly consistencyProof?: readonly Uint8Array[] | undefined;
   /** Or: the entry hashes of entries `[previous.size, size)` (needs `previous.frontier`). */
   readonly newLeafHashes?: readonly Uint8Array[] | undefined;
-  /** All entry hashes `[0, size)` (e.g. from a full export): also records the frontier. */
-  readonly allLeafHashes?: readonly Uint8Array[] | undefined;
+  /**
+   * The entry hashes from seq 0 on (e.g. streamed from a full export), at least `size` of them;
+   * consumed in one pass (only the first `size` are used). Proves the checkpoint's root and, with
+   * `previous`, that the remembered tree is a prefix; also records the tree edge for next time.
+   */
+  readonly allLeafHashes?: Iterable<Uint8Array> | undefined;
   /** Reject checkpoints whose `keywarden-time` is older than this many seconds. */
   readonly maxAgeSeconds?: number | undefined;
   /** Current POSIX seconds (default now). */
@@ -116,11 +123,20 @@ export function checkCheckpointUpdate(input: MonitorInput): MonitorResult {
     return { ok: false, reason: "stale", size: cp.size };
   }
   let frontier: MerkleFrontier | undefined;
+  let prefixRoot: Uint8Array | undefined;
+  const prev = input.previous;
   if (input.allLeafHashes) {
-    if (input.allLeafHashes.length !== cp.size)
-      return { ok: false, reason: "rewritten", size: cp.size };
-    frontier = new MerkleFrontier();
-    for (const leaf of input.allLeafHashes) frontier.append(leaf);
+    const f = new MerkleFrontier();
+    const prevSize = prev && prev.size <= cp.size ? prev.size : -1;
+    if (prevSize === 0) prefixRoot = f.root();
+    for (const leaf of input.allLeafHashes) {
+      if (f.size === cp.size) break;
+      f.append(leaf);
+      if (f.size === prevSize) prefixRoot = f.root();
+    }
+    // Fewer entries than the log signed: the copy at hand was cut short.
+    if (f.size !== cp.size) return { ok: false, reason: "truncated", size: cp.size };
+    frontier = f;
     if (!bytesEqual(frontier.root(), cp.rootHash))
       return { ok: false, reason: "rewritten", size: cp.size };
   }
@@ -132,7 +148,6 @@ export function checkCheckpointUpdate(input: MonitorInput): MonitorResult {
     note: input.note,
     frontier: edge(f) ?? keep,
   });
-  const prev = input.previous;
   if (!prev)
     return { ok: true, status: "first-run", checkpoint: verified, record: record(frontier) };
   const prevRoot = fromBase64(prev.rootHash);
@@ -178,10 +193,9 @@ export function checkCheckpointUpdate(input: MonitorInput): MonitorResult {
     return { ok: true, status: "grew", checkpoint: verified, record: record(frontier ?? f) };
   }
   if (frontier) {
-    // A full list of leaves that matches the new root: check the old root is its prefix.
-    const old = new MerkleFrontier();
-    for (const leaf of (input.allLeafHashes ?? []).slice(0, prev.size)) old.append(leaf);
-    if (!bytesEqual(old.root(), prevRoot)) return { ok: false, reason: "rewritten", ...sizes };
+    // The leaves matched the new root; the remembered root must be the root of their prefix.
+    if (!prefixRoot || !bytesEqual(prefixRoot, prevRoot))
+      return { ok: false, reason: "rewritten", ...sizes };
     return { ok: true, status: "grew", checkpoint: verified, record: record(frontier) };
   }
   /* Precondition: growth without a consistency proof or the entries in between is not accepted. */

@@ -104,6 +104,34 @@ describe("user verifier: truncation and rollback detection", () => {
     });
   });
 
+  it("with a full export's entry hashes: proves growth from the remembered root; an export cut short is truncated", async () => {
+    const { store, log, policy } = operator();
+    const bodies = await appendEntries(store, log, CHAIN, 6);
+    const rec = ok(checkCheckpointUpdate({ note: (await log.signCheckpoint(CHAIN)).note, policy }));
+    bodies.push(...(await appendEntries(store, log, CHAIN, 5, "n")));
+    const cp = await log.signCheckpoint(CHAIN);
+    const leaves = bodies.map(leafHashOfBody);
+    expect(
+      checkCheckpointUpdate({ note: cp.note, policy, previous: rec, allLeafHashes: leaves }),
+    ).toMatchObject({ ok: true, status: "grew" });
+    expect(
+      checkCheckpointUpdate({
+        note: cp.note,
+        policy,
+        previous: rec,
+        allLeafHashes: leaves.slice(0, 9),
+      }),
+    ).toMatchObject({
+      ok: false,
+      reason: "truncated",
+    });
+    const rechained = [...leaves];
+    rechained[0] = leafHashOfBody("forged genesis");
+    expect(
+      checkCheckpointUpdate({ note: cp.note, policy, previous: rec, allLeafHashes: rechained }),
+    ).toMatchObject({ ok: false, reason: "rewritten" });
+  });
+
   it("Precondition: a checkpoint smaller than the last verified one is reported as truncation.", async () => {
     const { store, log, policy, signer } = operator();
     await appendEntries(store, log, CHAIN, 9);
