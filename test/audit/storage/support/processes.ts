@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import type { AuditStore, StoredEntry } from "../../../../src/audit/store.js";
+import { collect } from "./battery.js";
+import { verifyStored } from "./chain.js";
+
+const WRITER = fileURLToPath(new URL("./writer.ts", import.meta.url));
+
+/** What one writer process acknowledged. */
+export interface WriterRun {
+  readonly child: ChildProcess;
+  readonly acks: Array<{ seq: number; key: string; hash: string }>;
+  readonly done: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stderr: string;
+    finished: boolean;
+  }>;
+}
+
+/** Starts a writer process (see writer.ts). */
+export function startWriter(config: {
+  kind: "postgres" | "sqlite" | "file";
+  target: string;
+  userId: string;
+  writer: string;
+  count: number;
+  lanes?: number;
+}): WriterRun {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", WRITER, JSON.stringify({ lanes: 4, ...config })],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const acks: WriterRun["acks"] = [];
+  let buf = "";
+  let stderr = "";
+  let finished = false;
+  child.stdout?.on("data", (d: Buffer) => {
+    buf += d.toString();
+    let nl = buf.indexOf("\n");
+    while (nl >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const [tag, seq, key, hash] = line.split(" ");
+      if (tag === "ACK") acks.push({ seq: Number(seq), key: key as string, hash: hash as string });
+      if (tag === "DONE") finished = true;
+      nl = buf.indexOf("\n");
+    }
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stderr: string;
+    finished: boolean;
+  }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr, finished })));
+  return { child, acks, done };
+}
+
+/**
+ * The chain verifies (no fork, no gap, every hash and link), every acknowledged append is present
+ * at its seq with its hash, and no idempotency key appears twice.
+ */
+export async function expectChainHoldsAcks(
+  store: AuditStore,
+  chainId: string,
+  runs: readonly WriterRun[],
+): Promise<StoredEntry[]> {
+  const result = await verifyStored(store, chainId);
+  expect(result).toMatchObject({ ok: true });
+  const rows = await collect(store.read(chainId, 0));
+  expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i));
+  const acks = runs.flatMap((r) => r.acks);
+  for (const a of acks) {
+    const row = rows[a.seq];
+    expect(row?.hash, `ack ${a.key} at seq ${a.seq}`).toBe(a.hash);
+    expect(row?.idempotencyKey).toBe(a.key);
+  }
+  const keys = rows.map((r) => r.idempotencyKey).filter((k) => k !== undefined);
+  expect(new Set(keys).size).toBe(keys.length);
+  return rows;
+}

@@ -1,0 +1,117 @@
+/**
+ * A writer process for the multi-process and crash tests (run with `node --import tsx`). It
+ * appends `count` entries to one chain with `lanes` concurrent async callers, each append with a
+ * unique idempotency key, retrying retryable faults with the same key, and reports every
+ * acknowledged append on stdout as `ACK <seq> <key> <hash>` (pipes are synchronous on Linux, so a
+ * line written before a SIGKILL reaches the parent).
+ */
+import { AuditLog } from "../../../../src/audit/log.js";
+import { LocalEd25519Signer } from "../../../../src/audit/signer.js";
+import type { AuditStore } from "../../../../src/audit/store.js";
+import { TransparencyLog } from "../../../../src/audit/transparency-log.js";
+import { isKeywardenError } from "../../../../src/errors.js";
+import { hostIdentity } from "../../../../src/guard/identity.js";
+
+interface Config {
+  kind: "postgres" | "sqlite" | "file";
+  target: string;
+  userId: string;
+  writer: string;
+  count: number;
+  lanes: number;
+}
+
+const cfg = JSON.parse(process.argv[2] as string) as Config;
+const chainId = `user:${cfg.userId}`;
+const actor = hostIdentity(cfg.userId, { id: `writer:${cfg.writer}` });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> }> {
+  if (cfg.kind === "postgres") {
+    const { default: pg } = await import("pg");
+    const { createPostgresAuditStore } = await import("../../../../src/audit/postgres.js");
+    const pool = new pg.Pool({ connectionString: cfg.target, max: 3 });
+    pool.on("error", () => {}); // idle-client errors during a server restart
+    return { store: createPostgresAuditStore({ pool }), close: () => pool.end() };
+  }
+  if (cfg.kind === "sqlite") {
+    const { openSqliteAuditStore } = await import("../../../../src/audit/sqlite.js");
+    const store = await openSqliteAuditStore({ database: cfg.target });
+    return { store, close: async () => store.close?.() };
+  }
+  const { openFileAuditStore } = await import("../../../../src/audit/file-store.js");
+  // The file store has one writer at a time: take the lock, append a few, let go.
+  for (;;) {
+    try {
+      const store = await openFileAuditStore(cfg.target);
+      return { store, close: () => store.close() };
+    } catch (err) {
+      if (!isKeywardenError(err, "ERR_AUDIT_STORE_LOCKED")) throw err;
+      await sleep(2 + Math.random() * 10);
+    }
+  }
+}
+
+async function appendOne(log: AuditLog, i: number): Promise<void> {
+  const key = `${cfg.writer}-${i}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const e = await log.appendEntry(chainId, {
+        action: "parameter.changed",
+        payload: { name: key, to: i },
+        actor,
+        idempotencyKey: key,
+      });
+      say(`ACK ${e.seq} ${key} ${e.hash}`);
+      return;
+    } catch (err) {
+      const retryable =
+        isKeywardenError(err) &&
+        (err.code === "ERR_AUDIT_APPEND_CONTENDED" || err.details?.retryable === true);
+      if (!retryable || attempt > 200) throw err;
+      say(`RETRY ${key} ${isKeywardenError(err) ? err.code : "?"}`);
+      await sleep(20 + Math.random() * 80);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  if (cfg.kind === "file") {
+    let i = 0;
+    while (i < cfg.count) {
+      const { store, close } = await openStore();
+      const log = new AuditLog({ store });
+      const n = Math.min(cfg.count - i, 1 + Math.floor(Math.random() * 5));
+      await Promise.all(Array.from({ length: n }, (_, k) => appendOne(log, i + k)));
+      i += n;
+      await close();
+    }
+  } else {
+    const { store, close } = await openStore();
+    const tlog = new TransparencyLog({
+      store,
+      signer: LocalEd25519Signer.generate("audit.test").signer,
+      logName: "audit.test",
+    });
+    const log = new AuditLog({ store, treeNodes: tlog.treeNodes, maxAttempts: 1000 });
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: cfg.lanes }, async () => {
+        for (let i = next++; i < cfg.count; i = next++) await appendOne(log, i);
+      }),
+    );
+    await close();
+  }
+  say("DONE");
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(
+      `writer failed: ${isKeywardenError(err) ? `${err.code} ${err.message}` : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
