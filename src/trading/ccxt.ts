@@ -38,8 +38,14 @@ export function ccxtExchangeFactory(options: CcxtFactoryOptions = {}): ExchangeF
     const Exchange = await loadCcxtExchange(exchange);
     const config = { ...(options.config?.(exchange) ?? {}) };
     for (const k of CREDENTIAL_KEYS) delete config[k];
+    const ccxtOptions = {
+      // keywarden lists open orders across symbols to cancel them (kill switch, reconciliation).
+      warnOnFetchOpenOrdersWithoutSymbol: false,
+      ...((config.options as Record<string, unknown> | undefined) ?? {}),
+    };
     const instance = new Exchange({
       ...config,
+      options: ccxtOptions,
       verbose: false,
       enableRateLimit: true,
     }) as ExchangeLike & {

@@ -141,6 +141,25 @@ const decimal = (n: number) => {
   return /e/i.test(s) ? n.toFixed(20).replace(/\.?0+$/, "") : s;
 };
 
+/**
+ * Cancels every open order on one account. Many exchanges (Binance among them) cancel "all" only
+ * per symbol, so this lists the open orders first and cancels per symbol, then checks that nothing
+ * is left open.
+ */
+async function cancelEverything(x: ExchangeLike): Promise<Array<{ id: string; symbol: string }>> {
+  const open = await x.fetchOpenOrders();
+  const symbols = [...new Set(open.map((o) => o.symbol))];
+  for (const symbol of symbols) await x.cancelAllOrders(symbol);
+  const left = symbols.length > 0 ? await x.fetchOpenOrders() : [];
+  if (left.length > 0) {
+    throw new KeywardenError(
+      "ERR_TRADING_PARTIAL_CANCEL",
+      `${left.length} order(s) still open after cancel`,
+    );
+  }
+  return open.map((o) => ({ id: String(o.id), symbol: o.symbol }));
+}
+
 /** Sets a credential set on an instance as ccxt expects (strings), for one call. */
 function applyCredentials(
   instance: ExchangeLike,
@@ -699,7 +718,14 @@ export class TradingClient {
         let lastError = "";
         for (let attempt = 1; attempt <= this.#cancelAttempts; attempt++) {
           try {
-            await this.#call(auth, row(c), "cancel", (x) => x.cancelAllOrders());
+            const canceled = await this.#call(auth, row(c), "cancel", (x) => cancelEverything(x));
+            for (const o of canceled) {
+              await this.#record(auth, userId, "order.canceled", {
+                exchange: c.exchange,
+                orderId: o.id,
+                symbol: o.symbol,
+              });
+            }
             return {
               credentialId: c.credentialId,
               exchange: c.exchange,

@@ -64,8 +64,13 @@ function recordingExchange(
         log.push({ method: "cancelOrder", args: [id], apiKey: x.apiKey, secret: x.secret });
         return { id };
       },
-      cancelAllOrders: async () => {
-        log.push({ method: "cancelAllOrders", args: [], apiKey: x.apiKey, secret: x.secret });
+      cancelAllOrders: async (symbol) => {
+        log.push({
+          method: "cancelAllOrders",
+          args: symbol === undefined ? [] : [symbol],
+          apiKey: x.apiKey,
+          secret: x.secret,
+        });
         if (behaviour.failCancel && behaviour.failCancel-- > 0)
           throw new Error("binance 503 Service Unavailable");
         return open.splice(0);
@@ -337,7 +342,14 @@ describe("trading client", () => {
     expect(report.cancels).toEqual([
       { credentialId: aliceKey, exchange: "binance", outcome: "canceled", attempts: 1 },
     ]);
-    expect(calls.map((c) => c.method)).toEqual(["createOrder", "cancelAllOrders"]);
+    // cancel per symbol of the open orders, then check that nothing is left open
+    expect(calls.map((c) => c.method)).toEqual([
+      "createOrder",
+      "fetchOpenOrders",
+      "cancelAllOrders",
+      "fetchOpenOrders",
+    ]);
+    expect(calls[2]?.args).toEqual(["BTC/USDT"]);
     await expect(
       runAs(alice, () => h.createOrder("BTC/USDT", "limit", "buy", 1, 100)),
     ).rejects.toMatchObject({
@@ -350,6 +362,7 @@ describe("trading client", () => {
     expect(actions).toEqual([
       "order.intent",
       "order.placed",
+      "order.canceled",
       "killswitch.fired",
       "killswitch.released",
       "order.intent",
@@ -385,6 +398,9 @@ describe("trading client", () => {
 
   it("partial cancel failures are retried and reported, never hidden", async () => {
     const trading = await client({ failCancel: 5 });
+    await runAs(alice, () =>
+      trading.handle(aliceKey).createOrder("BTC/USDT", "limit", "buy", 1, 100),
+    );
     const err = await runAs(alice, () => trading.fireKillSwitch("alice", "test")).catch((e) => e);
     expect(err).toMatchObject({
       code: "ERR_TRADING_PARTIAL_CANCEL",
