@@ -230,3 +230,36 @@ describe("owned()", () => {
     );
   });
 });
+
+describe("owned() under the kit's switch context (the general path)", () => {
+  it("enforces the same checks as the hot path when the owner check is not bypassed", async () => {
+    const { guardTestSwitches } = await import("../../src/guard/test-hooks.js");
+    const w = await world();
+    const op = operatorIdentity("user-a");
+    await guardTestSwitches.run({ bypassOwnerCheck: false, bypassed: 0 }, async () => {
+      expect((await runAs(w.a, () => w.getOrder("a1"))).note).toBe("A-1");
+      for (const [who, id, code] of [
+        [w.a, "b1", "ERR_GUARD_NOT_FOUND"],
+        [w.a, "zz", "ERR_GUARD_NOT_FOUND"],
+        [w.a, "", "ERR_GUARD_NOT_FOUND"],
+        [op, "a1", "ERR_GUARD_NOT_FOUND"],
+        [undefined, "a1", "ERR_GUARD_UNAUTHENTICATED"],
+      ] as const) {
+        const err = await rejectionOf(who, () => w.getOrder(id));
+        expect(err.code).toBe(code);
+      }
+      expect(await runAs(op, () => w.opsView("b1"))).toBe("b1");
+    });
+    expect(w.calls()).toBe(1);
+  });
+
+  it("with the owner check bypassed, the scoped loader alone still refuses B's row", async () => {
+    const { guardTestSwitches } = await import("../../src/guard/test-hooks.js");
+    const w = await world();
+    const switches = { bypassOwnerCheck: true, bypassed: 0 };
+    await guardTestSwitches.run(switches, async () => {
+      expect((await rejectionOf(w.a, () => w.getOrder("b1"))).code).toBe("ERR_GUARD_NOT_FOUND");
+    });
+    expect(switches.bypassed).toBe(1);
+  });
+});
