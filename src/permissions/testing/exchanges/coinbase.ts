@@ -110,11 +110,13 @@ export const coinbaseSpec: ExchangeSpec = {
       auth: "signed",
       handle: ({ key }) => reply(200, key ? coinbaseKeyPermissions(key.permissions) : {}),
     },
-    "POST /v2/accounts/:account_id/transactions": {
-      auth: "signed",
-      withdraw: true,
-      handle: () => errors.permissionDenied,
-    },
   },
   errors,
+  /* v2 "send money" (a withdrawal) and v3 portfolio fund moves: counted and refused. */
+  matchRoute: (method, path) =>
+    method === "POST" &&
+    (/^\/v2\/accounts\/[^/]+\/transactions$/.test(path) ||
+      path === "/api/v3/brokerage/portfolios/move_funds")
+      ? { auth: "signed", withdraw: true, handle: () => errors.permissionDenied }
+      : undefined,
 };
