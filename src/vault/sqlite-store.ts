@@ -2,10 +2,11 @@
  * `keywarden/vault/sqlite`: a {@link CredentialStore} on SQLite (better-sqlite3, an optional peer
  * dependency, injected as a `Database`). It turns on `PRAGMA secure_delete=ON` so deleted rows —
  * a shredded user's wrapped data key — are overwritten with zeros instead of lingering in free
- * pages, and checkpoints the WAL after a shred. Backups and copies of the file are not touched.
+ * pages, checkpoints the WAL after a shred, and restricts the database files to mode 0600. Backups and copies of the file are not touched.
  *
  * @packageDocumentation
  */
+import { chmodSync, existsSync } from "node:fs";
 import { KeywardenError } from "../errors.js";
 import {
   CREDENTIAL_UPSERT,
@@ -32,6 +33,18 @@ export interface SqliteDatabaseLike {
   pragma(source: string, options?: { simple?: boolean }): unknown;
   // biome-ignore lint/suspicious/noExplicitAny: mirrors better-sqlite3's signature
   transaction(fn: (...args: any[]) => any): (...args: any[]) => any;
+  /** The database file path (better-sqlite3 `name`). */
+  readonly name?: string;
+  /** True for an in-memory database. */
+  readonly memory?: boolean;
+}
+
+/** Restricts the database file and its -wal/-shm/-journal companions to mode 0600. */
+function restrictFileModes(db: SqliteDatabaseLike): void {
+  if (db.memory !== false || typeof db.name !== "string" || db.name === "") return;
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+    if (existsSync(db.name + suffix)) chmodSync(db.name + suffix, 0o600);
+  }
 }
 
 const U = TABLES.users;
@@ -64,6 +77,7 @@ export class SqliteCredentialStore implements CredentialStore {
       throw new KeywardenError("ERR_NOT_SUPPORTED", "SQLite secure_delete could not be enabled");
     }
     for (const sql of schemaSql("BLOB", "INTEGER", " STRICT")) db.exec(sql);
+    restrictFileModes(db);
   }
 
   /** {@inheritDoc CredentialStore.forUser} */
