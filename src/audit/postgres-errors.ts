@@ -66,3 +66,20 @@ export function mapPgError(err: unknown): KeywardenError {
     },
   );
 }
+
+interface ErrorEmitter {
+  on?(event: "error", listener: (err: Error) => void): unknown;
+  removeListener?(event: "error", listener: (err: Error) => void): unknown;
+}
+
+/**
+ * While a connection is checked out, `pg` reports a server that goes away as an `error` event on
+ * the client; unhandled, it would crash the host process. This listens for it, so the query in
+ * flight fails normally and the connection is destroyed on release. Returns the unsubscribe.
+ */
+export function watchConnection(client: unknown, onLost: () => void): () => void {
+  const c = client as ErrorEmitter;
+  const listener = () => onLost();
+  c.on?.("error", listener);
+  return () => c.removeListener?.("error", listener);
+}

@@ -10,7 +10,7 @@
 import { KeywardenError } from "../errors.js";
 import type { PgPoolLike } from "../guard/pg-like.js";
 import { rlsSetupSql } from "../guard/rls.js";
-import { mapPgError } from "./postgres-errors.js";
+import { mapPgError, watchConnection } from "./postgres-errors.js";
 
 /** One versioned migration. */
 export interface PostgresMigration {
@@ -137,6 +137,9 @@ export async function migratePostgresAuditStore(
     throw mapPgError(err);
   }
   let broken: Error | undefined;
+  const unwatch = watchConnection(client, () => {
+    broken ??= new Error("connection lost");
+  });
   try {
     await client.query("begin");
     await client.query("select pg_advisory_xact_lock($1, 0)", [AUDIT_LOCK_CLASS]);
@@ -182,6 +185,7 @@ export async function migratePostgresAuditStore(
     });
     throw mapPgError(err);
   } finally {
+    unwatch();
     client.release(broken);
   }
 }

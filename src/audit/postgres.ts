@@ -20,7 +20,7 @@ import { KeywardenError } from "../errors.js";
 import type { PgClientLike, PgPoolLike } from "../guard/pg-like.js";
 import { RLS_USER_SETTING } from "../guard/rls.js";
 import { appendBatch, type PendingAppend } from "./postgres-append.js";
-import { mapPgError } from "./postgres-errors.js";
+import { mapPgError, watchConnection } from "./postgres-errors.js";
 import { AUDIT_LOCK_CLASS, OPERATOR_OWNER } from "./postgres-migrations.js";
 import type { AppendResult, AuditStore, StoredEntry, TreeNodeKey } from "./store.js";
 
@@ -125,6 +125,9 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
       throw mapPgError(err);
     }
     let broken: Error | undefined;
+    const unwatch = watchConnection(client, () => {
+      broken ??= new Error("connection lost");
+    });
     try {
       await client.query("begin");
       /* Precondition: with RLS on, every audit transaction runs as the chain's owner, set transaction-locally. */
@@ -144,6 +147,7 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
       if (mapped.details?.retryable === true && !broken) broken = new Error("connection fault");
       throw mapped;
     } finally {
+      unwatch();
       client.release(broken);
     }
   }
