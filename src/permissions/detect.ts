@@ -8,7 +8,7 @@ import { KeywardenError } from "../errors.js";
 import type { Secret } from "../secret.js";
 import { EXCHANGE_SPECS } from "./exchanges/index.js";
 import { failed } from "./exchanges/shared.js";
-import type { CallParams, KeyContext } from "./exchanges/spec.js";
+import type { CallParams, ExchangeSpec, KeyContext } from "./exchanges/spec.js";
 import type { DetectionResult, ExchangeId, FindingCode } from "./types.js";
 
 /** API credentials as the vault hands them out: secrets stay in {@link Secret} containers. */
@@ -84,8 +84,8 @@ const KIND_CODE: Readonly<Record<CallFailure["kind"], FindingCode>> = {
 };
 
 /** Turns a failed call into a finding: the raw exchange code first, the transport class second. */
-function failureResult(exchange: ExchangeId, failure: CallFailure): DetectionResult {
-  const spec = EXCHANGE_SPECS[exchange];
+function failureResult(spec: ExchangeSpec, failure: CallFailure): DetectionResult {
+  const exchange = spec.id;
   const match = failure.body === undefined ? undefined : spec.classifyError(failure.body);
   const status = {
     ...(failure.httpStatus === undefined ? {} : { httpStatus: failure.httpStatus }),
@@ -112,7 +112,21 @@ export async function runDetection(
   call: ExchangeCaller,
   options: { readonly probe?: boolean } = {},
 ): Promise<DetectionResult> {
-  const spec = EXCHANGE_SPECS[exchange];
+  return runSpec(EXCHANGE_SPECS[exchange], key, call, options);
+}
+
+/**
+ * {@link runDetection} over an explicit spec (the registry's, or a custom one under test).
+ *
+ * @internal
+ */
+export async function runSpec(
+  spec: ExchangeSpec,
+  key: KeyContext,
+  call: ExchangeCaller,
+  options: { readonly probe?: boolean } = {},
+): Promise<DetectionResult> {
+  const exchange = spec.id;
   const steps = spec.plan(key);
   if (spec.status === "unsupported" || steps.length === 0) return failed(exchange, "UNSUPPORTED");
   /* Precondition: a probe-only exchange is called only when the policy opts in to its probe. */
@@ -128,7 +142,7 @@ export async function runDetection(
     const params = step.params(answers);
     if ("ok" in params && typeof params.ok === "boolean") return params as DetectionResult;
     const outcome = await call(step.method, params as CallParams);
-    if (!outcome.ok) return failureResult(exchange, outcome);
+    if (!outcome.ok) return failureResult(spec, outcome);
     answers.push(outcome.body);
   }
   return spec.parse(answers, key);
