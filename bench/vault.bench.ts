@@ -1,0 +1,131 @@
+/**
+ * Seal + open of a 64-byte secret. Same-run ratios against two baselines:
+ * - the AWS Encryption SDK for JavaScript (raw AES keyring, suite 0x0478, committing, unsigned);
+ *   target: keywarden >= 20x its throughput;
+ * - a bare node:crypto AES-256-GCM encrypt + decrypt; target: keywarden <= 3x its cost.
+ *
+ * "keywarden seal+open" is the vault's crypto path without the authorization check and without
+ * storage: unwrap the user's data key with LocalKms, seal the credential set (AAD bound to user,
+ * exchange, credential, revision), then for the open unwrap the data key again, open the blob,
+ * decode the fields into Secrets, and wipe everything. "keywarden vault store+open" is the whole
+ * Vault API on the memory store (manifest, authorization, audit-free), for reference.
+ *
+ * Run: npx vitest bench --run bench/vault.bench.ts
+ */
+
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import {
+  AlgorithmSuiteIdentifier,
+  buildClient,
+  CommitmentPolicy,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+} from "@aws-crypto/client-node";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { bench, describe } from "vitest";
+import { createSessionVerifier } from "../src/guard/session.js";
+import { Secret } from "../src/secret.js";
+import { decodeFields, encodeFields, wipeFields } from "../src/vault/credential-fields.js";
+import { BLOB_KIND, openBlob, sealBlob } from "../src/vault/format.js";
+import { LocalKms } from "../src/vault/local-kms.js";
+import { MemoryCredentialStore } from "../src/vault/memory-store.js";
+import { createVault } from "../src/vault/vault.js";
+
+const secret64 = new Uint8Array(randomBytes(64));
+const userId = "user-7f3a9c2e-4b1d-4e8a-9c3f-1a2b3c4d5e6f-x"; // 41 chars, as in the reference bench
+const ctx = { userId, exchange: "binance", credentialId: "cred_abcdefghijklmnop", revision: 1 };
+const master = new Uint8Array(randomBytes(32));
+
+// keywarden
+const kms = new LocalKms(Secret.copyOf(master));
+const auth = {
+  kind: "session",
+  userId,
+  sessionId: "s",
+  token: Secret.fromString("t"),
+  expiresAt: undefined,
+} as const;
+const kctx = { userId, purpose: "exchange-api-secret" } as const;
+const { wrapped } = await kms.generateDataKey(kctx, auth);
+
+async function keywardenSealOpen(): Promise<void> {
+  const dk = await kms.decrypt(wrapped, kctx, auth);
+  const plain = encodeFields({ secret: secret64 });
+  const blob = dk.use((k) => sealBlob(k, BLOB_KIND.credential, ctx, plain));
+  plain.fill(0);
+  dk.wipe();
+  const dk2 = await kms.decrypt(wrapped, kctx, auth);
+  const opened = dk2.use((k) => openBlob(k, BLOB_KIND.credential, ctx, blob));
+  dk2.wipe();
+  const creds = decodeFields(opened);
+  opened.fill(0);
+  wipeFields(creds);
+}
+
+// bare node:crypto AES-256-GCM (one key, no envelope)
+const bareKey = new Uint8Array(randomBytes(32));
+const bareAad = Buffer.from(`vault:v1:userId=${userId}`);
+function bareGcm(): void {
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", bareKey, iv);
+  c.setAAD(bareAad);
+  const ct = Buffer.concat([c.update(secret64), c.final()]);
+  const tag = c.getAuthTag();
+  const d = createDecipheriv("aes-256-gcm", bareKey, iv);
+  d.setAAD(bareAad);
+  d.setAuthTag(tag);
+  Buffer.concat([d.update(ct), d.final()]).fill(0);
+}
+
+// AWS Encryption SDK, raw AES keyring, suite 0x0478
+const esdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+const keyring = new RawAesKeyringNode({
+  keyName: "vault-master",
+  keyNamespace: "keywarden-bench",
+  unencryptedMasterKey: new Uint8Array(master),
+  wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+});
+async function esdkRoundTrip(): Promise<void> {
+  const { result } = await esdk.encrypt(keyring, secret64, {
+    encryptionContext: { userId },
+    suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
+  });
+  const { plaintext, messageHeader } = await esdk.decrypt(keyring, result);
+  if (messageHeader.encryptionContext.userId !== userId) throw new Error("context mismatch");
+  plaintext.fill(0);
+}
+
+// the whole Vault API (authorization included), for reference
+const { privateKey, publicKey } = await generateKeyPair("ES256");
+void exportJWK;
+const verifier = createSessionVerifier({
+  issuer: "https://b/",
+  audience: "b",
+  algorithms: ["ES256"],
+  key: publicKey,
+});
+const session = await verifier.verify(
+  await new SignJWT({})
+    .setProtectedHeader({ alg: "ES256" })
+    .setIssuer("https://b/")
+    .setAudience("b")
+    .setSubject("bench-user")
+    .setIssuedAt()
+    .setExpirationTime("2h")
+    .sign(privateKey),
+);
+const vault = createVault({ kms, store: new MemoryCredentialStore() });
+const { credentialId } = await vault.store(session, {
+  exchange: "binance",
+  credentials: { secret: secret64 },
+});
+async function vaultOpen(): Promise<void> {
+  await vault.withCredentials(session, credentialId, (c) => c.secret?.byteLength);
+}
+
+describe("seal + open, 64-byte secret", () => {
+  bench("keywarden seal+open (LocalKms, no auth check)", keywardenSealOpen, { time: 1500 });
+  bench("node:crypto AES-256-GCM encrypt+decrypt (bare baseline)", bareGcm, { time: 1500 });
+  bench("AWS Encryption SDK raw AES keyring, suite 0x0478", esdkRoundTrip, { time: 1500 });
+  bench("keywarden vault.withCredentials (open only, auth + manifest)", vaultOpen, { time: 1500 });
+});
