@@ -10,6 +10,9 @@ export const ACCOUNT = "111122223333";
 export const REGION = "us-east-1";
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/vault-user-session`;
 export const VAULT_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
+/** The IAM policy variable for the caller's userId session tag. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
+export const PRINCIPAL_USER_ID = "${aws:PrincipalTag/userId}";
 export const ADMIN_KEY_ID = "0000aaaa-00aa-00aa-00aa-000000000001";
 
 export function providerHost(issuer: string): string {
@@ -53,8 +56,7 @@ export function vaultKeyPolicy(): PolicyDocument {
         Resource: "*",
         Condition: {
           StringEquals: {
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
-            "kms:EncryptionContext:userId": "${aws:PrincipalTag/userId}",
+            "kms:EncryptionContext:userId": PRINCIPAL_USER_ID,
             "kms:EncryptionContext:purpose": "exchange-api-secret",
           },
           "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["userId", "purpose"] },

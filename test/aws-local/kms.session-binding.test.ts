@@ -8,6 +8,7 @@ import {
 } from "../support/aws-local/index.js";
 import {
   adminKms,
+  PRINCIPAL_USER_ID,
   ROLE_ARN,
   sessionKms,
   trustPolicy,
@@ -131,5 +132,76 @@ describe("aws-local: KMS decrypt bound to the caller's web identity session (kms
     expect((reEncrypt as Error).name).toBe("AccessDeniedException");
     kmsA.destroy();
     admin.destroy();
+  });
+
+  it("a role IAM policy granting kms:Decrypt lets B open A's data key through the root statement unless a context Deny closes it", async () => {
+    // kms.md §2.2 (c) with the usual root (IAM delegation) statement: the role's own IAM policy
+    // becomes enough to decrypt any user's data key. The Deny below restores the binding.
+    const roleMayUseKms = {
+      Version: "2012-10-17",
+      Statement: { Effect: "Allow", Action: "kms:*", Resource: "*" },
+    };
+    const exposed = await startAwsLocal({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      jwks: idp.jwks,
+      roles: [{ arn: ROLE_ARN, trustPolicy: trustPolicy(idp) }],
+      keys: [{ keyId: VAULT_KEY_ID, policy: vaultKeyPolicy() }],
+      identityPolicies: { [ROLE_ARN]: roleMayUseKms },
+    });
+    try {
+      const kmsA = sessionKms(exposed, await idp.mintToken({ sub: "user-a", userId: "user-a" }));
+      const kmsB = sessionKms(exposed, await idp.mintToken({ sub: "user-b", userId: "user-b" }));
+      const generated = await kmsA.send(
+        new GenerateDataKeyCommand({
+          KeyId: VAULT_KEY_ID,
+          KeySpec: "AES_256",
+          EncryptionContext: userContext("user-a"),
+        }),
+      );
+      const decryptAsB = () =>
+        kmsB
+          .send(
+            new DecryptCommand({
+              CiphertextBlob: generated.CiphertextBlob,
+              EncryptionContext: userContext("user-a"),
+            }),
+          )
+          .then(
+            () => "decrypted",
+            (e: unknown) => (e as Error).name,
+          );
+      expect(await decryptAsB()).toBe("decrypted");
+
+      const policy = vaultKeyPolicy() as { Statement: unknown[] };
+      exposed.setKeyPolicy(VAULT_KEY_ID, {
+        ...policy,
+        Statement: [
+          ...policy.Statement,
+          {
+            Sid: "DenyOtherUsersContext",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            Resource: "*",
+            Condition: {
+              StringNotEquals: { "kms:EncryptionContext:userId": PRINCIPAL_USER_ID },
+            },
+          },
+        ],
+      });
+      expect(await decryptAsB()).toBe("AccessDeniedException");
+      const ownAsA = await kmsA.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          EncryptionContext: userContext("user-a"),
+        }),
+      );
+      expect(ownAsA.Plaintext?.length).toBe(32);
+      kmsA.destroy();
+      kmsB.destroy();
+    } finally {
+      await exposed.close();
+    }
   });
 });

@@ -184,6 +184,7 @@ export function authenticate(
     };
   }
   const presentedToken = headers.get("x-amz-security-token")?.[0];
+  /* Precondition: session credentials are accepted only with their own session token, compared in constant time. */
   if (!tokensEqual(record.sessionToken, presentedToken)) {
     return {
       ok: false,

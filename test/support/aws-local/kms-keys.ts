@@ -122,6 +122,7 @@ export class LocalKey {
   }
 
   /** AES-256-GCM under the newest material; AAD = blob header ‖ canonical context. */
+  /* Precondition: the encryption context is bound as AES-GCM associated data, so a different context never decrypts. */
   encrypt(plaintext: Buffer, context: Readonly<Record<string, string>>): Buffer {
     const index = this.#materials.length - 1;
     const header = blobHeader(this.id, index, randomBytes(12));

@@ -104,6 +104,7 @@ export function authorize(
     resource: arn,
     context,
   } as const;
+  /* Precondition: an explicit Deny in the key policy or an identity policy overrides every Allow. */
   // Key policy first; an Allow naming only the account root delegates to the caller's IAM identity
   // policies, and an explicit Deny in either place wins.
   let decision: PolicyDecision =
@@ -269,6 +270,7 @@ function decrypt(call: KmsCall): Record<string, unknown> {
   optionalEnum(call.input, "EncryptionAlgorithm", [SYMMETRIC]);
   const { key, parsed } = keyForBlob(call, blob, "KeyId");
   const arn = key.arn(call.region, call.env.accountId);
+  /* Precondition: key-policy authorization runs before the key state and the ciphertext are examined. */
   authorize(call, key, "Decrypt", contextKeys(context));
   requireEnabled(call, key);
   requireUsage(key, "ENCRYPT_DECRYPT", arn);

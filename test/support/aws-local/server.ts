@@ -223,6 +223,7 @@ async function handleKms(
     const payload = JSON.stringify({ __type: error.code, [messageKey]: error.message });
     send(res, error.status, "application/x-amz-json-1.1", payload, requestId);
   };
+  /* Precondition: a request is authenticated by its SigV4 signature before any fault or operation applies. */
   const auth = authenticate(wire, "kms", ctx.regions, ctx.registry, ctx.now());
   if (!auth.ok) return fail(new AwsServiceError(KMS_AUTH_ERRORS[auth.failure], 400, auth.message));
   outcome.principal = auth.principal;
