@@ -112,3 +112,25 @@ describe("sealed blob format", () => {
     expect(out).toBeUndefined();
   });
 });
+
+describe("docs/vault-format.md §7 test vector", () => {
+  it("opens the published vector and decodes its fields", async () => {
+    const { decodeFields, encodeFields } = await import("../../src/vault/credential-fields.js");
+    expect(Buffer.from(encodeFields({ secret: "SK", apiKey: "AK" })).toString("hex")).toBe(
+      "02066170694b657900000002414b0673656372657400000002534b",
+    );
+    const k = new Uint8Array([...Array(32).keys()]);
+    const blob = new Uint8Array(
+      Buffer.from(
+        "4b570101000102030405060708090a0b4504b76bacaea7628d419789f0a27e1ee6b5f551847b5f7c3a34ae90f648f53a7bd8f3ceac2fcefa02a4aa",
+        "hex",
+      ),
+    );
+    const plain = openBlob(k, BLOB_KIND.credential, ctx, blob);
+    expect(Buffer.from(plain).toString("hex")).toBe("02066170694b657900000002414b0673656372657400000002534b");
+    const fields = decodeFields(plain);
+    expect(Object.keys(fields)).toEqual(["apiKey", "secret"]);
+    expect(fields.apiKey?.useText((t) => t)).toBe("AK");
+    expect(fields.secret?.useText((t) => t)).toBe("SK");
+  });
+});
