@@ -53,6 +53,11 @@ export function runAsNobody<T>(fn: () => T): T {
 /**
  * The current caller's identity.
  *
+ * @example
+ * ```ts
+ * const who = requireIdentity();
+ * const mine = orders.forUser(who);
+ * ```
  * @throws {KeywardenError} `ERR_GUARD_UNAUTHENTICATED` outside {@link runAs} or once expired.
  */
 export function requireIdentity(): Identity {

@@ -50,7 +50,15 @@ export interface IdentityInit {
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
-/** Validates a user id: 1–128 characters of `[A-Za-z0-9._:@-]`, starting alphanumeric. */
+/**
+ * Validates a user id: 1–128 characters of `[A-Za-z0-9._:@-]`, starting alphanumeric.
+ *
+ * @example
+ * ```ts
+ * assertUserId(req.params.userId);
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for anything else.
+ */
 export function assertUserId(userId: unknown, what = "userId"): asserts userId is string {
   if (typeof userId !== "string" || !USER_ID.test(userId)) {
     throw new KeywardenError(
@@ -88,13 +96,28 @@ export function mintIdentity(init: IdentityInit): Identity {
   return identity;
 }
 
-/** True when `value` is an identity minted by keywarden (in any copy loaded in the process). */
+/**
+ * True when `value` is an identity minted by keywarden (in any copy loaded in the process). An
+ * object literal with the same fields, a clone or a JSON round-trip is not.
+ *
+ * @example
+ * ```ts
+ * if (!isIdentity(who)) throw new Error("not a keywarden identity");
+ * ```
+ * @throws {KeywardenError} `ERR_GUARD_CONTEXT_TAMPERED` if the guard runtime was tampered with.
+ */
 export function isIdentity(value: unknown): value is Identity {
   return typeof value === "object" && value !== null && guardRuntime().identities.has(value);
 }
 
 /**
  * True when the identity has not expired at `now` (epoch ms).
+ *
+ * @example
+ * ```ts
+ * if (!isIdentityLive(who)) return reply.status(401).send();
+ * ```
+ * @throws never
  */
 export function isIdentityLive(identity: Identity, now = Date.now()): boolean {
   return identity.expiresAt === undefined || now < identity.expiresAt;
@@ -103,6 +126,10 @@ export function isIdentityLive(identity: Identity, now = Date.now()): boolean {
 /**
  * Throws unless `value` is a live, keywarden-minted identity.
  *
+ * @example
+ * ```ts
+ * assertIdentity(who); // before using `who` outside runAs
+ * ```
  * @throws {KeywardenError} `ERR_GUARD_UNAUTHENTICATED` for anything else (same message for forged,
  * expired or missing identities).
  */
@@ -137,8 +164,13 @@ export function hostIdentity(
 }
 
 /**
- * An operator identity, for infrastructure actions recorded on the operator audit chain.
+ * An operator identity, for infrastructure actions recorded on the operator audit chain. It does
+ * not pass user guards unless a handler allows operators, and owns no rows in scoped stores.
  *
+ * @example
+ * ```ts
+ * await runAs(operatorIdentity("ops-alice"), () => rewrapAll());
+ * ```
  * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on an invalid operator id.
  */
 export function operatorIdentity(operatorId: string): Identity {
