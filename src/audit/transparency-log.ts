@@ -42,6 +42,11 @@ export interface TransparencyLogOptions {
   readonly previousLogKeys?: readonly NoteVerifier[];
   /** Clock in POSIX seconds (default: system clock). */
   readonly now?: () => number;
+  /**
+   * Where proofs and roots read tree nodes (default: the store's `getTreeNodes`). One-shot tools
+   * pass a tree rebuilt from entries (`entryTreeReader`) for chains written without tree nodes.
+   */
+  readonly nodes?: (chainId: string) => MerkleNodeReader;
 }
 
 const MAX_CACHED_CHAINS = 4096;
@@ -152,7 +157,7 @@ export class TransparencyLog {
 
   /** Node reader for proofs over `chainId`. */
   nodes(chainId: string): MerkleNodeReader {
-    return storeNodeReader(this.#opts.store, chainId);
+    return this.#opts.nodes?.(chainId) ?? storeNodeReader(this.#opts.store, chainId);
   }
 
   /**

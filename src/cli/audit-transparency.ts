@@ -166,7 +166,13 @@ Options:
     const signer = await loadSigner(io, values.key, values["key-env"]);
     const store = await openStore(io, values.store, false);
     try {
-      const log = new TransparencyLog({ store, signer, logName: values["log-name"] });
+      const tree = await entryTreeReader(store, values.chain);
+      const log = new TransparencyLog({
+        store,
+        signer,
+        logName: values["log-name"],
+        nodes: () => tree,
+      });
       const { note } = await log.signCheckpoint(values.chain);
       await output(io, values.out, note);
     } finally {
