@@ -19,6 +19,8 @@ interface Config {
   writer: string;
   count: number;
   lanes: number;
+  /** Serve mode (benchmarks): wait for `run <n>` lines on stdin, append n entries, answer `OK`. */
+  serve?: boolean;
 }
 
 const cfg = JSON.parse(process.argv[2] as string) as Config;
@@ -53,7 +55,7 @@ async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> 
   }
 }
 
-async function appendOne(log: AuditLog, i: number): Promise<void> {
+async function appendOne(log: AuditLog, i: number, report = true): Promise<void> {
   const key = `${cfg.writer}-${i}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -63,7 +65,7 @@ async function appendOne(log: AuditLog, i: number): Promise<void> {
         actor,
         idempotencyKey: key,
       });
-      say(`ACK ${e.seq} ${key} ${e.hash}`);
+      if (report) say(`ACK ${e.seq} ${key} ${e.hash}`);
       return;
     } catch (err) {
       const retryable =
@@ -95,6 +97,24 @@ async function main(): Promise<void> {
       logName: "audit.test",
     });
     const log = new AuditLog({ store, treeNodes: tlog.treeNodes, maxAttempts: 1000 });
+    if (cfg.serve) {
+      const { createInterface } = await import("node:readline");
+      let base = 0;
+      say("READY");
+      for await (const line of createInterface({ input: process.stdin })) {
+        const n = Number(line.split(" ")[1]);
+        let k = 0;
+        await Promise.all(
+          Array.from({ length: cfg.lanes }, async () => {
+            for (let i = k++; i < n; i = k++) await appendOne(log, base + i, false);
+          }),
+        );
+        base += n;
+        say("OK");
+      }
+      await close();
+      return;
+    }
     let next = 0;
     await Promise.all(
       Array.from({ length: cfg.lanes }, async () => {
