@@ -27,8 +27,13 @@ export interface RlsSetupOptions {
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Quotes a validated lower-case identifier, or `schema.name`. */
-function ident(name: string, what: string): string {
+/**
+ * Quotes a validated lower-case identifier, or `schema.name`.
+ *
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for anything else.
+ * @internal
+ */
+export function quoteIdentifier(name: string, what: string): string {
   const parts = typeof name === "string" ? name.split(".") : [];
   if (parts.length < 1 || parts.length > 2 || !parts.every((p) => IDENT.test(p))) {
     throw new KeywardenError(
@@ -59,8 +64,8 @@ export function rlsSetupSql(options: RlsSetupOptions): string[] {
   if (!options || !Array.isArray(options.tables) || options.tables.length === 0) {
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "rlsSetupSql() needs at least one table");
   }
-  const owner = ident(options.ownerRole ?? "keywarden_owner", "ownerRole");
-  const app = ident(options.appRole ?? "keywarden_app", "appRole");
+  const owner = quoteIdentifier(options.ownerRole ?? "keywarden_owner", "ownerRole");
+  const app = quoteIdentifier(options.appRole ?? "keywarden_app", "appRole");
   if (owner === app) {
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "ownerRole and appRole must differ");
   }
@@ -75,8 +80,8 @@ export function rlsSetupSql(options: RlsSetupOptions): string[] {
   ];
   const me = `nullif(current_setting('${RLS_USER_SETTING}', true), '')`;
   for (const t of options.tables) {
-    const table = ident(t.table, "table");
-    const column = ident(t.ownerColumn ?? "user_id", "ownerColumn");
+    const table = quoteIdentifier(t.table, "table");
+    const column = quoteIdentifier(t.ownerColumn ?? "user_id", "ownerColumn");
     const schema = table.includes(".") ? table.split(".")[0] : undefined;
     if (schema) sql.push(`grant usage on schema ${schema} to ${owner}, ${app}`);
     sql.push(

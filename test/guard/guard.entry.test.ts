@@ -52,6 +52,7 @@ describe("keywarden/guard entry points", () => {
       "overwriteRow",
       "recordCalls",
       "runIsolationSuite",
+      "snapshotPgTables",
     ]);
   });
 });

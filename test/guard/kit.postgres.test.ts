@@ -13,6 +13,7 @@ import {
   type IsolationSurface,
   recordCalls,
   runIsolationSuite,
+  snapshotPgTables,
 } from "../../src/guard/testing/index.js";
 import { createDatabase } from "../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../support/services.js";
@@ -92,7 +93,7 @@ describeWithPostgres("isolation kit over PostgreSQL row-level security", () => {
         };
       },
       snapshot: async (w) => ({
-        rows: (await admin.query("select * from orders order by id")).rows,
+        ...(await snapshotPgTables(admin, ["orders"])),
         exchange: [...w.exchange.cancelled],
       }),
       handlers: (w) => ({
@@ -126,6 +127,13 @@ describeWithPostgres("isolation kit over PostgreSQL row-level security", () => {
       probes: {
         getOrder: { ids: [resource], args: (id: string) => [id] },
         cancelOrder: { ids: [resource], args: (id: string) => [id] },
+      },
+      async tamper(_w, t) {
+        await admin.query("update orders set user_id = $1, note = $2 where id = $3", [
+          t.victim.userId,
+          t.canary,
+          t.id,
+        ]);
       },
     };
   }

@@ -9,6 +9,7 @@
  */
 export { type AssertIsolationError, assertIsolation, formatFindings } from "./assert.js";
 export { dumpTable, overwriteRow } from "./memory.js";
+export { type PgQueryable, snapshotPgTables } from "./postgres.js";
 export { createEffectRecorder, recordCalls } from "./recorder.js";
 export { type IsolationOptions, runIsolationSuite } from "./suite.js";
 export type {
