@@ -43,7 +43,9 @@ Options:
   --allow-transfer      do not reject transfer permissions
   --probe               allow the exchange's opt-in read-only probe (mexc, cryptocom)
   --timeout MS          per-request timeout (default 10000)
-  --url URL             send requests to a local server (the simulator): http on a loopback address`;
+  --url URL             send requests to a local server instead (http, loopback only): ccxt still
+                        signs the real URL and https://HOST/PATH is sent to URL/HOST/PATH
+                        (for the simulator: its per-exchange root, sim.url(exchange))`;
 
 const OPTIONS = {
   exchange: { type: "string" },

@@ -150,7 +150,15 @@ function loadExchangeClass(id: ExchangeId): Promise<ExchangeCtor> {
   return pending;
 }
 
-/** The installed ccxt version (from its package.json), for diagnostics and the layout test. */
+/**
+ * The installed ccxt version (from its package.json), for diagnostics and the layout test.
+ *
+ * @example
+ * ```ts
+ * if (installedCcxtVersion() !== TESTED_CCXT_VERSION) warnOperator();
+ * ```
+ * @throws never (`undefined` when ccxt is not installed).
+ */
 export function installedCcxtVersion(): string | undefined {
   try {
     const pkg = JSON.parse(readFileSync(join(ccxtRoot(), "package.json"), "utf8")) as {

@@ -27,7 +27,15 @@ const MESSAGES: Readonly<Record<FindingCode, string>> = {
   PROBE_NOT_ENABLED: "this exchange needs an opt-in probe, which the policy does not enable",
 };
 
-/** Builds a {@link Finding} with the fixed message of its code. */
+/**
+ * Builds a {@link Finding} with the fixed message of its code.
+ *
+ * @example
+ * ```ts
+ * finding("WITHDRAW_ENABLED", "binance"); // { code, exchange, message: "the key can withdraw funds" }
+ * ```
+ * @throws never.
+ */
 export function finding(
   code: FindingCode,
   exchange: ExchangeId,
@@ -79,7 +87,15 @@ const ERROR_FOR: Readonly<Record<FindingCode, KeywardenErrorCode>> = {
   READ_ONLY: "ERR_PERMISSIONS_POLICY",
 };
 
-/** The finding that decides the error code: the first in severity order. */
+/**
+ * The finding that decides the error code: the first in severity order (withdraw first).
+ *
+ * @example
+ * ```ts
+ * primaryFinding(verdict.findings)?.code; // "WITHDRAW_ENABLED"
+ * ```
+ * @throws never.
+ */
 export function primaryFinding(findings: readonly Finding[]): Finding | undefined {
   for (const code of ORDER) {
     const hit = findings.find((f) => f.code === code);
@@ -91,6 +107,12 @@ export function primaryFinding(findings: readonly Finding[]): Finding | undefine
 /**
  * The {@link KeywardenError} for a rejection: code from the most severe finding, a fixed message,
  * and the finding codes (never key material) in `details`.
+ *
+ * @example
+ * ```ts
+ * if (!verdict.ok) throw rejectionError(verdict.findings);
+ * ```
+ * @throws never (it returns the error).
  */
 export function rejectionError(findings: readonly Finding[]): KeywardenError {
   const primary = primaryFinding(findings);

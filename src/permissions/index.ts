@@ -51,6 +51,7 @@ export {
   recheckKey,
   scheduleRechecks,
 } from "./recheck.js";
+export { scrubText } from "./scrub.js";
 export {
   type Capability,
   type DetectionResult,

@@ -65,7 +65,15 @@ const Request = z.object({
   }),
 });
 
-/** Wipes every secret container among the credentials. Idempotent. */
+/**
+ * Wipes every secret container among the credentials. Idempotent.
+ *
+ * @example
+ * ```ts
+ * wipeCredentials({ apiKey: "k", secret, password });
+ * ```
+ * @throws never.
+ */
 export function wipeCredentials(credentials: ExchangeCredentials | undefined): void {
   if (!credentials || typeof credentials !== "object") return;
   for (const value of Object.values(credentials)) if (Secret.isSecret(value)) value.wipe();

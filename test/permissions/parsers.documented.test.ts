@@ -12,6 +12,11 @@ const perms = (r: DetectionResult): KeyPermissions => {
 };
 const codes = (r: DetectionResult) => (r.ok ? [] : r.findings.map((f) => f.code));
 const clone = <T>(v: T): T => structuredClone(v);
+const first = <T>(list: T[]): T => {
+  const item = list[0];
+  if (item === undefined) throw new Error("empty fixture list");
+  return item;
+};
 
 describe("documented samples", () => {
   it("binance: docs sample reads as read + trade, no withdraw, no transfer, not IP-bound", () => {
@@ -104,8 +109,8 @@ describe("variants: withdraw on and off", () => {
   });
   it("okx without withdraw → false", () => {
     const s = clone(doc.okxSample);
-    s.data[0]!.perm = "read_only,trade";
-    s.data[0]!.ip = "1.2.3.4,5.6.7.8";
+    first(s.data).perm = "read_only,trade";
+    first(s.data).ip = "1.2.3.4,5.6.7.8";
     expect(perms(parse("okx", s))).toMatchObject({
       withdraw: false,
       ipAllowList: ["1.2.3.4", "5.6.7.8"],
@@ -138,7 +143,7 @@ describe("variants: withdraw on and off", () => {
   });
   it("htx withdraw token → withdraw", () => {
     const s = clone(doc.htxSample);
-    s.data[0]!.permission = "readOnly,trade,withdraw";
+    first(s.data).permission = "readOnly,trade,withdraw";
     expect(perms(parse("htx", { code: 200, data: 1 }, s)).withdraw).toBe(true);
   });
   it("bitfinex withdraw or ui_withdraw write → withdraw", () => {
@@ -225,7 +230,7 @@ describe("variants: unknown tokens make the verdict unknown", () => {
   });
   it("htx", () => {
     const s = clone(doc.htxSample);
-    s.data[0]!.permission = "readOnly,trade,moveFunds";
+    first(s.data).permission = "readOnly,trade,moveFunds";
     expect(perms(parse("htx", { code: 200, data: 1 }, s)).withdraw).toBe("unknown");
   });
 });
@@ -303,7 +308,7 @@ describe("variants: error bodies and success flags", () => {
   });
   it("htx: an expired key → INVALID_KEY", () => {
     const s = clone(doc.htxSample);
-    s.data[0]!.status = "expired";
+    first(s.data).status = "expired";
     expect(codes(parse("htx", { code: 200, data: 1 }, s))).toEqual(["INVALID_KEY"]);
   });
 });
