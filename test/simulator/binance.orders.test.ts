@@ -43,7 +43,7 @@ async function trader(
   const c = testCredentials("binance", "o");
   sim.setKey("binance", { apiKey: c.apiKey, secret: c.secret, permissions });
   const Binance = await loadExchangeClass("binance");
-  const ex = new Binance({ ...c, ...sim.ccxtOptions("binance") });
+  const ex = new Binance({ ...c, enableRateLimit: false, ...sim.ccxtOptions("binance") });
   return { ex, apiKey: c.apiKey };
 }
 
@@ -150,9 +150,14 @@ describe("binance spot order flow through real ccxt", () => {
       permissions: { read: true, trade: true },
     });
     const Binance = await loadExchangeClass("binance");
-    const good = new Binance({ ...c, ...sim.ccxtOptions("binance") });
+    const good = new Binance({ ...c, enableRateLimit: false, ...sim.ccxtOptions("binance") });
     await m(good, "loadMarkets")();
-    const ex = new Binance({ ...c, secret: "not-the-secret", ...sim.ccxtOptions("binance") });
+    const ex = new Binance({
+      ...c,
+      secret: "not-the-secret",
+      enableRateLimit: false,
+      ...sim.ccxtOptions("binance"),
+    });
     (ex.setMarkets as (markets: unknown) => void).call(ex, good.markets);
     const err = await rejection(m(ex, "createOrder")("BTC/USDT", "limit", "buy", 0.01, 40000));
     expect(isCcxtError(err, "AuthenticationError")).toBe(true);

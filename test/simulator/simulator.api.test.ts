@@ -94,6 +94,7 @@ describe("startExchangeSimulator", () => {
       apiKey: "okx-canary",
       secret: canary,
       password: passphrase,
+      enableRateLimit: false,
       ...sim.ccxtOptions("okx"),
     });
     await invoke(good, "privateGetAccountConfig");
@@ -101,6 +102,7 @@ describe("startExchangeSimulator", () => {
       apiKey: "okx-canary",
       secret: "other",
       password: passphrase,
+      enableRateLimit: false,
       ...sim.ccxtOptions("okx"),
     });
     await rejection(invoke(bad, "privateGetAccountConfig"));
@@ -125,7 +127,7 @@ describe("pointing ccxt at the simulator", () => {
         permissions: { read: true, trade: true, withdraw: PERMISSION_CALLS[id].probe === true },
       });
       const Exchange = await loadExchangeClass(id);
-      const ex = new Exchange({ ...c });
+      const ex = new Exchange({ ...c, enableRateLimit: false });
       sim.pointUrls(id, ex);
       if (URL_OVERRIDE_BREAKS_SIGNATURE.has(id)) {
         const err = await rejection(PERMISSION_CALLS[id].call(ex, c));
@@ -157,20 +159,26 @@ describe("exchange behaviour", () => {
     const Bybit = await loadExchangeClass("bybit");
     sim.setKey("bybit", { apiKey: c.apiKey, secret: c.secret, ipAllowList: ["203.0.113.7"] });
     const err = await rejection(
-      invoke(new Bybit({ ...c, ...sim.ccxtOptions("bybit") }), "privateGetV5UserQueryApi"),
+      invoke(
+        new Bybit({ ...c, enableRateLimit: false, ...sim.ccxtOptions("bybit") }),
+        "privateGetV5UserQueryApi",
+      ),
     );
     expect(isCcxtError(err, "PermissionDenied")).toBe(true);
     expect(sim.requests.count({ apiKey: c.apiKey, outcome: "ip-refused" })).toBe(1);
 
     sim.setKey("bybit", { apiKey: c.apiKey, secret: c.secret, ipAllowList: ["127.0.0.1"] });
-    await invoke(new Bybit({ ...c, ...sim.ccxtOptions("bybit") }), "privateGetV5UserQueryApi");
+    await invoke(
+      new Bybit({ ...c, enableRateLimit: false, ...sim.ccxtOptions("bybit") }),
+      "privateGetV5UserQueryApi",
+    );
     expect(sim.requests.count({ apiKey: c.apiKey, outcome: "ok" })).toBe(1);
   });
 
   it("re-registering a key changes what the exchange reports (permissions widened later)", async () => {
     const c = testCredentials("binance", "re");
     const Binance = await loadExchangeClass("binance");
-    const ex = new Binance({ ...c, ...sim.ccxtOptions("binance") });
+    const ex = new Binance({ ...c, enableRateLimit: false, ...sim.ccxtOptions("binance") });
     sim.setKey("binance", { apiKey: c.apiKey, secret: c.secret, permissions: { trade: true } });
     expect(await invoke(ex, "sapiGetAccountApiRestrictions")).toMatchObject({
       enableWithdrawals: false,
@@ -191,7 +199,10 @@ describe("exchange behaviour", () => {
     sim.setKey("binance", { apiKey: c.apiKey, secret: c.secret });
     const Binance = await loadExchangeClass("binance");
     const err = await rejection(
-      invoke(new Binance({ ...c, ...sim.ccxtOptions("binance") }), "sapiGetAccountStatus"),
+      invoke(
+        new Binance({ ...c, enableRateLimit: false, ...sim.ccxtOptions("binance") }),
+        "sapiGetAccountStatus",
+      ),
     );
     expect(isCcxtError(err, "ExchangeError") || isCcxtError(err, "NetworkError")).toBe(true);
     expect(
@@ -212,7 +223,7 @@ describe("exchange behaviour", () => {
       permissions: { trade: true },
     });
     const Htx = await loadExchangeClass("htx");
-    const ex = new Htx({ ...c, ...sim.ccxtOptions("htx") });
+    const ex = new Htx({ ...c, enableRateLimit: false, ...sim.ccxtOptions("htx") });
     const wrong = (await invoke(ex, "v2PrivateGetUserApiKey", {
       uid: "778",
       accessKey: c.apiKey,
@@ -234,7 +245,7 @@ describe("exchange behaviour", () => {
       permissions: { trade: true, withdraw: true },
     });
     const Deribit = await loadExchangeClass("deribit");
-    const ex = new Deribit({ ...c, ...sim.ccxtOptions("deribit") });
+    const ex = new Deribit({ ...c, enableRateLimit: false, ...sim.ccxtOptions("deribit") });
     const auth = (secret: string) => {
       const timestamp = String(Date.now());
       const nonce = randomBytes(8).toString("hex");

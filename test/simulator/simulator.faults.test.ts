@@ -49,7 +49,7 @@ async function setup(id: SimulatedExchangeId): Promise<{ ex: CcxtInstance; c: Te
     permissions: { read: true, trade: true, withdraw: PERMISSION_CALLS[id].probe === true },
   });
   const Exchange = await loadExchangeClass(id);
-  return { ex: new Exchange({ ...c, ...sim.ccxtOptions(id) }), c };
+  return { ex: new Exchange({ ...c, enableRateLimit: false, ...sim.ccxtOptions(id) }), c };
 }
 
 describe.each([...SIMULATED_EXCHANGES])("%s faults through real ccxt", (id) => {

@@ -56,7 +56,7 @@ async function instance(
   on: ExchangeSimulator = sim,
 ): Promise<CcxtInstance> {
   const Exchange = await loadExchangeClass(id);
-  return new Exchange({ ...c, ...on.ccxtOptions(id) });
+  return new Exchange({ ...c, enableRateLimit: false, ...on.ccxtOptions(id) });
 }
 
 describe.each([...SIMULATED_EXCHANGES])("%s through real ccxt", (id) => {
