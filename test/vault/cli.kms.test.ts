@@ -75,7 +75,7 @@ describe("keywarden kms", () => {
     );
     const sids = out.keyPolicy.Statement.map((s: { Sid: string }) => s.Sid);
     expect(sids).toContain("NobodyElseMayUseTheKey");
-    expect(JSON.stringify(out.keyPolicy)).toContain("${aws:PrincipalTag/userId}");
+    expect(JSON.stringify(out.keyPolicy)).toContain(["$", "{aws:PrincipalTag/userId}"].join(""));
   });
 
   it("policy without required options prints usage and exits 2", async () => {

@@ -127,7 +127,9 @@ describe("docs/vault-format.md §7 test vector", () => {
       ),
     );
     const plain = openBlob(k, BLOB_KIND.credential, ctx, blob);
-    expect(Buffer.from(plain).toString("hex")).toBe("02066170694b657900000002414b0673656372657400000002534b");
+    expect(Buffer.from(plain).toString("hex")).toBe(
+      "02066170694b657900000002414b0673656372657400000002534b",
+    );
     const fields = decodeFields(plain);
     expect(Object.keys(fields)).toEqual(["apiKey", "secret"]);
     expect(fields.apiKey?.useText((t) => t)).toBe("AK");

@@ -52,3 +52,9 @@ export function recordingAudit() {
   };
   return { sink, events };
 }
+
+/** The value, or a test failure when it is missing. */
+export function must<T>(value: T | undefined | null): T {
+  if (value === undefined || value === null) throw new Error("expected a value");
+  return value;
+}

@@ -2,14 +2,18 @@ import { describe, expect, it } from "vitest";
 import { operatorIdentity } from "../../src/guard/identity.js";
 import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
 import { createVault } from "../../src/vault/vault.js";
-import { localKms, makeIdp, recordingAudit } from "./helpers.js";
+import { localKms, makeIdp, must, recordingAudit } from "./helpers.js";
 
 async function setup() {
   const idp = await makeIdp();
   const store = new MemoryCredentialStore();
   const audit = recordingAudit();
   let now = Date.now();
-  const clock = { advance: (ms: number) => void (now += ms) };
+  const clock = {
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
   const vault = createVault({ kms: localKms(), store, audit: audit.sink, now: () => now });
   const alice = await idp.session("alice", 3 * 24 * 3600);
   const { credentialId } = await vault.store(alice, {
@@ -91,8 +95,8 @@ describe("trading grants", () => {
       ttlMs: 60_000,
     });
     const rows = store.forUser("alice");
-    const row = (await rows.getGrant(grant.id))!;
-    const key = (await rows.getUserKey())!;
+    const row = must(await rows.getGrant(grant.id));
+    const key = must(await rows.getUserKey());
     const widened = {
       ...row,
       actions: ["cancel", "trade", "withdraw"],
@@ -136,11 +140,11 @@ describe("trading grants", () => {
       ttlMs: 60_000,
     });
     const rows = store.forUser("alice");
-    const before = (await rows.getGrant(grant.id))!;
+    const before = must(await rows.getGrant(grant.id));
     await vault.revokeGrant(alice, { grantId: grant.id });
     // put the pre-revocation row back (wrapped copy included) by deleting and re-inserting
-    const key = (await rows.getUserKey())!;
-    const cred = (await rows.getCredential(credentialId))!;
+    const key = must(await rows.getUserKey());
+    const cred = must(await rows.getCredential(credentialId));
     await rows.shred();
     await rows.commit({ expectedSeq: null, userKey: key, credentials: [cred], grants: [before] });
     await expect(open(vault, grant, credentialId, "trade")).rejects.toMatchObject({
@@ -185,7 +189,7 @@ describe("trading grants", () => {
     await vault.createGrant(alice, { exchanges: ["binance"], actions: ["cancel"], ttlMs: 60_000 });
     const g = await vault.findGrant("alice", { exchange: "binance", action: "cancel" });
     expect(g?.kind).toBe("grant");
-    expect(await open(vault, g!, credentialId, "cancel")).toBe("s3");
+    expect(await open(vault, must(g), credentialId, "cancel")).toBe("s3");
     expect(await vault.findGrant("bob", { exchange: "binance", action: "cancel" })).toBeUndefined();
   });
 

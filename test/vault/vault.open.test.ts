@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hostIdentity, operatorIdentity } from "../../src/guard/identity.js";
+import { hostIdentity, type Identity, operatorIdentity } from "../../src/guard/identity.js";
 import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
 import { createVault } from "../../src/vault/vault.js";
 import { localKms, makeIdp, recordingAudit } from "./helpers.js";
@@ -82,9 +82,8 @@ describe("vault open", () => {
       expect(err.code).toBe("ERR_VAULT_UNAUTHORIZED");
       expect(err.message).toBe("not authorized");
     }
-    // biome-ignore lint/suspicious/noExplicitAny: deliberately invalid identity
     await expect(
-      vault.store(forged as any, { exchange: "okx", credentials: { a: "b" } }),
+      vault.store(forged as unknown as Identity, { exchange: "okx", credentials: { a: "b" } }),
     ).rejects.toMatchObject({
       code: "ERR_VAULT_UNAUTHORIZED",
     });

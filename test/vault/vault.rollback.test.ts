@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { RevisionWitness } from "../../src/vault/manifest.js";
 import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
 import { createVault } from "../../src/vault/vault.js";
-import { localKms, makeIdp } from "./helpers.js";
+import { localKms, makeIdp, must } from "./helpers.js";
 
 function memoryWitness(): RevisionWitness {
   const m = new Map<string, number>();
@@ -45,7 +45,7 @@ describe("vault rollback and state integrity", () => {
     const key = await rows.getUserKey();
     // swap only the credential row: same user row, same seq (a raw UPDATE of one row)
     await rows.shred();
-    await rows.commit({ expectedSeq: null, userKey: key!, credentials: [oldRow!] });
+    await rows.commit({ expectedSeq: null, userKey: must(key), credentials: [must(oldRow)] });
     await expect(read(vault, alice, credentialId)).rejects.toMatchObject({
       code: "ERR_VAULT_DECRYPT_FAILED",
     });
@@ -59,8 +59,8 @@ describe("vault rollback and state integrity", () => {
     });
     const before = await rows.getCredential(credentialId);
     await vault.disable(alice, credentialId);
-    const key = (await rows.getUserKey())!;
-    const disabledRow = (await rows.getCredential(credentialId))!;
+    const key = must(await rows.getUserKey());
+    const disabledRow = must(await rows.getCredential(credentialId));
     await rows.shred();
     await rows.commit({
       expectedSeq: null,
@@ -72,7 +72,7 @@ describe("vault rollback and state integrity", () => {
     });
     // ...nor does putting back the enabled row from before (older revision)
     await rows.shred();
-    await rows.commit({ expectedSeq: null, userKey: key, credentials: [before!] });
+    await rows.commit({ expectedSeq: null, userKey: key, credentials: [must(before)] });
     await expect(read(vault, alice, credentialId)).rejects.toMatchObject({
       code: "ERR_VAULT_DECRYPT_FAILED",
     });
@@ -84,8 +84,8 @@ describe("vault rollback and state integrity", () => {
       exchange: "okx",
       credentials: { secret: "v1" },
     });
-    const oldKey = (await rows.getUserKey())!;
-    const oldRow = (await rows.getCredential(credentialId))!;
+    const oldKey = must(await rows.getUserKey());
+    const oldRow = must(await rows.getCredential(credentialId));
     await vault.disable(alice, credentialId);
     // roll back BOTH the user row (manifest) and the credential row to the consistent older state
     await rows.shred();
@@ -105,8 +105,8 @@ describe("vault rollback and state integrity", () => {
       exchange: "okx",
       credentials: { secret: "v1" },
     });
-    const oldKey = (await rows.getUserKey())!;
-    const oldRow = (await rows.getCredential(credentialId))!;
+    const oldKey = must(await rows.getUserKey());
+    const oldRow = must(await rows.getCredential(credentialId));
     await v1.disable(alice, credentialId);
     await rows.shred();
     await rows.commit({ expectedSeq: null, userKey: oldKey, credentials: [oldRow] });
@@ -130,8 +130,8 @@ describe("vault rollback and state integrity", () => {
     });
     await vault.store(alice, { exchange: "okx", credentialId: "b", credentials: { secret: "B" } });
     await vault.store(bob, { exchange: "okx", credentialId: "a", credentials: { secret: "bob" } });
-    const rowA = (await rows.getCredential(a.credentialId))!;
-    const key = (await rows.getUserKey())!;
+    const rowA = must(await rows.getCredential(a.credentialId));
+    const key = must(await rows.getUserKey());
     // alice's row "a" written as her row "b"
     await rows.shred();
     await rows.commit({
