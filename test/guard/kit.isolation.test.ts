@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Identity, owned, requireIdentity } from "../../src/guard/index.js";
+import { type Identity, owned, publicHandler, requireIdentity } from "../../src/guard/index.js";
 import { assertIsolation, dumpTable, runIsolationSuite } from "../../src/guard/testing/index.js";
 import { type Order, ordersSurface } from "./kit.surface.js";
 
@@ -195,6 +195,23 @@ describe("isolation kit", () => {
     expect(f).toContain(
       `getOrder › owner replay as B with B's ids [guarded]: probe is not meaningful: the owner's call failed (ERR_GUARD_NOT_FOUND: resource not found)`,
     );
+  });
+
+  it("fails a public handler that leaks B's data when it has a probe", async () => {
+    const f = await findingsOf(
+      ordersSurface("publeak", {
+        handlers: (d) => ({
+          peek: publicHandler(
+            { name: "publeak.peek", reason: "meant to show public order fields" },
+            async (id: string) => unscopedGet(d, id),
+          ),
+        }),
+        probes: { peek: { ids: ["order-publeak"], args: (id: string) => [id] } },
+      }),
+    );
+    expect(f).toEqual([
+      `peek › B's id (public handler) [guarded]: read leak: B's canary "CANARY-B-1"`,
+    ]);
   });
 
   it("assertIsolation throws an AssertionError naming handler, variant and effect", async () => {

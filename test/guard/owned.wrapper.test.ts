@@ -93,6 +93,10 @@ describe("owned()", () => {
 
   it("Precondition: a guarded handler runs only for a live, keywarden-minted identity.", async () => {
     const w = await world();
+    // Never a synchronous throw: callers always get a rejected promise.
+    const pending = w.getOrder("a1");
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).rejects.toMatchObject({ code: "ERR_GUARD_UNAUTHENTICATED" });
     const err = await rejectionOf(undefined, () => w.getOrder("a1"));
     expect(err.code).toBe("ERR_GUARD_UNAUTHENTICATED");
     expect(w.calls()).toBe(0);
