@@ -43,6 +43,29 @@ describe("the ccxt binding loads one exchange module only", () => {
     const { exchanges } = await loadedFor("binanceusdm");
     expect([...exchanges].sort()).toEqual(["binance", "binanceusdm"]);
   });
+  it("the pure entry keywarden/permissions never loads ccxt", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kw-load-"));
+    const log = join(dir, "loaded.txt");
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        ["--import", "tsx", join(import.meta.dirname, "fixtures", "load-index.mts")],
+        {
+          cwd: join(import.meta.dirname, "..", ".."),
+          env: { ...process.env, KW_LOAD_LOG: log },
+          timeout: 60_000,
+        },
+      );
+      expect(Number(stdout)).toBeGreaterThan(10);
+      const urls = readFileSync(log, "utf8").split("\n").filter(Boolean);
+      expect(urls.some((u) => u.includes("/src/permissions/index"))).toBe(true);
+      expect(
+        urls.filter((u) => u.includes("/node_modules/ccxt/") || u.includes("/permissions/ccxt.")),
+      ).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it("the installed ccxt is the version whose module layout was tested", () => {
     expect(installedCcxtVersion()).toBe(TESTED_CCXT_VERSION);
   });
