@@ -14,6 +14,7 @@ import { RequestCounters } from "./counters.js";
 import { type FaultHandle, FaultInjector, type FaultSpec } from "./faults.js";
 import { CredentialRegistry, randomAwsId, type SessionInfo } from "./identity.js";
 import { symmetricOperations } from "./kms.js";
+import { adminOperations } from "./kms-admin.js";
 import { asymmetricOperations } from "./kms-asymmetric.js";
 import { type KeyOptions, type KeyState, LocalKey, setPolicy } from "./kms-keys.js";
 import { type ParsedPolicy, type PolicyDocument, parsePolicy } from "./policy.js";
@@ -223,7 +224,7 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     stsRegions: new Set([...regions, "us-east-1"]),
     registry,
     kms: { accountId, keys, aliases, identityPolicies, now },
-    kmsOperations: { ...symmetricOperations, ...asymmetricOperations },
+    kmsOperations: { ...symmetricOperations, ...asymmetricOperations, ...adminOperations },
     sts: new StsService(accountId, providersFrom(options), options.roles ?? [], registry, now),
     counters,
     faults,

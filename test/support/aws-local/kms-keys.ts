@@ -47,6 +47,10 @@ export interface KeyOptions {
 interface Replica {
   state: KeyState;
   policy: ParsedPolicy;
+  /** The policy as last set, re-serialized for GetKeyPolicy. */
+  policyText: string;
+  /** Epoch ms of the scheduled deletion while PendingDeletion. */
+  deletionDateMs?: number;
 }
 
 const SIGNING = {
@@ -96,8 +100,9 @@ export class LocalKey {
       throw new Error(`key ${this.id}: a single-Region key exists in exactly one region`);
     }
     const policy = parsePolicy(options.policy);
+    const policyText = JSON.stringify(options.policy);
     for (const region of regions) {
-      this.replicas.set(region, { state: options.state ?? "Enabled", policy });
+      this.replicas.set(region, { state: options.state ?? "Enabled", policy, policyText });
     }
     if (this.spec === "SYMMETRIC_DEFAULT") {
       this.#materials.push(randomBytes(32));
@@ -254,7 +259,11 @@ export function setPolicy(
   regions?: readonly string[],
 ): void {
   const parsed = parsePolicy(policy);
+  const text = JSON.stringify(policy);
   for (const [region, replica] of key.replicas) {
-    if (regions === undefined || regions.includes(region)) replica.policy = parsed;
+    if (regions === undefined || regions.includes(region)) {
+      replica.policy = parsed;
+      replica.policyText = text;
+    }
   }
 }
