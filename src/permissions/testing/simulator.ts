@@ -27,34 +27,73 @@ export interface ExchangeSimulatorOptions {
   readonly now?: () => number;
 }
 
-/** A running simulator. Close it when done. */
+/**
+ * A running simulator. Close it when done.
+ *
+ * @example
+ * ```ts
+ * const sim = await startExchangeSimulator();
+ * sim.setKey("bybit", { apiKey: "k", secret: "s", permissions: { trade: true, withdraw: true } });
+ * sim.inject({ exchange: "bybit", kind: "rate-limit", times: 2 });
+ * // … run the code under test with a ccxt bybit built from sim.ccxtOptions("bybit") …
+ * sim.requests.count({ exchange: "bybit", endpoint: "GET /v5/user/query-api" }); // exact call count
+ * await sim.close();
+ * ```
+ */
 export interface ExchangeSimulator {
   /** `http://127.0.0.1:<port>`. */
   readonly baseUrl: string;
-  /** The simulator's root for one exchange: `<baseUrl>/<exchangeId>`. */
+  /**
+   * The simulator's root for one exchange, `<baseUrl>/<exchangeId>`; requests go to
+   * `<root>/<exchange host>/<path>`, e.g. `<root>/api.binance.com/api/v3/ping`.
+   *
+   * @throws KeywardenError `ERR_INVALID_ARGUMENT` for an unknown exchange id.
+   */
   url(exchange: SimulatedExchangeId): string;
-  /** Constructor options that send a ccxt instance's (really signed) requests here. */
+  /**
+   * Options to spread into a ccxt exchange constructor. They replace only the transport
+   * (`fetchImplementation`): ccxt still builds the real `https://` URL, signs it with the real key
+   * and maps errors by the real URL. Works for all 17 exchanges.
+   *
+   * @throws KeywardenError `ERR_INVALID_ARGUMENT` for an unknown exchange id; the returned function
+   *   rejects URLs that are not `https://` without a port.
+   */
   ccxtOptions(exchange: SimulatedExchangeId): CcxtSimulatorOptions;
   /**
-   * Alternative to {@link ExchangeSimulator.ccxtOptions}: rewrites every `https://` URL of an
-   * instance's `urls.api` to the simulator (in place). Only for exchanges whose signature does not
-   * cover the scheme and host; the tests record which.
+   * The other pointing method (reference §4a): rewrites every `https://` URL of an instance's
+   * `urls.api` to the simulator, in place. It does NOT work for coinbase (the JWT `uri` claim
+   * covers the host) and bitstamp (the X-Auth signature covers the host); it works for the other 15.
+   *
+   * @throws KeywardenError `ERR_INVALID_ARGUMENT` for an unknown exchange id.
    */
   pointUrls(exchange: SimulatedExchangeId, instance: { urls: { api?: unknown } }): void;
-  /** Every request received, with filtered counts. */
+  /** Every request received (no secrets, signatures or passphrases), with filtered counts. */
   readonly requests: RequestLog;
-  /** Registers (or replaces) a test key on an exchange. */
+  /**
+   * Registers a test key, or replaces the key with the same `apiKey` (fresh order book), e.g. to
+   * widen its permissions after onboarding.
+   *
+   * @throws KeywardenError `ERR_INVALID_ARGUMENT` for an invalid registration (never echoing it),
+   *   or a missing passphrase on okx, kucoin or bitget.
+   */
   setKey(exchange: SimulatedExchangeId, key: SimulatedKeyInput): void;
   /**
-   * Binance spot only: sets the last price (`"BTC/USDT"` or `"BTCUSDT"`) that market orders fill at
-   * and the ticker reports.
+   * Binance spot only: the last price (`"BTC/USDT"` or `"BTCUSDT"`, decimal string) that market
+   * orders fill at and the ticker reports. Defaults: BTC/USDT 60000, ETH/USDT 3000.
+   *
+   * @throws KeywardenError `ERR_INVALID_ARGUMENT` for another symbol or an invalid price.
    */
   setLastPrice(symbol: string, price: string): void;
-  /** Applies a fault to the next matching request(s). */
+  /**
+   * Applies a fault to the next `fault.times` (default 1) requests matching its exchange and
+   * optional endpoint, before any signature check.
+   *
+   * @throws KeywardenError `ERR_INVALID_ARGUMENT` for an invalid fault.
+   */
   inject(fault: Fault): void;
   /** Drops every pending fault. */
   clearFaults(): void;
-  /** Stops listening and drops every connection, including hanging ones. */
+  /** Stops listening and drops every connection, including hanging (timeout-fault) ones. */
   close(): Promise<void>;
 }
 
@@ -96,15 +135,25 @@ const optionsSchema = z.strictObject({
  *
  * @example
  * ```ts
- * import binance from "ccxt/js/src/binance.js"; // or: import ccxt from "ccxt"; ccxt.binance
+ * import ccxt from "ccxt";
  * import { startExchangeSimulator } from "keywarden/permissions/testing";
  *
- * const sim = await startExchangeSimulator();
+ * const sim = await startExchangeSimulator(); // 127.0.0.1, free port
  * try {
- *   sim.setKey("binance", { apiKey: "test-key", secret: "test-secret", permissions: { read: true, trade: true } });
- *   const ex = new binance({ apiKey: "test-key", secret: "test-secret", ...sim.ccxtOptions("binance") });
+ *   sim.setKey("binance", {
+ *     apiKey: "test-key",
+ *     secret: "test-secret",
+ *     permissions: { read: true, trade: true, withdraw: false },
+ *   });
+ *   const ex = new ccxt.binance({
+ *     apiKey: "test-key",
+ *     secret: "test-secret",
+ *     ...sim.ccxtOptions("binance"), // real signing, local transport
+ *   });
  *   const restrictions = await ex.sapiGetAccountApiRestrictions();
- *   // restrictions.enableWithdrawals === false; sim.requests.count({ exchange: "binance" }) === 1
+ *   // restrictions.enableWithdrawals === false
+ *   // sim.requests.count({ exchange: "binance" }) === 1
+ *   await ex.createOrder("BTC/USDT", "limit", "buy", 0.01, 40000); // rests in the simulated book
  * } finally {
  *   await sim.close();
  * }

@@ -4,7 +4,14 @@
  * @packageDocumentation
  */
 
-/** Every exchange the simulator can play, by its ccxt id. */
+/**
+ * Every exchange the simulator can play, by its ccxt id.
+ *
+ * @example
+ * ```ts
+ * for (const id of SIMULATED_EXCHANGES) sim.setKey(id, { apiKey: `${id}-k`, secret: "s", passphrase: "p" });
+ * ```
+ */
 export const SIMULATED_EXCHANGES = [
   "binance",
   "binanceusdm",
@@ -47,7 +54,19 @@ export interface SimulatedPermissions {
   readonly ipAllowList: readonly string[];
 }
 
-/** Credentials and permissions of one test key registered with {@link ExchangeSimulator.setKey}. */
+/**
+ * Credentials and permissions of one test key registered with `ExchangeSimulator.setKey`.
+ *
+ * @example
+ * ```ts
+ * sim.setKey("okx", {
+ *   apiKey: "okx-test",
+ *   secret: "okx-secret",
+ *   passphrase: "okx-pass",
+ *   permissions: { read: true, trade: true, withdraw: false, ipAllowList: ["203.0.113.7"] },
+ * });
+ * ```
+ */
 export interface SimulatedKeyInput {
   /** The public key id ccxt sends (for Coinbase the key name `organizations/…/apiKeys/…`). */
   readonly apiKey: string;
@@ -91,7 +110,15 @@ export type FaultKind =
   /** Exactly the given status and body. */
   | "custom";
 
-/** A fault applied to the next `times` matching requests (default 1). */
+/**
+ * A fault applied to the next `times` matching requests (default 1).
+ *
+ * @example
+ * ```ts
+ * sim.inject({ exchange: "htx", kind: "error-body-200", endpoint: "GET /v2/user/api-key" });
+ * sim.inject({ exchange: "okx", kind: "custom", body: { code: "0", data: [{ perm: "new_token" }] } });
+ * ```
+ */
 export interface Fault {
   readonly exchange: SimulatedExchangeId;
   readonly kind: FaultKind;
@@ -137,7 +164,15 @@ export interface RequestFilter {
   readonly authFailure?: RecordedRequest["authFailure"];
 }
 
-/** The simulator's request log. */
+/**
+ * The simulator's request log.
+ *
+ * @example
+ * ```ts
+ * expect(sim.requests.count({ exchange: "htx" })).toBe(2); // HTX needs two calls
+ * expect(sim.requests.count({ outcome: "withdraw-refused" })).toBe(0);
+ * ```
+ */
 export interface RequestLog {
   /** Every request received so far, oldest first. */
   all(): readonly RecordedRequest[];
