@@ -250,6 +250,36 @@ describe("ccxt binding details", () => {
     ].join("\n");
     for (const s of [k.canary, k.secret, k.password ?? "", k.apiKey]) expect(dump).not.toContain(s);
   });
+  it("every request the detector sends is one of the documented read endpoints (probes included)", async () => {
+    const READS: Record<string, string[]> = {
+      binance: ["GET /sapi/v1/account/apiRestrictions"],
+      binanceusdm: ["GET /sapi/v1/account/apiRestrictions"],
+      bybit: ["GET /v5/user/query-api"],
+      okx: ["GET /api/v5/account/config"],
+      kucoin: ["GET /api/v1/user/api-key"],
+      coinbase: ["GET /api/v3/brokerage/key_permissions"],
+      kraken: ["POST /0/private/GetApiKeyInfo"],
+      bitget: ["GET /api/v2/spot/account/info"],
+      bitfinex: ["POST /v2/auth/r/permissions"],
+      gemini: ["POST /v1/roles"],
+      bingx: ["GET /openApi/v1/account/apiPermissions"],
+      htx: ["GET /v2/user/uid", "GET /v2/user/api-key"],
+      gate: ["GET /api/v4/account/detail"],
+      mexc: ["GET /api/v3/account"],
+      cryptocom: ["POST /exchange/v1/private/get-withdrawal-history"],
+      deribit: [],
+      bitstamp: [],
+    };
+    for (const [id, endpoints] of Object.entries(READS) as [ExchangeId, string[]][]) {
+      const before = sim.requests.all().length;
+      await detect(id, WITHDRAW, { probe: true });
+      const sent = sim.requests
+        .all()
+        .slice(before)
+        .map((r) => r.endpoint);
+      expect(sent, id).toEqual(endpoints);
+    }
+  });
   it("refuses a non-loopback baseUrl", () => {
     expect(() => createCcxtDetector({ baseUrl: "http://example.com" })).toThrow(/loopback/);
   });
