@@ -7,9 +7,10 @@
  *
  * @packageDocumentation
  */
-import { canonicalize, type JsonValue, parseCanonical } from "../canonical.js";
+import { type JsonValue, parseCanonical } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
-import { fromHex, hexEquals, toHex } from "./hex.js";
+import { canonicalJson } from "./fast-json.js";
+import { decodeHexInto, hexEquals, toHex } from "./hex.js";
 import type { Sha256 } from "./sha256.js";
 import type { HexHash } from "./store.js";
 
@@ -24,36 +25,67 @@ export interface PayloadOpening {
 }
 
 const encoder = new TextEncoder();
+let scratch = new Uint8Array(4096);
+const SALT_POOL = 32 * 128;
+let pool = new Uint8Array(0);
+let poolAt = SALT_POOL;
 
-/** Commitment of `value` (already validated JSON) under `saltHex`. */
+function malformed(why: string): never {
+  throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", why);
+}
+
+/**
+ * `SHA-256(salt || UTF-8(valueText))` in lowercase hex, where `valueText` is the payload's
+ * canonical JSON text.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when `saltHex` is not 32 bytes of lowercase hex.
+ */
 export function payloadCommitment(saltHex: string, valueText: string, sha256: Sha256): HexHash {
-  const salt = fromHex(saltHex);
-  if (!salt || salt.length !== SALT_BYTES)
-    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "payload salt must be 32 bytes of hex");
-  const text = encoder.encode(valueText);
-  const input = new Uint8Array(SALT_BYTES + text.length);
-  input.set(salt, 0);
-  input.set(text, SALT_BYTES);
-  return toHex(sha256(input));
+  const need = SALT_BYTES + valueText.length * 3;
+  if (scratch.length < need) scratch = new Uint8Array(need);
+  if (saltHex.length !== 2 * SALT_BYTES || !decodeHexInto(saltHex, scratch, 0))
+    malformed("payload salt must be 32 bytes of lowercase hex");
+  const { written } = encoder.encodeInto(valueText, scratch.subarray(SALT_BYTES));
+  return toHex(sha256(scratch.subarray(0, SALT_BYTES + written)));
+}
+
+function freshSalt(): string {
+  // Salts are drawn from a pooled CSPRNG buffer (one getRandomValues call per 128 salts).
+  if (poolAt + SALT_BYTES > SALT_POOL) {
+    pool = globalThis.crypto.getRandomValues(new Uint8Array(SALT_POOL));
+    poolAt = 0;
+  }
+  const salt = toHex(pool.subarray(poolAt, poolAt + SALT_BYTES));
+  pool.fill(0, poolAt, poolAt + SALT_BYTES);
+  poolAt += SALT_BYTES;
+  return salt;
 }
 
 /**
  * Commits to `value` with a fresh random salt. Returns the opening text to store beside the entry
  * and the commitment to put in it.
  *
+ * @example
+ * ```ts
+ * const { opening, commitment } = commitPayload({ scope: "all" }, sha256Node);
+ * ```
  * @throws {KeywardenError} `ERR_CANONICAL_INVALID_VALUE` when `value` is not canonical JSON.
  */
 export function commitPayload(
   value: unknown,
   sha256: Sha256,
 ): { opening: string; commitment: HexHash } {
-  const valueText = canonicalize(value);
-  const salt = toHex(globalThis.crypto.getRandomValues(new Uint8Array(SALT_BYTES)));
+  const valueText = canonicalJson(value);
+  const salt = freshSalt();
   return {
     opening: `{"salt":"${salt}","value":${valueText}}`,
     commitment: payloadCommitment(salt, valueText, sha256),
   };
 }
+
+const OPENING_PREFIX = '{"salt":"';
+const OPENING_VALUE = '","value":';
+const VALUE_AT = OPENING_PREFIX.length + 2 * SALT_BYTES + OPENING_VALUE.length;
 
 /**
  * Parses an opening text, which must be canonical JSON `{"salt":"<64 hex>","value":…}`.
@@ -83,11 +115,22 @@ export function parseOpening(text: string): PayloadOpening {
 }
 
 /**
- * True when `openingText` opens `commitment`.
+ * True when `openingText` opens `commitment`. Only the layout is checked before hashing: when the
+ * commitment matches, the value bytes are exactly the canonical text that was committed to.
  *
- * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the opening is malformed.
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the opening does not have the
+ * `{"salt":"<64 hex>","value":…}` layout.
  */
 export function openingMatches(openingText: string, commitment: HexHash, sha256: Sha256): boolean {
-  const { salt, value } = parseOpening(openingText);
-  return hexEquals(payloadCommitment(salt, canonicalize(value), sha256), commitment);
+  if (
+    typeof openingText !== "string" ||
+    openingText.length <= VALUE_AT + 1 ||
+    !openingText.startsWith(OPENING_PREFIX) ||
+    !openingText.startsWith(OPENING_VALUE, VALUE_AT - OPENING_VALUE.length) ||
+    openingText.charCodeAt(openingText.length - 1) !== 0x7d
+  )
+    malformed("payload opening has the wrong layout");
+  const salt = openingText.slice(OPENING_PREFIX.length, OPENING_PREFIX.length + 2 * SALT_BYTES);
+  const valueText = openingText.slice(VALUE_AT, -1);
+  return hexEquals(payloadCommitment(salt, valueText, sha256), commitment);
 }

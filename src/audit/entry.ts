@@ -174,6 +174,7 @@ export function decodeEntry(body: string): AuditEntry {
   }
   const problem = entryProblem(value);
   if (problem !== undefined) throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", problem);
+  // Exactly one text encodes a valid entry; anything else (whitespace, order, escapes, duplicate keys) is refused.
   if (encodeValidEntry(value as AuditEntry) !== body)
     throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "entry is not in canonical form");
   return value as AuditEntry;
@@ -193,6 +194,7 @@ let scratch = new Uint8Array(4096);
  * @throws never.
  */
 export function entryHash(body: string, sha256: Sha256): HexHash {
+  if (sha256.textHex) return sha256.textHex(`\u0000${body}`);
   const need = body.length * 3 + 1;
   if (scratch.length < need) scratch = new Uint8Array(need);
   scratch[0] = 0x00;

@@ -8,17 +8,37 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
+
+/** Decodes lowercase hex into `out` at `offset`; false when `hex` is not lowercase hex of the right length. */
+export function decodeHexInto(hex: string, out: Uint8Array, offset = 0): boolean {
+  if (hex.length % 2 !== 0 || offset + hex.length / 2 > out.length) return false;
+  for (let i = 0; i < hex.length; i += 2) {
+    const a = hex.charCodeAt(i);
+    const b = hex.charCodeAt(i + 1);
+    const hi = a < 128 ? (NIBBLE[a] as number) : -1;
+    const lo = b < 128 ? (NIBBLE[b] as number) : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[offset + i / 2] = (hi << 4) | lo;
+  }
+  return true;
+}
+
 /** Bytes of a lowercase hex string; `undefined` when it is not lowercase hex of even length. */
 export function fromHex(hex: string): Uint8Array | undefined {
-  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) return undefined;
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  const out = new Uint8Array(hex.length >> 1);
+  return decodeHexInto(hex, out) ? out : undefined;
 }
 
 /** True for a 64-character lowercase hex string (a SHA-256 digest). */
 export function isHexHash(value: unknown): value is string {
-  return typeof value === "string" && value.length === 64 && /^[0-9a-f]{64}$/.test(value);
+  if (typeof value !== "string" || value.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = value.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 /**

@@ -253,16 +253,16 @@ export class AuditLog {
   ): Promise<void> {
     while (queue.length > 0) {
       // Group commit: everything queued so far (up to ~1000 entries) goes into one store append.
-      const jobs: typeof queue = [];
+      let take = 0;
       let count = 0;
       while (
-        queue.length > 0 &&
-        (jobs.length === 0 || count + (queue[0]?.items.length ?? 0) <= 1000)
+        take < queue.length &&
+        (take === 0 || count + (queue[take]?.items.length ?? 0) <= 1000)
       ) {
-        const job = queue.shift() as (typeof queue)[number];
-        jobs.push(job);
-        count += job.items.length;
+        count += (queue[take] as (typeof queue)[number]).items.length;
+        take++;
       }
+      const jobs = queue.splice(0, take);
       try {
         const results = await this.#commit(
           chainId,

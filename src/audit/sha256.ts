@@ -7,8 +7,14 @@
  */
 import { hash } from "node:crypto";
 
-/** A SHA-256 function over bytes. Verify code takes one as a parameter so it can run anywhere. */
-export type Sha256 = (data: Uint8Array) => Uint8Array;
+/**
+ * A SHA-256 function over bytes. Verify code takes one as a parameter so it can run anywhere.
+ * An implementation may add `textHex`, the lowercase hex SHA-256 of a string's UTF-8 bytes, as a
+ * faster path for hashing text (it must equal `hex(sha256(utf8(text)))`, which is tested).
+ */
+export type Sha256 = ((data: Uint8Array) => Uint8Array) & {
+  readonly textHex?: ((text: string) => string) | undefined;
+};
 
 /**
  * SHA-256 of `data` via node:crypto.
@@ -19,4 +25,9 @@ export type Sha256 = (data: Uint8Array) => Uint8Array;
  * ```
  * @throws never for a Uint8Array input.
  */
-export const sha256Node: Sha256 = (data) => hash("sha256", data, "buffer");
+export const sha256Node: Sha256 = Object.assign(
+  (data: Uint8Array) => hash("sha256", data, "buffer") as Uint8Array,
+  {
+    textHex: (text: string) => hash("sha256", text, "hex"),
+  },
+);

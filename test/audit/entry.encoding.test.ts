@@ -1,5 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../src/audit/fast-json.js";
 import {
   type AuditEntry,
   decodeEntry,
@@ -108,6 +109,36 @@ describe("entry encoding", () => {
       expect.unreachable();
     } catch (err) {
       expect(isKeywardenError(err, "ERR_AUDIT_INVALID_ENTRY")).toBe(true);
+    }
+  });
+});
+
+describe("fast canonical JSON for payloads", () => {
+  test.prop([fc.jsonValue()])(
+    "canonicalJson is byte-identical to canonicalize for every JSON value",
+    (value) => {
+      let expected: string | undefined;
+      try {
+        expected = canonicalize(value);
+      } catch {
+        expected = undefined;
+      }
+      if (expected === undefined) expect(() => canonicalJson(value)).toThrow();
+      else expect(canonicalJson(value)).toBe(expected);
+    },
+  );
+
+  it("rejects what canonicalize rejects, with its error", () => {
+    for (const bad of [
+      { a: undefined },
+      { n: Number.NaN },
+      { d: new Date(0) },
+      { s: "\ud800" },
+      [1n],
+    ]) {
+      expect(() => canonicalJson(bad)).toThrow(
+        expect.objectContaining({ code: "ERR_CANONICAL_INVALID_VALUE" }),
+      );
     }
   });
 });

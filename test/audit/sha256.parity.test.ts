@@ -32,3 +32,12 @@ describe("SHA-256 implementations", () => {
     expect(hex(sha256Node(buf.subarray(1, 3)))).toBe(hex(sha256Portable(new Uint8Array([2, 3]))));
   });
 });
+
+describe("sha256Node.textHex", () => {
+  test.prop([fc.string({ unit: "grapheme", maxLength: 300 })])(
+    "equals the hex digest of the text's UTF-8 bytes",
+    (text) => {
+      expect(sha256Node.textHex?.(text)).toBe(hex(sha256Portable(new TextEncoder().encode(text))));
+    },
+  );
+});
