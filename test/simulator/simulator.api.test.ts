@@ -268,3 +268,19 @@ describe("exchange behaviour", () => {
     expect(isCcxtError(await rejection(auth("wrong")), "AuthenticationError")).toBe(true);
   });
 });
+
+describe("requests outside the simulated exchanges", () => {
+  it("are answered 404 and logged without their query string", async () => {
+    const response = await fetch(
+      `${sim.baseUrl}/bitmex/www.bitmex.com/api/v1/apiKey?signature=SECRETSIG`,
+    );
+    expect(response.status).toBe(404);
+    const last = sim.requests.all().at(-1);
+    expect(last).toMatchObject({
+      exchange: null,
+      outcome: "bad-request",
+      endpoint: "GET /bitmex/www.bitmex.com/api/v1/apiKey",
+    });
+    expect(JSON.stringify(sim.requests.all())).not.toContain("SECRETSIG");
+  });
+});

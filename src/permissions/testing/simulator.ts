@@ -187,7 +187,14 @@ export async function startExchangeSimulator(
     const spec = target === undefined ? undefined : specs[target.exchange];
     if (target === undefined || spec === undefined) {
       log.record(
-        entry(null, `${req.method ?? "?"} ${req.url ?? ""}`, undefined, "bad-request", 404),
+        /* The query may carry a signature: only the path is recorded. */
+        entry(
+          null,
+          `${req.method ?? "?"} ${(req.url ?? "").split("?")[0]}`,
+          undefined,
+          "bad-request",
+          404,
+        ),
       );
       send(res, { status: 404, body: { simulator: "unknown exchange" } });
       return;
