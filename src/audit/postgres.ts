@@ -116,8 +116,15 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
   const rls = options.rls === true;
   const group = options.groupCommit ?? true;
 
-  /** One transaction on one connection, with the chain owner's RLS setting when enabled. */
-  async function tx<T>(chainId: string, fn: (c: PgClientLike) => Promise<T>): Promise<T> {
+  /**
+   * One transaction on one connection, with the chain owner's RLS setting when enabled. A read
+   * without RLS runs as a single autocommit statement (no BEGIN/COMMIT round trips).
+   */
+  async function tx<T>(
+    chainId: string,
+    fn: (c: PgClientLike) => Promise<T>,
+    write = true,
+  ): Promise<T> {
     let client: PgClientLike;
     try {
       client = await pool.connect();
@@ -128,6 +135,18 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
     const unwatch = watchConnection(client, () => {
       broken ??= new Error("connection lost");
     });
+    if (!write && !rls) {
+      try {
+        return await fn(client);
+      } catch (err) {
+        const mapped = mapPgError(err);
+        if (mapped.details?.retryable === true) broken ??= new Error("connection fault");
+        throw mapped;
+      } finally {
+        unwatch();
+        client.release(broken);
+      }
+    }
     try {
       await client.query("begin");
       /* Precondition: with RLS on, every audit transaction runs as the chain's owner, set transaction-locally. */
@@ -179,14 +198,20 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
   }
 
   const head = (chainId: string) =>
-    tx(chainId, async (c) => {
-      const r = await c.query<{ seq: string; hash: string }>(
-        "select seq, hash from keywarden_audit.entries where chain_id = $1 order by seq desc limit 1",
-        [chainId],
-      );
-      const row = r.rows[0];
-      return row ? { size: Number(row.seq) + 1, headHash: row.hash } : { size: 0, headHash: null };
-    });
+    tx(
+      chainId,
+      async (c) => {
+        const r = await c.query<{ seq: string; hash: string }>(
+          "select seq, hash from keywarden_audit.entries where chain_id = $1 order by seq desc limit 1",
+          [chainId],
+        );
+        const row = r.rows[0];
+        return row
+          ? { size: Number(row.seq) + 1, headHash: row.hash }
+          : { size: 0, headHash: null };
+      },
+      false,
+    );
 
   return {
     capabilities: { idempotency: true, treeNodes: true, checkpoints: true },
@@ -199,12 +224,12 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
         typeof request.chainId !== "string" ||
         !Array.isArray(request.entries) ||
         request.entries.length === 0 ||
-        request.entries[0]?.seq !== request.expectedSize
+        request.entries.some((e, i) => e?.seq !== request.expectedSize + i)
       )
         return Promise.reject(
           new KeywardenError(
             "ERR_INVALID_ARGUMENT",
-            "append needs entries starting at expectedSize",
+            "append needs contiguous entries starting at expectedSize",
           ),
         );
       return new Promise<AppendResult>((resolve, reject) => {
@@ -223,11 +248,14 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
       let next = Math.max(0, from);
       const end = to ?? (await head(chainId)).size;
       while (next < end) {
-        const rows = await tx(chainId, (c) =>
-          c.query<Row>(
-            `select ${COLUMNS} from keywarden_audit.entries where chain_id = $1 and seq >= $2 and seq < $3 order by seq limit ${PAGE}`,
-            [chainId, next, end],
-          ),
+        const rows = await tx(
+          chainId,
+          (c) =>
+            c.query<Row>(
+              `select ${COLUMNS} from keywarden_audit.entries where chain_id = $1 and seq >= $2 and seq < $3 order by seq limit ${PAGE}`,
+              [chainId, next, end],
+            ),
+          false,
         );
         for (const r of rows.rows) yield toEntry(r);
         if (rows.rows.length < PAGE) return;
@@ -246,25 +274,33 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
       }),
 
     findByIdempotencyKey: (chainId, key) =>
-      tx(chainId, async (c) => {
-        const r = await c.query<Row>(
-          `select ${COLUMNS} from keywarden_audit.entries where chain_id = $1 and idempotency_key = $2`,
-          [chainId, key],
-        );
-        return r.rows[0] ? toEntry(r.rows[0]) : undefined;
-      }),
+      tx(
+        chainId,
+        async (c) => {
+          const r = await c.query<Row>(
+            `select ${COLUMNS} from keywarden_audit.entries where chain_id = $1 and idempotency_key = $2`,
+            [chainId, key],
+          );
+          return r.rows[0] ? toEntry(r.rows[0]) : undefined;
+        },
+        false,
+      ),
 
     getTreeNodes: (chainId, keys: readonly TreeNodeKey[]) =>
-      tx(chainId, async (c) => {
-        const r = await c.query<{ level: number; idx: string; hash: Buffer }>(
-          "select level, idx, hash from keywarden_audit.tree_nodes where chain_id = $1 and (level, idx) in (select * from unnest($2::int[], $3::bigint[]))",
-          [chainId, keys.map((k) => k.level), keys.map((k) => k.index)],
-        );
-        const found = new Map(
-          r.rows.map((row) => [`${row.level}/${row.idx}`, new Uint8Array(row.hash)]),
-        );
-        return keys.map((k) => found.get(`${k.level}/${k.index}`));
-      }),
+      tx(
+        chainId,
+        async (c) => {
+          const r = await c.query<{ level: number; idx: string; hash: Buffer }>(
+            "select level, idx, hash from keywarden_audit.tree_nodes where chain_id = $1 and (level, idx) in (select * from unnest($2::int[], $3::bigint[]))",
+            [chainId, keys.map((k) => k.level), keys.map((k) => k.index)],
+          );
+          const found = new Map(
+            r.rows.map((row) => [`${row.level}/${row.idx}`, new Uint8Array(row.hash)]),
+          );
+          return keys.map((k) => found.get(`${k.level}/${k.index}`));
+        },
+        false,
+      ),
 
     putCheckpoint: (chainId, cp) =>
       tx(chainId, async (c) => {
@@ -275,13 +311,17 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
       }),
 
     latestCheckpoint: (chainId) =>
-      tx(chainId, async (c) => {
-        const r = await c.query<{ size: string; note: string }>(
-          "select size, note from keywarden_audit.checkpoints where chain_id = $1 order by size desc, id desc limit 1",
-          [chainId],
-        );
-        return r.rows[0] ? { size: Number(r.rows[0].size), note: r.rows[0].note } : undefined;
-      }),
+      tx(
+        chainId,
+        async (c) => {
+          const r = await c.query<{ size: string; note: string }>(
+            "select size, note from keywarden_audit.checkpoints where chain_id = $1 order by size desc, id desc limit 1",
+            [chainId],
+          );
+          return r.rows[0] ? { size: Number(r.rows[0].size), note: r.rows[0].note } : undefined;
+        },
+        false,
+      ),
 
     pruneArchived: (chainId, beforeSeq, archivedHeadHash) =>
       tx(chainId, async (c) => {

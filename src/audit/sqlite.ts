@@ -243,12 +243,12 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): AuditStore {
         !request ||
         !Array.isArray(request.entries) ||
         request.entries.length === 0 ||
-        request.entries[0]?.seq !== request.expectedSize
+        request.entries.some((e, i) => e?.seq !== request.expectedSize + i)
       )
         return Promise.reject(
           new KeywardenError(
             "ERR_INVALID_ARGUMENT",
-            "append needs entries starting at expectedSize",
+            "append needs contiguous entries starting at expectedSize",
           ),
         );
       return new Promise<AppendResult>((resolve, reject) => {

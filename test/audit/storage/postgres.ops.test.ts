@@ -13,7 +13,7 @@ import type { StoredEntry } from "../../../src/audit/store.js";
 import { storeNodeReader } from "../../../src/audit/transparency-log.js";
 import { migrateCommand } from "../../../src/cli/audit-migrate.js";
 import { isKeywardenError } from "../../../src/errors.js";
-import { hostIdentity } from "../../../src/guard/identity.js";
+import { hostIdentity, operatorIdentity } from "../../../src/guard/identity.js";
 import { createDatabase } from "../../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../../support/services.js";
 import { collect } from "./support/battery.js";
@@ -124,6 +124,19 @@ describeWithPostgres("postgres audit store: operations", () => {
         await c.query("select set_config('app.user_id', 'bob', true)");
         const rows = await c.query("select distinct chain_id from keywarden_audit.entries");
         expect(rows.rows).toEqual([{ chain_id: "user:bob" }]);
+        await c.query("commit");
+        // The operator chain belongs to no user: a session for a user named "operator" cannot see it.
+        await log.recordOperatorAction(
+          "migration.applied",
+          { name: "audit", version: "1" },
+          { actor: operatorIdentity("ops-1") },
+        );
+        expect((await verifyStored(store, "operator")).ok).toBe(true);
+        await c.query("begin");
+        await c.query("select set_config('app.user_id', 'operator', true)");
+        expect(
+          (await c.query("select count(*)::int as n from keywarden_audit.entries")).rows[0].n,
+        ).toBe(0);
         await c.query("commit");
       } finally {
         c.release();
