@@ -279,6 +279,11 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
       /* Precondition: verbose logging is off whatever the constructor or defaults say. */
       ex.verbose = false;
       ex.log = () => {};
+      /* Precondition: ccxt neither retries the call nor keeps a history of signed requests. */
+      ex.fetchHistoryCacheSize = 0;
+      if (typeof ex.options === "object" && ex.options !== null) {
+        (ex.options as Record<string, unknown>).maxRetriesOnFailure = 0;
+      }
       const original = ex.onRestResponse.bind(ex);
       ex.onRestResponse = (status, statusText, url, method, ...rest) => {
         capture.last = { status, body: typeof rest[1] === "string" ? rest[1] : "" };
@@ -320,6 +325,7 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
       /* Precondition: credentials and last request/response fields are cleared from the instance after the call. */
       if (instance) {
         for (const field of SENSITIVE_FIELDS) instance[field] = undefined;
+        instance.fetchHistoryCache = [];
         options.afterCall?.(instance);
       }
       instance = undefined;

@@ -116,6 +116,26 @@ describe("ccxt binding preconditions", () => {
     expect(sim.requests.count({ exchange: "bybit" })).toBe(before);
   });
 
+  it("ccxt neither retries the call nor keeps a history of signed requests.", async () => {
+    const k = testKey("okx");
+    register(sim, "okx", k, TRADE);
+    sim.inject({ exchange: "okx", kind: "server-error", times: 3 });
+    const seen: Readonly<Record<string, unknown>>[] = [];
+    const before = sim.requests.count({ exchange: "okx" });
+    const r = await createCcxtDetector({ baseUrl: sim.url("okx"), afterCall: (i) => seen.push(i) })(
+      {
+        exchange: "okx",
+        credentials: secrets(k),
+      },
+    );
+    expect(r.ok).toBe(false);
+    expect(sim.requests.count({ exchange: "okx" }) - before).toBe(1);
+    expect(seen[0]?.fetchHistoryCacheSize).toBe(0);
+    expect(seen[0]?.fetchHistoryCache).toEqual([]);
+    expect((seen[0]?.options as Record<string, unknown> | undefined)?.maxRetriesOnFailure).toBe(0);
+    sim.clearFaults();
+  });
+
   it("passes a simulator fetchImplementation through unchanged", async () => {
     const k = testKey("bitget");
     register(sim, "bitget", k, TRADE);
