@@ -22,14 +22,17 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from "@aws-crypto/client-node";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { bench, describe } from "vitest";
+import { afterAll, bench, describe } from "vitest";
 import { createSessionVerifier } from "../src/guard/session.js";
 import { Secret } from "../src/secret.js";
+import { AwsKms } from "../src/vault/aws-kms.js";
 import { decodeFields, encodeFields, wipeFields } from "../src/vault/credential-fields.js";
 import { BLOB_KIND, openBlob, sealBlob } from "../src/vault/format.js";
 import { LocalKms } from "../src/vault/local-kms.js";
 import { MemoryCredentialStore } from "../src/vault/memory-store.js";
+import { buildKeyPolicy, buildTrustPolicy } from "../src/vault/policy.js";
 import { createVault } from "../src/vault/vault.js";
+import { createTestIdentityProvider, startAwsLocal } from "../test/support/aws-local/index.js";
 
 const secret64 = new Uint8Array(randomBytes(64));
 const userId = "user-7f3a9c2e-4b1d-4e8a-9c3f-1a2b3c4d5e6f-x"; // 41 chars, as in the reference bench
@@ -128,4 +131,59 @@ describe("seal + open, 64-byte secret", () => {
   bench("node:crypto AES-256-GCM encrypt+decrypt (bare baseline)", bareGcm, { time: 1500 });
   bench("AWS Encryption SDK raw AES keyring, suite 0x0478", esdkRoundTrip, { time: 1500 });
   bench("keywarden vault.withCredentials (open only, auth + manifest)", vaultOpen, { time: 1500 });
+});
+
+// Per-order latency added by opening credentials with AwsKms: one KMS Decrypt (SigV4, loopback
+// HTTP to the local STS+KMS server, key-policy evaluation) per open; STS once per session.
+const idp = await createTestIdentityProvider();
+const policy = {
+  accountId: "111122223333",
+  oidcProvider: new URL(idp.issuer).host,
+  audience: idp.audience,
+  sessionRoleName: "keywarden-user-session",
+  keyAdminArns: ["arn:aws:iam::111122223333:user/operator"],
+};
+const keyId = `mrk-${"cd".repeat(16)}`;
+const aws = await startAwsLocal({
+  region: "eu-west-1",
+  issuer: idp.issuer,
+  audience: idp.audience,
+  jwks: idp.jwks,
+  roles: [
+    {
+      arn: "arn:aws:iam::111122223333:role/keywarden-user-session",
+      trustPolicy: buildTrustPolicy(policy) as never,
+    },
+  ],
+  keys: [{ keyId, multiRegion: true, policy: buildKeyPolicy(policy) as never }],
+});
+afterAll(() => aws.close());
+const awsKms = new AwsKms({
+  region: "eu-west-1",
+  keys: { "eu-west-1": aws.keyArn(keyId) },
+  sessionRoleArn: "arn:aws:iam::111122223333:role/keywarden-user-session",
+  kmsClientConfig: { endpoint: aws.kmsEndpoint },
+  stsClientConfig: { endpoint: aws.stsEndpoint },
+});
+const awsSession = await createSessionVerifier({
+  issuer: idp.issuer,
+  audience: idp.audience,
+  algorithms: ["ES256"],
+  key: (await import("jose")).createLocalJWKSet(idp.jwks),
+}).verify(await idp.mintToken({ sub: "bench-user", userId: "bench-user", expiresIn: 3600 }));
+const awsVault = createVault({ kms: awsKms, store: new MemoryCredentialStore() });
+const awsCred = await awsVault.store(awsSession, {
+  exchange: "binance",
+  credentials: { secret: secret64 },
+});
+
+describe("open latency per order (loopback KMS server)", () => {
+  bench("LocalKms vault.withCredentials", vaultOpen, { time: 1500 });
+  bench(
+    "AwsKms vault.withCredentials (1 KMS Decrypt over HTTP)",
+    async () => {
+      await awsVault.withCredentials(awsSession, awsCred.credentialId, (c) => c.secret?.byteLength);
+    },
+    { time: 1500 },
+  );
 });

@@ -12,7 +12,6 @@
  * @packageDocumentation
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { canonicalBytes } from "../canonical.js";
 import { DECRYPT_FAILED_MESSAGE, KeywardenError } from "../errors.js";
 
 /** The format version written by this release. */
@@ -47,31 +46,43 @@ export interface ManifestAad {
 
 type Kind = (typeof BLOB_KIND)[keyof typeof BLOB_KIND];
 
-/** The exact context bytes authenticated with a blob of `kind` (see docs/vault-format.md §3). */
+/** A JSON string literal, as RFC 8785 writes it; refuses lone surrogates. */
+export function jcsString(value: string): string {
+  if (typeof value !== "string" || !value.isWellFormed()) {
+    throw new KeywardenError("ERR_CANONICAL_INVALID_VALUE", "context string is not well-formed");
+  }
+  return JSON.stringify(value);
+}
+
+function jcsInteger(value: number): string {
+  if (!Number.isSafeInteger(value)) {
+    throw new KeywardenError("ERR_CANONICAL_INVALID_VALUE", "context number is not a safe integer");
+  }
+  return String(value);
+}
+
+/**
+ * The exact context bytes authenticated with a blob of `kind` (see docs/vault-format.md §3): the
+ * header, then the RFC 8785 canonical JSON of the context. Written out directly for speed (keys
+ * already in JCS order); test/vault/format.seal.test.ts checks it against `canonicalize`.
+ */
 export function associatedData(kind: Kind, context: CredentialAad | ManifestAad): Uint8Array {
-  const body =
+  const json =
     kind === BLOB_KIND.credential
-      ? (() => {
-          const c = context as CredentialAad;
-          return {
-            format: "keywarden.vault.credential",
-            v: FORMAT_VERSION,
-            userId: c.userId,
-            exchange: c.exchange,
-            credentialId: c.credentialId,
-            revision: c.revision,
-          };
-        })()
-      : {
-          format: "keywarden.vault.manifest",
-          v: FORMAT_VERSION,
-          userId: context.userId,
-          seq: (context as ManifestAad).seq,
-        };
-  const ctx = canonicalBytes(body);
-  const aad = new Uint8Array(HEADER_LENGTH + ctx.length);
-  aad.set([MAGIC_0, MAGIC_1, FORMAT_VERSION, kind], 0);
-  aad.set(ctx, HEADER_LENGTH);
+      ? `{"credentialId":${jcsString((context as CredentialAad).credentialId)},"exchange":${jcsString(
+          (context as CredentialAad).exchange,
+        )},"format":"keywarden.vault.credential","revision":${jcsInteger(
+          (context as CredentialAad).revision,
+        )},"userId":${jcsString(context.userId)},"v":${FORMAT_VERSION}}`
+      : `{"format":"keywarden.vault.manifest","seq":${jcsInteger((context as ManifestAad).seq)},"userId":${jcsString(
+          context.userId,
+        )},"v":${FORMAT_VERSION}}`;
+  const aad = Buffer.allocUnsafeSlow(HEADER_LENGTH + Buffer.byteLength(json));
+  aad[0] = MAGIC_0;
+  aad[1] = MAGIC_1;
+  aad[2] = FORMAT_VERSION;
+  aad[3] = kind;
+  aad.write(json, HEADER_LENGTH, "utf8");
   return aad;
 }
 

@@ -22,17 +22,15 @@ import {
   readSync,
   writeSync,
 } from "node:fs";
-import { canonicalBytes } from "../canonical.js";
 import { takeSecretFromEnv } from "../env.js";
 import { KeywardenError } from "../errors.js";
 import { Secret } from "../secret.js";
-import { decryptFailed } from "./format.js";
-import {
-  encryptionContextMap,
-  type GeneratedDataKey,
-  type KmsAuthorization,
-  type KmsContext,
-  type KmsProvider,
+import { decryptFailed, jcsString } from "./format.js";
+import type {
+  GeneratedDataKey,
+  KmsAuthorization,
+  KmsContext,
+  KmsProvider,
 } from "./kms-provider.js";
 
 const FILE_PREFIX = "keywarden-local-kms-v1 ";
@@ -56,10 +54,12 @@ function fingerprint(master: Secret): Uint8Array {
 }
 
 function aadFor(header: Uint8Array, context: KmsContext): Uint8Array {
-  const ctx = canonicalBytes({ format: "keywarden.local-kms", ...encryptionContextMap(context) });
-  const aad = new Uint8Array(header.length + ctx.length);
+  // RFC 8785 canonical JSON of {format, grantId?, purpose, userId} (keys in JCS order).
+  const grant = context.grantId === undefined ? "" : `"grantId":${jcsString(context.grantId)},`;
+  const json = `{"format":"keywarden.local-kms",${grant}"purpose":${jcsString(context.purpose)},"userId":${jcsString(context.userId)}}`;
+  const aad = Buffer.allocUnsafeSlow(header.length + Buffer.byteLength(json));
   aad.set(header, 0);
-  aad.set(ctx, header.length);
+  aad.write(json, header.length, "utf8");
   return aad;
 }
 

@@ -136,3 +136,31 @@ describe("docs/vault-format.md §7 test vector", () => {
     expect(fields.secret?.useText((t) => t)).toBe("SK");
   });
 });
+
+describe("associated data encoding", () => {
+  it("equals the RFC 8785 canonical form for arbitrary contexts", async () => {
+    const { canonicalize } = await import("../../src/canonical.js");
+    const fc = await import("fast-check");
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "grapheme" }),
+        fc.string(),
+        fc.string({ unit: "binary" }).filter((s) => s.isWellFormed()),
+        fc.nat(),
+        (userId, exchange, credentialId, revision) => {
+          const c = { userId, exchange, credentialId, revision };
+          const body = new TextDecoder().decode(
+            associatedData(BLOB_KIND.credential, c).subarray(4),
+          );
+          expect(body).toBe(canonicalize({ ...c, format: "keywarden.vault.credential", v: 1 }));
+          const m = new TextDecoder().decode(
+            associatedData(BLOB_KIND.manifest, { userId, seq: revision }).subarray(4),
+          );
+          expect(m).toBe(
+            canonicalize({ userId, seq: revision, format: "keywarden.vault.manifest", v: 1 }),
+          );
+        },
+      ),
+    );
+  });
+});
