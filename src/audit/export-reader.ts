@@ -30,7 +30,7 @@ export interface ReadExportOptions {
  * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line of the first bad record.
  */
 export async function* readExport(
-  chunks: AsyncIterable<Uint8Array | string>,
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: ReadExportOptions,
 ): AsyncGenerator<ExportRecord> {
   if (options?.format !== "jsonl" && options?.format !== "csv")
@@ -77,7 +77,7 @@ export type VerifyExportResult = VerifyResult & { readonly manifest: ExportManif
  * @throws {KeywardenError} only on I/O errors of the source; bad content is a result.
  */
 export async function verifyExport(
-  chunks: AsyncIterable<Uint8Array | string>,
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: ReadExportOptions & {
     readonly sha256: Sha256;
     readonly expected?: ChainHead | undefined;

@@ -75,7 +75,7 @@ export async function* exportChain(
  */
 export async function importExport(
   store: AuditStore,
-  chunks: AsyncIterable<Uint8Array | string>,
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: { format: ExportFormat; sha256: Sha256; batchSize?: number },
 ): Promise<{ chainId: string; size: number; headHash: string | null }> {
   const batchSize = options.batchSize ?? 1000;

@@ -29,7 +29,7 @@ export function malformedInput(line: number, why: string): never {
  * an empty line or a line longer than `maxLineBytes`.
  */
 export async function* readLines(
-  chunks: AsyncIterable<Uint8Array | string>,
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   maxLineBytes = MAX_LINE_BYTES,
 ): AsyncGenerator<InputLine> {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -10,7 +10,7 @@ import {
   verifyExport,
 } from "../../src/audit/index.js";
 import { jsonlEntryLine, jsonlManifestLine } from "../../src/audit/jsonl.js";
-import { EXPORT_FORMAT } from "../../src/audit/manifest.js";
+import { EXPORT_FORMAT, type ExportManifest } from "../../src/audit/manifest.js";
 import type { StoredEntry } from "../../src/audit/store.js";
 import { canonicalize } from "../../src/canonical.js";
 
@@ -66,7 +66,7 @@ describe("docs/audit-format.md worked example", () => {
       stored.push({ seq, hash, body, payload: `{"salt":"${item.salt}","value":${valueText}}` });
       prev = hash;
     }
-    const manifest = {
+    const manifest: ExportManifest = {
       v: 1 as const,
       format: EXPORT_FORMAT,
       chainId: "user:alice",
