@@ -2,9 +2,11 @@
  * Shared fixtures for the aws-local server tests: the policies of kms.md §2.2 (trust policy (b),
  * key policy (c) plus a key-admin statement) and SDK client factories pointed at the server.
  */
+import { createHmac } from "node:crypto";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { fromWebToken } from "@aws-sdk/credential-providers";
 import type { AwsLocal, PolicyDocument, TestIdentityProvider } from "../support/aws-local/index.js";
+import { canonicalRequest, deriveSigningKey, sha256Hex } from "../support/aws-local/sigv4.js";
 
 export const ACCOUNT = "111122223333";
 export const REGION = "us-east-1";
@@ -135,4 +137,51 @@ export function sessionKms(
 /** The encryption context keywarden's vault uses (kms.md §5). */
 export function userContext(userId: string): Record<string, string> {
   return { userId, purpose: "exchange-api-secret" };
+}
+
+/**
+ * Signs a request by hand for cases the SDK cannot produce (STS GetCallerIdentity, odd KMS
+ * targets). Built from the sigv4.ts primitives, which the published AWS test vectors pin
+ * (sigv4.verify.test.ts). Returns headers for fetch (without `host`, which fetch sets).
+ */
+export function signRequest(options: {
+  endpoint: string;
+  service: "kms" | "sts";
+  headers: Record<string, string>;
+  body: string;
+  accessKeyId: string;
+  secret: string;
+  region?: string;
+}): { headers: Record<string, string>; body: string } {
+  const region = options.region ?? REGION;
+  const amzDate = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
+  const headers: Record<string, string> = {
+    ...options.headers,
+    host: new URL(options.endpoint).host,
+    "x-amz-date": amzDate,
+  };
+  const signed = Object.keys(headers).sort();
+  const wire = {
+    method: "POST",
+    path: "/",
+    query: "",
+    rawHeaders: Object.entries(headers).flat(),
+    body: Buffer.from(options.body),
+  };
+  const canonical = canonicalRequest(wire, signed, sha256Hex(options.body));
+  const scope = `${amzDate.slice(0, 8)}/${region}/${options.service}/aws4_request`;
+  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonical)].join("\n");
+  const key = deriveSigningKey(options.secret, amzDate.slice(0, 8), region, options.service);
+  const signature = createHmac("sha256", key).update(stringToSign).digest("hex");
+  const { host: _host, ...sendable } = headers;
+  return {
+    headers: {
+      ...sendable,
+      authorization: `AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${signature}`,
+    },
+    body: options.body,
+  };
 }

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsLocal, startAwsLocal } from "../support/aws-local/index.js";
-import { ADMIN_KEY_ID, adminKeyPolicy, adminKms } from "./fixtures.js";
+import { ADMIN_KEY_ID, adminKeyPolicy, adminKms, signRequest } from "./fixtures.js";
 
 const SECOND_KEY_ID = "0000aaaa-00aa-00aa-00aa-000000000002";
 const SIGNING_KEY_ID = "0000aaaa-00aa-00aa-00aa-0000000000ec";
@@ -312,5 +312,41 @@ describe("aws-local KMS operations through the real KMSClient (static admin cred
       ),
     );
     expect(sign.name).toBe("InvalidKeyUsageException");
+  });
+
+  it("unknown targets (including Object.prototype names) → UnknownOperationException; bad JSON → SerializationException", async () => {
+    const call = async (target: string, body: string) => {
+      const request = signRequest({
+        endpoint: aws.kmsEndpoint,
+        service: "kms",
+        headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": target },
+        body,
+        accessKeyId: aws.adminCredentials.accessKeyId,
+        secret: aws.adminCredentials.secretAccessKey,
+      });
+      const response = await fetch(aws.kmsEndpoint, { method: "POST", ...request });
+      return [response.status, ((await response.json()) as { __type: string }).__type];
+    };
+    expect(await call("TrentService.constructor", "{}")).toEqual([
+      400,
+      "UnknownOperationException",
+    ]);
+    expect(await call("TrentService.CreateGrant", "{}")).toEqual([
+      400,
+      "UnknownOperationException",
+    ]);
+    expect(await call("Other.Decrypt", "{}")).toEqual([400, "UnknownOperationException"]);
+    expect(await call("TrentService.Decrypt", "{nope")).toEqual([400, "SerializationException"]);
+    expect(await call("TrentService.Decrypt", "[]")).toEqual([400, "SerializationException"]);
+    expect(await call("TrentService.Decrypt", JSON.stringify({ CiphertextBlob: "***" }))).toEqual([
+      400,
+      "SerializationException",
+    ]);
+    expect(
+      await call(
+        "TrentService.GenerateDataKey",
+        JSON.stringify({ KeyId: ADMIN_KEY_ID, KeySpec: "AES_256", GrantTokens: ["t"] }),
+      ),
+    ).toEqual([400, "InvalidGrantTokenException"]);
   });
 });

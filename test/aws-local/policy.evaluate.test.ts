@@ -413,6 +413,10 @@ describe("aws-local policy validation (like PutKeyPolicy)", () => {
       "both Action and NotAction",
       { Effect: "Allow", Principal: "*", Action: "kms:*", NotAction: "kms:Decrypt" },
     ],
+    [
+      "an operator named like an Object.prototype member",
+      { Effect: "Allow", Principal: "*", Action: "kms:*", Condition: { constructor: { a: "b" } } },
+    ],
     ["a bad Effect", { Effect: "Permit", Principal: "*", Action: "kms:*" }],
     ["an unknown element", { Effect: "Allow", Principal: "*", Action: "kms:*", Condtion: {} }],
   ])("rejects %s", (_name, statement) => {

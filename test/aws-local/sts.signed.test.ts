@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AwsLocal,
@@ -6,53 +6,17 @@ import {
   startAwsLocal,
   type TestIdentityProvider,
 } from "../support/aws-local/index.js";
-import { canonicalRequest, deriveSigningKey, sha256Hex } from "../support/aws-local/sigv4.js";
-import { ROLE_ARN, trustPolicy } from "./fixtures.js";
+import { ROLE_ARN, signRequest, trustPolicy } from "./fixtures.js";
 
-/**
- * Signs an STS Query request. Built from the sigv4.ts primitives, which the published AWS test
- * vectors pin (sigv4.verify.test.ts), because the SDK's nested STS client has no GetCallerIdentity.
- */
-function signedStsRequest(
-  endpoint: string,
-  body: string,
-  accessKeyId: string,
-  secret: string,
-  region = "us-east-1",
-) {
-  const amzDate = new Date()
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}/, "");
-  const host = new URL(endpoint).host;
-  const headers = {
-    "content-type": "application/x-www-form-urlencoded",
-    host,
-    "x-amz-date": amzDate,
-  };
-  const signed = Object.keys(headers).sort();
-  const rawHeaders = Object.entries(headers).flat();
-  const canonical = canonicalRequest(
-    { method: "POST", path: "/", query: "", rawHeaders, body: Buffer.from(body) },
-    signed,
-    sha256Hex(body),
-  );
-  const scope = `${amzDate.slice(0, 8)}/${region}/sts/aws4_request`;
-  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonical)].join("\n");
-  const signature = createHmac(
-    "sha256",
-    deriveSigningKey(secret, amzDate.slice(0, 8), region, "sts"),
-  )
-    .update(stringToSign)
-    .digest("hex");
-  const { host: _host, ...sendable } = headers;
-  return {
-    headers: {
-      ...sendable,
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${signature}`,
-    },
+function signedStsRequest(endpoint: string, body: string, accessKeyId: string, secret: string) {
+  return signRequest({
+    endpoint,
+    service: "sts",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
     body,
-  };
+    accessKeyId,
+    secret,
+  });
 }
 
 describe("aws-local STS signed requests", () => {

@@ -19,6 +19,7 @@ import {
 } from "./fixtures.js";
 
 const SUB_PINNED_ROLE = `arn:aws:iam::${ACCOUNT}:role/only-user-a`;
+const NO_TAG_SESSION_ROLE = `arn:aws:iam::${ACCOUNT}:role/no-tag-session`;
 
 describe("aws-local STS AssumeRoleWithWebIdentity through fromWebToken", () => {
   let idp: TestIdentityProvider;
@@ -38,6 +39,17 @@ describe("aws-local STS AssumeRoleWithWebIdentity through fromWebToken", () => {
       jwks: idp.jwks,
       roles: [
         { arn: ROLE_ARN, trustPolicy: trustPolicy(idp) },
+        {
+          arn: NO_TAG_SESSION_ROLE,
+          trustPolicy: {
+            Version: "2012-10-17",
+            Statement: {
+              Effect: "Allow",
+              Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${host}` },
+              Action: "sts:AssumeRoleWithWebIdentity",
+            },
+          },
+        },
         {
           arn: SUB_PINNED_ROLE,
           trustPolicy: {
@@ -216,5 +228,18 @@ describe("aws-local STS AssumeRoleWithWebIdentity through fromWebToken", () => {
     });
     expect(response.status).toBe(403);
     expect(await response.text()).toContain("<Code>MissingAuthenticationToken</Code>");
+  });
+
+  it("a token carrying session tags needs sts:TagSession in the trust policy", async () => {
+    const tagged = await generateWith(
+      await idp.mintToken({ sub: "bot", userId: "bot" }),
+      NO_TAG_SESSION_ROLE,
+    );
+    expect((tagged as Error).name).toBe("AccessDenied");
+    const untagged = await generateWith(await idp.mintToken({ sub: "bot" }), NO_TAG_SESSION_ROLE);
+    // STS issues the session; the key policy (no Allow for this role) then refuses it at KMS.
+    expect((untagged as Error).name).toBe("AccessDeniedException");
+    expect(aws.counters.count({ service: "sts", outcome: "ok" })).toBe(1);
+    expect(aws.counters.count({ service: "sts", errorCode: "AccessDenied" })).toBe(1);
   });
 });

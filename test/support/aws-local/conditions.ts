@@ -88,7 +88,7 @@ export function parseOperator(name: string): Omit<Condition, "key" | "values"> {
     if (ifExists || qualifier !== null) {
       throw new Error("MalformedPolicyDocument: Null takes no IfExists or set qualifier");
     }
-  } else if (OPERATORS[rest] === undefined) {
+  } else if (!Object.hasOwn(OPERATORS, rest)) {
     throw new Error(`MalformedPolicyDocument: unsupported condition operator '${name}'`);
   }
   return { qualifier, operator: rest, ifExists };

@@ -253,12 +253,18 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     inject: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     setKeyState(keyId, state, region) {
-      for (const [r, replica] of keyById(keyId).replicas) {
+      const key = keyById(keyId);
+      if (region !== undefined && !key.replicas.has(region))
+        throw new Error(`key ${keyId} has no replica in ${region}`);
+      for (const [r, replica] of key.replicas) {
         if (region === undefined || r === region) replica.state = state;
       }
     },
     setKeyPolicy(keyId, policy, region) {
-      setPolicy(keyById(keyId), policy, region === undefined ? undefined : [region]);
+      const key = keyById(keyId);
+      if (region !== undefined && !key.replicas.has(region))
+        throw new Error(`key ${keyId} has no replica in ${region}`);
+      setPolicy(key, policy, region === undefined ? undefined : [region]);
     },
     rotateKeyMaterial: (keyId) => keyById(keyId).rotate(),
     keyArn: (keyId, region) => keyById(keyId).arn(region ?? (regions[0] as string), accountId),

@@ -240,7 +240,8 @@ async function handleKms(
     return;
   }
   if (fault !== null) return fail(fault);
-  const handler = target.startsWith("TrentService.") ? ctx.kmsOperations[operation] : undefined;
+  const known = target.startsWith("TrentService.") && Object.hasOwn(ctx.kmsOperations, operation);
+  const handler = known ? ctx.kmsOperations[operation] : undefined;
   if (handler === undefined) return fail(new AwsServiceError("UnknownOperationException", 400, ""));
   let input: unknown;
   try {
