@@ -210,10 +210,13 @@ export class Vault {
         ));
         wrapped = row.wrappedDataKey;
         keyId = row.keyId;
-        manifest = dk.use((k) => openManifest(k, userId, row.seq, row.manifest));
-        await this.#checkSeq(userId, row.seq);
+        manifest = { userId, seq: row.seq, credentials: {}, grants: {} }; // replaced below
       }
       try {
+        if (row) {
+          manifest = dk.use((k) => openManifest(k, userId, row.seq, row.manifest));
+          await this.#checkSeq(userId, row.seq);
+        }
         const change = await dk.use((k) => fn(manifest, k, row));
         const next: Manifest = { ...change.manifest, seq: manifest.seq + 1 };
         const now = this.#now();

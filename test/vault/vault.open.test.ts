@@ -147,3 +147,47 @@ describe("vault open", () => {
     ).rejects.toMatchObject({ code: "ERR_VAULT_REVISION_CONFLICT" });
   });
 });
+
+describe("data key lifetime", () => {
+  it("the data key is wiped even when the manifest fails to open on a write", async () => {
+    const { idp, store } = await (async () => {
+      const idp = await makeIdp();
+      return { idp, store: new MemoryCredentialStore() };
+    })();
+    const { LocalKms } = await import("../../src/vault/local-kms.js");
+    const { Secret } = await import("../../src/secret.js");
+    const { randomBytes } = await import("node:crypto");
+    const inner = new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32))));
+    const handed: Array<{ readonly wiped: boolean }> = [];
+    const kms = {
+      name: "local",
+      generateDataKey: inner.generateDataKey.bind(inner),
+      reEncrypt: inner.reEncrypt.bind(inner),
+      decrypt: async (...args: Parameters<typeof inner.decrypt>) => {
+        const s = await inner.decrypt(...args);
+        handed.push(s);
+        return s;
+      },
+    };
+    const vault = createVault({ kms, store });
+    const alice = await idp.session("alice");
+    const { credentialId } = await vault.store(alice, {
+      exchange: "okx",
+      credentials: { secret: "x" },
+    });
+    const rows = store.forUser("alice");
+    const key = await rows.getUserKey();
+    if (!key) throw new Error("no key row");
+    const manifest = new Uint8Array(key.manifest);
+    manifest[20] = (manifest[20] as number) ^ 1;
+    await rows.commit({ expectedSeq: key.seq, userKey: { ...key, manifest } });
+    await expect(vault.rotate(alice, credentialId, { secret: "y" })).rejects.toMatchObject({
+      code: "ERR_VAULT_DECRYPT_FAILED",
+    });
+    await expect(vault.withCredentials(alice, credentialId, () => 1)).rejects.toMatchObject({
+      code: "ERR_VAULT_DECRYPT_FAILED",
+    });
+    expect(handed.length).toBe(2);
+    expect(handed.every((s) => s.wiped)).toBe(true);
+  });
+});
