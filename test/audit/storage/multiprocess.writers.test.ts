@@ -35,9 +35,9 @@ describe("N OS processes append to one chain: zero forks, zero gaps, every ackno
     const runs = await runWriters("sqlite", path, "mp-sqlite");
     const store = await openSqliteAuditStore({ database: path });
     try {
-      expect(await expectChainHoldsAcks(store, "user:mp-sqlite", runs)).toHaveLength(
-        PROCESSES * EACH,
-      );
+      expect(
+        await expectChainHoldsAcks(store, "user:mp-sqlite", runs, { treeNodes: true }),
+      ).toHaveLength(PROCESSES * EACH);
     } finally {
       await store.close?.();
     }
@@ -64,7 +64,9 @@ describe("N OS processes append to one chain: zero forks, zero gaps, every ackno
         await migratePostgresAuditStore(pool);
         const runs = await runWriters("postgres", url, "mp-pg");
         expect(
-          await expectChainHoldsAcks(createPostgresAuditStore({ pool }), "user:mp-pg", runs),
+          await expectChainHoldsAcks(createPostgresAuditStore({ pool }), "user:mp-pg", runs, {
+            treeNodes: true,
+          }),
         ).toHaveLength(PROCESSES * EACH);
       } finally {
         await pool.end();

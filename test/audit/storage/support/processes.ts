@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { fromHex } from "../../../../src/audit/hex.js";
+import { merkleRoot, rootAtSize } from "../../../../src/audit/merkle.js";
 import type { AuditStore, StoredEntry } from "../../../../src/audit/store.js";
+import { storeNodeReader } from "../../../../src/audit/transparency-log.js";
 import { collect } from "./battery.js";
 import { verifyStored } from "./chain.js";
 
@@ -69,6 +72,7 @@ export async function expectChainHoldsAcks(
   store: AuditStore,
   chainId: string,
   runs: readonly WriterRun[],
+  opts: { treeNodes?: boolean } = {},
 ): Promise<StoredEntry[]> {
   const result = await verifyStored(store, chainId);
   expect(result).toMatchObject({ ok: true });
@@ -82,5 +86,17 @@ export async function expectChainHoldsAcks(
   }
   const keys = rows.map((r) => r.idempotencyKey).filter((k) => k !== undefined);
   expect(new Set(keys).size).toBe(keys.length);
+  if (opts.treeNodes) {
+    // The Merkle nodes written by competing processes form the one tree of the chain's leaves.
+    const reader = storeNodeReader(store, chainId);
+    const leaves = rows.map((r) => fromHex(r.hash) as Uint8Array);
+    expect(Buffer.from(await rootAtSize(reader, rows.length)).toString("hex")).toBe(
+      Buffer.from(merkleRoot(leaves)).toString("hex"),
+    );
+    const half = Math.floor(rows.length / 2);
+    expect(Buffer.from(await rootAtSize(reader, half)).toString("hex")).toBe(
+      Buffer.from(merkleRoot(leaves.slice(0, half))).toString("hex"),
+    );
+  }
   return rows;
 }
