@@ -103,10 +103,54 @@ function hasControlChar(s: string): boolean {
   return false;
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.sssZ` naming a real UTC instant (what `Date#toISOString` prints for years 0000–9999). */
 function isIsoUtc(ts: unknown): ts is string {
-  if (typeof ts !== "string" || !TS.test(ts)) return false;
-  const ms = Date.parse(ts);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === ts;
+  if (typeof ts !== "string" || ts.length !== 24) return false;
+  if (
+    ts[4] !== "-" ||
+    ts[7] !== "-" ||
+    ts[10] !== "T" ||
+    ts[13] !== ":" ||
+    ts[16] !== ":" ||
+    ts[19] !== "." ||
+    ts[23] !== "Z"
+  )
+    return false;
+  const y = digits(ts, 0, 4);
+  const mo = digits(ts, 5, 2);
+  const d = digits(ts, 8, 2);
+  const h = digits(ts, 11, 2);
+  const mi = digits(ts, 14, 2);
+  const sec = digits(ts, 17, 2);
+  const ms = digits(ts, 20, 3);
+  if (
+    y < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    sec < 0 ||
+    sec > 59 ||
+    ms < 0
+  )
+    return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (mo === 2 && leap ? 29 : (DAYS[mo - 1] as number));
 }
 
 /** Why an entry value is not a valid v1 entry, or `undefined` when it is. */
@@ -114,6 +158,14 @@ export function entryProblem(e: unknown): string | undefined {
   if (typeof e !== "object" || e === null || Array.isArray(e)) return "entry is not an object";
   const o = e as Record<string, unknown>;
   if (Object.keys(o).length !== ENTRY_KEYS) return "entry has missing or unknown fields";
+  const a = o.actor;
+  if (typeof a !== "object" || a === null || Array.isArray(a)) return "invalid actor";
+  if (Object.keys(a).length !== 3) return "actor has missing or unknown fields";
+  return contentProblem(o as unknown as AuditEntry);
+}
+
+/** Field checks of an entry whose shape is known (members present, actor an object). */
+function contentProblem(o: AuditEntry): string | undefined {
   if (o.v !== AUDIT_FORMAT_VERSION) return "unsupported format version";
   if (!isChainId(o.chainId)) return "invalid chainId";
   if (typeof o.seq !== "number" || !Number.isSafeInteger(o.seq) || o.seq < 0) return "invalid seq";
@@ -122,10 +174,7 @@ export function entryProblem(e: unknown): string | undefined {
     return "invalid action";
   if (!isHexHash(o.payloadCommitment)) return "invalid payloadCommitment";
   if (!isHexHash(o.prevHash)) return "invalid prevHash";
-  const a = o.actor;
-  if (typeof a !== "object" || a === null || Array.isArray(a)) return "invalid actor";
-  const actor = a as Record<string, unknown>;
-  if (Object.keys(actor).length !== 3) return "actor has missing or unknown fields";
+  const actor = o.actor as unknown as Record<string, unknown>;
   if (typeof actor.kind !== "string" || !ACTOR_KINDS.has(actor.kind)) return "invalid actor.kind";
   if (typeof actor.userId !== "string" || !USER_ID.test(actor.userId))
     return "invalid actor.userId";
@@ -166,18 +215,69 @@ function encodeValidEntry(e: AuditEntry): string {
  * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` naming the problem.
  */
 export function decodeEntry(body: string): AuditEntry {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "entry is not valid JSON");
-  }
-  const problem = entryProblem(value);
+  const entry = typeof body === "string" ? splitLayout(body) : undefined;
+  if (!entry)
+    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "entry is not a canonical v1 entry");
+  const problem = contentProblem(entry);
   if (problem !== undefined) throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", problem);
-  // Exactly one text encodes a valid entry; anything else (whitespace, order, escapes, duplicate keys) is refused.
-  if (encodeValidEntry(value as AuditEntry) !== body)
+  // Exactly one text encodes a valid entry: re-encoding must give back the same bytes, which
+  // refuses whitespace, other member orders, other escapes and duplicate members.
+  if (encodeValidEntry(entry) !== body)
     throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "entry is not in canonical form");
-  return value as AuditEntry;
+  return entry;
+}
+
+const LAYOUT = [
+  '{"action":"',
+  '","actor":{"id":',
+  ',"kind":"',
+  '","userId":"',
+  '"},"chainId":"',
+  '","payloadCommitment":"',
+  '","prevHash":"',
+  '","seq":',
+  ',"ts":"',
+  '","v":1}',
+] as const;
+
+/**
+ * Cuts canonical entry text at the fixed member delimiters of the v1 layout (a JSON string cannot
+ * contain `,"` unescaped, so the delimiters are unambiguous). Returns undefined when the text does
+ * not have the layout; the caller still re-encodes and compares, so a wrong cut can only reject.
+ */
+function splitLayout(body: string): AuditEntry | undefined {
+  if (!body.startsWith(LAYOUT[0]) || !body.endsWith(LAYOUT[9])) return undefined;
+  const parts: string[] = [];
+  let at = LAYOUT[0].length;
+  for (let i = 1; i < LAYOUT.length; i++) {
+    const next = i === 9 ? body.length - LAYOUT[9].length : body.indexOf(LAYOUT[i] as string, at);
+    if (next < at) return undefined;
+    parts.push(body.slice(at, next));
+    at = next + (LAYOUT[i] as string).length;
+  }
+  const [action, idJson, kind, userId, chainId, payloadCommitment, prevHash, seqText, ts] =
+    parts as [string, string, string, string, string, string, string, string, string];
+  let id: unknown;
+  try {
+    id = idJson.includes("\\")
+      ? JSON.parse(idJson)
+      : idJson.length >= 2 && idJson[0] === '"' && idJson[idJson.length - 1] === '"'
+        ? idJson.slice(1, -1)
+        : undefined;
+  } catch {
+    return undefined;
+  }
+  if (typeof id !== "string" || !/^(?:0|[1-9][0-9]{0,15})$/.test(seqText)) return undefined;
+  return {
+    v: 1,
+    chainId,
+    seq: Number(seqText),
+    ts,
+    actor: { kind: kind as AuditActor["kind"], userId, id },
+    action,
+    payloadCommitment,
+    prevHash,
+  };
 }
 
 const encoder = new TextEncoder();
