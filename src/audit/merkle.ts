@@ -41,8 +41,6 @@ export interface MerkleNodeReader {
 /** The RFC 9162 root of the empty tree: SHA-256 of the empty string. */
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
 
-const NODE_PREFIX = 0x01;
-
 /**
  * Interior node hash `SHA-256(0x01 || left || right)`.
  *
@@ -53,12 +51,14 @@ const NODE_PREFIX = 0x01;
  * @throws {KeywardenError} never for 32-byte inputs.
  */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(65);
-  buf[0] = NODE_PREFIX;
-  buf.set(left, 1);
-  buf.set(right, 33);
-  return sha256(buf);
+  // A reused scratch buffer: hashing is synchronous, so no other call can interleave.
+  SCRATCH.set(left, 1);
+  SCRATCH.set(right, 33);
+  return sha256(SCRATCH);
 }
+
+const SCRATCH = new Uint8Array(65);
+SCRATCH[0] = 0x01;
 
 function isPowerOfTwo(n: number): boolean {
   return n > 0 && 2 ** Math.floor(Math.log2(n)) === n;
@@ -171,10 +171,9 @@ export class MerkleFrontier {
 
   /** A copy, so a caller can compute an append and discard it if the write fails. */
   clone(): MerkleFrontier {
-    const copy = new MerkleFrontier(
-      this.#size,
-      this.#nodes.map((n) => n.hash),
-    );
+    const copy = new MerkleFrontier();
+    copy.#nodes = this.#nodes.slice();
+    copy.#size = this.#size;
     copy.#lastLeaf = this.#lastLeaf;
     return copy;
   }

@@ -85,7 +85,7 @@ export function storeNodeReader(store: AuditStore, chainId: string): MerkleNodeR
  */
 export class TransparencyLog {
   readonly #opts: TransparencyLogOptions;
-  readonly #frontiers = new Map<string, MerkleFrontier[]>();
+  readonly #frontiers = new Map<string, MerkleFrontier>();
   readonly #lastSigned = new Map<string, Checkpoint>();
   readonly #signing = new Map<string, Promise<unknown>>();
   readonly #logKeys: NoteVerifier[];
@@ -121,38 +121,34 @@ export class TransparencyLog {
       firstSeq: number,
       leaves: readonly Uint8Array[],
     ): Promise<readonly TreeNode[]> => {
-      const frontier = (await this.#frontierAt(store, chainId, firstSeq)).clone();
+      // The cached edge is advanced in place: if this append then loses a race or fails, the next
+      // call finds no edge of its size (or one whose last leaf is not the committed one) and reloads.
+      const frontier = await this.#frontierAt(store, chainId, firstSeq);
       const nodes: TreeNode[] = [];
       for (const leaf of leaves) for (const n of frontier.append(leaf)) nodes.push(n);
-      this.#remember(chainId, frontier);
       return nodes;
     },
   };
 
   async #frontierAt(store: AuditStore, chainId: string, size: number): Promise<MerkleFrontier> {
     const reader = storeNodeReader(store, chainId);
-    const cached = this.#frontiers.get(chainId)?.find((f) => f.size === size);
-    if (cached && size === 0) return cached;
-    if (cached) {
+    const cached = this.#frontiers.get(chainId);
+    if (cached && cached.size === size) {
+      if (size === 0) return cached;
       // The last leaf commits to the whole chain (each entry hash covers prevHash), so a cached
       // edge whose last leaf equals the committed one is the committed tree's edge.
       const [last] = await reader.readNodes([{ level: 0, index: size - 1 }]);
       const mine = cached.lastLeaf();
       if (last && mine && bytesEqual(last, mine)) return cached;
     }
-    return MerkleFrontier.load(reader, size);
-  }
-
-  #remember(chainId: string, frontier: MerkleFrontier): void {
-    const list = this.#frontiers.get(chainId) ?? [];
-    list.push(frontier);
-    if (list.length > 4) list.shift();
+    const loaded = await MerkleFrontier.load(reader, size);
     this.#frontiers.delete(chainId);
-    this.#frontiers.set(chainId, list);
+    this.#frontiers.set(chainId, loaded);
     if (this.#frontiers.size > MAX_CACHED_CHAINS) {
       const oldest = this.#frontiers.keys().next().value;
       if (oldest !== undefined) this.#frontiers.delete(oldest);
     }
+    return loaded;
   }
 
   /** Node reader for proofs over `chainId`. */
