@@ -2,9 +2,23 @@
  * aws-local: a local AWS STS + KMS protocol server for keywarden's tests, driven by the real
  * `@aws-sdk/client-kms` and `@aws-sdk/credential-providers`. Test infrastructure, not shipped.
  *
- * Faithful where it matters for security tests: SigV4 on every signed request, STS web identity
- * federation with session tags, KMS key-policy evaluation (explicit Deny wins), encryption context
- * bound as AES-GCM associated data, AWS error codes and statuses, fault injection.
+ * What it does like AWS:
+ * - SigV4 (header form) on every KMS request and every signed STS request: canonical request
+ *   recomputed from the wire, scope service/region checked, all `x-amz-*` headers signed, 5-minute
+ *   skew window, session token checked in constant time. `AssumeRoleWithWebIdentity` may be
+ *   unsigned (as in AWS); a signature that is present must verify.
+ * - STS web identity: JWT verified with jose against the provider JWKS (issuer, audience, expiry,
+ *   asymmetric algorithms only), role trust policy evaluated (`<provider>:aud`, `<provider>:sub`,
+ *   `aws:RequestTag/*`, `aws:TagKeys`; `sts:TagSession` needed when the token carries tags), session
+ *   tags from `https://aws.amazon.com/tags` bound to the issued access key.
+ * - KMS key policies evaluated like IAM (explicit Deny wins; an Allow naming the account root
+ *   delegates to the caller's identity policies, see {@link AwsLocalOptions.identityPolicies}); the
+ *   encryption context is AES-256-GCM associated data, so a context mismatch is
+ *   `InvalidCiphertextException`; `__type` errors with the Smithy-model HTTP statuses.
+ *
+ * What it does not model (requests using these are refused, never silently accepted): grants
+ * (`GrantTokens`, `CreateGrant`), `Recipient` (Nitro attestation), STS session policies, presigned
+ * (query-string) SigV4 and SigV4A, `AssumeRole`, cross-account identity policies.
  */
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";

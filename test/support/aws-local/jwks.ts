@@ -47,7 +47,7 @@ export interface TestIdentityProvider {
  * const idp = await createTestIdentityProvider();
  * const token = await idp.mintToken({ sub: "user-a", userId: "user-a" });
  * ```
- * @throws never (key generation failures propagate from jose)
+ * @throws Error from jose if the key pair cannot be generated (unsupported `alg`).
  */
 export async function createTestIdentityProvider(
   options: TestIdentityProviderOptions = {},

@@ -112,14 +112,17 @@ export function authorize(
   const identity = (env.identityPolicies.get(principal.principalArn) ?? []).map((p) =>
     evaluatePolicy(p, request),
   );
-  if (identity.includes("explicit-deny")) decision = "explicit-deny";
-  else if (decision === "allow-via-account")
+  const identityDenies = identity.includes("explicit-deny");
+  if (decision === "allow-via-account") {
     decision = identity.includes("allow") ? "allow" : "implicit-deny";
-  if (decision === "allow") return;
+  }
+  if (decision === "allow" && !identityDenies) return;
   const why =
     decision === "explicit-deny"
       ? "with an explicit deny in a resource-based policy"
-      : `because no resource-based policy allows the kms:${action} action`;
+      : identityDenies
+        ? "with an explicit deny in an identity-based policy"
+        : `because no resource-based policy allows the kms:${action} action`;
   throw new AwsServiceError(
     "AccessDeniedException",
     400,
