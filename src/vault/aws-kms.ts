@@ -34,6 +34,8 @@ export { buildKeyPolicy, buildTrustPolicy, type PolicyOptions } from "./policy.j
 /** The structural subset of `KMSClient` the provider uses: `send` of a command. */
 export interface KmsLike {
   send(command: GenerateDataKeyCommand | DecryptCommand | ReEncryptCommand): Promise<unknown>;
+  /** Releases sockets; called when a session's client is dropped. */
+  destroy?(): void;
 }
 
 /** AWS credentials, or a provider of them (e.g. from `@aws-sdk/credential-providers`). */
@@ -60,8 +62,9 @@ export interface AwsKmsOptions {
   /** The role users' sessions assume (see {@link buildTrustPolicy}). */
   readonly sessionRoleArn: string;
   /**
-   * STS session duration in seconds (900-43200). Default: the session's remaining lifetime,
-   * clamped to 900-3600, so one STS call covers the session.
+   * STS session duration in seconds (900-43200, at most the role's maximum). Default: the
+   * session's remaining lifetime plus the SDK's 5-minute refresh window, clamped to 900-3600, so
+   * one STS call covers a session of up to 55 minutes; longer sessions refresh once per duration.
    */
   readonly sessionDurationSeconds?: number;
   /** Credentials of the grant runner role; without them grants cannot be opened on AWS. */
@@ -164,7 +167,12 @@ export class AwsKms implements KmsProvider {
       }
       return c;
     }
-    for (const [k, v] of this.#sessions) if (v.expiresAt <= now) this.#sessions.delete(k);
+    for (const [k, v] of this.#sessions) {
+      if (v.expiresAt <= now) {
+        v.client.destroy?.();
+        this.#sessions.delete(k);
+      }
+    }
     // Keyed by the token itself: session ids are not unique across users (e.g. `iat:<n>`).
     const tokenHash = auth.token.use((t) => createHash("sha256").update(t).digest("hex"));
     const id = `${auth.userId}\u0000${tokenHash}\u0000${region}`;
@@ -173,7 +181,9 @@ export class AwsKms implements KmsProvider {
     const expiresAt = auth.expiresAt ?? now + 900_000;
     const remaining = Math.ceil((expiresAt - now) / 1000);
     const durationSeconds =
-      this.#o.sessionDurationSeconds ?? Math.min(3600, Math.max(900, remaining));
+      // +300 s: the SDK refreshes credentials 5 minutes before they expire; covering that window
+      // keeps it to one STS call for sessions of up to 55 minutes.
+      this.#o.sessionDurationSeconds ?? Math.min(3600, Math.max(900, remaining + 300));
     const token = auth.token.useText((t) => t);
     const credentials = fromWebToken({
       roleArn: this.#o.sessionRoleArn,
@@ -279,6 +289,9 @@ export class AwsKms implements KmsProvider {
   /** Forgets cached per-session clients of `userId` (e.g. on logout). */
   forgetUser(userId: string): void {
     for (const k of this.#sessions.keys())
-      if (k.startsWith(`${userId}\u0000`)) this.#sessions.delete(k);
+      if (k.startsWith(`${userId}\u0000`)) {
+        this.#sessions.get(k)?.client.destroy?.();
+        this.#sessions.delete(k);
+      }
   }
 }

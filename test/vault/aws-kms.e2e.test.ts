@@ -144,7 +144,7 @@ describe("AwsKms against the local STS + KMS server", () => {
       exchange: "binance",
       credentials: { secret: "s-alice" },
     });
-    aws.counters.reset();
+    const kmsBefore = aws.counters.count({ service: "kms" });
     for (let i = 0; i < 5; i++) expect(await read(vault, alice, credentialId)).toBe("s-alice");
     expect(
       aws.counters.count({
@@ -154,12 +154,19 @@ describe("AwsKms against the local STS + KMS server", () => {
         outcome: "ok",
       }),
     ).toBe(5);
-    expect(aws.counters.count({ service: "kms" })).toBe(5);
-    // the STS call was made once, when the session first used KMS (at store time)
-    expect(aws.counters.count({ service: "sts" })).toBe(0);
+    expect(aws.counters.count({ service: "kms" }) - kmsBefore).toBe(5);
+    // one STS call for alice's whole session (store + 5 opens)
+    expect(aws.counters.count({ service: "sts", operation: "AssumeRoleWithWebIdentity" })).toBe(1);
     const bob = await session("bob");
     await vault.store(bob, { exchange: "binance", credentials: { secret: "s-bob" } });
-    expect(aws.counters.count({ service: "sts", operation: "AssumeRoleWithWebIdentity" })).toBe(1);
+    await vault.store(bob, { exchange: "okx", credentials: { secret: "s-bob-2" } });
+    expect(aws.counters.count({ service: "sts", operation: "AssumeRoleWithWebIdentity" })).toBe(2);
+    expect(
+      aws
+        .sessions()
+        .map((s) => s.tags.userId)
+        .sort(),
+    ).toEqual(["alice", "bob"]);
   });
 
   it("user B's token cannot open user A's data key at the KMS layer", async () => {
