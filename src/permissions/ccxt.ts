@@ -1,27 +1,14 @@
-/**
- * `keywarden/permissions/ccxt`: the ccxt binding of the detector, and the only file that loads
- * ccxt. It imports ONE exchange's module (not all of ccxt), makes the spec's read-only implicit
- * calls (one; two for HTX) with no `loadMarkets`, keeps `verbose` off, captures the raw error body
- * so raw exchange codes are mapped (ccxt does not always throw), clears the credentials and the
- * `last_*` request/response fields from the instance afterwards, and never lets a ccxt message out
- * unscrubbed.
- *
- * @packageDocumentation
- */
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseJson } from "../canonical.js";
+import { loadCcxtExchange } from "../ccxt-loader.js";
 import { KeywardenError } from "../errors.js";
+import { scrubText } from "../scrub.js";
 import { Secret } from "../secret.js";
 import type { CallFailure, CallOutcome, DetectFn, DetectRequest } from "./detect.js";
 import { runDetection } from "./detect.js";
-import { scrubText } from "./scrub.js";
 import { type ExchangeId, SUPPORTED_EXCHANGES } from "./types.js";
 
 /** The ccxt version whose internal layout (`js/src/<id>.js`) this binding was tested against. */
-export const TESTED_CCXT_VERSION = "4.5.84";
+export { installedCcxtVersion, TESTED_CCXT_VERSION } from "../ccxt-loader.js";
 
 /** The fetch signature ccxt's legacy transport hook calls. */
 export type FetchLike = (
@@ -97,17 +84,9 @@ const NETWORK_CLASSES = new Set([
   "OnMaintenance",
 ]);
 
-function ccxtRoot(): string {
-  const require = createRequire(import.meta.url);
-  // The "require" condition of ccxt's exports is `dist/ccxt.cjs`: the package root is one up.
-  return dirname(dirname(require.resolve("ccxt")));
-}
-
-const classes = new Map<ExchangeId, Promise<ExchangeCtor>>();
-
 /**
- * Imports one exchange's ESM module (`ccxt/js/src/<id>.js`) by file URL. ccxt's `exports` expose
- * only the whole library, whose import loads 100+ exchanges; this loads the one needed.
+ * Imports one exchange's ESM module (`ccxt/js/src/<id>.js`) by file URL through the shared loader.
+ * ccxt's `exports` expose only the whole library, whose import loads 100+ exchanges.
  */
 function loadExchangeClass(id: ExchangeId): Promise<ExchangeCtor> {
   /* Precondition: only a supported exchange id is turned into a module path. */
@@ -116,58 +95,7 @@ function loadExchangeClass(id: ExchangeId): Promise<ExchangeCtor> {
       new KeywardenError("ERR_PERMISSIONS_UNSUPPORTED_EXCHANGE", "unsupported exchange"),
     );
   }
-  let pending = classes.get(id);
-  if (!pending) {
-    pending = (async () => {
-      let root: string;
-      try {
-        root = ccxtRoot();
-      } catch {
-        throw new KeywardenError(
-          "ERR_NOT_SUPPORTED",
-          "ccxt is not installed (optional peer dependency)",
-        );
-      }
-      const file = join(root, "js", "src", `${id}.js`);
-      if (!existsSync(file)) {
-        throw new KeywardenError(
-          "ERR_NOT_SUPPORTED",
-          "this ccxt version has no per-exchange module",
-          {
-            details: { tested: TESTED_CCXT_VERSION },
-          },
-        );
-      }
-      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-      if (typeof mod.default !== "function") {
-        throw new KeywardenError("ERR_NOT_SUPPORTED", "unexpected ccxt module layout");
-      }
-      return mod.default as ExchangeCtor;
-    })();
-    pending.catch(() => classes.delete(id));
-    classes.set(id, pending);
-  }
-  return pending;
-}
-
-/**
- * The installed ccxt version (from its package.json), for diagnostics and the layout test.
- *
- * @example
- * ```ts
- * if (installedCcxtVersion() !== TESTED_CCXT_VERSION) warnOperator();
- * ```
- * @throws never (`undefined` when ccxt is not installed).
- */
-export function installedCcxtVersion(): string | undefined {
-  try {
-    const pkg = JSON.parse(readFileSync(join(ccxtRoot(), "package.json"), "utf8")) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === "string" ? pkg.version : undefined;
-  } catch {
-    return undefined;
-  }
+  return loadCcxtExchange(id) as Promise<ExchangeCtor>;
 }
 
 function errorClassNames(err: unknown): string[] {

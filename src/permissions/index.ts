@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export { scrubText } from "../scrub.js";
 export {
   type CallFailure,
   type CallOutcome,
@@ -51,7 +52,6 @@ export {
   recheckKey,
   scheduleRechecks,
 } from "./recheck.js";
-export { scrubText } from "./scrub.js";
 export {
   type Capability,
   type DetectionResult,

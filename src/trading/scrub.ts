@@ -1,4 +1,5 @@
 import { KeywardenError } from "../errors.js";
+import { scrubText } from "../scrub.js";
 
 /** What keywarden keeps of an exchange error: nothing that can carry a credential. */
 export interface ExchangeFailure {
@@ -17,42 +18,30 @@ const CODE =
 const STATUS = /\b([1-5]\d\d) (?:[A-Z][A-Za-z]+)(?: [A-Z][A-Za-z]+)*\b/;
 
 /**
- * Reduces a thrown exchange error to {@link ExchangeFailure}: URLs (which carry signatures and
- * keys in their query strings) become `<url>`, every exact credential value (and its URL- and
- * base64-encoded forms) becomes `[REDACTED]`, long hex/base64 runs that look like signatures are
- * cut, and the result is truncated.
+ * Reduces a thrown exchange error to {@link ExchangeFailure}: the exchange's error code and HTTP
+ * status are kept; the message is scrubbed (URLs, bearer tokens, JWTs, secret-named values, long
+ * signature-like runs, and every exact credential value in its plain, URL- and base64-encoded
+ * forms) and truncated.
  */
 export function scrubExchangeError(
   err: unknown,
   credentialValues: readonly string[],
 ): ExchangeFailure {
-  const kind =
-    typeof (err as { constructor?: { name?: unknown } })?.constructor?.name === "string"
-      ? ((err as { constructor: { name: string } }).constructor.name as string)
-      : "Error";
-  let message =
+  const ctor = (err as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  const kind = typeof ctor === "string" ? ctor : "Error";
+  const raw =
     typeof (err as { message?: unknown })?.message === "string"
       ? (err as Error).message
       : String(err);
-  for (const value of credentialValues) {
-    if (value.length < 4) continue;
-    for (const form of new Set([
-      value,
-      encodeURIComponent(value),
-      Buffer.from(value).toString("base64"),
-    ])) {
-      message = message.split(form).join("[REDACTED]");
-    }
-  }
-  const exchangeCode = CODE.exec(message)?.[1] ?? null;
-  const status = STATUS.exec(message)?.[1];
-  message = message
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, "<url>")
-    .replace(/[?&][A-Za-z_]*(?:signature|sign|key|token|passphrase)[A-Za-z_]*=[^&\s"]*/gi, "")
-    .replace(/\b[A-Fa-f0-9]{32,}\b/g, "[REDACTED]")
-    .replace(/[A-Za-z0-9+/_-]{40,}={0,2}/g, "[REDACTED]");
-  if (message.length > 300) message = `${message.slice(0, 297)}...`;
-  return { kind: kind.slice(0, 64), status: status ? Number(status) : null, exchangeCode, message };
+  // The code and status are short tokens read before scrubbing, which would not remove them anyway.
+  const exchangeCode = CODE.exec(raw)?.[1] ?? null;
+  const status = STATUS.exec(raw)?.[1];
+  return {
+    kind: kind.slice(0, 64),
+    status: status ? Number(status) : null,
+    exchangeCode,
+    message: scrubText(raw, credentialValues, 300),
+  };
 }
 
 /** Wraps a scrubbed failure as the typed error callers see. */

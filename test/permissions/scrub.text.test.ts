@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scrubText } from "../../src/permissions/scrub.js";
+import { scrubText } from "../../src/scrub.js";
 
 describe("scrubText", () => {
   it("removes ccxt's signed URLs", () => {
@@ -23,6 +23,24 @@ describe("scrubText", () => {
     for (const s of [jwt, "s3cr3t", "k-1", "CANARY-1234"]) expect(out).not.toContain(s);
   });
   it("bounds the length after redaction", () => {
-    expect(scrubText("x".repeat(1000), [], 50)).toHaveLength(51);
+    expect(scrubText("word ".repeat(200), [], 50)).toHaveLength(51);
+  });
+
+  it("redacts a credential in its URL-encoded and base64 forms too", () => {
+    const secret = "s3cr+t/with=chars";
+    const text = `q=${encodeURIComponent(secret)} h=${Buffer.from(secret).toString("base64")} p=${secret}`;
+    const out = scrubText(text, [secret]);
+    expect(out).not.toContain(encodeURIComponent(secret));
+    expect(out).not.toContain(Buffer.from(secret).toString("base64"));
+    expect(out).not.toContain(secret);
+  });
+
+  it("redacts long hex and base64 runs that no other rule named (signatures, digests)", () => {
+    const sig = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    const b64 = "QWxhZGRpbjpvcGVuIHNlc2FtZQ0KQWxhZGRpbjpvcGVuIHNlc2FtZQ0K";
+    const out = scrubText(`binance {"code":-2010} ${sig} ${b64}`);
+    expect(out).toContain('"code":-2010');
+    expect(out).not.toContain(sig);
+    expect(out).not.toContain(b64);
   });
 });
