@@ -18,7 +18,7 @@
  *
  * What it does not model (requests using these are refused, never silently accepted): grants
  * (`GrantTokens`, `CreateGrant`), `Recipient` (Nitro attestation), STS session policies, presigned
- * (query-string) SigV4 and SigV4A, `AssumeRole`, cross-account identity policies.
+ * (query-string) SigV4 and SigV4A, `AssumeRole`. All principals live in the one configured account.
  */
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
