@@ -18,6 +18,11 @@ import type { VerifyResult } from "./verify.js";
  * Throws unless `identity` may read `chainId`.
  *
  * @throws {KeywardenError} `ERR_GUARD_NOT_FOUND` (fixed message; not-yours and not-found look the same).
+ *
+ * @example
+ * ```ts
+ * assertMayReadChain(requireIdentity(), "user:alice");
+ * ```
  */
 export function assertMayReadChain(identity: Identity, chainId: string): void {
   const owner = chainOwner(chainId);
@@ -73,6 +78,11 @@ export function exportChainFor(
  * Handler: the current identity verifies `chainId` from the store.
  *
  * @throws {KeywardenError} `ERR_GUARD_UNAUTHENTICATED`, `ERR_GUARD_NOT_FOUND`.
+ *
+ * @example
+ * ```ts
+ * const result = await runAs(session, () => verifyChainFor(log, "user:alice"));
+ * ```
  */
 export async function verifyChainFor(log: AuditLog, chainId: string): Promise<VerifyResult> {
   assertMayReadChain(requireIdentity(), chainId);

@@ -39,6 +39,11 @@ function malformed(why: string): never {
  * canonical JSON text.
  *
  * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when `saltHex` is not 32 bytes of lowercase hex.
+ *
+ * @example
+ * ```ts
+ * payloadCommitment("11".repeat(32), '{"scope":"all"}', sha256Node);
+ * ```
  */
 export function payloadCommitment(saltHex: string, valueText: string, sha256: Sha256): HexHash {
   const need = SALT_BYTES + valueText.length * 3;
@@ -91,6 +96,11 @@ const VALUE_AT = OPENING_PREFIX.length + 2 * SALT_BYTES + OPENING_VALUE.length;
  * Parses an opening text, which must be canonical JSON `{"salt":"<64 hex>","value":…}`.
  *
  * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when it is not.
+ *
+ * @example
+ * ```ts
+ * parseOpening('{"salt":"…64 hex…","value":{"scope":"all"}}').value; // { scope: "all" }
+ * ```
  */
 export function parseOpening(text: string): PayloadOpening {
   let v: JsonValue;
@@ -120,6 +130,11 @@ export function parseOpening(text: string): PayloadOpening {
  *
  * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the opening does not have the
  * `{"salt":"<64 hex>","value":…}` layout.
+ *
+ * @example
+ * ```ts
+ * if (!openingMatches(stored.payload, entry.payloadCommitment, sha256Node)) reject();
+ * ```
  */
 export function openingMatches(openingText: string, commitment: HexHash, sha256: Sha256): boolean {
   if (

@@ -39,6 +39,13 @@ export const CSV_REDACTED = "[redacted]";
 /**
  * Neutralizes a human-readable cell a spreadsheet would execute: a leading `=`, `+`, `-`, `@`,
  * tab or CR gets a `'` prefix (OWASP CSV injection guidance).
+ *
+ *
+ * @example
+ * ```ts
+ * neutralizeCell("=HYPERLINK(\"x\")"); // "'=HYPERLINK(\"x\")"
+ * ```
+ * @throws never.
  */
 export function neutralizeCell(cell: string): string {
   return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;

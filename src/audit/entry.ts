@@ -67,7 +67,15 @@ export function userChainId(userId: string): string {
   return `user:${userId}`;
 }
 
-/** True for `operator` or `user:<userId>`. */
+/** True for `operator` or `user:<userId>`. *
+ *
+ * @example
+ * ```ts
+ * isChainId("user:alice"); // true
+ * isChainId("alice");      // false
+ * ```
+ * @throws never.
+ */
 export function isChainId(value: unknown): value is string {
   return typeof value === "string" && CHAIN_ID.test(value);
 }
@@ -76,6 +84,11 @@ export function isChainId(value: unknown): value is string {
  * Throws unless `value` is a valid chain id.
  *
  * @throws {KeywardenError} `ERR_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * assertChainId(req.params.chain);
+ * ```
  */
 export function assertChainId(value: unknown): asserts value is string {
   if (!isChainId(value))
@@ -85,7 +98,14 @@ export function assertChainId(value: unknown): asserts value is string {
     );
 }
 
-/** Whose chain `chainId` is: the operators', or one user's. */
+/** Whose chain `chainId` is: the operators', or one user's. *
+ *
+ * @example
+ * ```ts
+ * chainOwner("user:alice"); // { kind: "user", userId: "alice" }
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on an invalid chain id.
+ */
 export function chainOwner(
   chainId: string,
 ): { kind: "operator" } | { kind: "user"; userId: string } {
@@ -195,6 +215,11 @@ function contentProblem(o: AuditEntry): string | undefined {
  * times faster.
  *
  * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the entry is not a valid v1 entry.
+ *
+ * @example
+ * ```ts
+ * const body = encodeEntry(entry); // '{"action":"order.placed","actor":{…},…,"v":1}'
+ * ```
  */
 export function encodeEntry(entry: AuditEntry): string {
   const problem = entryProblem(entry);
@@ -213,6 +238,11 @@ function encodeValidEntry(e: AuditEntry): string {
  * read always agree.
  *
  * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` naming the problem.
+ *
+ * @example
+ * ```ts
+ * const entry = decodeEntry(stored.body);
+ * ```
  */
 export function decodeEntry(body: string): AuditEntry {
   const entry = typeof body === "string" ? splitLayout(body) : undefined;

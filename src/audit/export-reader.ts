@@ -28,6 +28,11 @@ export interface ReadExportOptions {
  * Decodes an export: the manifest record first, then entry records.
  *
  * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line of the first bad record.
+ *
+ * @example
+ * ```ts
+ * for await (const r of readExport(createReadStream("a.csv"), { format: "csv" })) if (r.kind === "entry") show(r.item.entry);
+ * ```
  */
 export async function* readExport(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,

@@ -116,6 +116,8 @@ function actorOf(identity: Identity, chainId: string): AuditActor {
  *   log.appendEntry(userChainId("user-42"), { action: "killswitch.fired", payload: { scope: "all", reason: "drawdown" } }),
  * );
  * ```
+ *
+ * @throws {KeywardenError} see each method.
  */
 export class AuditLog {
   readonly #store: AuditStore;

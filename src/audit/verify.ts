@@ -102,6 +102,8 @@ export interface VerifyOptions {
  * for await (const e of store.read(chainId, 0)) if (v.push(e)) break;
  * const result = v.finish();
  * ```
+ *
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` (constructor) without a sha256 function.
  */
 export class ChainVerifier {
   readonly #o: VerifyOptions;

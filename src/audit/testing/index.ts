@@ -77,6 +77,11 @@ const OTHER = userChainId("conformance-other");
  * Registers the conformance battery for one adapter.
  *
  * @throws never at registration; each test throws plain `Error`s describing the violation.
+ *
+ * @example
+ * ```ts
+ * runAuditStoreConformance("sqlite", { create: () => openMyStore(tmpFile()) }, { describe, it });
+ * ```
  */
 export function runAuditStoreConformance(
   name: string,
