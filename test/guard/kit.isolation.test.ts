@@ -197,6 +197,41 @@ describe("isolation kit", () => {
     );
   });
 
+  it("fails a handler that caches the caller in shared state (concurrency probe)", async () => {
+    const f = await findingsOf(
+      ordersSurface("cached", {
+        handlers: (d) => {
+          let lastCaller: Identity | undefined; // the bug: per-request state in a shared closure
+          return {
+            getOrder: owned(
+              {
+                name: "cached.getOrder",
+                resource: d.resource,
+                id: (id: string) => id,
+                load: (id: string, who: Identity) => d.orders.forUser(who).get(id),
+                owner: (o: Order) => o.userId,
+              },
+              async ({ identity }) => {
+                lastCaller = identity;
+                await new Promise((r) => setTimeout(r, 10));
+                return d.orders.forUser(lastCaller).list();
+              },
+            ),
+          };
+        },
+      }),
+    );
+    // Whichever caller wrote the shared state last, the other one reads it: one side always leaks.
+    expect(
+      f.some((x) =>
+        /^getOrder › concurrent A and B calls \[guarded\]: read leak under concurrency: (A's call on A's own ids saw B's canary "CANARY-B-\d"|B's call saw A's canary "CANARY-A-\d")$/.test(
+          x,
+        ),
+      ),
+    ).toBe(true);
+    expect(f.every((x) => x.startsWith("getOrder › concurrent"))).toBe(true);
+  });
+
   it("fails a public handler that leaks B's data when it has a probe", async () => {
     const f = await findingsOf(
       ordersSurface("publeak", {

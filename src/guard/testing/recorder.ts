@@ -1,5 +1,9 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { currentIdentity } from "../context.js";
 import type { EffectRecorder, RecordedEffect } from "./surface.js";
+
+/** The kit's label of the call in progress, stamped on effects (internal to the kit). */
+export const callLabel = new AsyncLocalStorage<string>();
 
 /**
  * A fresh {@link EffectRecorder}. Each effect is stamped with the user id in context, so an effect
@@ -17,7 +21,14 @@ export function createEffectRecorder(): EffectRecorder {
   return {
     effects,
     record(channel: string, detail?: unknown) {
-      effects.push(Object.freeze({ channel, detail, actor: currentIdentity()?.userId }));
+      effects.push(
+        Object.freeze({
+          channel,
+          detail,
+          actor: currentIdentity()?.userId,
+          call: callLabel.getStore(),
+        }),
+      );
     },
   };
 }

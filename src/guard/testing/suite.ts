@@ -1,17 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { inspect } from "node:util";
-import { runAs } from "../context.js";
-import { hostIdentity, type Identity } from "../identity.js";
+import { hostIdentity } from "../identity.js";
 import { type HandlerEntry, handlerEntryOf, listHandlers } from "../registry.js";
+import { concurrentProbe } from "./concurrency.js";
+import {
+  type ArgValue,
+  argsFor,
+  idsForSlot,
+  isBatch,
+  short,
+  signature,
+  slotResource,
+} from "./probe-args.js";
 import type {
-  HandlerProbe,
   IdSlot,
   IsolationFinding,
   IsolationReport,
   IsolationSeed,
   IsolationSurface,
-  RecordedEffect,
-  SeededUser,
 } from "./surface.js";
 import { findCanary, type Observation, observableText, resolveEntry, runTrial } from "./trial.js";
 
@@ -29,39 +34,6 @@ export interface IsolationOptions {
 }
 
 type Run = IsolationFinding["run"];
-type ArgValue = string | string[];
-
-const slotResource = (s: IdSlot) => (typeof s === "string" ? s : s.resource);
-const isBatch = (s: IdSlot) => typeof s !== "string";
-const short = (v: unknown) =>
-  inspect(v, { depth: 2, breakLength: Number.POSITIVE_INFINITY, maxStringLength: 60 }).slice(
-    0,
-    200,
-  );
-const signature = (err: unknown) =>
-  err instanceof Error
-    ? `${String((err as { code?: unknown }).code ?? err.name)}: ${err.message}`
-    : `non-error ${short(err)}`;
-
-/** Builds probe arguments from the seed: A's ids everywhere unless overridden per position. */
-function argsFor(
-  probe: HandlerProbe,
-  overrides: Record<number, (seed: IsolationSeed) => ArgValue>,
-) {
-  return (seed: IsolationSeed) =>
-    probe.args(
-      ...(probe.ids.map(
-        (slot, i) => overrides[i]?.(seed) ?? idsForSlot(seed.a, slot, "A"),
-      ) as never[]),
-    );
-}
-
-function idsForSlot(user: SeededUser, slot: IdSlot, who: string): ArgValue {
-  const ids = user.ids[slotResource(slot)] ?? [];
-  if (ids.length === 0) throw new Error(`seed gives user ${who} no "${slotResource(slot)}" id`);
-  return isBatch(slot) ? ids.slice(0, 2) : (ids[0] as string);
-}
-
 /**
  * Runs the isolation probes over `surface` and returns a report (results as data). See
  * {@link assertIsolation} for the throwing form to use in a test.
@@ -308,8 +280,10 @@ export async function runIsolationSuite<W>(
             );
         }
       }
-      await concurrentProbe(surface, users, name, probe, allB, options.concurrentCalls ?? 4, fail);
-      calls += (options.concurrentCalls ?? 4) + 1;
+      calls += await concurrentProbe(
+        { surface, users, name, probe, allB, argsFor, attackers: options.concurrentCalls ?? 4 },
+        (variant, problem) => fail(name, variant, "guarded", problem),
+      );
 
       // Storage-only run: the same attacks with the guard layer off.
       if (options.storageOnly !== false) {
@@ -363,74 +337,4 @@ export async function runIsolationSuite<W>(
     calls,
     handlers: [...entries].map(([name, e]) => ({ name, kind: e?.kind ?? "unguarded" })),
   };
-}
-
-async function concurrentProbe<W>(
-  surface: IsolationSurface<W>,
-  users: { a: Identity; b: Identity },
-  name: string,
-  probe: HandlerProbe,
-  allB: Record<number, (seed: IsolationSeed) => ArgValue>,
-  attackers: number,
-  fail: (handler: string, variant: string, run: Run, problem: string) => void,
-): Promise<void> {
-  const variant = "concurrent A and B calls";
-  const { createEffectRecorder } = await import("./recorder.js");
-  const recorder = createEffectRecorder();
-  const world = await surface.world(recorder);
-  try {
-    const seed = await surface.seed(world, users);
-    const entry = surface.handlers(world)[name];
-    if (!entry) return;
-    const { fn, self } = resolveEntry(entry);
-    const args = argsFor(probe, allB)(seed);
-    const seen = recorder.effects.length;
-    const jitter = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 4)));
-    const call = (who: Identity) =>
-      runAs(who, async () => {
-        await jitter();
-        return (fn as (...a: unknown[]) => unknown).apply(self, [...args]);
-      }).then(
-        (value) => ({ ok: true as const, value }),
-        (error: unknown) => ({ ok: false as const, error }),
-      );
-    const order = [users.b, ...Array.from({ length: attackers }, () => users.a)].sort(
-      () => Math.random() - 0.5,
-    );
-    const results = await Promise.all(order.map(async (who) => ({ who, out: await call(who) })));
-    for (const { who, out } of results) {
-      if (who === users.b) {
-        if (!out.ok)
-          fail(
-            name,
-            variant,
-            "guarded",
-            `the owner's call failed under concurrency (${signature(out.error)})`,
-          );
-        continue;
-      }
-      if (out.ok)
-        fail(
-          name,
-          variant,
-          "guarded",
-          `A's call succeeded under concurrency (returned ${short(out.value)})`,
-        );
-      const leaked = findCanary(observableText(out.ok ? out.value : out.error), seed.b.canaries);
-      if (leaked)
-        fail(name, variant, "guarded", `read leak under concurrency: B's canary "${leaked}"`);
-    }
-    for (const e of recorder.effects.slice(seen) as RecordedEffect[]) {
-      if (e.actor === users.a.userId && !surface.deniedEffect?.(e)) {
-        fail(
-          name,
-          variant,
-          "guarded",
-          `side effect under A's identity: ${e.channel} ${short(e.detail)}`,
-        );
-      }
-    }
-  } finally {
-    await surface.dispose?.(world);
-  }
 }

@@ -8,6 +8,8 @@ export interface RecordedEffect {
   readonly detail: unknown;
   /** The user id of the identity in context when it was recorded, if any. */
   readonly actor: string | undefined;
+  /** The kit's label of the call that caused it, when the kit made the call. */
+  readonly call: string | undefined;
 }
 
 /** Sink that a surface's outbound ports feed; the kit gives each fresh world its own. */
