@@ -67,7 +67,7 @@ export function userChainId(userId: string): string {
   return `user:${userId}`;
 }
 
-/** True for `operator` or `user:<userId>`. *
+/** True for `operator` or `user:<userId>`.
  *
  * @example
  * ```ts
@@ -98,7 +98,7 @@ export function assertChainId(value: unknown): asserts value is string {
     );
 }
 
-/** Whose chain `chainId` is: the operators', or one user's. *
+/** Whose chain `chainId` is: the operators', or one user's.
  *
  * @example
  * ```ts
