@@ -25,9 +25,10 @@ import {
 import { DataKeyCache, type DataKeyCacheOptions } from "./data-key-cache.js";
 import { BLOB_KIND, decryptFailed, openBlob, sealBlob } from "./format.js";
 import { GrantBook, type GrantOptions, type GrantSummary } from "./grants.js";
-import type { KmsAuthorization, KmsContext, KmsProvider } from "./kms-provider.js";
-import { type Manifest, openManifest, type RevisionWitness, sealManifest } from "./manifest.js";
-import type { CredentialRow, CredentialStore, OwnerScopedStore, UserKeyRow } from "./store.js";
+import { UserKeyring } from "./keyring.js";
+import type { KmsContext, KmsProvider } from "./kms-provider.js";
+import { openManifest, type RevisionWitness } from "./manifest.js";
+import type { CredentialRow, CredentialStore, UserKeyRow } from "./store.js";
 import {
   assertCredentialId,
   assertExchange,
@@ -94,156 +95,41 @@ const toMeta = (r: CredentialRow): CredentialMetadata => ({
   updatedAt: r.updatedAt,
 });
 
-/** What a mutation of a user's manifest writes. */
-interface Mutation {
-  readonly manifest: Manifest;
-  readonly credentials?: readonly CredentialRow[];
-  readonly grants?: readonly import("./store.js").GrantRow[];
-  readonly userKey?: Pick<UserKeyRow, "wrappedDataKey" | "keyId">;
-}
-
 /**
  * The vault. Create one with {@link createVault}.
  */
 export class Vault {
   readonly #kms: KmsProvider;
-  readonly #store: CredentialStore;
   readonly #audit: VaultAuditSink | undefined;
-  readonly #witness: RevisionWitness | undefined;
-  readonly #cache: DataKeyCache | undefined;
-  readonly #highWater = new Map<string, number>();
+  readonly #ring: UserKeyring;
   readonly #now: () => number;
   readonly #grants: GrantBook;
 
   /** @internal Use {@link createVault}. */
   constructor(options: VaultOptions) {
     this.#kms = options.kms;
-    this.#store = options.store;
     this.#audit = options.audit;
-    this.#witness = options.witness;
     this.#now = options.now ?? Date.now;
-    this.#cache = options.dataKeyCache ? new DataKeyCache(options.dataKeyCache) : undefined;
+    this.#ring = new UserKeyring({
+      kms: options.kms,
+      store: options.store,
+      witness: options.witness,
+      cache: options.dataKeyCache ? new DataKeyCache(options.dataKeyCache) : undefined,
+      now: this.#now,
+    });
     this.#grants = new GrantBook({
       kms: this.#kms,
       now: this.#now,
       maxTtlMs: options.maxGrantTtlMs ?? 30 * 24 * 3600_000,
       emit: (userId, action, payload) => this.#emit(userId, action, payload),
-      mutate: (session, fn) => this.#mutate(session, fn),
-      purge: (userId) => this.#cache?.purgeUser(userId),
-      scoped: (userId) => this.#scoped(userId),
+      mutate: (session, fn) => this.#ring.mutate(session, fn),
+      purge: (userId) => this.#ring.purge(userId),
+      scoped: (userId) => this.#ring.scoped(userId),
     });
-  }
-
-  #scoped(userId: string): OwnerScopedStore {
-    const scoped = this.#store.forUser(userId);
-    if (scoped.userId !== userId) throw new KeywardenError("ERR_INTERNAL", "store scoped wrongly");
-    return scoped;
   }
 
   async #emit(userId: string, action: string, payload: Record<string, string | number | null>) {
     await this.#audit?.append(`user:${userId}`, action, vaultEvent(payload));
-  }
-
-  /** Raises and persists the user's high-water mark; a `seq` below it is a rollback. */
-  async #checkSeq(userId: string, seq: number): Promise<void> {
-    const mem = this.#highWater.get(userId) ?? 0;
-    const persisted = this.#witness ? await this.#witness.get(userId) : 0;
-    /* Precondition: a manifest older than one already seen for the user is refused (rollback). */
-    if (seq < Math.max(mem, persisted)) throw decryptFailed();
-    if (seq > mem) this.#highWater.set(userId, seq);
-    if (this.#witness && seq > persisted) await this.#witness.advance(userId, seq);
-  }
-
-  async #unwrap(
-    identity: Identity,
-    wrapped: Uint8Array,
-    context: KmsContext,
-    auth: KmsAuthorization,
-  ): Promise<{ key: Secret; cached: boolean }> {
-    const hit = this.#cache?.get(identity, wrapped, this.#now());
-    if (hit) return { key: hit, cached: false }; // the cache hands out copies
-    const key = await this.#kms.decrypt(wrapped, context, auth);
-    if (key.byteLength !== 32) {
-      key.wipe();
-      throw decryptFailed();
-    }
-    const cached = this.#cache?.put(identity, wrapped, key, this.#now()) ?? false;
-    return { key, cached };
-  }
-
-  /** Loads, decrypts and verifies a user's manifest, runs `fn`, commits what it returns. */
-  async #mutate(
-    session: Identity,
-    fn: (
-      m: Manifest,
-      dataKey: Uint8Array,
-      row: UserKeyRow | undefined,
-    ) => Mutation | Promise<Mutation>,
-  ): Promise<void> {
-    const userId = session.userId;
-    const scoped = this.#scoped(userId);
-    const auth = kmsAuthorization(session);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const row = await scoped.getUserKey();
-      let dk: Secret;
-      let wrapped: Uint8Array;
-      let keyId: string;
-      let manifest: Manifest;
-      let cached = false;
-      if (!row) {
-        const g = await this.#kms.generateDataKey(userKeyContext(userId), auth);
-        dk = g.plaintext;
-        wrapped = g.wrapped;
-        keyId = g.keyId;
-        const floor = Math.max(
-          this.#highWater.get(userId) ?? 0,
-          (await this.#witness?.get(userId)) ?? 0,
-        );
-        manifest = { userId, seq: floor, credentials: {}, grants: {} };
-      } else {
-        if (row.userId !== userId) throw decryptFailed();
-        ({ key: dk, cached } = await this.#unwrap(
-          session,
-          row.wrappedDataKey,
-          userKeyContext(userId),
-          auth,
-        ));
-        wrapped = row.wrappedDataKey;
-        keyId = row.keyId;
-        manifest = { userId, seq: row.seq, credentials: {}, grants: {} }; // replaced below
-      }
-      try {
-        if (row) {
-          manifest = dk.use((k) => openManifest(k, userId, row.seq, row.manifest));
-          await this.#checkSeq(userId, row.seq);
-        }
-        const change = await dk.use((k) => fn(manifest, k, row));
-        const next: Manifest = { ...change.manifest, seq: manifest.seq + 1 };
-        const now = this.#now();
-        const ok = await scoped.commit({
-          expectedSeq: row ? row.seq : null,
-          userKey: {
-            userId,
-            kms: this.#kms.name,
-            keyId: change.userKey?.keyId ?? keyId,
-            wrappedDataKey: change.userKey?.wrappedDataKey ?? wrapped,
-            manifest: dk.use((k) => sealManifest(k, next)),
-            seq: next.seq,
-            createdAt: row?.createdAt ?? now,
-            updatedAt: now,
-          },
-          credentials: change.credentials ?? [],
-          grants: change.grants ?? [],
-        });
-        if (ok) {
-          await this.#checkSeq(userId, next.seq);
-          return;
-        }
-      } finally {
-        if (!cached) dk.wipe();
-      }
-    }
-    throw new KeywardenError("ERR_VAULT_REVISION_CONFLICT", "concurrent update; retry");
   }
 
   /**
@@ -269,7 +155,7 @@ export class Vault {
     const plain = encodeFields(input.credentials);
     let meta: CredentialMetadata | undefined;
     try {
-      await this.#mutate(who, (m, key) => {
+      await this.#ring.mutate(who, (m, key) => {
         if (m.credentials[credentialId]) {
           throw new KeywardenError("ERR_VAULT_REVISION_CONFLICT", "credential id already exists");
         }
@@ -362,10 +248,10 @@ export class Vault {
     const who = requireKind(session, ["session"], this.#now());
     assertCredentialId(credentialId);
     const plain = credentials ? encodeFields(credentials) : undefined;
-    const scoped = this.#scoped(who.userId);
+    const scoped = this.#ring.scoped(who.userId);
     let meta: CredentialMetadata | undefined;
     try {
-      await this.#mutate(who, async (m, key) => {
+      await this.#ring.mutate(who, async (m, key) => {
         const entry = m.credentials[credentialId];
         const row = await scoped.getCredential(credentialId);
         if (!entry || !row || row.userId !== who.userId || row.exchange !== entry.exchange)
@@ -435,7 +321,7 @@ export class Vault {
    */
   async list(identity: Identity): Promise<CredentialMetadata[]> {
     const who = requireKind(identity, ["session", "grant", "host"], this.#now());
-    const rows = await this.#scoped(who.userId).listCredentials();
+    const rows = await this.#ring.scoped(who.userId).listCredentials();
     return rows.filter((r) => r.userId === who.userId).map(toMeta);
   }
 
@@ -470,7 +356,7 @@ export class Vault {
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "fn must be a function");
     assertCredentialId(credentialId);
     const userId = who.userId;
-    const scoped = this.#scoped(userId);
+    const scoped = this.#ring.scoped(userId);
     const [row, userKey] = await Promise.all([
       scoped.getCredential(credentialId),
       scoped.getUserKey(),
@@ -495,11 +381,11 @@ export class Vault {
       wrapped = userKey.wrappedDataKey;
       context = userKeyContext(userId);
     }
-    const { key: dk, cached } = await this.#unwrap(who, wrapped, context, auth);
+    const { key: dk, cached } = await this.#ring.unwrap(who, wrapped, context, auth);
     let secrets: CredentialSecrets | undefined;
     try {
       const manifest = dk.use((k) => openManifest(k, userId, userKey.seq, userKey.manifest));
-      await this.#checkSeq(userId, userKey.seq);
+      await this.#ring.checkSeq(userId, userKey.seq);
       const entry = manifest.credentials[credentialId];
       if (!entry) throw notFound();
       /* Precondition: the row's revision and exchange must equal the sealed manifest's. */
@@ -637,17 +523,17 @@ export class Vault {
     const who = requireKind(session, ["session"], this.#now());
     const userId = who.userId;
     const auth = kmsAuthorization(who);
-    const scoped = this.#scoped(userId);
+    const scoped = this.#ring.scoped(userId);
     if (!(await scoped.getUserKey())) throw notFound();
     let keyId = "";
-    await this.#mutate(who, async (m, _key, row) => {
+    await this.#ring.mutate(who, async (m, _key, row) => {
       const ctx = userKeyContext(userId);
       const main = await this.#kms.reEncrypt((row as UserKeyRow).wrappedDataKey, ctx, ctx, auth);
       keyId = main.keyId;
       const grants = await this.#grants.rewrapCopies(scoped, m, auth);
       return { manifest: m, userKey: { wrappedDataKey: main.wrapped, keyId: main.keyId }, grants };
     });
-    this.#cache?.purgeUser(userId);
+    this.#ring.purge(userId);
     await this.#emit(userId, "vault.user.rewrapped", { keyId, sessionId: who.id });
   }
 
@@ -665,9 +551,9 @@ export class Vault {
   async deleteUser(identity: Identity, userId: string = identity?.userId): Promise<void> {
     const who = requireKind(identity, ["session", "operator"], this.#now());
     if (who.kind === "session" && userId !== who.userId) throw unauthorized();
-    const scoped = this.#scoped(userId);
+    const scoped = this.#ring.scoped(userId);
     await scoped.shred();
-    this.#cache?.purgeUser(userId);
+    this.#ring.purge(userId);
     await this.#emit(userId, "vault.user.shredded", { actorKind: who.kind, actorId: who.id });
   }
 }
