@@ -12,14 +12,18 @@
  * Run: `npx vitest bench --run bench/audit-storage.bench.ts`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { hash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, bench, describe } from "vitest";
 import { AuditLog } from "../src/audit/log.js";
+import { inclusionProof, MerkleFrontier } from "../src/audit/merkle.js";
 import { createPostgresAuditStore, migratePostgresAuditStore } from "../src/audit/postgres.js";
 import { openSqliteAuditStore } from "../src/audit/sqlite.js";
+import type { AuditStore, StoredEntry, TreeNode } from "../src/audit/store.js";
+import { storeNodeReader } from "../src/audit/transparency-log.js";
 import { hostIdentity } from "../src/guard/identity.js";
 import { startRestartablePostgres } from "../test/audit/storage/support/pg-server.js";
 
@@ -126,10 +130,40 @@ afterAll(async () => {
   await server.stop();
   await sqliteNaive.store.close?.();
   await sqliteGroup.store.close?.();
+  await proofSqlite.close?.();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const opts = { time: 4000, warmupIterations: 2, iterations: 8 };
+
+// --- Inclusion proofs from the SQL stores at 1,000 vs 1,000,000 entries (transparency issue) ------
+/** Bulk-loads `n` synthetic leaves with their Merkle nodes, in large batches. */
+async function seedTree(store: AuditStore, chainId: string, n: number): Promise<void> {
+  const frontier = new MerkleFrontier();
+  for (let start = 0; start < n; start += 5000) {
+    const entries: StoredEntry[] = [];
+    const treeNodes: TreeNode[] = [];
+    for (let seq = start; seq < Math.min(n, start + 5000); seq++) {
+      const body = `{"seq":${seq}}`;
+      const leaf = hash("sha256", Buffer.concat([Buffer.from([0]), Buffer.from(body)]), "buffer");
+      entries.push({ seq, hash: leaf.toString("hex"), body, payload: null });
+      treeNodes.push(...frontier.append(new Uint8Array(leaf)));
+    }
+    await store.append({ chainId, expectedSize: start, entries, treeNodes });
+  }
+}
+const BIG = Number(process.env.KEYWARDEN_BENCH_PROOF_SIZE ?? 1_000_000);
+const proofSqlite = await openSqliteAuditStore({
+  database: join(dir, "proofs.db"),
+  synchronous: "NORMAL",
+});
+const proofPg = createPostgresAuditStore({ pool });
+for (const store of [proofSqlite, proofPg]) {
+  await seedTree(store, "user:small", 1000);
+  await seedTree(store, "user:big", BIG);
+}
+const prove = (store: AuditStore, chainId: string, size: number) =>
+  inclusionProof(storeNodeReader(store, chainId), Math.floor(Math.random() * size), size);
 
 describe(`PostgreSQL, synchronous_commit=on, fsync=on: ${PER_ITERATION} appends per iteration`, () => {
   bench(
@@ -161,5 +195,25 @@ describe(`SQLite, synchronous=FULL: ${PER_ITERATION} appends per iteration`, () 
     "64 concurrent appends, group commit",
     () => concurrent(sqliteGroup, "user:bench-group", "bench-group", 64),
     opts,
+  );
+});
+
+describe("inclusion proof from SQLite: 1,000 vs 1,000,000 entries (target: at most 2x)", () => {
+  bench("1,000 entries", () => prove(proofSqlite, "user:small", 1000).then(() => {}), {
+    time: 2000,
+  });
+  bench(
+    `${BIG.toLocaleString("en")} entries`,
+    () => prove(proofSqlite, "user:big", BIG).then(() => {}),
+    { time: 2000 },
+  );
+});
+
+describe("inclusion proof from PostgreSQL: 1,000 vs 1,000,000 entries (target: at most 2x)", () => {
+  bench("1,000 entries", () => prove(proofPg, "user:small", 1000).then(() => {}), { time: 2000 });
+  bench(
+    `${BIG.toLocaleString("en")} entries`,
+    () => prove(proofPg, "user:big", BIG).then(() => {}),
+    { time: 2000 },
   );
 });
