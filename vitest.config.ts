@@ -1,10 +1,26 @@
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { transform } from "esbuild";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 
 /** .ci/run collects every run's JSON results here to print one `N passed, N failed` line. */
 const reportDir = process.env.KEYWARDEN_TEST_REPORT_DIR;
+
+/**
+ * `keywarden/<subpath>` imports (as examples and users write them) resolve to the sources, from the
+ * same `paths` map the type checker uses. Exact matches, so `keywarden/audit` never captures
+ * `keywarden/audit/testing`.
+ */
+const tsPaths = (
+  JSON.parse(readFileSync(resolve(import.meta.dirname, "tsconfig.json"), "utf8")) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  }
+).compilerOptions.paths;
+export const sourceAliases = Object.entries(tsPaths).map(([spec, [target]]) => ({
+  find: new RegExp(`^${spec.replace(/[/]/g, "\\/")}$`),
+  replacement: resolve(import.meta.dirname, target as string),
+}));
 
 /**
  * Vite 8's Oxc transform leaves TC39 standard decorators in place, which Node 20 cannot parse.
@@ -41,11 +57,12 @@ export function tc39Decorators(): Plugin {
 
 export default defineConfig({
   plugins: [tc39Decorators()],
+  resolve: { alias: sourceAliases },
   test: {
     reporters: reportDir
       ? ["default", ["json", { outputFile: join(reportDir, `unit-${process.pid}.json`) }]]
       : ["default"],
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     exclude: ["test/package/**", "node_modules/**"],
     setupFiles: ["test/support/no-console.ts"],
     globalSetup: ["test/support/global-postgres.ts"],
