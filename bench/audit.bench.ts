@@ -56,6 +56,7 @@ const ready = seeded.then(async () => {
 });
 const leafInputs = () => entries.map((e) => Buffer.concat([Buffer.from([0]), Buffer.from(e.body)]));
 let leaves: Buffer[] = [];
+let openings: Buffer[] = [];
 
 describe(`verify ${N} entries (ratio vs raw SHA-256 of the same canonical bytes)`, () => {
   bench(
@@ -67,6 +68,26 @@ describe(`verify ${N} entries (ratio vs raw SHA-256 of the same canonical bytes)
       setup: async () => {
         await ready;
         leaves = leafInputs();
+      },
+    },
+  );
+  bench(
+    "baseline 2: raw node:crypto SHA-256 of every byte verify hashes (0x00||entry and salt||payload)",
+    () => {
+      for (const l of leaves) hash("sha256", l, "buffer");
+      for (const o of openings) hash("sha256", o, "buffer");
+    },
+    {
+      setup: async () => {
+        await ready;
+        leaves = leafInputs();
+        openings = entries.map((e) => {
+          const text = e.payload as string;
+          return Buffer.concat([
+            Buffer.from(text.slice(9, 73), "hex"),
+            Buffer.from(text.slice(83, -1)),
+          ]);
+        });
       },
     },
   );

@@ -297,7 +297,10 @@ export class AuditLog {
           if (found) results[i] = this.#checkedStored(chainId, found);
         }
       }
-      const head = await checkedHead(store, chainId, this.#known.get(chainId));
+      // First attempt: build on the head this log committed last (the store's expected-size check
+      // catches anyone who appended since). After a conflict, or with no known head, ask the store.
+      const known = this.#known.get(chainId);
+      const head = attempt === 1 && known ? known : await checkedHead(store, chainId, known);
       const fresh: StoredEntry[] = [];
       const batchKeys = new Map<string, number>();
       let prev = head.headHash ?? GENESIS_PREV_HASH;
