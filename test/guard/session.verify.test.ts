@@ -82,6 +82,15 @@ describe("session verification", () => {
     expect(Object.isFrozen(who)).toBe(true);
   });
 
+  it("never serializes the session token held by the identity", async () => {
+    const t = await token(es.privateKey, "ES256");
+    const who = await verifierFor(es.publicKey).verify(t);
+    const signature = t.split(".")[2] as string;
+    for (const text of [JSON.stringify(who), inspect(who, { depth: 9 }), String(who.token)]) {
+      expect(text).not.toContain(signature);
+    }
+  });
+
   it("accepts an EdDSA session", async () => {
     const who = await verifierFor(ed.publicKey, "EdDSA").verify(
       await token(ed.privateKey, "EdDSA", {}, { sub: "user-b" }),
