@@ -232,6 +232,12 @@ describe("isolation kit", () => {
     expect(f.every((x) => x.startsWith("getOrder › concurrent"))).toBe(true);
   });
 
+  it("fails an empty surface instead of passing it vacuously", async () => {
+    const complete = ordersSurface("empty");
+    const f = await findingsOf({ ...complete, handlers: () => ({}), probes: {} });
+    expect(f).toContain("(none) › registration [surface]: the surface lists no handlers");
+  });
+
   it("fails a public handler that leaks B's data when it has a probe", async () => {
     const f = await findingsOf(
       ordersSurface("publeak", {

@@ -76,6 +76,9 @@ export async function runIsolationSuite<W>(
   } finally {
     await surface.dispose?.(world0);
   }
+  if (entries.size === 0) {
+    fail("(none)", "registration", "surface", "the surface lists no handlers");
+  }
   for (const [name, entry] of entries) {
     if (!entry) {
       fail(
