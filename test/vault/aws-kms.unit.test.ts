@@ -203,3 +203,25 @@ describe("AwsKms with an injected structural client", () => {
     ).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
   });
 });
+
+describe("AwsKms authorization", () => {
+  it("Precondition: the authorization must be for the user named in the encryption context.", async () => {
+    const { idp, eu, kms } = await setup();
+    const bob = await idp.session("bob");
+    const auth = {
+      kind: "session",
+      userId: "bob",
+      sessionId: bob.id,
+      token: bob.token as NonNullable<typeof bob.token>,
+      expiresAt: bob.expiresAt,
+    } as const;
+    const ctx = { userId: "alice", purpose: "exchange-api-secret" } as const;
+    await expect(kms.decrypt(new Uint8Array(64), ctx, auth)).rejects.toMatchObject({
+      code: "ERR_KMS_ACCESS_DENIED",
+    });
+    await expect(kms.generateDataKey(ctx, auth)).rejects.toMatchObject({
+      code: "ERR_KMS_ACCESS_DENIED",
+    });
+    expect(eu.calls).toHaveLength(0);
+  });
+});

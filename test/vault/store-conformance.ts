@@ -116,7 +116,7 @@ export function storeConformance(make: () => Promise<CredentialStore>): void {
     expect(await a.listCredentials()).toHaveLength(1);
   });
 
-  it("a revoked grant stays revoked and keyless through later commits", async () => {
+  it("Postcondition: a commit never clears a grant's revocation (nor restores its dropped key).", async () => {
     const store = await make();
     const a = store.forUser("alice");
     const g = grant("alice", "g1");

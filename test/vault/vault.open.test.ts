@@ -191,3 +191,27 @@ describe("data key lifetime", () => {
     expect(handed.every((s) => s.wiped)).toBe(true);
   });
 });
+
+describe("owner checks around the store", () => {
+  it("Precondition: a row of another owner is never opened, even if a store returns one.", async () => {
+    const idp = await makeIdp();
+    const inner = new MemoryCredentialStore();
+    const vault0 = createVault({ kms: localKms(), store: inner });
+    const bob = await idp.session("bob");
+    await vault0.store(bob, {
+      exchange: "okx",
+      credentialId: "c1",
+      credentials: { secret: "bob" },
+    });
+    // a buggy store that ignores the owner predicate and always answers with bob's rows
+    const leaky = {
+      forUser: (userId: string) => ({ ...inner.forUser("bob"), userId }),
+    };
+    const vault = createVault({ kms: localKms(), store: leaky });
+    const alice = await idp.session("alice");
+    await expect(vault.withCredentials(alice, "c1", () => 1)).rejects.toMatchObject({
+      code: "ERR_VAULT_CREDENTIAL_NOT_FOUND",
+    });
+    expect(await vault.list(alice)).toEqual([]);
+  });
+});
