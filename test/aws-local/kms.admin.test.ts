@@ -2,10 +2,14 @@ import {
   CancelKeyDeletionCommand,
   DecryptCommand,
   DisableKeyCommand,
+  DisableKeyRotationCommand,
   EnableKeyCommand,
+  EnableKeyRotationCommand,
   GenerateDataKeyCommand,
   GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
   PutKeyPolicyCommand,
+  RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -156,6 +160,53 @@ describe("aws-local key administration over the wire (operator manages, cannot u
         )
         .then(() => "ok", errorName),
     ).toBe("AccessDeniedException");
+    user.destroy();
+  });
+
+  it("key rotation: status toggles, on-demand rotation keeps earlier data keys decryptable", async () => {
+    const operator = adminKms(aws);
+    const user = sessionKms(aws, await idp.mintToken({ sub: "user-a", userId: "user-a" }));
+    const before = await user.send(
+      new GenerateDataKeyCommand({
+        KeyId: VAULT_KEY_ID,
+        KeySpec: "AES_256",
+        EncryptionContext: userContext("user-a"),
+      }),
+    );
+    expect(
+      (await operator.send(new GetKeyRotationStatusCommand({ KeyId: VAULT_KEY_ID })))
+        .KeyRotationEnabled,
+    ).toBe(false);
+    await operator.send(
+      new EnableKeyRotationCommand({ KeyId: VAULT_KEY_ID, RotationPeriodInDays: 90 }),
+    );
+    const status = await operator.send(new GetKeyRotationStatusCommand({ KeyId: VAULT_KEY_ID }));
+    expect([status.KeyRotationEnabled, status.RotationPeriodInDays]).toEqual([true, 90]);
+    await operator.send(new RotateKeyOnDemandCommand({ KeyId: VAULT_KEY_ID }));
+    const after = await user.send(
+      new GenerateDataKeyCommand({
+        KeyId: VAULT_KEY_ID,
+        KeySpec: "AES_256",
+        EncryptionContext: userContext("user-a"),
+      }),
+    );
+    for (const generated of [before, after]) {
+      const opened = await user.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          EncryptionContext: userContext("user-a"),
+        }),
+      );
+      expect(Buffer.from(opened.Plaintext as Uint8Array)).toEqual(
+        Buffer.from(generated.Plaintext as Uint8Array),
+      );
+    }
+    await operator.send(new DisableKeyRotationCommand({ KeyId: VAULT_KEY_ID }));
+    expect(
+      (await operator.send(new GetKeyRotationStatusCommand({ KeyId: VAULT_KEY_ID })))
+        .KeyRotationEnabled,
+    ).toBe(false);
+    operator.destroy();
     user.destroy();
   });
 });

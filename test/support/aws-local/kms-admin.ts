@@ -1,6 +1,7 @@
 /**
  * Key administration over the wire: GetKeyPolicy, PutKeyPolicy, EnableKey, DisableKey,
- * ScheduleKeyDeletion, CancelKeyDeletion. Each is authorized by the key policy like any other
+ * ScheduleKeyDeletion, CancelKeyDeletion, Enable/DisableKeyRotation, GetKeyRotationStatus and
+ * RotateKeyOnDemand. Each is authorized by the key policy like any other
  * KMS action, so tests can show that a key administrator can manage the key (visibly) but not use it.
  */
 import { AwsServiceError } from "./aws-error.js";
@@ -84,6 +85,47 @@ function cancelKeyDeletion(call: KmsCall): Record<string, unknown> {
   return { KeyId: arn };
 }
 
+function symmetricTarget(call: KmsCall, action: string) {
+  const found = target(call, action);
+  if (found.key.spec !== "SYMMETRIC_DEFAULT") {
+    throw new AwsServiceError(
+      "UnsupportedOperationException",
+      400,
+      `${found.arn} does not support rotation.`,
+    );
+  }
+  requireNotPendingDeletion(found.replica.state, found.arn);
+  return found;
+}
+
+function enableKeyRotation(call: KmsCall): Record<string, unknown> {
+  const days = optionalInteger(call.input, "RotationPeriodInDays", 90, 2560) ?? 365;
+  symmetricTarget(call, "EnableKeyRotation").replica.rotationPeriodDays = days;
+  return {};
+}
+
+function disableKeyRotation(call: KmsCall): Record<string, unknown> {
+  delete symmetricTarget(call, "DisableKeyRotation").replica.rotationPeriodDays;
+  return {};
+}
+
+function getKeyRotationStatus(call: KmsCall): Record<string, unknown> {
+  const { replica, arn } = target(call, "GetKeyRotationStatus");
+  const days = replica.rotationPeriodDays;
+  return {
+    KeyId: arn,
+    KeyRotationEnabled: days !== undefined,
+    ...(days !== undefined ? { RotationPeriodInDays: days } : {}),
+  };
+}
+
+/** Rotates key material now; earlier ciphertexts keep decrypting (all replicas share material). */
+function rotateKeyOnDemand(call: KmsCall): Record<string, unknown> {
+  const { key, arn } = symmetricTarget(call, "RotateKeyOnDemand");
+  key.rotate();
+  return { KeyId: arn };
+}
+
 /** Key administration operations, by `X-Amz-Target` suffix. */
 export const adminOperations: Readonly<Record<string, (call: KmsCall) => Record<string, unknown>>> =
   {
@@ -93,4 +135,8 @@ export const adminOperations: Readonly<Record<string, (call: KmsCall) => Record<
     DisableKey: (call) => setEnabled(call, false),
     ScheduleKeyDeletion: scheduleKeyDeletion,
     CancelKeyDeletion: cancelKeyDeletion,
+    EnableKeyRotation: enableKeyRotation,
+    DisableKeyRotation: disableKeyRotation,
+    GetKeyRotationStatus: getKeyRotationStatus,
+    RotateKeyOnDemand: rotateKeyOnDemand,
   };

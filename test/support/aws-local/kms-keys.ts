@@ -51,6 +51,8 @@ interface Replica {
   policyText: string;
   /** Epoch ms of the scheduled deletion while PendingDeletion. */
   deletionDateMs?: number;
+  /** Automatic rotation period in days, when enabled. */
+  rotationPeriodDays?: number;
 }
 
 const SIGNING = {
