@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import type { JsonValue } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
 import { csvEntryRow, csvHead } from "./csv.js";
 import { assertChainId } from "./entry.js";
@@ -18,6 +19,13 @@ import { assertChainValid, ChainVerifier } from "./verify.js";
 /** Options of {@link exportChain}. */
 export interface ExportChainOptions {
   readonly format: ExportFormat;
+  /**
+   * Adds fields to the manifest (e.g. a signed checkpoint of the exported head, from the
+   * transparency layer). Cannot replace the core fields. Called once, with the core manifest.
+   */
+  readonly annotateManifest?:
+    | ((manifest: ExportManifest) => Promise<Readonly<Record<string, JsonValue>>>)
+    | undefined;
   /** Export even when the stored chain does not verify (default false: fail closed). */
   readonly allowBroken?: boolean | undefined;
 }
@@ -42,13 +50,20 @@ export async function* exportChain(
   if (options?.format !== "jsonl" && options?.format !== "csv")
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
   const head = await log.head(chainId);
-  const manifest: ExportManifest = {
+  let manifest: ExportManifest = {
     v: 1,
     format: EXPORT_FORMAT,
     chainId,
     size: head.size,
     headHash: head.headHash,
   };
+  if (options.annotateManifest) {
+    const extra = await options.annotateManifest(manifest);
+    for (const key of Object.keys(extra))
+      if (key in manifest)
+        throw new KeywardenError("ERR_INVALID_ARGUMENT", `manifest field '${key}' is reserved`);
+    manifest = { ...extra, ...manifest };
+  }
   yield options.format === "jsonl" ? jsonlManifestLine(manifest) : csvHead(manifest);
   const verifier = new ChainVerifier({ sha256: log.sha256, chainId, expected: head });
   for await (const e of log.readEntries(chainId, 0, head.size)) {

@@ -195,3 +195,30 @@ describe("bad input: typed errors naming the line, never a crash, never a pass",
     expect((await verify("", "csv")).ok).toBe(false);
   });
 });
+
+describe("manifest annotations (e.g. a signed checkpoint)", () => {
+  it.each(["jsonl", "csv"] as const)(
+    "are carried in the %s manifest, verified as part of the canonical record, and cannot replace core fields",
+    async (format) => {
+      const { exportChain } = await import("../../src/audit/index.js");
+      const { log, chainId } = await sampleLog(2);
+      let text = "";
+      for await (const c of exportChain(log, chainId, {
+        format,
+        annotateManifest: async () => ({ checkpoint: "example.com/log\n2\nAAAA\n" }),
+      }))
+        text += c;
+      const r = await verify(text, format);
+      expect(r).toMatchObject({
+        ok: true,
+        size: 2,
+        manifest: { checkpoint: "example.com/log\n2\nAAAA\n" },
+      });
+      const chunks = exportChain(log, chainId, {
+        format,
+        annotateManifest: async () => ({ size: 99 }),
+      });
+      await expect(chunks.next()).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    },
+  );
+});
