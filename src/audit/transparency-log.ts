@@ -111,8 +111,9 @@ export class TransparencyLog {
 
   /**
    * The `TreeNodeBuilder` to pass to `AuditLog` as `treeNodes`: computes the nodes an append
-   * completes from a cached right edge of the tree (1 node read to validate the cache, O(log n)
-   * reads to reload it), never a rebuild.
+   * completes from a cached right edge of the tree (1 node read to validate the cache — none when
+   * the caller passes the chain's head hash as the 5th argument — and O(log n) reads to reload
+   * it), never a rebuild.
    */
   readonly treeNodes = {
     nodesForAppend: async (
@@ -120,24 +121,34 @@ export class TransparencyLog {
       chainId: string,
       firstSeq: number,
       leaves: readonly Uint8Array[],
+      headHash?: Uint8Array | string | null,
     ): Promise<readonly TreeNode[]> => {
       // The cached edge is advanced in place: if this append then loses a race or fails, the next
       // call finds no edge of its size (or one whose last leaf is not the committed one) and reloads.
-      const frontier = await this.#frontierAt(store, chainId, firstSeq);
+      const head = typeof headHash === "string" ? fromHex(headHash) : (headHash ?? undefined);
+      const frontier = await this.#frontierAt(store, chainId, firstSeq, head);
       const nodes: TreeNode[] = [];
       for (const leaf of leaves) for (const n of frontier.append(leaf)) nodes.push(n);
       return nodes;
     },
   };
 
-  async #frontierAt(store: AuditStore, chainId: string, size: number): Promise<MerkleFrontier> {
+  async #frontierAt(
+    store: AuditStore,
+    chainId: string,
+    size: number,
+    headHash: Uint8Array | undefined,
+  ): Promise<MerkleFrontier> {
     const reader = storeNodeReader(store, chainId);
     const cached = this.#frontiers.get(chainId);
     if (cached && cached.size === size) {
       if (size === 0) return cached;
       // The last leaf commits to the whole chain (each entry hash covers prevHash), so a cached
-      // edge whose last leaf equals the committed one is the committed tree's edge.
-      const [last] = await reader.readNodes([{ level: 0, index: size - 1 }]);
+      // edge whose last leaf equals the committed head is the committed tree's edge. The caller's
+      // head hash (when given) saves the node read.
+      const [last] = headHash
+        ? [headHash]
+        : await reader.readNodes([{ level: 0, index: size - 1 }]);
       const mine = cached.lastLeaf();
       if (last && mine && bytesEqual(last, mine)) return cached;
     }

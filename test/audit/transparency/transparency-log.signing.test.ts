@@ -203,3 +203,48 @@ describe("TransparencyLog: receipts (c2sp.org/tlog-proof@v1)", () => {
     await expect(log.receipt(CHAIN, 1)).rejects.toSatisfy(code("ERR_AUDIT_STORE_INVARIANT"));
   });
 });
+
+describe("TransparencyLog.treeNodes: the cached tree edge", () => {
+  it("a lost race that leaves a same-size cache of other leaves is detected (by node read or by the head hash)", async () => {
+    for (const passHead of [false, true]) {
+      const { store, log } = setup();
+      await appendEntries(store, log, CHAIN, 3);
+      // attempt at size 3 computes nodes for leaf X (cache advances to size 4) but never commits
+      const x = leafHashOfBody("lost");
+      await log.treeNodes.nodesForAppend(store, CHAIN, 3, [x]);
+      // another writer (another process) commits a different entry at seq 3
+      const other = new TransparencyLog({
+        store,
+        signer: LocalEd25519Signer.generate("o").signer,
+        logName: "audit.example.com",
+      });
+      const bodies = await appendEntries(store, other, CHAIN, 1, "winner");
+      // our retry at size 4 must not reuse the edge built from "lost"
+      const head = await store.head(CHAIN);
+      const y = leafHashOfBody("next");
+      const nodes = await log.treeNodes.nodesForAppend(
+        store,
+        CHAIN,
+        4,
+        [y],
+        passHead ? head.headHash : undefined,
+      );
+      const n21 = nodes.find((n) => n.level === 0);
+      expect(n21?.index).toBe(4);
+      await store.append({
+        chainId: CHAIN,
+        expectedSize: 4,
+        entries: [{ seq: 4, hash: Buffer.from(y).toString("hex"), body: "next", payload: null }],
+        treeNodes: nodes,
+      });
+      // later appends combine with the edge: (3,0) = H((2,0), (2,1)) at size 8
+      await appendEntries(store, log, CHAIN, 5, "later");
+      const all = [...(store.chains.get(CHAIN)?.entries ?? [])].map(
+        (e) => new Uint8Array(Buffer.from(e.hash, "hex")),
+      );
+      const { checkpoint } = await log.signCheckpoint(CHAIN);
+      expect(Buffer.from(checkpoint.rootHash)).toEqual(Buffer.from(merkleRoot(all)));
+      expect(bodies).toHaveLength(1);
+    }
+  });
+});
