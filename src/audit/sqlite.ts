@@ -47,6 +47,27 @@ export interface SqliteAuditStoreOptions {
   readonly groupCommit?: boolean | undefined;
 }
 
+/** The SQLite store: the contract plus retention. */
+export interface SqliteAuditStore extends AuditStore {
+  /**
+   * Deletes entries `seq < beforeSeq` of a chain after they were archived (retention), keeping tree
+   * nodes and checkpoints so proofs stay valid. `archivedHeadHash` must equal the stored hash of
+   * entry `beforeSeq - 1`; the newest entry is never pruned. Deleted bytes are zeroed
+   * (`secure_delete`) and the WAL truncated.
+   *
+   * @example
+   * ```ts
+   * await store.pruneArchived("user:42", 100_000, archive.lastHash);
+   * ```
+   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when the range or hash does not match.
+   */
+  pruneArchived(
+    chainId: string,
+    beforeSeq: number,
+    archivedHeadHash: string,
+  ): Promise<{ deleted: number }>;
+}
+
 interface Pending {
   readonly request: AppendRequest;
   readonly resolve: (r: AppendResult) => void;
@@ -113,7 +134,9 @@ async function openDatabase(database: string | SqliteDatabaseLike): Promise<Sqli
  * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on bad options; `ERR_AUDIT_STORE_CORRUPT` when the
  * file holds a newer schema version; `ERR_AUDIT_STORE_UNAVAILABLE` when the file cannot be opened.
  */
-export async function openSqliteAuditStore(options: SqliteAuditStoreOptions): Promise<AuditStore> {
+export async function openSqliteAuditStore(
+  options: SqliteAuditStoreOptions,
+): Promise<SqliteAuditStore> {
   const sync = options?.synchronous ?? "FULL";
   const busy = options?.busyTimeoutMs ?? 10_000;
   if (
@@ -152,7 +175,7 @@ export async function openSqliteAuditStore(options: SqliteAuditStoreOptions): Pr
   return createStore(db, options.groupCommit ?? true);
 }
 
-function createStore(db: SqliteDatabaseLike, groupCommit: boolean): AuditStore {
+function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditStore {
   const q = (sql: string): SqliteStatementLike => db.prepare(sql);
   const headStmt = q(
     "select seq, hash from audit_entries where chain_id = ? order by seq desc limit 1",
@@ -171,6 +194,8 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): AuditStore {
   );
   const erase = q("update audit_entries set payload = null where chain_id = ? and seq = ?");
   const exists = q("select 1 from audit_entries where chain_id = ? and seq = ?");
+  const hashAt = q("select hash from audit_entries where chain_id = ? and seq = ?");
+  const prune = q("delete from audit_entries where chain_id = ? and seq < ?");
   const getNode = q(
     "select hash from audit_tree_nodes where chain_id = ? and level = ? and idx = ?",
   );
@@ -312,6 +337,35 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): AuditStore {
     async latestCheckpoint(chainId) {
       const row = latestCp.get(chainId) as { size: number; note: string } | undefined;
       return row ? { size: row.size, note: row.note } : undefined;
+    },
+
+    async pruneArchived(chainId, beforeSeq, archivedHeadHash) {
+      if (!Number.isSafeInteger(beforeSeq) || beforeSeq < 1)
+        throw new KeywardenError("ERR_INVALID_ARGUMENT", "beforeSeq must be a positive integer");
+      try {
+        const deleted = db
+          .transaction(() => {
+            /* Precondition: pruning keeps the newest entry, so the chain's head is never lost. */
+            if (size(chainId).size <= beforeSeq)
+              throw new KeywardenError(
+                "ERR_INVALID_ARGUMENT",
+                "pruning must keep the newest entry",
+              );
+            const at = hashAt.get(chainId, beforeSeq - 1) as { hash: string } | undefined;
+            /* Precondition: only a range whose archived head hash matches the stored one is pruned. */
+            if (at?.hash !== archivedHeadHash)
+              throw new KeywardenError(
+                "ERR_INVALID_ARGUMENT",
+                "archived head hash does not match the stored entry",
+              );
+            return prune.run(chainId, beforeSeq).changes;
+          })
+          .immediate();
+        db.pragma("wal_checkpoint(TRUNCATE)");
+        return { deleted };
+      } catch (err) {
+        throw mapError(err);
+      }
     },
 
     async close() {
