@@ -100,6 +100,48 @@ describe("aws-local: KMS decrypt bound to the caller's web identity session (kms
     kmsB.destroy();
   });
 
+  it("counts exactly under concurrency: 40 parallel opens on a fresh session → 1 STS, 40 Decrypt", async () => {
+    const seed = sessionKms(aws, await idp.mintToken({ sub: "user-c", userId: "user-c" }));
+    const generated = await seed.send(
+      new GenerateDataKeyCommand({
+        KeyId: VAULT_KEY_ID,
+        KeySpec: "AES_256",
+        EncryptionContext: userContext("user-c"),
+      }),
+    );
+    seed.destroy();
+    aws.counters.reset();
+    const kms = sessionKms(aws, await idp.mintToken({ sub: "user-c", userId: "user-c" }));
+    const opened = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        kms.send(
+          new DecryptCommand({
+            CiphertextBlob: generated.CiphertextBlob,
+            EncryptionContext: userContext("user-c"),
+          }),
+        ),
+      ),
+    );
+    expect(
+      opened.every((o) =>
+        Buffer.from(o.Plaintext as Uint8Array).equals(
+          Buffer.from(generated.Plaintext as Uint8Array),
+        ),
+      ),
+    ).toBe(true);
+    expect(aws.counters.count({ service: "sts", tags: { userId: "user-c" } })).toBe(1);
+    expect(
+      aws.counters.count({
+        service: "kms",
+        operation: "Decrypt",
+        tags: { userId: "user-c" },
+        outcome: "ok",
+      }),
+    ).toBe(40);
+    expect(aws.counters.count()).toBe(41);
+    kms.destroy();
+  });
+
   it("the operator's static credentials cannot decrypt a user's data key (explicit deny)", async () => {
     const kmsA = sessionKms(aws, await idp.mintToken({ sub: "user-a", userId: "user-a" }));
     const generated = await kmsA.send(
