@@ -1,16 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type {
   CredentialRow,
   CredentialStore,
   GrantRow,
   UserKeyRow,
 } from "../../src/vault/store.js";
+import { runCredentialStoreConformance } from "../../src/vault/testing/index.js";
 import { createVault } from "../../src/vault/vault.js";
 import { localKms, makeIdp } from "./helpers.js";
 
 const bytes = (n: number) => new Uint8Array(randomBytes(n));
-const userKey = (userId: string, seq: number): UserKeyRow => ({
+const _userKey = (userId: string, seq: number): UserKeyRow => ({
   userId,
   kms: "local",
   keyId: "k1",
@@ -20,7 +21,7 @@ const userKey = (userId: string, seq: number): UserKeyRow => ({
   createdAt: 1,
   updatedAt: 2,
 });
-const cred = (userId: string, credentialId: string, revision = 1): CredentialRow => ({
+const _cred = (userId: string, credentialId: string, revision = 1): CredentialRow => ({
   userId,
   credentialId,
   exchange: "binance",
@@ -31,7 +32,7 @@ const cred = (userId: string, credentialId: string, revision = 1): CredentialRow
   createdAt: 1,
   updatedAt: 2,
 });
-const grant = (userId: string, grantId: string): GrantRow => ({
+const _grant = (userId: string, grantId: string): GrantRow => ({
   userId,
   grantId,
   exchanges: ["binance"],
@@ -45,109 +46,7 @@ const grant = (userId: string, grantId: string): GrantRow => ({
 
 /** The CredentialStore contract, run against every built-in store. */
 export function storeConformance(make: () => Promise<CredentialStore>): void {
-  it("round-trips rows exactly, scoped to their owner", async () => {
-    const store = await make();
-    const a = store.forUser("alice");
-    const k = userKey("alice", 1);
-    const c = cred("alice", "c1");
-    const g = grant("alice", "g1");
-    expect(await a.commit({ expectedSeq: null, userKey: k, credentials: [c], grants: [g] })).toBe(
-      true,
-    );
-    expect(await a.getUserKey()).toEqual(k);
-    expect(await a.getCredential("c1")).toEqual(c);
-    expect(await a.getGrant("g1")).toEqual(g);
-    expect(await a.listCredentials()).toEqual([c]);
-    expect(await a.listGrants()).toEqual([g]);
-    const b = store.forUser("bob");
-    expect(await b.getUserKey()).toBeUndefined();
-    expect(await b.getCredential("c1")).toBeUndefined();
-    expect(await b.getGrant("g1")).toBeUndefined();
-    expect(await b.listCredentials()).toEqual([]);
-    expect(await b.revokeGrant("g1", 5)).toBe(false);
-    await b.shred();
-    expect(await a.getCredential("c1")).toEqual(c);
-  });
-
-  it("commit is a compare-and-swap on the user's seq", async () => {
-    const store = await make();
-    const a = store.forUser("alice");
-    expect(await a.commit({ expectedSeq: null, userKey: userKey("alice", 1) })).toBe(true);
-    expect(
-      await a.commit({
-        expectedSeq: null,
-        userKey: userKey("alice", 1),
-        credentials: [cred("alice", "x")],
-      }),
-    ).toBe(false);
-    expect(
-      await a.commit({
-        expectedSeq: 7,
-        userKey: userKey("alice", 8),
-        credentials: [cred("alice", "x")],
-      }),
-    ).toBe(false);
-    expect(await a.getCredential("x")).toBeUndefined();
-    expect(
-      await a.commit({
-        expectedSeq: 1,
-        userKey: userKey("alice", 2),
-        credentials: [cred("alice", "x", 2)],
-      }),
-    ).toBe(true);
-    expect((await a.getUserKey())?.seq).toBe(2);
-    expect((await a.getCredential("x"))?.revision).toBe(2);
-  });
-
-  it("concurrent commits on the same seq: exactly one wins", async () => {
-    const store = await make();
-    const a = store.forUser("alice");
-    await a.commit({ expectedSeq: null, userKey: userKey("alice", 1) });
-    const results = await Promise.all(
-      [1, 2, 3, 4].map((i) =>
-        a.commit({
-          expectedSeq: 1,
-          userKey: userKey("alice", 2),
-          credentials: [cred("alice", `c${i}`)],
-        }),
-      ),
-    );
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await a.listCredentials()).toHaveLength(1);
-  });
-
-  it("Postcondition: a commit never clears a grant's revocation (nor restores its dropped key).", async () => {
-    const store = await make();
-    const a = store.forUser("alice");
-    const g = grant("alice", "g1");
-    await a.commit({ expectedSeq: null, userKey: userKey("alice", 1), grants: [g] });
-    expect(await a.revokeGrant("g1", 42)).toBe(true);
-    expect(await a.revokeGrant("g1", 99)).toBe(true);
-    await a.commit({ expectedSeq: 1, userKey: userKey("alice", 2), grants: [g] });
-    expect(await a.getGrant("g1")).toMatchObject({ revokedAt: 42, wrappedDataKey: null });
-  });
-
-  it("shred removes every row of the owner only", async () => {
-    const store = await make();
-    const a = store.forUser("alice");
-    const b = store.forUser("bob");
-    await a.commit({
-      expectedSeq: null,
-      userKey: userKey("alice", 1),
-      credentials: [cred("alice", "c")],
-      grants: [grant("alice", "g")],
-    });
-    await b.commit({
-      expectedSeq: null,
-      userKey: userKey("bob", 1),
-      credentials: [cred("bob", "c")],
-    });
-    await a.shred();
-    expect(await a.getUserKey()).toBeUndefined();
-    expect(await a.listCredentials()).toEqual([]);
-    expect(await a.listGrants()).toEqual([]);
-    expect(await b.listCredentials()).toHaveLength(1);
-  });
+  runCredentialStoreConformance("built-in", { create: make }, { describe, it });
 
   it("drives the vault end to end (store, open, rotate, grant, revoke, shred)", async () => {
     const store = await make();

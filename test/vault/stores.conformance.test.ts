@@ -100,3 +100,46 @@ describeWithPostgres("PostgresCredentialStore (real PostgreSQL)", () => {
     await expect(store.vacuum()).resolves.toBeUndefined();
   });
 });
+
+describe("the conformance suite itself", () => {
+  it("fails a store that ignores the compare-and-swap or the owner predicate", async () => {
+    const { runCredentialStoreConformance } = await import("../../src/vault/testing/index.js");
+    const run = async (
+      create: () => Promise<import("../../src/vault/store.js").CredentialStore>,
+    ) => {
+      const tests: { name: string; fn: () => Promise<void> }[] = [];
+      runCredentialStoreConformance(
+        "broken",
+        { create },
+        {
+          describe: (_n, fn) => fn(),
+          it: (name, fn) => void tests.push({ name, fn }),
+        },
+      );
+      const failed: string[] = [];
+      for (const t of tests) await t.fn().catch(() => failed.push(t.name));
+      return failed;
+    };
+    const noCas = async () => {
+      const inner = new MemoryCredentialStore();
+      return {
+        forUser: (u: string) => {
+          const s = inner.forUser(u);
+          return {
+            ...s,
+            commit: async (c: Parameters<typeof s.commit>[0]) =>
+              (await s.getUserKey()) === undefined ||
+              s.commit({ ...c, expectedSeq: (await s.getUserKey())?.seq ?? null }),
+          };
+        },
+      };
+    };
+    expect(await run(noCas)).toContain("commit is a compare-and-swap on the user's seq");
+    const leaky = async () => {
+      const inner = new MemoryCredentialStore();
+      return { forUser: (u: string) => ({ ...inner.forUser("everyone"), userId: u }) };
+    };
+    expect(await run(leaky)).toContain("round-trips rows exactly, scoped to their owner");
+    expect(await run(async () => new MemoryCredentialStore())).toEqual([]);
+  });
+});
