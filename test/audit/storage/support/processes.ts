@@ -24,6 +24,7 @@ export interface WriterRun {
 
 /** Starts a writer process (see writer.ts). */
 export function startWriter(config: {
+  noTree?: boolean;
   kind: "postgres" | "sqlite" | "file";
   target: string;
   userId: string;

@@ -21,6 +21,8 @@ interface Config {
   lanes: number;
   /** Serve mode (benchmarks): wait for `run <n>` lines on stdin, append n entries, answer `OK`. */
   serve?: boolean;
+  /** Skip Merkle tree maintenance (to measure its share of the cost). */
+  noTree?: boolean;
 }
 
 const cfg = JSON.parse(process.argv[2] as string) as Config;
@@ -96,7 +98,11 @@ async function main(): Promise<void> {
       signer: LocalEd25519Signer.generate("audit.test").signer,
       logName: "audit.test",
     });
-    const log = new AuditLog({ store, treeNodes: tlog.treeNodes, maxAttempts: 1000 });
+    const log = new AuditLog({
+      store,
+      ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
+      maxAttempts: 1000,
+    });
     if (cfg.serve) {
       const { createInterface } = await import("node:readline");
       let base = 0;
