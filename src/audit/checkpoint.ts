@@ -47,7 +47,15 @@ const ORIGIN = /^[\x21-\x2a\x2c-\x7e]{1,255}$/; // printable ASCII, no space, no
 const SIZE = /^(?:0|[1-9][0-9]{0,15})$/;
 const INVALID = "checkpoint is malformed";
 
-/** True for an origin this library accepts: 1–255 printable ASCII characters, no space, no `+`. */
+/**
+ * True for an origin this library accepts: 1–255 printable ASCII characters, no space, no `+`.
+ *
+ * @example
+ * ```ts
+ * isValidOrigin("audit.example.com/keywarden/user:42"); // true
+ * ```
+ * @throws never.
+ */
 export function isValidOrigin(origin: unknown): origin is string {
   return typeof origin === "string" && ORIGIN.test(origin);
 }

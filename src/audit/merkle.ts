@@ -72,6 +72,7 @@ function splitPoint(n: number): number {
 }
 
 /**
+ * @internal
  * Decomposes the leaf range `[start, end)` of an RFC 9162 subtree into the stored perfect subtrees
  * that cover it, largest first. `start` must be aligned so that `[start, end)` is a node of the
  * RFC tree (every range a proof or root needs is).
@@ -92,7 +93,7 @@ export function rangeNodeKeys(start: number, end: number): NodeKey[] {
   return keys;
 }
 
-/** Folds the perfect-subtree hashes of a range (largest first) into its RFC 9162 subtree hash. */
+/** @internal Folds the perfect-subtree hashes of a range (largest first) into its RFC 9162 subtree hash. */
 export function foldRange(hashes: readonly Uint8Array[]): Uint8Array {
   if (hashes.length === 0) return EMPTY_ROOT;
   let acc = hashes[hashes.length - 1] as Uint8Array;
@@ -202,7 +203,7 @@ export class MerkleFrontier {
   }
 }
 
-/** The node keys of the right edge of a tree of `size` leaves, largest subtree first. */
+/** @internal The node keys of the right edge of a tree of `size` leaves, largest subtree first. */
 export function frontierKeys(size: number): NodeKey[] {
   return rangeNodeKeys(0, size);
 }
@@ -241,7 +242,7 @@ async function hashRanges(
   });
 }
 
-/** The subtree ranges whose hashes form PATH(index, D[0:size]), leaf-most first (RFC 9162 §2.1.3.1). */
+/** @internal The subtree ranges whose hashes form PATH(index, D[0:size]), leaf-most first (RFC 9162 §2.1.3.1). */
 export function inclusionRanges(index: number, size: number): [number, number][] {
   const out: [number, number][] = [];
   let lo = 0;
@@ -261,7 +262,7 @@ export function inclusionRanges(index: number, size: number): [number, number][]
   return out.reverse();
 }
 
-/** The subtree ranges whose hashes form PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1), 0 < size1 < size2. */
+/** @internal The subtree ranges whose hashes form PROOF(size1, D[0:size2]) (RFC 9162 §2.1.4.1), 0 < size1 < size2. */
 export function consistencyRanges(size1: number, size2: number): [number, number][] {
   const out: [number, number][] = [];
   let lo = 0;

@@ -69,7 +69,7 @@ function malformed(): KeywardenError {
   return new KeywardenError("ERR_AUDIT_CHECKPOINT_INVALID", MALFORMED);
 }
 
-/** True for a valid key name: non-empty, no Unicode space, no `+`. */
+/** True for a valid key name: non-empty, no Unicode space, no `+`, no control character. @internal */
 export function isValidKeyName(name: string): boolean {
   return (
     typeof name === "string" &&
@@ -101,7 +101,7 @@ export function computeKeyId(name: string, type: number, publicKey: Uint8Array):
   );
 }
 
-/** The 8-digit lowercase hex form of a key ID. */
+/** The 8-digit lowercase hex form of a key ID. @internal */
 export function keyIdHex(keyId: number): string {
   return keyId.toString(16).padStart(8, "0");
 }
@@ -152,7 +152,15 @@ export function ed25519NoteVerifier(name: string, publicKey: Uint8Array): NoteVe
   };
 }
 
-/** Decodes a verifier key into its name, key ID, type byte and public key, checking the key ID. */
+/**
+ * Decodes a verifier key into its name, key ID, type byte and public key, checking the key ID.
+ *
+ * @example
+ * ```ts
+ * decodeVerifierKey("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k").type; // 1
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when malformed or the key ID does not match.
+ */
 export function decodeVerifierKey(vkey: string): {
   name: string;
   keyId: number;
@@ -264,7 +272,7 @@ export function openNote(
   return { text: parsed.text, verified };
 }
 
-/** One signature line for `text` (`— <name> <base64(keyId || sig)>\n`). */
+/** One signature line for `text` (`— <name> <base64(keyId || sig)>\n`). @internal */
 export async function signatureLine(text: string, signer: NoteSigner): Promise<string> {
   const sig = await signer.sign(utf8(text));
   const id = new Uint8Array(4);
@@ -302,23 +310,4 @@ export async function signNote(text: string, signers: readonly NoteSigner[]): Pr
     out += await signatureLine(text, s);
   }
   return out;
-}
-
-/** Appends signature lines (e.g. witness cosignatures) to an already signed note. */
-export function addSignatureLines(note: string, lines: readonly string[]): string {
-  parseNote(note);
-  return note + lines.join("");
-}
-
-/** Decodes hex key IDs for callers that hold them as text. @internal */
-export function keyIdFromHex(hex: string): number | undefined {
-  const b = /^[0-9a-f]{8}$/.test(hex) ? fromHex(hex) : undefined;
-  return b ? new DataView(b.buffer).getUint32(0) : undefined;
-}
-
-/** Decodes UTF-8 note bytes (from a file) strictly. @internal */
-export function noteFromBytes(bytes: Uint8Array): string {
-  const text = decodeUtf8(bytes);
-  if (text === undefined) throw malformed();
-  return text;
 }

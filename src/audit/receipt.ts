@@ -109,7 +109,15 @@ export function parseReceipt(text: string): Receipt {
   return { extra, index: Number(m[1]), proof, checkpointNote };
 }
 
-/** The RFC 6962 leaf hash of an entry body, which is the audit entry hash: `SHA-256(0x00 || utf8(body))`. */
+/**
+ * The RFC 6962 leaf hash of an entry body, which is the audit entry hash: `SHA-256(0x00 || utf8(body))`.
+ *
+ * @example
+ * ```ts
+ * verifyReceipt(text, { ...policy, leafHash: leafHashOfBody(entryBodyFromMyExport) });
+ * ```
+ * @throws never.
+ */
 export function leafHashOfBody(body: string | Uint8Array): Uint8Array {
   return sha256(concat(Uint8Array.of(0), typeof body === "string" ? utf8(body) : body));
 }

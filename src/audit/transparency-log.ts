@@ -51,7 +51,16 @@ export interface TransparencyLogOptions {
 
 const MAX_CACHED_CHAINS = 4096;
 
-/** Reads a chain's tree nodes from the store, failing closed on a missing node. */
+/**
+ * Reads a chain's tree nodes from the store, failing closed on a missing node.
+ *
+ * @example
+ * ```ts
+ * const proof = await inclusionProof(storeNodeReader(store, "user:42"), 7, 100);
+ * ```
+ * @throws {KeywardenError} `ERR_NOT_SUPPORTED` when the store keeps no tree nodes;
+ * `ERR_AUDIT_STORE_INVARIANT` from reads when a node is missing.
+ */
 export function storeNodeReader(store: AuditStore, chainId: string): MerkleNodeReader {
   const get = store.getTreeNodes?.bind(store);
   if (!store.capabilities.treeNodes || !get) {

@@ -98,6 +98,11 @@ export async function readMonitorRecord(
 /**
  * Saves a verified record (replacing the origin's previous one) atomically.
  *
+ * @example
+ * ```ts
+ * const r = checkCheckpointUpdate({ note, policy, previous, consistencyProof });
+ * if (r.ok) await writeMonitorRecord(statePath, r.record);
+ * ```
  * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` when the existing file is corrupted.
  */
 export async function writeMonitorRecord(path: string, record: MonitorRecord): Promise<void> {

@@ -29,12 +29,20 @@ import {
 import type { Signer } from "./signer.js";
 import { assertIndex, bytesEqual, concat, utf8 } from "./transparency-bytes.js";
 
-/** The message a v1 cosignature signs. */
+/**
+ * The message a v1 cosignature signs: `cosignature/v1\ntime <ts>\n` + the checkpoint text.
+ *
+ * @example
+ * ```ts
+ * cosignatureMessage("example.com/log\n1\n…=\n", 1679315147);
+ * ```
+ * @throws never.
+ */
 export function cosignatureMessage(text: string, timestamp: number): Uint8Array {
   return utf8(`cosignature/v1\ntime ${timestamp}\n${text}`);
 }
 
-/** Splits cosignature bytes into timestamp and signature; undefined when malformed. */
+/** Splits cosignature bytes into timestamp and signature; undefined when malformed. @internal */
 export function decodeCosignature(
   bytes: Uint8Array,
 ): { timestamp: number; signature: Uint8Array } | undefined {
@@ -306,7 +314,15 @@ export async function witnessCheckpoint(options: {
   return { ok: true, cosignature, note: options.note + cosignature };
 }
 
-/** An in-memory {@link WitnessStateStore} (tests, embedded witnesses). */
+/**
+ * An in-memory {@link WitnessStateStore} (tests, embedded witnesses).
+ *
+ * @example
+ * ```ts
+ * const r = await witnessCheckpoint({ note, proof, logs, state: new MemoryWitnessState(), cosigner });
+ * ```
+ * @throws never.
+ */
 export class MemoryWitnessState implements WitnessStateStore {
   readonly #records = new Map<string, WitnessRecord>();
   async get(origin: string): Promise<WitnessRecord | undefined> {
