@@ -20,6 +20,7 @@ export const entries = {
   "permissions-ccxt": "src/permissions/ccxt.ts",
   "permissions-testing": "src/permissions/testing/index.ts",
   trading: "src/trading/index.ts",
+  embedded: "src/embedded/index.ts",
   cli: "src/cli/main.ts",
 } as const;
 

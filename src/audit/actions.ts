@@ -26,6 +26,14 @@ const decimal = z.string().regex(/^-?(?:0|[1-9]\d*)(?:\.\d+)?$/, "decimal string
 const reason = z.string().max(1024);
 const json: z.ZodType = z.json();
 
+/** What the vault records when a credential set is stored, rotated or disabled (no key material). */
+const vaultCredentialEvent = z.strictObject({
+  credentialId: id,
+  exchange: name,
+  revision: z.number().int().positive(),
+  sessionId: id,
+});
+
 /** The actions recorded on a user's chain. */
 export const USER_ACTIONS = {
   "key.onboarded": z.strictObject({
@@ -79,6 +87,21 @@ export const USER_ACTIONS = {
     clientOrderId: id,
   }),
   "trading.refused": z.strictObject({ exchange: name, method: name }),
+  "vault.credential.stored": vaultCredentialEvent,
+  "vault.credential.rotated": vaultCredentialEvent,
+  "vault.credential.disabled": vaultCredentialEvent,
+  "vault.grant.created": z.strictObject({
+    grantId: id,
+    exchanges: z.string().max(2048),
+    actions: z.string().max(1024),
+    expiresAt: z.number().int().nonnegative(),
+    sessionId: id,
+  }),
+  "vault.grant.used": z.strictObject({ grantId: id, exchange: name, action: name }),
+  "vault.grant.expired": z.strictObject({ grantId: id, expiresAt: z.number().int().nonnegative() }),
+  "vault.grant.revoked": z.strictObject({ grantId: id, actorKind: name, actorId: id }),
+  "vault.user.rewrapped": z.strictObject({ keyId: id, sessionId: id }),
+  "vault.user.shredded": z.strictObject({ actorKind: name, actorId: id }),
   "killswitch.fired": z.strictObject({
     scope: name,
     reason,

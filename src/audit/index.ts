@@ -54,6 +54,7 @@ export {
   type AuditLogOptions,
   type TreeNodeBuilder,
 } from "./log.js";
+export { type AuditSink, auditSink } from "./sink.js";
 export { EXPORT_FORMAT, type ExportManifest } from "./manifest.js";
 export { createMemoryAuditStore } from "./memory-store.js";
 export { type Sha256, sha256Node } from "./sha256.js";
