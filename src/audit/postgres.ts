@@ -66,7 +66,16 @@ export interface PostgresAuditStore extends AuditStore {
 
 const PAGE = 1000;
 
-/** The `app.user_id` value of a chain's owner. */
+/**
+ * The `app.user_id` value of a chain's owner under RLS: the user id of `user:<id>`, and
+ * `!operator` (which no user id can equal) for the operator chain.
+ *
+ * @example
+ * ```ts
+ * chainOwnerSetting("user:alice"); // "alice"
+ * ```
+ * @throws never.
+ */
 export function chainOwnerSetting(chainId: string): string {
   return chainId === "operator"
     ? OPERATOR_OWNER
