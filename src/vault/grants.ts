@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { KeywardenError } from "../errors.js";
-import { assertUserId, type Identity, mintIdentity } from "../guard/identity.js";
+import { assertUserId, hostIdentity, type Identity, mintIdentity } from "../guard/identity.js";
 import { grantKeyContext, kmsAuthorization, userKeyContext } from "./authorization.js";
 import type { KmsAuthorization, KmsProvider } from "./kms-provider.js";
 import type { Manifest } from "./manifest.js";
@@ -48,6 +48,7 @@ interface GrantDeps {
     userId: string,
     action: string,
     payload: Record<string, string | number | null>,
+    actor: Identity,
   ): Promise<void>;
   mutate(
     session: Identity,
@@ -168,13 +169,18 @@ export class GrantBook {
       };
     });
     const g = row as GrantRow;
-    await this.#d.emit(userId, "vault.grant.created", {
-      grantId,
-      exchanges: exchanges.join(","),
-      actions: actions.join(","),
-      expiresAt: g.expiresAt,
-      sessionId: session.id,
-    });
+    await this.#d.emit(
+      userId,
+      "vault.grant.created",
+      {
+        grantId,
+        exchanges: exchanges.join(","),
+        actions: actions.join(","),
+        expiresAt: g.expiresAt,
+        sessionId: session.id,
+      },
+      session,
+    );
     return { grant: this.#mint(g), summary: summary(g) };
   }
 
@@ -182,10 +188,20 @@ export class GrantBook {
     await scoped.revokeGrant(g.grantId, g.expiresAt); // drops the key copy; keeps it unusable
     if (!this.#expiredSeen.has(`${g.userId}\u0000${g.grantId}`)) {
       this.#expiredSeen.add(`${g.userId}\u0000${g.grantId}`);
-      await this.#d.emit(g.userId, "vault.grant.expired", {
-        grantId: g.grantId,
-        expiresAt: g.expiresAt,
+      // Observed by the vault itself (the grant's own identity is no longer live).
+      const observer = hostIdentity(g.userId, {
+        id: "keywarden-vault:grant-expiry",
+        ttlMs: 60_000,
       });
+      await this.#d.emit(
+        g.userId,
+        "vault.grant.expired",
+        {
+          grantId: g.grantId,
+          expiresAt: g.expiresAt,
+        },
+        observer,
+      );
     }
     throw expired();
   }
@@ -234,7 +250,12 @@ export class GrantBook {
     ) {
       throw outOfScope();
     }
-    await this.#d.emit(grant.userId, "vault.grant.used", { grantId: grant.id, exchange, action });
+    await this.#d.emit(
+      grant.userId,
+      "vault.grant.used",
+      { grantId: grant.id, exchange, action },
+      grant,
+    );
   }
 
   /** An open attempted with an expired grant identity: recorded once, then refused. */
@@ -300,11 +321,16 @@ export class GrantBook {
         };
       });
     }
-    await this.#d.emit(userId, "vault.grant.revoked", {
-      grantId,
-      actorKind: actor.kind,
-      actorId: actor.id,
-    });
+    await this.#d.emit(
+      userId,
+      "vault.grant.revoked",
+      {
+        grantId,
+        actorKind: actor.kind,
+        actorId: actor.id,
+      },
+      actor,
+    );
   }
 
   /** Re-wraps every live grant copy under the current master key (part of {@link Vault.rewrap}). */

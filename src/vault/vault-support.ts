@@ -5,11 +5,14 @@
  */
 import type { JsonValue } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
+import type { Identity } from "../guard/identity.js";
 
 /**
- * Where the vault records what it did. Structurally compatible with `keywarden/audit`'s chain
- * appender (wired by the host): `chain` is `user:<userId>`, `action` one of the `vault.*` names in
- * docs/vault-format.md §9, `payload` ids and numbers only — never key material or secrets.
+ * Where the vault records what it did. Structurally compatible with `keywarden/audit`'s
+ * `auditSink(log)` (wired by the host): `chain` is `user:<userId>`, `action` one of the `vault.*` names in
+ * docs/vault-format.md §9, `payload` ids and numbers only — never key material or secrets —
+ * and `actor` the identity that acted (the user's session, the grant, the operator; the vault's
+ * own host identity for an observed grant expiry).
  * If `append` rejects, the vault operation reports the failure (for opens under a grant, before
  * any secret is handed out).
  */
@@ -18,6 +21,7 @@ export interface VaultAuditSink {
     chain: string,
     action: string,
     payload: { readonly [key: string]: JsonValue },
+    actor: Identity,
   ): Promise<unknown>;
 }
 

@@ -121,15 +121,20 @@ export class Vault {
       kms: this.#kms,
       now: this.#now,
       maxTtlMs: options.maxGrantTtlMs ?? 30 * 24 * 3600_000,
-      emit: (userId, action, payload) => this.#emit(userId, action, payload),
+      emit: (userId, action, payload, actor) => this.#emit(userId, action, payload, actor),
       mutate: (session, fn) => this.#ring.mutate(session, fn),
       purge: (userId) => this.#ring.purge(userId),
       scoped: (userId) => this.#ring.scoped(userId),
     });
   }
 
-  async #emit(userId: string, action: string, payload: Record<string, string | number | null>) {
-    await this.#audit?.append(`user:${userId}`, action, vaultEvent(payload));
+  async #emit(
+    userId: string,
+    action: string,
+    payload: Record<string, string | number | null>,
+    actor: Identity,
+  ) {
+    await this.#audit?.append(`user:${userId}`, action, vaultEvent(payload), actor);
   }
 
   /**
@@ -180,12 +185,17 @@ export class Vault {
     } finally {
       plain.fill(0);
     }
-    await this.#emit(who.userId, "vault.credential.stored", {
-      credentialId,
-      exchange: input.exchange,
-      revision: 1,
-      sessionId: who.id,
-    });
+    await this.#emit(
+      who.userId,
+      "vault.credential.stored",
+      {
+        credentialId,
+        exchange: input.exchange,
+        revision: 1,
+        sessionId: who.id,
+      },
+      who,
+    );
     return meta as CredentialMetadata;
   }
 
@@ -300,12 +310,17 @@ export class Vault {
       plain?.fill(0);
     }
     const done = meta as CredentialMetadata;
-    await this.#emit(who.userId, action, {
-      credentialId,
-      exchange: done.exchange,
-      revision: done.revision,
-      sessionId: who.id,
-    });
+    await this.#emit(
+      who.userId,
+      action,
+      {
+        credentialId,
+        exchange: done.exchange,
+        revision: done.revision,
+        sessionId: who.id,
+      },
+      who,
+    );
     return done;
   }
 
@@ -534,7 +549,7 @@ export class Vault {
       return { manifest: m, userKey: { wrappedDataKey: main.wrapped, keyId: main.keyId }, grants };
     });
     this.#ring.purge(userId);
-    await this.#emit(userId, "vault.user.rewrapped", { keyId, sessionId: who.id });
+    await this.#emit(userId, "vault.user.rewrapped", { keyId, sessionId: who.id }, who);
   }
 
   /**
@@ -554,7 +569,7 @@ export class Vault {
     const scoped = this.#ring.scoped(userId);
     await scoped.shred();
     this.#ring.purge(userId);
-    await this.#emit(userId, "vault.user.shredded", { actorKind: who.kind, actorId: who.id });
+    await this.#emit(userId, "vault.user.shredded", { actorKind: who.kind, actorId: who.id }, who);
   }
 }
 

@@ -44,10 +44,20 @@ export function canary(): string {
 
 /** An audit sink that records events in memory. */
 export function recordingAudit() {
-  const events: { chain: string; action: string; payload: Record<string, unknown> }[] = [];
+  const events: {
+    chain: string;
+    action: string;
+    payload: Record<string, unknown>;
+    actor: { kind: string; id: string; userId: string };
+  }[] = [];
   const sink: VaultAuditSink = {
-    async append(chain, action, payload) {
-      events.push({ chain, action, payload: { ...payload } });
+    async append(chain, action, payload, actor) {
+      events.push({
+        chain,
+        action,
+        payload: { ...payload },
+        actor: { kind: actor.kind, id: actor.id, userId: actor.userId },
+      });
     },
   };
   return { sink, events };

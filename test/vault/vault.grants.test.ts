@@ -178,7 +178,9 @@ describe("trading grants", () => {
     await expect(vault.resumeGrant("alice", grant.id)).rejects.toMatchObject({
       code: "ERR_VAULT_GRANT_EXPIRED",
     });
-    expect(audit.events.filter((e) => e.action === "vault.grant.expired")).toHaveLength(1);
+    const expiredEvents = audit.events.filter((e) => e.action === "vault.grant.expired");
+    expect(expiredEvents).toHaveLength(1);
+    expect(expiredEvents[0]?.actor).toMatchObject({ kind: "host", userId: "alice" });
   });
 
   it("findGrant returns the user's live cancel grant for the kill switch, or undefined", async () => {
