@@ -41,6 +41,14 @@ export interface CheckpointPublisherOptions {
   readonly everyEntries?: number;
   /** Publish every chain that grew, at this interval (requires {@link CheckpointPublisher.start}). */
   readonly everySeconds?: number;
+  /**
+   * Re-sign and publish a chain that did not grow once its last publication is this old (checked
+   * on each `everySeconds` tick), so verifiers enforcing a maximum checkpoint age (`--max-age`)
+   * can tell a quiet log from a frozen one. Applies to chains this publisher has seen.
+   */
+  readonly refreshSeconds?: number;
+  /** Clock in milliseconds (default `Date.now`). */
+  readonly now?: () => number;
   /** Per-user delivery of checkpoints and receipts. */
   readonly deliverToUser?: (delivery: UserDelivery) => Promise<void>;
   /** Cap on receipts per delivery (default 1000); the newest entries are kept. */
@@ -54,6 +62,7 @@ interface ChainState {
   published: number;
   delivered: number;
   failedSinks: Set<string>;
+  publishedAt: number;
   running: Promise<void> | undefined;
   again: boolean;
 }
@@ -81,10 +90,15 @@ export class CheckpointPublisher {
   constructor(options: CheckpointPublisherOptions) {
     const n = options.everyEntries;
     const t = options.everySeconds;
-    if ((n !== undefined && !(Number.isSafeInteger(n) && n > 0)) || (t !== undefined && !(t > 0))) {
+    const r = options.refreshSeconds;
+    if (
+      (n !== undefined && !(Number.isSafeInteger(n) && n > 0)) ||
+      (t !== undefined && !(t > 0)) ||
+      (r !== undefined && !(r > 0))
+    ) {
       throw new KeywardenError(
         "ERR_INVALID_ARGUMENT",
-        "everyEntries and everySeconds must be positive",
+        "everyEntries, everySeconds and refreshSeconds must be positive",
       );
     }
     this.#opts = options;
@@ -139,6 +153,7 @@ export class CheckpointPublisher {
         published: 0,
         delivered: 0,
         failedSinks: new Set(),
+        publishedAt: this.#now(),
         running: undefined,
         again: false,
       };
@@ -147,9 +162,18 @@ export class CheckpointPublisher {
     return c;
   }
 
+  #now(): number {
+    return this.#opts.now?.() ?? Date.now();
+  }
+
   async #tick(): Promise<void> {
+    const refresh = this.#opts.refreshSeconds;
+    const now = this.#now();
     const due = [...this.#chains.entries()].filter(
-      ([, c]) => c.size > c.published || c.failedSinks.size > 0,
+      ([, c]) =>
+        c.size > c.published ||
+        c.failedSinks.size > 0 ||
+        (refresh !== undefined && now - c.publishedAt >= refresh * 1000),
     );
     await Promise.all(due.map(([id]) => this.#kick(id)));
   }
@@ -192,6 +216,7 @@ export class CheckpointPublisher {
       }),
     );
     c.published = Math.max(c.published, size);
+    c.publishedAt = this.#now();
     const deliver = this.#opts.deliverToUser;
     if (!deliver || size <= c.delivered) return;
     try {

@@ -167,6 +167,27 @@ describe("CheckpointPublisher", () => {
     expect(seen).toContain(2);
   });
 
+  it("re-signs a quiet chain once its last publication is older than refreshSeconds (frozen-log detection)", async () => {
+    const { store, log } = setup();
+    let ms = 1_000_000;
+    const seen: number[] = [];
+    const publisher = new CheckpointPublisher({
+      log,
+      sinks: [callbackCheckpointSink("cb", (cp) => void seen.push(cp.size))],
+      refreshSeconds: 60,
+      now: () => ms,
+    });
+    await appendEntries(store, log, CHAIN, 2);
+    publisher.onAppended({ chainId: CHAIN, size: 2 });
+    await publisher.flush();
+    await publisher.flush(); // nothing new, not yet old: no publication
+    expect(seen).toEqual([2]);
+    ms += 61_000;
+    await publisher.flush();
+    expect(seen).toEqual([2, 2]);
+    expect(() => new CheckpointPublisher({ log, refreshSeconds: 0 })).toThrow();
+  });
+
   it("delivers to the user their latest checkpoint and a verifiable receipt per new entry", async () => {
     const { store, log, logKeys } = setup();
     const deliveries: UserDelivery[] = [];
