@@ -132,12 +132,14 @@ export class TransparencyLog {
       leaves: readonly Uint8Array[],
       headHash?: Uint8Array | string | null,
     ): Promise<readonly TreeNode[]> => {
-      // The cached edge is advanced in place: if this append then loses a race or fails, the next
-      // call finds no edge of its size (or one whose last leaf is not the committed one) and reloads.
+      // Each call advances its own copy of the edge and caches it: concurrent calls never share a
+      // mutable edge. If this append then loses a race or fails, the next call finds no edge of
+      // its size, or one whose last leaf is not the committed head, and reloads from the store.
       const head = typeof headHash === "string" ? fromHex(headHash) : (headHash ?? undefined);
-      const frontier = await this.#frontierAt(store, chainId, firstSeq, head);
+      const frontier = (await this.#frontierAt(store, chainId, firstSeq, head)).clone();
       const nodes: TreeNode[] = [];
       for (const leaf of leaves) for (const n of frontier.append(leaf)) nodes.push(n);
+      this.#remember(chainId, frontier);
       return nodes;
     },
   };
@@ -161,14 +163,16 @@ export class TransparencyLog {
       const mine = cached.lastLeaf();
       if (last && mine && bytesEqual(last, mine)) return cached;
     }
-    const loaded = await MerkleFrontier.load(reader, size);
+    return MerkleFrontier.load(reader, size);
+  }
+
+  #remember(chainId: string, frontier: MerkleFrontier): void {
     this.#frontiers.delete(chainId);
-    this.#frontiers.set(chainId, loaded);
+    this.#frontiers.set(chainId, frontier);
     if (this.#frontiers.size > MAX_CACHED_CHAINS) {
       const oldest = this.#frontiers.keys().next().value;
       if (oldest !== undefined) this.#frontiers.delete(oldest);
     }
-    return loaded;
   }
 
   /** Node reader for proofs over `chainId`. */

@@ -248,3 +248,20 @@ describe("TransparencyLog.treeNodes: the cached tree edge", () => {
     }
   });
 });
+
+describe("TransparencyLog.treeNodes: concurrency", () => {
+  it("concurrent builder calls at the same size never share a mutable edge", async () => {
+    const { store, log } = setup();
+    await appendEntries(store, log, CHAIN, 5);
+    const a = leafHashOfBody("a");
+    const b = leafHashOfBody("b");
+    const [na, nb] = await Promise.all([
+      log.treeNodes.nodesForAppend(store, CHAIN, 5, [a]),
+      log.treeNodes.nodesForAppend(store, CHAIN, 5, [b]),
+    ]);
+    // both computed for position 5, each from the committed edge of size 5
+    expect(na.find((n) => n.level === 0)?.index).toBe(5);
+    expect(nb.find((n) => n.level === 0)?.index).toBe(5);
+    expect(na.map((n) => `${n.level}/${n.index}`)).toEqual(nb.map((n) => `${n.level}/${n.index}`));
+  });
+});
