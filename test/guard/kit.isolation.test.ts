@@ -267,3 +267,26 @@ describe("isolation kit", () => {
     expect((err as { report: { ok: boolean } }).report.ok).toBe(false);
   });
 });
+
+describe("isolation kit: attribution under concurrency", () => {
+  it("does not blame A for B's own call that legitimately sends B's data out", async () => {
+    // Regression: the kit once matched the label "owner-b" as one of A's "own" calls.
+    const surface = ordersSurface("sendsnote", {
+      handlers: (d) => ({
+        sendNote: owned(
+          {
+            name: "sendsnote.sendNote",
+            resource: d.resource,
+            id: (id: string) => id,
+            load: (id: string, who: Identity) => d.orders.forUser(who).get(id),
+            owner: (o: Order) => o.userId,
+          },
+          async ({ row }) => d.exchange.cancelOrder(row.id, row.note),
+        ),
+      }),
+      probes: { sendNote: { ids: ["order-sendsnote"], args: (id: string) => [id] } },
+    });
+    const report = await runIsolationSuite(surface);
+    expect(report.findings).toEqual([]);
+  });
+});

@@ -79,7 +79,7 @@ export async function concurrentProbe<W>(
         if (seenA) fail(variant, `read leak under concurrency: B's call saw A's canary "${seenA}"`);
         continue;
       }
-      if (r.c.label.startsWith("attack") && r.ok) {
+      if (r.c.label.startsWith("attack-") && r.ok) {
         fail(
           variant,
           `A's call with B's ids succeeded under concurrency (returned ${short(r.value)})`,
@@ -87,16 +87,16 @@ export async function concurrentProbe<W>(
       }
       const leaked = findCanary(observableText(r.value), seed.b.canaries);
       if (leaked) {
-        const what = r.c.label.startsWith("own") ? "A's call on A's own ids" : "A's call";
+        const what = r.c.label.startsWith("own-") ? "A's call on A's own ids" : "A's call";
         fail(variant, `read leak under concurrency: ${what} saw B's canary "${leaked}"`);
       }
     }
     for (const e of recorder.effects.slice(seen)) {
-      if (e.call?.startsWith("attack") && !surface.deniedEffect?.(e)) {
+      if (e.call?.startsWith("attack-") && !surface.deniedEffect?.(e)) {
         fail(variant, `side effect of A's attack: ${e.channel} ${short(e.detail)}`);
       }
       const leaked =
-        e.call?.startsWith("own") && findCanary(observableText(e.detail), seed.b.canaries);
+        e.call?.startsWith("own-") && findCanary(observableText(e.detail), seed.b.canaries);
       if (leaked) fail(variant, `A's own call sent B's canary "${leaked}" to ${e.channel}`);
     }
     return calls.length;
