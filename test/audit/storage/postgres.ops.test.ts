@@ -70,6 +70,39 @@ describeWithPostgres("postgres audit store: operations", () => {
       }
     });
 
+    it("the CLI enables row-level security with --rls and rejects bad usage", async () => {
+      const db = await createDatabase(pgUrl as string);
+      const suffix = randomBytes(4).toString("hex");
+      const a = captureIo({ KW_DB: db });
+      const argv = [
+        "--store-env",
+        "KW_DB",
+        "--rls",
+        "--app-role",
+        `kw_cli_app_${suffix}`,
+        "--owner-role",
+        `kw_cli_owner_${suffix}`,
+        "--json",
+      ];
+      expect(await migrateCommand.run(argv, a.io)).toBe(0);
+      expect(JSON.parse(a.text().stdout)).toMatchObject({ ok: true, rls: true });
+      const pool = new pg.Pool({ connectionString: db, max: 1 });
+      try {
+        const r = await pool.query(
+          "select relname from pg_class where relnamespace = 'keywarden_audit'::regnamespace and relkind = 'r' and relforcerowsecurity order by relname",
+        );
+        expect(r.rows.map((x) => x.relname)).toEqual(["checkpoints", "entries", "tree_nodes"]);
+      } finally {
+        await pool.end();
+      }
+      const none = captureIo();
+      expect(await migrateCommand.run([], none.io)).toBe(2);
+      const both = captureIo({ X: db });
+      expect(await migrateCommand.run(["--store", db, "--store-env", "X"], both.io)).toBe(2);
+      const wrong = captureIo();
+      expect(await migrateCommand.run(["--store", "mysql://h/db"], wrong.io)).toBe(2);
+    });
+
     it("refuses a database migrated by a newer keywarden", async () => {
       const db = await createDatabase(pgUrl as string);
       const pool = new pg.Pool({ connectionString: db, max: 1 });
