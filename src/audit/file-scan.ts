@@ -14,20 +14,23 @@ export interface ScannedLine {
 }
 
 /**
- * Calls `onLine` for every complete line of the file and returns the byte length of the complete
- * part (where a torn final line, if any, begins).
+ * Calls `onLine` for every complete line of the file from byte `from` (numbering lines from
+ * `firstLine`) and returns where the complete part ends (where a torn or still-being-written final
+ * line, if any, begins) and the number of the last complete line.
  */
 export async function scanLines(
   fh: FileHandle,
   onLine: (line: ScannedLine) => void,
-): Promise<{ complete: number; size: number }> {
+  from = 0,
+  firstLine = 1,
+): Promise<{ complete: number; size: number; lastLine: number }> {
   const { size } = await fh.stat();
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const chunk = Buffer.allocUnsafe(1 << 20);
   let carry: Buffer = Buffer.alloc(0);
-  let carryOffset = 0;
-  let position = 0;
-  let lineNo = 0;
+  let carryOffset = from;
+  let position = from;
+  let lineNo = firstLine - 1;
   while (position < size) {
     const { bytesRead } = await fh.read(
       chunk,
@@ -59,5 +62,5 @@ export async function scanLines(
     carryOffset = base + start;
     position += bytesRead;
   }
-  return { complete: size - carry.length, size };
+  return { complete: size - carry.length, size, lastLine: lineNo };
 }

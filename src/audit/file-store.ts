@@ -9,10 +9,13 @@
  *   written (and fsynced) before the batch line. Erasure overwrites the line in place with
  *   `{"chainId":…,"seq":N,"hash":…,"erased":true}` padded with spaces: the personal data is gone
  *   from the file, and the chain file is never rewritten.
- * - `PATH.lock` — `<pid> <nonce>` of the one writer; a lock whose pid is gone is stale.
+ * - `PATH.lock` — `<pid> <nonce>` of the one writer, held for the duration of each write (so several
+ *   processes may share the file, one writer at a time); a lock whose pid is gone is stale.
  *
- * On open, a torn final line (crash mid-append) is truncated away; a bad line anywhere else is
- * corruption and the store refuses to open (`ERR_AUDIT_STORE_CORRUPT`, naming the line).
+ * Under the lock, a writer first catches up with lines other processes appended, and truncates a
+ * torn final line (a writer that crashed mid-append); a bad line anywhere else is corruption and
+ * the store refuses to work (`ERR_AUDIT_STORE_CORRUPT`, naming the line). Reads catch up without the
+ * lock and ignore an incomplete final line.
  *
  * @packageDocumentation
  */
@@ -20,7 +23,7 @@ import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { KeywardenError } from "../errors.js";
-import { acquireLock, type HeldLock } from "./file-lock.js";
+import { acquireLock } from "./file-lock.js";
 import { type ScannedLine, scanLines } from "./file-scan.js";
 import { isHexHash } from "./hex.js";
 import type {
@@ -51,8 +54,10 @@ interface FileChain {
 
 /** Options of {@link openFileAuditStore}. */
 export interface FileAuditStoreOptions {
-  /** Open without the writer lock; appends and erasure then fail. A torn tail is ignored, not repaired. */
+  /** Open read-only: appends and erasure fail, and a torn tail is ignored, not repaired. */
   readonly readOnly?: boolean | undefined;
+  /** How long a write waits for another process's lock before `ERR_AUDIT_STORE_LOCKED` (default 10 s). */
+  readonly lockWaitMs?: number | undefined;
 }
 
 function corrupt(file: string, line: number, why: string): never {
@@ -69,7 +74,8 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
- * Opens (creating if needed) the JSONL audit store at `path` and takes its writer lock.
+ * Opens (creating if needed) the JSONL audit store at `path`, repairing a torn final line under the
+ * writer lock. Several processes may open the same file; each write takes the lock briefly.
  *
  * @example
  * ```ts
@@ -78,7 +84,7 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
  * // …
  * await store.close();
  * ```
- * @throws {KeywardenError} `ERR_AUDIT_STORE_LOCKED` (another live writer), `ERR_AUDIT_STORE_CORRUPT`.
+ * @throws {KeywardenError} `ERR_AUDIT_STORE_LOCKED` (a live writer held the lock longer than `lockWaitMs`), `ERR_AUDIT_STORE_CORRUPT`.
  */
 export async function openFileAuditStore(
   path: string,
@@ -87,7 +93,7 @@ export async function openFileAuditStore(
   if (typeof path !== "string" || path.length === 0)
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "path must be a non-empty string");
   const readOnly = options.readOnly === true;
-  const lock: HeldLock | undefined = readOnly ? undefined : await acquireLock(`${path}.lock`);
+  const lockWaitMs = options.lockWaitMs ?? 10_000;
   let main: FileHandle | undefined;
   let side: FileHandle | undefined;
   try {
@@ -99,11 +105,10 @@ export async function openFileAuditStore(
       await dir.sync().catch(() => undefined); // make the new files' directory entries durable
       await dir.close();
     }
-    return await loadStore(path, main, side, lock, readOnly);
+    return await loadStore(path, main, side, readOnly, lockWaitMs);
   } catch (err) {
     await main?.close().catch(() => undefined);
     await side?.close().catch(() => undefined);
-    await lock?.release();
     throw err;
   }
 }
@@ -112,8 +117,8 @@ async function loadStore(
   path: string,
   main: FileHandle,
   side: FileHandle,
-  lock: HeldLock | undefined,
   readOnly: boolean,
+  lockWaitMs: number,
 ) {
   const chains = new Map<string, FileChain>();
   const chain = (id: string): FileChain => {
@@ -185,9 +190,36 @@ async function loadStore(
     c.payloadAt[r.seq] = l.offset; // a later line for the same seq (re-append after a crash) wins
     c.payloadLen[r.seq] = l.length;
   };
-  // Payload lines first: a payload line may exist without its batch (crash between the writes), never the reverse.
-  let sideEnd = await recover(side, onSide, readOnly);
-  let mainEnd = await recover(main, onMain, readOnly);
+  let mainEnd = 0;
+  let sideEnd = 0;
+  let mainLine = 0;
+  let sideLine = 0;
+  /**
+   * Catches up with lines appended since the last scan (by this or another process). The chain
+   * file is scanned before the payload file: payload lines are written first, so every batch seen
+   * has its payload lines visible too. Holding the lock, an incomplete final line can only be left
+   * by a writer that died mid-append, and is cut away; without it, it is ignored for now.
+   */
+  const refresh = async (locked: boolean) => {
+    for (const [fh, onLine, which] of [
+      [main, onMain, "main"],
+      [side, onSide, "side"],
+    ] as const) {
+      const from = which === "main" ? mainEnd : sideEnd;
+      const r = await scanLines(fh, onLine, from, (which === "main" ? mainLine : sideLine) + 1);
+      if (which === "main") {
+        mainEnd = r.complete;
+        mainLine = r.lastLine;
+      } else {
+        sideEnd = r.complete;
+        sideLine = r.lastLine;
+      }
+      if (locked && r.complete < r.size) {
+        await fh.truncate(r.complete);
+        await fh.sync();
+      }
+    }
+  };
   let closed = false;
   let poisoned = false;
   let tail: Promise<unknown> = Promise.resolve();
@@ -195,6 +227,37 @@ async function loadStore(
     const run = tail.then(fn, fn);
     tail = run.catch(() => undefined);
     return run;
+  };
+  /** Runs a write under the cross-process lock, after catching up with other writers. */
+  const locked = <T>(fn: () => Promise<T>): Promise<T> =>
+    serialized(async () => {
+      usable(true);
+      const lock = await acquireLock(`${path}.lock`, lockWaitMs);
+      try {
+        await refresh(true);
+        return await fn();
+      } finally {
+        await lock.release();
+      }
+    });
+  /** Runs a read after catching up with other writers. */
+  const fresh = <T>(fn: () => Promise<T> | T): Promise<T> =>
+    serialized(async () => {
+      usable(false);
+      await refresh(false);
+      return fn();
+    });
+  /** Writes and fsyncs; any failure poisons the handle (after an fsync error the page cache cannot be trusted). */
+  const durableWrite = async (fh: FileHandle, buf: Buffer, position: number) => {
+    try {
+      await fh.write(buf, 0, buf.length, position);
+      await fh.sync();
+    } catch (err) {
+      poisoned = true; // a partial write is a torn tail, cut by the next writer under the lock
+      throw new KeywardenError("ERR_AUDIT_STORE_UNAVAILABLE", "audit file write failed", {
+        cause: err,
+      });
+    }
   };
   const usable = (write: boolean) => {
     if (closed) throw new KeywardenError("ERR_AUDIT_STORE_UNAVAILABLE", "audit store is closed");
@@ -218,18 +281,20 @@ async function loadStore(
     if (r.erased === true || r.hash !== hash || typeof r.payload !== "string") return null;
     return r.payload;
   };
+  if (readOnly) await refresh(false);
+  else await locked(async () => undefined); // repairs a torn tail left by a crashed writer
   const store = {
     capabilities: { idempotency: true, treeNodes: true, checkpoints: true },
 
-    async head(chainId: string): Promise<ChainHead> {
-      usable(false);
-      const c = chains.get(chainId);
-      return { size: c?.size ?? 0, headHash: c?.headHash ?? null };
+    head(chainId: string): Promise<ChainHead> {
+      return fresh(() => {
+        const c = chains.get(chainId);
+        return { size: c?.size ?? 0, headHash: c?.headHash ?? null };
+      });
     },
 
     append(request: AppendRequest) {
-      return serialized(async () => {
-        usable(true);
+      return locked(async () => {
         const c = chain(request.chainId);
         if (request.expectedSize !== c.size)
           throw new KeywardenError("ERR_AUDIT_APPEND_CONFLICT", "chain size changed");
@@ -240,62 +305,40 @@ async function loadStore(
             throw new KeywardenError("ERR_AUDIT_APPEND_CONFLICT", "idempotency key already used");
           if (k !== undefined) seen.add(k);
         }
-        const sideLines: string[] = [];
-        const batch = request.entries.map((e, i) => {
-          sideLines.push(
-            `${JSON.stringify({ chainId: request.chainId, seq: c.size + i, hash: e.hash, payload: e.payload })}\n`,
-          );
-          return e.idempotencyKey === undefined
+        const sideText = request.entries
+          .map(
+            (e, i) =>
+              `${JSON.stringify({ chainId: request.chainId, seq: c.size + i, hash: e.hash, payload: e.payload })}\n`,
+          )
+          .join("");
+        const batch = request.entries.map((e) =>
+          e.idempotencyKey === undefined
             ? { hash: e.hash, body: e.body }
-            : { hash: e.hash, body: e.body, key: e.idempotencyKey };
-        });
+            : { hash: e.hash, body: e.body, key: e.idempotencyKey },
+        );
         const nodes = request.treeNodes?.map((n) => [
           n.level,
           n.index,
           Buffer.from(n.hash).toString("hex"),
         ]);
-        const line = Buffer.from(
-          `${JSON.stringify({ t: "append", chainId: request.chainId, first: c.size, entries: batch, ...(nodes?.length ? { nodes } : {}) })}\n`,
-        );
-        const sideBuf = Buffer.from(sideLines.join(""));
-        try {
-          await side.write(sideBuf, 0, sideBuf.length, sideEnd);
-          await side.sync();
-          await main.write(line, 0, line.length, mainEnd);
-          await main.sync();
-        } catch (err) {
-          poisoned = true; // a partial write is repaired by the torn-line recovery of the next open
-          throw new KeywardenError("ERR_AUDIT_STORE_UNAVAILABLE", "audit file write failed", {
-            cause: err,
-          });
-        }
-        let at = sideEnd;
-        for (const [i, s] of sideLines.entries()) {
-          c.payloadAt[c.size + i] = at;
-          c.payloadLen[c.size + i] = Buffer.byteLength(s) - 1;
-          at += Buffer.byteLength(s);
-        }
-        sideEnd += sideBuf.length;
-        c.batches.push({
-          offset: mainEnd,
-          length: line.length - 1,
-          first: c.size,
-          count: batch.length,
-        });
-        mainEnd += line.length;
-        for (const [i, e] of request.entries.entries())
-          if (e.idempotencyKey !== undefined) c.keys.set(e.idempotencyKey, c.size + i);
-        for (const n of request.treeNodes ?? [])
-          c.nodes.set(`${n.level}/${n.index}`, new Uint8Array(n.hash));
-        c.size += batch.length;
-        c.headHash = (batch[batch.length - 1] as { hash: string }).hash;
+        const line = `${JSON.stringify({ t: "append", chainId: request.chainId, first: c.size, entries: batch, ...(nodes?.length ? { nodes } : {}) })}\n`;
+        // Payload lines first, then the batch line: a batch is visible only once its payloads are durable.
+        await durableWrite(side, Buffer.from(sideText), sideEnd);
+        await durableWrite(main, Buffer.from(line), mainEnd);
+        const expected = c.size + batch.length;
+        await refresh(true); // index what was just written through the same path as every other line
+        /* Postcondition: the file now holds exactly this batch at the end of the chain. */
+        if (c.size !== expected || c.headHash !== batch[batch.length - 1]?.hash)
+          throw new KeywardenError(
+            "ERR_AUDIT_STORE_CORRUPT",
+            "audit file changed under the writer lock",
+          );
         return { size: c.size, headHash: c.headHash };
       });
     },
 
     async *read(chainId: string, from: number, to?: number): AsyncGenerator<StoredEntry> {
-      usable(false);
-      const c = chains.get(chainId);
+      const c = await fresh(() => chains.get(chainId));
       if (!c) return;
       const end = Math.min(to ?? c.size, c.size);
       let lo = 0;
@@ -327,8 +370,7 @@ async function loadStore(
     },
 
     erasePayload(chainId: string, seq: number) {
-      return serialized(async () => {
-        usable(true);
+      return locked(async () => {
         const c = chains.get(chainId);
         if (!c || !Number.isSafeInteger(seq) || seq < 0 || seq >= c.size)
           throw new KeywardenError("ERR_INVALID_ARGUMENT", "no such audit entry");
@@ -342,53 +384,37 @@ async function loadStore(
         const buf = Buffer.from(erased.padEnd(len, " "));
         if (buf.length !== len)
           throw new KeywardenError("ERR_INTERNAL", "erasure record does not fit");
-        await side.write(buf, 0, len, at);
-        await side.sync();
+        await durableWrite(side, buf, at);
       });
     },
 
     async findByIdempotencyKey(chainId: string, key: string) {
-      usable(false);
-      const seq = chains.get(chainId)?.keys.get(key);
+      const seq = await fresh(() => chains.get(chainId)?.keys.get(key));
       if (seq === undefined) return undefined;
       for await (const e of store.read(chainId, seq, seq + 1)) return e;
       return undefined;
     },
 
-    async getTreeNodes(chainId: string, keys: readonly TreeNodeKey[]) {
-      usable(false);
-      const nodes = chains.get(chainId)?.nodes;
-      return keys.map((k) => {
-        const h = nodes?.get(`${k.level}/${k.index}`);
-        return h ? new Uint8Array(h) : undefined;
+    getTreeNodes(chainId: string, keys: readonly TreeNodeKey[]) {
+      return fresh(() => {
+        const nodes = chains.get(chainId)?.nodes;
+        return keys.map((k) => {
+          const h = nodes?.get(`${k.level}/${k.index}`);
+          return h ? new Uint8Array(h) : undefined;
+        });
       });
     },
 
     putCheckpoint(chainId: string, checkpoint: StoredCheckpoint) {
-      return serialized(async () => {
-        usable(true);
-        const line = Buffer.from(
-          `${JSON.stringify({ t: "checkpoint", chainId, size: checkpoint.size, note: checkpoint.note })}\n`,
-        );
-        try {
-          await main.write(line, 0, line.length, mainEnd);
-          await main.sync();
-        } catch (err) {
-          poisoned = true;
-          throw new KeywardenError("ERR_AUDIT_STORE_UNAVAILABLE", "audit file write failed", {
-            cause: err,
-          });
-        }
-        mainEnd += line.length;
-        const c = chain(chainId);
-        if (!c.checkpoint || checkpoint.size >= c.checkpoint.size)
-          c.checkpoint = { size: checkpoint.size, note: checkpoint.note };
+      return locked(async () => {
+        const line = `${JSON.stringify({ t: "checkpoint", chainId, size: checkpoint.size, note: checkpoint.note })}\n`;
+        await durableWrite(main, Buffer.from(line), mainEnd);
+        await refresh(true);
       });
     },
 
-    async latestCheckpoint(chainId: string) {
-      usable(false);
-      return chains.get(chainId)?.checkpoint;
+    latestCheckpoint(chainId: string) {
+      return fresh(() => chains.get(chainId)?.checkpoint);
     },
 
     close() {
@@ -397,23 +423,8 @@ async function loadStore(
         closed = true;
         await main.close();
         await side.close();
-        await lock?.release();
       });
     },
   };
   return store;
-}
-
-/** Scans `fh`; truncates a torn final line unless read-only. Returns the end of the complete part. */
-async function recover(
-  fh: FileHandle,
-  onLine: (l: ScannedLine) => void,
-  readOnly: boolean,
-): Promise<number> {
-  const { complete, size } = await scanLines(fh, onLine);
-  if (complete < size && !readOnly) {
-    await fh.truncate(complete);
-    await fh.sync();
-  }
-  return complete;
 }

@@ -35,7 +35,7 @@ Options:
 const EXPORT_USAGE = `Usage: keywarden audit export --store file:PATH --chain ID --format jsonl|csv [--out FILE]
 
 Exports one chain, verified while it is written, with its manifest as the first record.
-The file store is opened read-only (a running writer keeps its lock).
+The file store is opened read-only (no lock; works beside running writers).
 
 Options:
   --store URL      the audit store: file:PATH (the JSONL file store)

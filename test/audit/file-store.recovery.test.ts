@@ -117,10 +117,34 @@ await runAs(hostIdentity("alice"), async () => {
   }, 60_000);
 });
 
-describe("JSONL file store: lock", () => {
+describe("JSONL file store: lock and several writers", () => {
   it("a lock held by a live process is never broken", async () => {
+    const store = await openFileAuditStore(path, { lockWaitMs: 100 });
+    // A live process (this one, under another nonce) holds the write lock.
+    await writeFile(`${path}.lock`, `${process.pid} someone-else\n`);
+    expect(
+      await codeOf(
+        runAs(hostIdentity("alice"), () => new AuditLog({ store }).appendEntry(CHAIN, fired)),
+      ),
+    ).toBe("ERR_AUDIT_STORE_LOCKED");
+    expect((await readFile(`${path}.lock`, "utf8")).trim()).toBe(`${process.pid} someone-else`);
+    await rm(`${path}.lock`);
+    await runAs(hostIdentity("alice"), () => new AuditLog({ store }).appendEntry(CHAIN, fired));
+    await store.close();
+  });
+
+  it("breaks a stale lock whose process is gone", async () => {
+    const child = spawn(process.execPath, ["-e", ""]);
+    await once(child, "exit");
+    await writeFile(`${path}.lock`, `${child.pid} deadbeef\n`);
     const store = await openFileAuditStore(path);
-    expect(await codeOf(openFileAuditStore(path))).toBe("ERR_AUDIT_STORE_LOCKED");
+    await runAs(hostIdentity("alice"), () => new AuditLog({ store }).appendEntry(CHAIN, fired));
+    expect(await store.head(CHAIN)).toMatchObject({ size: 1 });
+    await store.close();
+  });
+
+  it("read-only stores cannot write", async () => {
+    await writeEntries(1);
     const reader = await openFileAuditStore(path, { readOnly: true });
     expect(
       await codeOf(
@@ -130,19 +154,60 @@ describe("JSONL file store: lock", () => {
       ),
     ).toBe("ERR_NOT_SUPPORTED");
     await reader.close();
-    await store.close();
-    const again = await openFileAuditStore(path);
-    await again.close();
   });
 
-  it("breaks a stale lock whose process is gone", async () => {
-    const child = spawn(process.execPath, ["-e", ""]);
-    await once(child, "exit");
-    await writeFile(`${path}.lock`, `${child.pid} deadbeef\n`);
-    const store = await openFileAuditStore(path);
-    expect((await readFile(`${path}.lock`, "utf8")).startsWith(`${process.pid} `)).toBe(true);
-    await store.close();
+  it("two stores on one file see each other's appends and never fork", async () => {
+    const a = await openFileAuditStore(path);
+    const b = await openFileAuditStore(path);
+    const la = new AuditLog({ store: a });
+    const lb = new AuditLog({ store: b });
+    await runAs(hostIdentity("alice"), () =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? la : lb).appendEntry(CHAIN, fired)),
+      ),
+    );
+    expect(await la.verifyChain(CHAIN)).toMatchObject({ ok: true, size: 40 });
+    expect(await lb.verifyChain(CHAIN)).toMatchObject({ ok: true, size: 40 });
+    await a.close();
+    await b.close();
   });
+
+  it("several OS processes append to one chain with no fork, gap or lost entry", async () => {
+    const script = join(dir, "multi.mts");
+    const src = new URL("../../src/", import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { AuditLog, openFileAuditStore } from "${src}audit/index.ts";
+import { hostIdentity, runAs } from "${src}guard/index.ts";
+const store = await openFileAuditStore(${JSON.stringify(path)});
+const log = new AuditLog({ store });
+await runAs(hostIdentity("alice"), async () => {
+  for (let i = 0; i < 15; i++) {
+    const e = await log.appendEntry("user:alice", { action: "killswitch.fired", payload: { scope: process.argv[2] + "-" + i, reason: "r" } });
+    process.stdout.write(e.hash + "\\n");
+  }
+});
+await store.close();`,
+    );
+    const runs = [1, 2, 3].map((n) => {
+      const child = spawn(process.execPath, ["--import", "tsx", script, `w${n}`], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      return once(child, "exit").then(([code]) => ({ code, hashes: out.trim().split("\n") }));
+    });
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    const store = await openFileAuditStore(path);
+    expect(await new AuditLog({ store }).verifyChain(CHAIN)).toMatchObject({ ok: true, size: 45 });
+    const stored = new Set<string>();
+    for await (const e of store.read(CHAIN, 0)) stored.add(e.hash);
+    for (const r of results) for (const h of r.hashes) expect(stored.has(h)).toBe(true); // every acknowledged append
+    await store.close();
+  }, 120_000);
 });
 
 describe("JSONL file store: erasure", () => {
