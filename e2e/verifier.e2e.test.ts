@@ -1,0 +1,208 @@
+/**
+ * The offline audit verifier page (web/verifier) in real Chromium, opened from file:// exactly as
+ * a user opens it from disk. Fixtures are made with the library (AuditLog, exports, a signed and
+ * witness-cosigned checkpoint); the page must reach the same verdicts as the library.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildVerifierPage } from "../scripts/build-web.mjs";
+import { chromiumAvailable, chromiumRequired, launchBrowser } from "./support/browser.js";
+import {
+  buildHistory,
+  cosign,
+  exportText,
+  tamperJsonl,
+  truncateJsonl,
+} from "./support/fixtures.js";
+
+const SCREENSHOT = resolve(import.meta.dirname, "../docs/guides/verifier-screenshot.png");
+
+// On CI a missing Chromium is a failure (the first test throws), never a silent skip.
+const describeBrowser = describe.skipIf(!chromiumAvailable && !chromiumRequired);
+
+interface PageInputs {
+  readonly exportPath: string;
+  readonly checkpoint?: string;
+  readonly vkey?: string;
+  readonly witness?: string;
+  readonly earlier?: string;
+}
+
+describeBrowser("offline verifier page (Chromium, file://)", () => {
+  let dir: string;
+  let pageUrl: string;
+  let context: BrowserContext;
+  let closeBrowser: () => Promise<void>;
+  const requests: string[] = [];
+  const consoleErrors: string[] = [];
+  const f = {} as {
+    jsonl: string;
+    csv: string;
+    tampered: string;
+    truncated: string;
+    checkpoint: string;
+    earlier: string;
+    receipt: string;
+    vkey: string;
+    witnessKey: string;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "kw-verifier-e2e-"));
+    const built = await buildVerifierPage(join(dir, "page"));
+    pageUrl = pathToFileURL(join(built.outDir, "index.html")).href;
+
+    const h = await buildHistory();
+    await h.append(0, 25);
+    const earlier = await h.transparency.signCheckpoint(h.chainId);
+    await h.append(25, 40);
+    await h.log.erasePayload(h.chainId, 4);
+    const signed = await h.transparency.signCheckpoint(h.chainId);
+    const cosigned = await cosign(signed.note);
+    const receipt = await h.transparency.receipt(h.chainId, 38, signed);
+    const jsonl = await exportText(h.log, h.chainId, "jsonl");
+    const files = {
+      jsonl,
+      csv: await exportText(h.log, h.chainId, "csv"),
+      tampered: tamperJsonl(jsonl, 7),
+      truncated: truncateJsonl(jsonl, 5),
+    };
+    for (const [name, text] of Object.entries(files)) {
+      const ext = name === "csv" ? "csv" : "jsonl";
+      const path = join(dir, `${name}.${ext}`);
+      await writeFile(path, text);
+      f[name as keyof typeof files] = path;
+    }
+    f.checkpoint = cosigned.note;
+    f.earlier = earlier.note;
+    f.receipt = receipt;
+    f.vkey = h.signer.verifierKey;
+    f.witnessKey = cosigned.witnessKey;
+
+    const b = await launchBrowser();
+    context = b.context;
+    closeBrowser = b.close;
+    context.on("request", (r) => void requests.push(r.url()));
+    context.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") consoleErrors.push(m.text());
+    });
+  });
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function verify(inputs: PageInputs): Promise<Page> {
+    const page = await context.newPage();
+    page.on("pageerror", (e) => void consoleErrors.push(`pageerror: ${e.message}`));
+    await page.goto(pageUrl);
+    await page.waitForSelector("body[data-state='ready']");
+    await page.setInputFiles("#export-file", inputs.exportPath);
+    if (inputs.checkpoint) await page.fill("#checkpoint-text", inputs.checkpoint);
+    if (inputs.vkey) await page.fill("#vkey-text", inputs.vkey);
+    if (inputs.witness || inputs.earlier) await page.click("details.field > summary");
+    if (inputs.witness) await page.fill("#witness-text", inputs.witness);
+    if (inputs.earlier) await page.fill("#earlier-text", inputs.earlier);
+    await page.click("#verify");
+    await page.waitForSelector("body[data-state='done']", { timeout: 60_000 });
+    return page;
+  }
+
+  const verdict = (page: Page) => page.getAttribute("body", "data-verdict");
+  const resultText = (page: Page) => page.textContent("#result");
+
+  it("a valid export with its cosigned checkpoint shows valid with the right entry count", async () => {
+    const page = await verify({
+      exportPath: f.jsonl,
+      checkpoint: f.checkpoint,
+      vkey: f.vkey,
+      witness: f.witnessKey,
+      earlier: f.earlier,
+    });
+    expect(await verdict(page)).toBe("valid");
+    const text = await resultText(page);
+    expect(text).toContain("All 40 entries are intact and in order");
+    expect(text).toContain("your file holds exactly those 40 entries");
+    expect(text).toContain("from 25 to 40 entries");
+    expect(text).toContain("1 entry had its details erased");
+    expect(await page.textContent("li[data-role='witness']")).toContain(
+      "witness cosignature — valid",
+    );
+    expect(await page.textContent("#history-count")).toBe("40 of 40 entries");
+    expect(await page.locator("#history-body tr").count()).toBe(40);
+    expect(await page.textContent("#history-body tr[data-seq='4']")).toContain("redacted");
+    expect(await page.locator("#chart svg rect.bar").count()).toBeGreaterThan(5);
+    await page.fill("#filter-text", "ETH/USDT");
+    const filtered = await page.textContent("#history-count");
+    expect(filtered).toMatch(/^\d+ of 40 entries$/);
+    expect(Number(filtered?.split(" ")[0])).toBeLessThan(40);
+    await page.fill("#filter-text", "");
+    await page.setViewportSize({ width: 1200, height: 1400 });
+    await page.evaluate(() =>
+      document.getElementById("result")?.scrollIntoView({ block: "start" }),
+    );
+    await mkdir(resolve(SCREENSHOT, ".."), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    await page.close();
+  });
+
+  it("a tampered export names the first broken entry and why", async () => {
+    const page = await verify({ exportPath: f.tampered, checkpoint: f.checkpoint, vkey: f.vkey });
+    expect(await verdict(page)).toBe("broken");
+    const text = await resultText(page);
+    expect(text).toContain("entry #7 (line 9 of the file) was changed after it was written");
+    expect((await page.getAttribute("#history-body tr[data-seq='6']", "class")) ?? "").toBe("");
+    expect(await page.getAttribute("#history-body tr[data-seq='7']", "class")).toBe("unverified");
+    await page.close();
+  });
+
+  it("a truncated export with a rewritten manifest is caught by the checkpoint", async () => {
+    const alone = await verify({ exportPath: f.truncated });
+    expect(await verdict(alone)).toBe("valid-unanchored");
+    expect(await resultText(alone)).toContain("All 35 entries are intact");
+    await alone.close();
+
+    const page = await verify({ exportPath: f.truncated, checkpoint: f.checkpoint, vkey: f.vkey });
+    expect(await verdict(page)).toBe("truncated");
+    expect(await resultText(page)).toContain(
+      "Signed by the platform for 40 entries, but your file holds only 35",
+    );
+    await page.close();
+  });
+
+  it("a receipt for an entry the truncated file lacks reports truncation", async () => {
+    const page = await verify({ exportPath: f.truncated, vkey: f.vkey, earlier: f.receipt });
+    expect(await verdict(page)).toBe("truncated");
+    expect(await resultText(page)).toContain("entry #38 exists, but your file ends before it");
+    await page.close();
+  });
+
+  it("a checkpoint checked with the wrong key is not accepted", async () => {
+    const other = (await buildHistory()).signer.verifierKey;
+    const page = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint, vkey: other });
+    expect(await verdict(page)).toBe("bad-evidence");
+    await page.close();
+  });
+
+  it("a CSV export verifies", async () => {
+    const page = await verify({ exportPath: f.csv, checkpoint: f.checkpoint, vkey: f.vkey });
+    expect(await verdict(page)).toBe("valid");
+    expect(await resultText(page)).toContain("All 40 entries are intact and in order");
+    expect(await resultText(page)).toContain("CSV file");
+    expect(await page.locator("#history-body tr").count()).toBe(40);
+    await page.close();
+  });
+
+  it("the page made no network request and hit no CSP violation", () => {
+    expect(requests.length).toBeGreaterThan(0);
+    const foreign = requests.filter((u) => !/^(?:file|blob|data):/.test(u));
+    expect(foreign).toEqual([]);
+    expect(requests.some((u) => /^https?:/.test(u))).toBe(false);
+    expect(consoleErrors).toEqual([]);
+  });
+});

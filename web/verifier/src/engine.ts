@@ -1,0 +1,219 @@
+/**
+ * The verification the page runs (in a Web Worker, or on the page when workers are unavailable).
+ * Everything that decides validity is the library's own code, bundled unchanged:
+ * - `verifyExport` (src/audit/export-reader.ts → verify.ts, entry.ts, commitment.ts, jsonl.ts,
+ *   csv.ts) with `sha256Portable` (@noble/hashes) checks every entry of the export;
+ * - checkpoints.ts calls the transparency verifiers (note.ts, witness.ts, checkpoint.ts,
+ *   merkle.ts, transparency-monitor.ts, receipt.ts; Ed25519 via @noble/curves).
+ * A second pass with the library's `readExport` collects the rows shown in the history table and
+ * the verified entry hashes the checkpoints are compared with.
+ */
+import {
+  type ExportFormat,
+  readExport,
+  type VerifyExportResult,
+  verifyExport,
+} from "../../../src/audit/export-reader.js";
+import { sha256Portable } from "../../../src/audit/sha256-portable.js";
+import { fromHex } from "../../../src/audit/transparency-bytes.js";
+import type { VerifyResult } from "../../../src/audit/verify.js";
+import {
+  buildPolicy,
+  checkCheckpointNote,
+  checkReceipt,
+  compareLogHistory,
+  type EvidenceFinding,
+  isReceipt,
+  type LogHistoryFinding,
+  type TrustInput,
+} from "./checkpoints.js";
+import { type HistoryRow, historyRow } from "./history.js";
+
+/** What the user handed to the page. */
+export interface VerifyRequest extends TrustInput {
+  readonly exportName: string;
+  readonly exportSize: number;
+  /** Opens the export as a fresh stream of bytes (called once per pass). */
+  readonly openExport: () => AsyncIterable<Uint8Array>;
+  /** A signed checkpoint note (current). */
+  readonly checkpoint?: string | undefined;
+  /** An earlier checkpoint or a receipt the user kept. */
+  readonly earlier?: string | undefined;
+}
+
+/** Progress of a run: bytes of the export read in the current pass. */
+export interface VerifyProgress {
+  readonly phase: "verify" | "read";
+  readonly bytes: number;
+  readonly total: number;
+}
+
+/** The overall answer, in the order of severity. */
+export type Verdict =
+  | "broken"
+  | "truncated"
+  | "rewritten"
+  | "bad-evidence"
+  | "valid-unanchored"
+  | "valid";
+
+/** Everything the page shows. Plain data (structured-cloneable). */
+export interface VerifyReport {
+  readonly verdict: Verdict;
+  readonly format: ExportFormat;
+  /** The library's result for the export itself (manifest omitted; see `manifest`). */
+  readonly chain: VerifyResult;
+  readonly manifest: { chainId: string; size: number; headHash: string | null } | undefined;
+  readonly evidence: readonly EvidenceFinding[];
+  readonly logHistory: LogHistoryFinding | undefined;
+  readonly rows: readonly HistoryRow[];
+  /** Rows not kept for display (very large exports); they were verified all the same. */
+  readonly rowsOmitted: number;
+  readonly elapsedMs: number;
+}
+
+/** Most rows kept for the table. */
+export const MAX_ROWS = 500_000;
+
+/** Picks the format from the file name, else from the first byte (`{` is JSON Lines). */
+export function detectFormat(name: string, firstByte: number | undefined): ExportFormat {
+  if (/\.csv$/i.test(name)) return "csv";
+  if (/\.jsonl?$/i.test(name)) return "jsonl";
+  return firstByte === 0x7b ? "jsonl" : "csv";
+}
+
+async function* counting(
+  source: AsyncIterable<Uint8Array>,
+  onBytes: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of source) {
+    n += chunk.length;
+    onBytes(n);
+    yield chunk;
+  }
+}
+
+function verdictOf(
+  chain: VerifyReport["chain"],
+  evidence: readonly EvidenceFinding[],
+  history: LogHistoryFinding | undefined,
+): Verdict {
+  const statuses = new Set<string>(evidence.map((e) => e.status));
+  if (history) statuses.add(history.status);
+  if (!chain.ok && chain.reason !== "truncated") return "broken";
+  if (!chain.ok || statuses.has("truncated")) return "truncated";
+  if (statuses.has("rewritten")) return "rewritten";
+  for (const bad of [
+    "bad-signature",
+    "wrong-chain",
+    "no-key",
+    "origin-mismatch",
+    "time-went-backwards",
+    "bad-checkpoint",
+  ])
+    if (statuses.has(bad)) return "bad-evidence";
+  return evidence.some((e) => e.status === "matches" || e.status === "covers-prefix")
+    ? "valid"
+    : "valid-unanchored";
+}
+
+/**
+ * Verifies an export and the evidence beside it.
+ *
+ * @throws only when the export cannot be read at all (e.g. the file vanished); bad content is a
+ * result.
+ */
+export async function runVerification(
+  req: VerifyRequest,
+  onProgress: (p: VerifyProgress) => void = () => {},
+): Promise<VerifyReport> {
+  const started = Date.now();
+  let firstByte: number | undefined;
+  for await (const chunk of req.openExport()) {
+    firstByte = chunk[0];
+    if (firstByte !== undefined) break;
+  }
+  const format = detectFormat(req.exportName, firstByte);
+  const total = req.exportSize;
+
+  // Pass 1: the library's verifier over every byte of the file.
+  const { manifest, ...rest }: VerifyExportResult = await verifyExport(
+    counting(req.openExport(), (bytes) => onProgress({ phase: "verify", bytes, total })),
+    { format, sha256: sha256Portable },
+  );
+  const chain = rest as VerifyResult;
+
+  // Pass 2: rows for people, and the entry hashes that verified (seq 0 … k-1, in order).
+  const rows: HistoryRow[] = [];
+  const leaves: Uint8Array[] = [];
+  let rowsOmitted = 0;
+  const verifiedBefore = (line: number, seq: number) =>
+    chain.ok || (chain.line === undefined ? seq < chain.seq : line < chain.line);
+  try {
+    for await (const record of readExport(
+      counting(req.openExport(), (bytes) => onProgress({ phase: "read", bytes, total })),
+      { format },
+    )) {
+      if (record.kind !== "entry") continue;
+      const { entry, line, payload, hash } = record.item;
+      const verified = verifiedBefore(line, entry.seq);
+      if (verified && entry.seq === leaves.length && hash !== undefined) {
+        const leaf = fromHex(hash);
+        if (leaf) leaves.push(leaf);
+      }
+      if (rows.length < MAX_ROWS) rows.push(historyRow(entry, payload ?? null, line, verified));
+      else rowsOmitted++;
+    }
+  } catch {
+    // A malformed record ends the table; pass 1 already reported it as the first problem.
+  }
+
+  // Compare the checkpoint(s) with the entries only when the whole file verified: a broken file
+  // proves nothing about completeness either way.
+  const comparable = chain.ok ? leaves : undefined;
+  const chainId = manifest?.chainId;
+  const policy = buildPolicy(req);
+  const evidence: EvidenceFinding[] = [];
+  const current = req.checkpoint?.trim() ? normalizeNote(req.checkpoint) : undefined;
+  if (current)
+    evidence.push(checkCheckpointNote("checkpoint", current, policy, chainId, comparable));
+  // The witness quorum is asked of the current checkpoint; evidence the user kept from earlier
+  // needs the log's signature only (its cosignatures are still checked and listed).
+  const keptPolicy = typeof policy === "string" ? policy : { ...policy, quorum: 0 };
+  let earlierNote: string | undefined;
+  const earlier = req.earlier?.trim() ? normalizeNote(req.earlier) : undefined;
+  if (earlier && isReceipt(earlier)) {
+    const r = checkReceipt(earlier, keptPolicy, chainId, comparable);
+    evidence.push(r.finding);
+    earlierNote = r.checkpointNote;
+  } else if (earlier) {
+    evidence.push(
+      checkCheckpointNote("earlier-checkpoint", earlier, keptPolicy, chainId, comparable),
+    );
+    earlierNote = earlier;
+  }
+  const logHistory =
+    current && earlierNote
+      ? compareLogHistory(earlierNote, current, policy, comparable)
+      : undefined;
+
+  return {
+    verdict: verdictOf(chain, evidence, logHistory),
+    format,
+    chain,
+    manifest: manifest
+      ? { chainId: manifest.chainId, size: manifest.size, headHash: manifest.headHash }
+      : undefined,
+    evidence,
+    logHistory,
+    rows,
+    rowsOmitted,
+    elapsedMs: Date.now() - started,
+  };
+}
+
+/** Pasted notes often lose their final newline or gain CRLF line ends; signed text never has CR. */
+function normalizeNote(text: string): string {
+  return `${text.replace(/\r\n/g, "\n").trim()}\n`;
+}

@@ -1,0 +1,122 @@
+/**
+ * Plain-language wording of every result, for a reader who is not a developer and does not trust
+ * their platform. Each text says what was checked and what it means, without jargon.
+ */
+import type { VerifyFailureReason } from "../../../src/audit/verify.js";
+import type { EvidenceFinding, LogHistoryFinding } from "./checkpoints.js";
+import type { Verdict, VerifyReport } from "./engine.js";
+
+/** Headline and one-paragraph explanation of the overall verdict. */
+export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
+  valid: {
+    title: "Your history checks out",
+    body: "Every entry in the file is intact and in order, and the file contains exactly the history the platform signed. Nothing was changed, removed or inserted.",
+  },
+  "valid-unanchored": {
+    title: "The file is intact — but its completeness is not proven",
+    body: "Every entry is intact and correctly linked to the one before it. Without a signed checkpoint from the platform, this page cannot tell whether entries were cut off at the end or whether the whole history was regenerated. Add the checkpoint and the platform's verifier key to prove completeness.",
+  },
+  broken: {
+    title: "This history has been altered or damaged",
+    body: "At least one entry is not what was originally recorded. The first problem is described below; entries after it cannot be trusted.",
+  },
+  truncated: {
+    title: "Entries are missing",
+    body: "The platform once signed a longer history than the one in this file. Entries at the end were removed.",
+  },
+  rewritten: {
+    title: "This is not the history the platform signed",
+    body: "The entries in this file differ from the ones the platform committed to in its signed checkpoint. The history was rewritten or replaced.",
+  },
+  "bad-evidence": {
+    title: "The checkpoint or receipt could not be trusted",
+    body: "The entries themselves look intact, but the signed checkpoint or receipt you supplied did not verify with the key you gave (or is for another account). Completeness is therefore NOT proven.",
+  },
+};
+
+/** Why the chain is broken, in words. */
+export function chainProblemText(report: VerifyReport): string {
+  const c = report.chain;
+  if (c.ok) return "";
+  const at = `entry #${c.seq}${c.line === undefined ? "" : ` (line ${c.line} of the file)`}`;
+  const texts: Record<VerifyFailureReason, string> = {
+    "hash-mismatch": `${at} was changed after it was written: its content no longer matches its fingerprint.`,
+    "broken-link": `${at} does not follow on from the entry before it: an entry was removed, inserted or replaced just before it.`,
+    gap: `${at} is missing from the file.`,
+    reorder: `The entries are out of order around ${at}.`,
+    duplicate: `${at} appears twice.`,
+    "foreign-chain": `${at} belongs to a different account's history.`,
+    malformed: `The file is damaged or is not a keywarden export at ${at}: ${c.message}.`,
+    "payload-mismatch": `The details shown for ${at} (amounts, symbols, …) are not the details that were originally recorded.`,
+    truncated: `The file ends early: ${c.message}.`,
+    "head-mismatch": `The last entry is not the one the file's own summary names: the end of the history was replaced.`,
+  };
+  return texts[c.reason];
+}
+
+const KIND: Record<EvidenceFinding["kind"], string> = {
+  checkpoint: "Signed checkpoint",
+  "earlier-checkpoint": "Earlier checkpoint you kept",
+  receipt: "Receipt you kept",
+};
+
+/** Title of an evidence finding. */
+export function evidenceTitle(f: EvidenceFinding): string {
+  return KIND[f.kind];
+}
+
+/** One sentence for an evidence finding. */
+export function evidenceText(f: EvidenceFinding, fileEntries: number): string {
+  const n = f.size ?? 0;
+  const entry = f.receiptSeq === undefined ? "" : `entry #${f.receiptSeq}`;
+  switch (f.status) {
+    case "matches":
+      return f.kind === "receipt"
+        ? `The platform proved that ${entry} is part of its log, and it is exactly the ${entry} in your file.`
+        : `Signed by the platform for ${n} entries; your file holds exactly those ${n} entries.`;
+    case "covers-prefix":
+      return `Signed by the platform for ${n} entries; the first ${n} entries of your file (of ${fileEntries}) are exactly those. The entries after them are newer than this checkpoint.`;
+    case "signature-only":
+      return "The signature is valid, but the file could not be compared with it because the file itself is broken.";
+    case "truncated":
+      return f.kind === "receipt"
+        ? `The platform proved that ${entry} exists, but your file ends before it: entries were removed.`
+        : `Signed by the platform for ${n} entries, but your file holds only ${fileEntries}: entries were removed.`;
+    case "rewritten":
+      return f.kind === "receipt"
+        ? `The platform proved a different ${entry} than the one in your file: the history was rewritten.`
+        : "The entries in your file are not the ones the platform signed: the history was rewritten.";
+    case "bad-signature":
+      return "Not validly signed by the verifier key you gave (or the required witnesses did not all cosign, or the text is damaged).";
+    case "wrong-chain":
+      return `This was signed for another account's log (${f.origin ?? "unknown"}), not for the history in your file.`;
+    case "no-key":
+      return "Not checked: enter the platform's verifier key (published by the platform, ideally obtained from somewhere it cannot quietly change).";
+  }
+}
+
+/** One sentence about how the log moved between the earlier evidence and the checkpoint. */
+export function logHistoryText(h: LogHistoryFinding): string {
+  const from = h.previousSize ?? 0;
+  const to = h.size ?? 0;
+  switch (h.status) {
+    case "unchanged":
+      return `The log has not changed since your earlier checkpoint (${from} entries).`;
+    case "grew":
+      return `The log only grew since your earlier checkpoint: from ${from} to ${to} entries, with the earlier ones unchanged.`;
+    case "truncated":
+      return `The log (or this file) now has fewer entries (${to}) than it had when you saved your earlier checkpoint (${from}): entries were removed.`;
+    case "rewritten":
+      return "The log's history differs from the one you saw before: it was rewritten (for example regenerated from the start).";
+    case "origin-mismatch":
+      return "Your earlier checkpoint is for a different log than the current one.";
+    case "time-went-backwards":
+      return "The current checkpoint claims an earlier time than the one you kept: it is not a newer view of the log.";
+    case "stale":
+      return "The checkpoint is too old: the log may be frozen.";
+    case "proof-missing":
+      return "The log grew, but the file could not be used to prove that it only grew (the file is broken).";
+    case "bad-checkpoint":
+      return "The current checkpoint did not verify.";
+  }
+}

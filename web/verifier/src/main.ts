@@ -1,0 +1,197 @@
+/// <reference lib="dom" />
+/**
+ * The page: collects the files and keys, runs the verification in a Web Worker (started from a
+ * blob: URL, since file:// pages cannot load worker files), shows progress, then the result, the
+ * history table and the activity chart. No network: the page's CSP forbids it and nothing here
+ * asks for it.
+ */
+import { RECEIPT_HEADER } from "../../../src/audit/receipt.js";
+import { byId } from "./dom.js";
+import type { VerifyProgress, VerifyReport } from "./engine.js";
+import type { VerifyJob, WorkerMessage } from "./protocol.js";
+import { renderSummary } from "./summary.js";
+import { renderHistory } from "./table.js";
+
+/** The worker bundle's source, inlined at build time by scripts/build-web.mjs. */
+declare const __KEYWARDEN_WORKER_SOURCE__: string;
+
+const MAX_TEXT_FILE = 1 << 20;
+const state: { exportFile: File | undefined } = { exportFile: undefined };
+
+const exportInput = byId<HTMLInputElement>("export-file");
+const exportName = byId("export-name");
+const checkpointText = byId<HTMLTextAreaElement>("checkpoint-text");
+const earlierText = byId<HTMLTextAreaElement>("earlier-text");
+const vkeyText = byId<HTMLTextAreaElement>("vkey-text");
+const witnessText = byId<HTMLTextAreaElement>("witness-text");
+const quorumInput = byId<HTMLInputElement>("quorum");
+const verifyButton = byId<HTMLButtonElement>("verify");
+const progressBox = byId("progress");
+const progressBar = byId<HTMLProgressElement>("progress-bar");
+const progressText = byId("progress-text");
+const resultBox = byId("result");
+const historyBox = byId("history");
+
+function setExport(file: File): void {
+  state.exportFile = file;
+  exportName.textContent = `${file.name} (${(file.size / 1024).toFixed(0)} KB)`;
+  verifyButton.disabled = false;
+}
+
+async function readSmallText(file: File): Promise<string> {
+  if (file.size > MAX_TEXT_FILE) throw new Error("file too large for a checkpoint or key");
+  return file.text();
+}
+
+/** Sorts dropped files into their slots by content. */
+async function classify(file: File): Promise<void> {
+  const head = await file.slice(0, 512).text();
+  if (
+    head.startsWith('{"manifest"') ||
+    head.startsWith("seq,ts,") ||
+    /\.(jsonl|csv)$/i.test(file.name)
+  ) {
+    setExport(file);
+    return;
+  }
+  const text = await readSmallText(file);
+  if (text.startsWith(`${RECEIPT_HEADER}\n`)) earlierText.value = text;
+  else if (text.includes("\n\n\u2014 ")) {
+    if (checkpointText.value.trim() === "") checkpointText.value = text;
+    else earlierText.value = text;
+  } else if (/^[^+\s]+\+[0-9a-f]{8}\+B/.test(text.trim())) witnessText.value += `${text.trim()}\n`;
+  else if (/^[^+\s]+\+[0-9a-f]{8}\+A/.test(text.trim())) vkeyText.value = text.trim();
+}
+
+function wireTextFile(inputId: string, target: HTMLTextAreaElement): void {
+  const input = byId<HTMLInputElement>(inputId);
+  input.addEventListener("change", () => {
+    const f = input.files?.[0];
+    if (f)
+      void readSmallText(f).then(
+        (t) => {
+          target.value = t;
+        },
+        () => {
+          target.value = "";
+        },
+      );
+  });
+}
+
+function showProgress(p: VerifyProgress): void {
+  const fraction = p.total === 0 ? 1 : Math.min(1, p.bytes / p.total);
+  progressBar.value = p.phase === "verify" ? fraction * 0.7 : 0.7 + fraction * 0.3;
+  progressText.textContent =
+    p.phase === "verify"
+      ? `Checking every entry… ${Math.round(fraction * 100)}%`
+      : `Reading your history for display… ${Math.round(fraction * 100)}%`;
+}
+
+function startWorker(): Worker | undefined {
+  try {
+    const url = URL.createObjectURL(
+      new Blob([__KEYWARDEN_WORKER_SOURCE__], { type: "text/javascript" }),
+    );
+    const w = new Worker(url);
+    // Revoked only once the worker ended: revoking now would race the worker's script load.
+    w.addEventListener("message", () => URL.revokeObjectURL(url), { once: true });
+    w.addEventListener("error", () => URL.revokeObjectURL(url), { once: true });
+    return w;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the job in a worker; on the page itself when the browser refuses workers. */
+function run(job: VerifyJob): Promise<VerifyReport> {
+  const worker = startWorker();
+  if (!worker) {
+    document.body.dataset.worker = "none";
+    return import("./job.js").then(({ runJob }) => runJob(job, showProgress));
+  }
+  document.body.dataset.worker = "blob";
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (ev: MessageEvent<WorkerMessage>) => {
+      const m = ev.data;
+      if (m.type === "progress") showProgress(m);
+      else {
+        worker.terminate();
+        if (m.type === "done") resolve(m.report);
+        else reject(new Error(m.message));
+      }
+    };
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      worker.terminate();
+      reject(new Error("the verification worker failed"));
+    };
+    worker.postMessage(job);
+  });
+}
+
+async function verify(): Promise<void> {
+  const file = state.exportFile;
+  if (!file) return;
+  verifyButton.disabled = true;
+  document.body.dataset.state = "running";
+  progressBox.hidden = false;
+  resultBox.hidden = true;
+  historyBox.hidden = true;
+  progressBar.value = 0;
+  const quorum = quorumInput.value.trim() === "" ? undefined : Number(quorumInput.value);
+  const lines = (t: string) =>
+    t
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "");
+  try {
+    const report = await run({
+      type: "verify",
+      file,
+      fileName: file.name,
+      checkpoint: checkpointText.value,
+      earlier: earlierText.value,
+      verifierKeys: lines(vkeyText.value),
+      witnessKeys: lines(witnessText.value),
+      quorum: Number.isSafeInteger(quorum) ? quorum : undefined,
+    });
+    renderSummary(report, resultBox);
+    renderHistory(report.rows, report.rowsOmitted);
+    historyBox.hidden = false;
+    document.body.dataset.verdict = report.verdict;
+  } catch (err) {
+    resultBox.textContent = `The file could not be read: ${err instanceof Error ? err.message : "unknown error"}`;
+    document.body.dataset.verdict = "error";
+  } finally {
+    progressBox.hidden = true;
+    resultBox.hidden = false;
+    verifyButton.disabled = false;
+    document.body.dataset.state = "done";
+  }
+}
+
+exportInput.addEventListener("change", () => {
+  const f = exportInput.files?.[0];
+  if (f) setExport(f);
+});
+wireTextFile("checkpoint-file", checkpointText);
+wireTextFile("earlier-file", earlierText);
+verifyButton.addEventListener("click", () => void verify());
+
+const drop = byId("drop");
+for (const type of ["dragenter", "dragover"])
+  drop.addEventListener(type, (ev) => {
+    ev.preventDefault();
+    drop.classList.add("over");
+  });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (ev) => {
+  ev.preventDefault();
+  drop.classList.remove("over");
+  const files = [...(ev.dataTransfer?.files ?? [])];
+  void files.reduce((p, f) => p.then(() => classify(f)), Promise.resolve());
+});
+// Dropping a file anywhere else must not navigate away from the page.
+for (const type of ["dragover", "drop"]) window.addEventListener(type, (ev) => ev.preventDefault());
+document.body.dataset.state = "ready";
