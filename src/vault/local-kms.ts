@@ -150,6 +150,7 @@ function readKeyFile(path: string): Secret {
 export class LocalKms implements KmsProvider {
   readonly name = "local";
   readonly #keys: { id: Uint8Array; key: Secret }[];
+  #closed = false;
 
   /**
    * @param current the master key new data keys are wrapped under (taken over; wiped by close()).
@@ -201,12 +202,14 @@ export class LocalKms implements KmsProvider {
     return Buffer.from((this.#keys[0] as { id: Uint8Array }).id).toString("hex");
   }
 
-  /** Wipes every master key held. */
+  /** Wipes every master key held; every later call fails with `ERR_KMS_MASTER_KEY`. */
   close(): void {
+    this.#closed = true;
     for (const k of this.#keys) k.key.wipe();
   }
 
   #check(context: KmsContext, auth: KmsAuthorization): void {
+    if (this.#closed) throw masterKeyError("LocalKms was closed");
     /* Precondition: the authorization must be for the user named in the encryption context. */
     if (auth.userId !== context.userId) {
       throw new KeywardenError("ERR_KMS_ACCESS_DENIED", "access denied");

@@ -119,3 +119,14 @@ describe("LocalKms", () => {
     });
   });
 });
+
+describe("LocalKms lifetime", () => {
+  it("close() wipes the master keys: nothing unwraps afterwards", async () => {
+    const kms = new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32))));
+    const g = await kms.generateDataKey(ctx, auth("alice"));
+    kms.close();
+    await expect(kms.decrypt(g.wrapped, ctx, auth("alice"))).rejects.toMatchObject({
+      code: "ERR_SECRET_WIPED",
+    });
+  });
+});

@@ -143,3 +143,46 @@ describe("the conformance suite itself", () => {
     expect(await run(async () => new MemoryCredentialStore())).toEqual([]);
   });
 });
+
+describe("persistent stores survive a restart", () => {
+  it.each([
+    ["file", async (dir: string) => FileCredentialStore.open(join(dir, "vault"))],
+    [
+      "SQLite",
+      async (dir: string) => new SqliteCredentialStore(new Database(join(dir, "vault.db"))),
+    ],
+  ] as const)(
+    "%s: a new process (new store, new vault, same master key) opens what the old one stored",
+    async (_n, make) => {
+      const { randomBytes } = await import("node:crypto");
+      const { Secret } = await import("../../src/secret.js");
+      const { LocalKms } = await import("../../src/vault/local-kms.js");
+      const { createVault } = await import("../../src/vault/vault.js");
+      const { makeIdp } = await import("./helpers.js");
+      const dir = tmp();
+      const master = new Uint8Array(randomBytes(32));
+      const idp = await makeIdp();
+      const alice = await idp.session("alice");
+      const v1 = createVault({ kms: new LocalKms(Secret.copyOf(master)), store: await make(dir) });
+      const { credentialId } = await v1.store(alice, {
+        exchange: "okx",
+        credentials: { secret: "persisted" },
+      });
+      const { grant } = await v1.createGrant(alice, {
+        exchanges: ["okx"],
+        actions: ["cancel"],
+        ttlMs: 60_000,
+      });
+      const v2 = createVault({ kms: new LocalKms(Secret.copyOf(master)), store: await make(dir) });
+      expect(
+        await v2.withCredentials(alice, credentialId, (c) => c.secret?.useText((t) => t)),
+      ).toBe("persisted");
+      const resumed = await v2.resumeGrant("alice", grant.id);
+      expect(
+        await v2.withCredentials(resumed, credentialId, (c) => c.secret?.useText((t) => t), {
+          action: "cancel",
+        }),
+      ).toBe("persisted");
+    },
+  );
+});
