@@ -327,7 +327,7 @@ async function loadStore(
         await durableWrite(main, Buffer.from(line), mainEnd);
         const expected = c.size + batch.length;
         await refresh(true); // index what was just written through the same path as every other line
-        /* Postcondition: the file now holds exactly this batch at the end of the chain. */
+        // Defensive: only a writer ignoring the lock could make the file differ from what was written.
         if (c.size !== expected || c.headHash !== batch[batch.length - 1]?.hash)
           throw new KeywardenError(
             "ERR_AUDIT_STORE_CORRUPT",

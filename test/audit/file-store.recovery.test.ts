@@ -228,3 +228,17 @@ describe("JSONL file store: erasure", () => {
     await reopened.close();
   });
 });
+
+describe("file lock", () => {
+  it("the lock file names this writer (no other process replaced it meanwhile)", async () => {
+    const { acquireLock } = await import("../../src/audit/file-lock.js");
+    const lock = await acquireLock(`${path}.lock`);
+    const [pid, nonce] = (await readFile(`${path}.lock`, "utf8")).trim().split(" ");
+    expect(Number(pid)).toBe(process.pid);
+    expect(nonce).toMatch(/^[0-9a-f]{32}$/);
+    // If another writer's lock replaced ours, releasing ours must leave theirs in place.
+    await writeFile(`${path}.lock`, `${process.pid} another-writer\n`);
+    await lock.release();
+    expect(await readFile(`${path}.lock`, "utf8")).toBe(`${process.pid} another-writer\n`);
+  });
+});
