@@ -126,7 +126,7 @@ describe("LocalKms lifetime", () => {
     const g = await kms.generateDataKey(ctx, auth("alice"));
     kms.close();
     await expect(kms.decrypt(g.wrapped, ctx, auth("alice"))).rejects.toMatchObject({
-      code: "ERR_SECRET_WIPED",
+      code: "ERR_KMS_MASTER_KEY",
     });
   });
 });
