@@ -3,8 +3,8 @@
  * checkpoint, prove, witness) live in ./audit-transparency.ts and are merged in here.
  */
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
-import { unlink } from "node:fs/promises";
+import { constants, createReadStream, createWriteStream } from "node:fs";
+import { access, unlink } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { exportChain } from "../audit/export.js";
@@ -86,8 +86,14 @@ export const verifyCommand: Command = {
     const format = (values.format ??
       (file.toLowerCase().endsWith(".csv") ? "csv" : "jsonl")) as ExportFormat;
     if (format !== "jsonl" && format !== "csv") usageError("--format must be jsonl or csv");
+    const path = file.startsWith("/") ? file : `${io.cwd}/${file}`;
+    try {
+      await access(path, constants.R_OK);
+    } catch {
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", `cannot read ${file}`);
+    }
     const onProgress = progress(io);
-    const result = await verifyExport(createReadStream(file), {
+    const result = await verifyExport(createReadStream(path), {
       format,
       sha256: sha256Node,
       expected,

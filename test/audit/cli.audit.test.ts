@@ -93,6 +93,12 @@ describe("keywarden audit verify", () => {
     expect(h.out()).toContain("Usage: keywarden audit verify");
   });
 
+  it("names an unreadable file instead of crashing", async () => {
+    const t = fakeIo(dir);
+    expect(await cli(["verify", join(dir, "missing.jsonl")], t.io)).toBe(1);
+    expect(t.err()).toContain("cannot read");
+  });
+
   it("shows progress on stderr only on a TTY", async () => {
     const t = fakeIo(dir, false);
     await cli(["verify", good], t.io);
