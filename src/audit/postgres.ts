@@ -65,6 +65,7 @@ export interface PostgresAuditStore extends AuditStore {
 }
 
 const PAGE = 1000;
+const MAX_GROUP_ENTRIES = 5000;
 
 /**
  * The `app.user_id` value of a chain's owner under RLS: the user id of `user:<id>`, and
@@ -183,7 +184,16 @@ export function createPostgresAuditStore(options: PostgresAuditStoreOptions): Po
   const queues = new Map<string, PendingAppend[]>();
   async function drain(chainId: string, queue: PendingAppend[]): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.splice(0, group ? maxGroup : 1);
+      // Up to maxGroup requests, and no more than MAX_GROUP_ENTRIES entries unless one request is larger.
+      let take = 0;
+      let entries = 0;
+      while (take < queue.length && take < (group ? maxGroup : 1)) {
+        const n = (queue[take] as PendingAppend).request.entries.length;
+        if (take > 0 && entries + n > MAX_GROUP_ENTRIES) break;
+        entries += n;
+        take++;
+      }
+      const batch = queue.splice(0, take);
       let outcomes: Array<{ ok: AppendResult } | { err: unknown }>;
       try {
         outcomes = await tx(chainId, async (c) => {

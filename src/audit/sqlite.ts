@@ -115,9 +115,16 @@ function toEntry(row: {
 
 async function openDatabase(database: string | SqliteDatabaseLike): Promise<SqliteDatabaseLike> {
   if (typeof database !== "string") return database;
-  const mod = (await import("better-sqlite3")) as unknown as {
-    default: new (path: string) => SqliteDatabaseLike;
-  };
+  let mod: { default: new (path: string) => SqliteDatabaseLike };
+  try {
+    mod = (await import("better-sqlite3")) as unknown as typeof mod;
+  } catch (err) {
+    throw new KeywardenError(
+      "ERR_NOT_SUPPORTED",
+      "the SQLite audit store needs better-sqlite3 12.x (npm install better-sqlite3@12)",
+      { cause: err },
+    );
+  }
   return new mod.default(database);
 }
 
@@ -131,7 +138,8 @@ async function openDatabase(database: string | SqliteDatabaseLike): Promise<Sqli
  * const store = await openSqliteAuditStore({ database: "/var/lib/bot/audit.db" });
  * const log = new AuditLog({ store });
  * ```
- * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on bad options; `ERR_AUDIT_STORE_CORRUPT` when the
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on bad options; `ERR_NOT_SUPPORTED` when
+ * better-sqlite3 is not installed; `ERR_AUDIT_STORE_CORRUPT` when the
  * file holds a newer schema version; `ERR_AUDIT_STORE_UNAVAILABLE` when the file cannot be opened.
  */
 export async function openSqliteAuditStore(
