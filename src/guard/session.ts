@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   type CryptoKey,
   type JWK,
@@ -157,7 +158,9 @@ export function createSessionVerifier(options: SessionVerifierOptions): SessionV
           ? payload.sid
           : typeof payload.jti === "string"
             ? payload.jti
-            : `iat:${payload.iat}`;
+            : // No session id claim: derive one from the verified token itself, which is unique
+              // per session (two users' tokens issued in the same second must never share an id).
+              `tok:${createHash("sha256").update(token).digest("hex").slice(0, 32)}`;
       return mintIdentity({
         kind: "session",
         userId,

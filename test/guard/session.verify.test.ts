@@ -82,6 +82,20 @@ describe("session verification", () => {
     expect(Object.isFrozen(who)).toBe(true);
   });
 
+  it("without sid or jti, two users' sessions issued in the same second get different ids", async () => {
+    const iat = now();
+    const verifier = verifierFor(es.publicKey);
+    const a = await verifier.verify(
+      await token(es.privateKey, "ES256", { sid: undefined }, { iat, sub: "user-a" }),
+    );
+    const b = await verifier.verify(
+      await token(es.privateKey, "ES256", { sid: undefined }, { iat, sub: "user-b" }),
+    );
+    expect(a.id).toMatch(/^tok:[0-9a-f]{32}$/);
+    expect(b.id).toMatch(/^tok:[0-9a-f]{32}$/);
+    expect(a.id).not.toBe(b.id);
+  });
+
   it("never serializes the session token held by the identity", async () => {
     const t = await token(es.privateKey, "ES256");
     const who = await verifierFor(es.publicKey).verify(t);
