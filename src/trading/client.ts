@@ -4,7 +4,7 @@ import { userChainId } from "../audit/entry.js";
 import type { JsonValue } from "../canonical.js";
 import { isKeywardenError, KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
-import type { Identity } from "../guard/identity.js";
+import { hostIdentity, type Identity } from "../guard/identity.js";
 import { owned } from "../guard/owned.js";
 import type { Secret } from "../secret.js";
 import type { ExchangeFactory, ExchangeLike, OrderLike } from "./exchange-like.js";
@@ -674,11 +674,7 @@ export class TradingClient {
     await this.#lock.run(userId, () => this.#state.set(userId, state));
     /* Postcondition: orders that passed the check before the switch complete first, then are canceled. */
     await Promise.allSettled([...(this.#inflight.get(userId) ?? [])]);
-    const auth = authorization ?? (identity.kind === "operator" ? undefined : identity);
-    const cancels =
-      auth && auth.userId === userId
-        ? await this.#cancelEverywhere(auth, userId)
-        : await this.#unauthorizedCancels(userId);
+    const cancels = await this.#cancelEverywhere(identity, userId, authorization);
     await this.#record(identity, userId, "killswitch.fired", {
       scope: "all",
       reason,
@@ -704,17 +700,43 @@ export class TradingClient {
     return report;
   }
 
-  async #unauthorizedCancels(_userId: string): Promise<CancelOutcome[]> {
-    // Without the user's session or grant, keywarden cannot open the keys, so it cannot cancel. The
-    // switch still blocks every new order; the report names no accounts it could reach.
-    return [{ credentialId: "*", exchange: "*", outcome: "not-authorized", attempts: 0 }];
-  }
-
-  async #cancelEverywhere(auth: Identity, userId: string): Promise<CancelOutcome[]> {
-    const creds = (await this.#vault.list(auth)).filter((c) => !c.disabled);
+  /**
+   * Cancels every open order of `userId` on every enabled credential, with the authorization the
+   * user left: the explicit one, else the caller's own session or grant, else (operators, hosts) a
+   * live grant whose scope covers `cancel` on that exchange. An account with none is reported as
+   * `not-authorized`, never skipped silently.
+   */
+  async #cancelEverywhere(
+    caller: Identity,
+    userId: string,
+    explicit?: Identity,
+  ): Promise<CancelOutcome[]> {
+    const userOwn = (i: Identity | undefined) =>
+      i && i.userId === userId && (i.kind === "session" || i.kind === "grant") ? i : undefined;
+    const own = userOwn(explicit) ?? userOwn(caller);
+    // Listing needs no key: metadata only, readable by a host identity for the user.
+    const lister =
+      own ?? hostIdentity(userId, { id: `killswitch:${caller.id}`.slice(0, 256), ttlMs: 60_000 });
+    let creds: TradingCredentialMeta[];
+    try {
+      creds = (await this.#vault.list(lister)).filter((c) => !c.disabled);
+    } catch {
+      return [{ credentialId: "*", exchange: "*", outcome: "not-authorized", attempts: 0 }];
+    }
     const row = (c: TradingCredentialMeta) => ({ ...c, userId });
     return Promise.all(
       creds.map(async (c): Promise<CancelOutcome> => {
+        const auth =
+          own ??
+          (await this.#vault.findGrant?.(userId, { exchange: c.exchange, action: "cancel" }));
+        if (!auth) {
+          return {
+            credentialId: c.credentialId,
+            exchange: c.exchange,
+            outcome: "not-authorized",
+            attempts: 0,
+          };
+        }
         let lastError = "";
         for (let attempt = 1; attempt <= this.#cancelAttempts; attempt++) {
           try {

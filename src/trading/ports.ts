@@ -23,6 +23,15 @@ export interface TradingVault {
   ): Promise<T>;
   /** The caller's own credential sets (metadata only). */
   list(identity: Identity): Promise<readonly TradingCredentialMeta[]>;
+  /**
+   * A live grant of `userId` covering `need` (the vault's `findGrant`), so the kill switch can
+   * cancel while the user is logged out. Optional: without it, only the user's own session or
+   * grant can cancel.
+   */
+  findGrant?(
+    userId: string,
+    need: { exchange: string; action: string },
+  ): Promise<Identity | undefined>;
 }
 
 /** The audit operations trading uses (keywarden's `AuditLog` satisfies it). */

@@ -562,3 +562,69 @@ describe("trading client: reconciliation and parameters", () => {
     expect(await entries(audit, "bob")).toEqual([]);
   });
 });
+
+describe("kill switch with the authorization the user left", () => {
+  it("an operator's kill switch cancels with the user's cancel grant while they are logged out", async () => {
+    const idp = await makeIdp();
+    const vault = createVault({ kms: localKms(), store: new MemoryCredentialStore() });
+    const audit = new AuditLog({ store: createMemoryAuditStore() });
+    const calls: Call[] = [];
+    const state = createMemoryTradingState();
+    const trading = createTradingClient({
+      vault,
+      audit,
+      state,
+      exchanges: recordingExchange(calls),
+    });
+    const alice = await idp.session("alice");
+    const cred = (
+      await vault.store(alice, {
+        exchange: "binance",
+        credentials: { apiKey: "k", secret: canary() },
+      })
+    ).credentialId;
+    const { grant } = await vault.createGrant(alice, {
+      exchanges: ["binance"],
+      actions: ["trade", "cancel"],
+      ttlMs: 600_000,
+    });
+    await runAs(grant, () => trading.handle(cred).createOrder("BTC/USDT", "limit", "buy", 1, 100));
+    const report = await runAs(operatorIdentity("ops-1"), () =>
+      trading.fireKillSwitch("alice", "venue incident"),
+    );
+    expect(report.cancels).toEqual([
+      { credentialId: cred, exchange: "binance", outcome: "canceled", attempts: 1 },
+    ]);
+    expect(calls.map((c) => c.method)).toContain("cancelAllOrders");
+    expect((await state.get("alice")).active).toBe(true);
+  });
+
+  it("a grant without the cancel action does not let anyone cancel: reported as not-authorized", async () => {
+    const idp = await makeIdp();
+    const vault = createVault({ kms: localKms(), store: new MemoryCredentialStore() });
+    const audit = new AuditLog({ store: createMemoryAuditStore() });
+    const calls: Call[] = [];
+    const trading = createTradingClient({
+      vault,
+      audit,
+      state: createMemoryTradingState(),
+      exchanges: recordingExchange(calls),
+    });
+    const alice = await idp.session("alice");
+    const cred = (
+      await vault.store(alice, {
+        exchange: "binance",
+        credentials: { apiKey: "k", secret: canary() },
+      })
+    ).credentialId;
+    await vault.createGrant(alice, { exchanges: ["binance"], actions: ["trade"], ttlMs: 600_000 });
+    const err = await runAs(operatorIdentity("ops-1"), () =>
+      trading.fireKillSwitch("alice", "incident"),
+    ).catch((e) => e);
+    expect(err).toMatchObject({ code: "ERR_TRADING_PARTIAL_CANCEL" });
+    expect((err.cause as { cancels: unknown[] }).cancels).toEqual([
+      { credentialId: cred, exchange: "binance", outcome: "not-authorized", attempts: 0 },
+    ]);
+    expect(calls).toEqual([]);
+  });
+});
