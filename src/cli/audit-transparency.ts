@@ -147,6 +147,7 @@ Options:
   --log-name NAME     deployment name; the origin is NAME/keywarden/<chain>
   --key FILE          signing key file (mode 0600)
   --key-env VAR       or: environment variable holding the key (default KEYWARDEN_AUDIT_SIGNING_KEY)
+  --previous-vkey K   after a key rotation: the old key, so its checkpoints still count (repeatable)
   --out FILE          write the note to FILE instead of stdout
   -h, --help          this text`,
   async run(argv, io) {
@@ -159,10 +160,12 @@ Options:
         "log-name": { type: "string" },
         key: { type: "string" },
         "key-env": { type: "string" },
+        "previous-vkey": { type: "string", multiple: true },
         out: { type: "string" },
       },
     });
     if (!values.chain || !values["log-name"]) usageError("--chain and --log-name are required");
+    const previousLogKeys = (values["previous-vkey"] ?? []).map((k) => parseVerifierKey(k));
     const signer = await loadSigner(io, values.key, values["key-env"]);
     const store = await openStore(io, values.store, false);
     try {
@@ -172,6 +175,7 @@ Options:
         signer,
         logName: values["log-name"],
         nodes: () => tree,
+        previousLogKeys,
       });
       const { note } = await log.signCheckpoint(values.chain);
       await output(io, values.out, note);
@@ -316,9 +320,10 @@ const REASON_TEXT: Record<MonitorFailure, string> = {
 
 /**
  * Verifies a checkpoint file for `audit verify --checkpoint FILE --vkey KEY [--state FILE]`:
- * signature and witness policy, that `leafHashes` (the export's entry hashes, in order, from seq 0)
- * prove its root, and — with `--state` — that the log only grew since the last verified
- * checkpoint; on success the state file is updated. Never throws for verification failures.
+ * signature and witness policy, that the checkpoint is for `chainId` (the export's chain, when
+ * given), that `leafHashes` (the export's entry hashes, in order, from seq 0) prove its root, and —
+ * with `--state` — that the log only grew since the last verified checkpoint; on success the
+ * state file is updated. Never throws for verification failures.
  *
  * @example
  * ```ts
@@ -331,6 +336,7 @@ export async function checkCheckpointFile(
   values: CheckpointVerifyValues,
   io: CliIo,
   leafHashes?: Iterable<Uint8Array>,
+  chainId?: string,
 ): Promise<CheckpointCheckOutcome> {
   if (!values.checkpoint) usageError("--checkpoint is required");
   const policy = policyFrom(values);
@@ -343,6 +349,10 @@ export async function checkCheckpointFile(
     origin = parseCheckpoint(parseNote(note).text).origin;
   } catch {
     return { ok: false, reason: "bad-checkpoint", message: REASON_TEXT["bad-checkpoint"] };
+  }
+  /* Precondition: a checkpoint for another chain than the export's is rejected. */
+  if (chainId !== undefined && !origin.endsWith(`/keywarden/${chainId}`)) {
+    return { ok: false, reason: "origin-mismatch", message: REASON_TEXT["origin-mismatch"] };
   }
   const previous = statePath ? await readMonitorRecord(statePath, origin) : undefined;
   const proof = values.proof

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog, openFileAuditStore, userChainId } from "../../../src/audit/index.js";
-import { transparencyCommands } from "../../../src/cli/audit-transparency.js";
+import { LocalEd25519Signer } from "../../../src/audit/signer.js";
+import { checkCheckpointFile, transparencyCommands } from "../../../src/cli/audit-transparency.js";
 import type { CliIo } from "../../../src/cli/io.js";
 import { runCli } from "../../../src/cli/run.js";
 import { hostIdentity, runAs } from "../../../src/guard/index.js";
@@ -232,5 +233,43 @@ describe("keywarden audit transparency commands", () => {
     expect((await run(dir, ["prove", "--chain", CHAIN, "--store", "file:audit.jsonl"])).code).toBe(
       2,
     );
+  });
+});
+
+describe("checkCheckpointFile (for `audit verify --checkpoint`)", () => {
+  it("Precondition: a checkpoint for another chain than the export's is rejected.", async () => {
+    // cp2 and log.key were written by the end-to-end test above (same directory)
+    const vkey = (await LocalEd25519Signer.fromKeyFile(join(dir, "log.key"))).verifierKey;
+    const t = fakeIo(dir);
+    expect(
+      await checkCheckpointFile({ checkpoint: "cp2", vkey: [vkey] }, t.io, undefined, "user:bob"),
+    ).toMatchObject({
+      ok: false,
+      reason: "origin-mismatch",
+    });
+    expect(
+      await checkCheckpointFile({ checkpoint: "cp2", vkey: [vkey] }, t.io, undefined, CHAIN),
+    ).toMatchObject({ ok: true, size: 10 });
+  });
+
+  it("a new signing key cannot sign over checkpoints of the old one (no silent key swap)", async () => {
+    expect(
+      (await run(dir, ["keygen", "--name", "audit.example.com", "--out", "log2.key"])).code,
+    ).toBe(0);
+    const r = await run(dir, [
+      "checkpoint",
+      "--store",
+      "file:audit.jsonl",
+      "--chain",
+      CHAIN,
+      "--log-name",
+      "audit.example.com",
+      "--key",
+      "log2.key",
+    ]);
+    expect([r.code, r.err]).toEqual([
+      1,
+      "keywarden: ERR_AUDIT_CHECKPOINT_INVALID: signed note verification failed\n",
+    ]);
   });
 });
