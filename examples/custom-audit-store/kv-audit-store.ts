@@ -11,7 +11,13 @@
  *   idem/<chain>/<key>         the seq appended with that idempotency key
  */
 import { KeywardenError } from "keywarden";
-import type { AppendRequest, AppendResult, AuditStore, ChainHead, StoredEntry } from "keywarden/audit";
+import type {
+  AppendRequest,
+  AppendResult,
+  AuditStore,
+  ChainHead,
+  StoredEntry,
+} from "keywarden/audit";
 
 /** The key-value API the adapter needs: reads and one atomic, conditional multi-key commit. */
 export interface TransactionalKv {
@@ -33,8 +39,13 @@ export class MemoryKv implements TransactionalKv {
   async get(key: string) {
     return this.data.get(key);
   }
-  async commit(op: { expect: Record<string, string | null>; set: Record<string, string>; remove?: string[] }) {
-    for (const [k, v] of Object.entries(op.expect)) if ((this.data.get(k) ?? null) !== v) return false;
+  async commit(op: {
+    expect: Record<string, string | null>;
+    set: Record<string, string>;
+    remove?: string[];
+  }) {
+    for (const [k, v] of Object.entries(op.expect))
+      if ((this.data.get(k) ?? null) !== v) return false;
     for (const [k, v] of Object.entries(op.set)) this.data.set(k, v);
     for (const k of op.remove ?? []) this.data.delete(k);
     return true;
@@ -64,10 +75,17 @@ export class KvAuditStore implements AuditStore {
     if (!last) throw new KeywardenError("ERR_INVALID_ARGUMENT", "nothing to append");
     const expect: Record<string, string | null> = { [`head/${chainId}`]: current };
     const set: Record<string, string> = {
-      [`head/${chainId}`]: JSON.stringify({ size: expectedSize + entries.length, headHash: last.hash }),
+      [`head/${chainId}`]: JSON.stringify({
+        size: expectedSize + entries.length,
+        headHash: last.hash,
+      }),
     };
     for (const e of entries) {
-      set[`entry/${chainId}/${seqKey(e.seq)}`] = JSON.stringify({ hash: e.hash, body: e.body, idempotencyKey: e.idempotencyKey });
+      set[`entry/${chainId}/${seqKey(e.seq)}`] = JSON.stringify({
+        hash: e.hash,
+        body: e.body,
+        idempotencyKey: e.idempotencyKey,
+      });
       if (e.payload !== null) set[`payload/${chainId}/${seqKey(e.seq)}`] = e.payload;
       if (e.idempotencyKey !== undefined) {
         // Absent now, or the commit fails: an idempotency key is used at most once per chain.
