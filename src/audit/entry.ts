@@ -227,6 +227,29 @@ export function encodeEntry(entry: AuditEntry): string {
   return encodeValidEntry(entry);
 }
 
+/** Entries this module validated, with the exact text they encode to (see {@link decodedBody}). */
+const validated = new WeakMap<AuditEntry, string>();
+
+/**
+ * @internal The canonical text of `entry` when this module validated it (decode or
+ * {@link encodeValidatedEntry}); lets the verifier skip re-encoding an entry it already checked.
+ */
+export function decodedBody(entry: AuditEntry): string | undefined {
+  return validated.get(entry);
+}
+
+/**
+ * @internal Encodes an entry for which {@link entryProblem} just returned `undefined` (the caller
+ * guarantees it) and remembers the pair.
+ */
+export function encodeValidatedEntry(e: AuditEntry): string {
+  const body = encodeValidEntry(e);
+  // Frozen, so the remembered text can never describe a different (mutated) entry.
+  Object.freeze(e.actor);
+  validated.set(Object.freeze(e), body);
+  return body;
+}
+
 function encodeValidEntry(e: AuditEntry): string {
   const q = JSON.stringify;
   return `{"action":"${e.action}","actor":{"id":${q(e.actor.id)},"kind":"${e.actor.kind}","userId":"${e.actor.userId}"},"chainId":"${e.chainId}","payloadCommitment":"${e.payloadCommitment}","prevHash":"${e.prevHash}","seq":${e.seq},"ts":"${e.ts}","v":1}`;
@@ -254,6 +277,8 @@ export function decodeEntry(body: string): AuditEntry {
   // refuses whitespace, other member orders, other escapes and duplicate members.
   if (encodeValidEntry(entry) !== body)
     throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "entry is not in canonical form");
+  Object.freeze(entry.actor);
+  validated.set(Object.freeze(entry), body);
   return entry;
 }
 

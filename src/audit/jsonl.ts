@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-import { canonicalize } from "../canonical.js";
-import { type AuditEntry, encodeEntry, entryProblem } from "./entry.js";
+import { type AuditEntry, encodeValidatedEntry, entryProblem } from "./entry.js";
+import { canonicalJson } from "./fast-json.js";
 import { isHexHash } from "./hex.js";
 import { malformedInput } from "./line-reader.js";
 import { type ExportManifest, encodeManifest, manifestProblem } from "./manifest.js";
@@ -65,11 +65,11 @@ export function decodeJsonlLine(text: string, line: number): ExportRecord {
   if (problem !== undefined) malformedInput(line, problem);
   if (!isHexHash(o.hash)) malformedInput(line, "hash is not 64 lowercase hex characters");
   const entry = o.entry as AuditEntry;
-  const body = encodeEntry(entry);
+  const body = encodeValidatedEntry(entry); // entryProblem() passed above
   let payload: string | null = null;
   if (o.payload !== null) {
     try {
-      payload = canonicalize(o.payload);
+      payload = canonicalJson(o.payload);
     } catch {
       return malformedInput(line, "payload is not valid canonical JSON");
     }

@@ -10,6 +10,7 @@ import { KeywardenError } from "../errors.js";
 import { openingMatches } from "./commitment.js";
 import {
   type AuditEntry,
+  decodedBody,
   decodeEntry,
   encodeEntry,
   entryHash,
@@ -141,7 +142,9 @@ export class ChainVerifier {
     try {
       if (item.entry !== undefined) {
         entry = item.entry;
-        if (encodeEntry(entry) !== item.body)
+        // An entry this library decoded carries its checked text; anything else is re-encoded.
+        const known = decodedBody(entry);
+        if ((known === undefined ? encodeEntry(entry) : known) !== item.body)
           return this.#fail(this.#next, "malformed", "decoded entry does not match its text", line);
       } else {
         entry = decodeEntry(item.body);
