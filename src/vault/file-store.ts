@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
-import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { parseJson } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
@@ -19,13 +19,29 @@ import type {
   OwnerScopedStore,
   StoreCommit,
   UserKeyRow,
+  UserLockRow,
 } from "./store.js";
 
 interface UserFile {
   key: UserKeyRow | undefined;
   credentials: Record<string, CredentialRow>;
   grants: Record<string, GrantRow>;
+  lock: UserLockRow | undefined;
 }
+
+const emptyFile = (): UserFile => ({
+  key: undefined,
+  credentials: {},
+  grants: {},
+  lock: undefined,
+});
+const hasRows = (f: UserFile) =>
+  f.key !== undefined ||
+  f.lock !== undefined ||
+  Object.keys(f.credentials).length > 0 ||
+  Object.keys(f.grants).length > 0;
+const FILE_NAME = /^u-([0-9a-f]{64})\.json$/;
+const fileHash = (userId: string) => createHash("sha256").update(userId).digest("hex");
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const unb64 = (s: unknown) => {
@@ -34,7 +50,7 @@ const unb64 = (s: unknown) => {
 };
 const corrupt = () => new KeywardenError("ERR_VAULT_FORMAT", "vault file is malformed");
 
-function encode(f: UserFile): string {
+function encode(userId: string, f: UserFile): string {
   const cred = (r: CredentialRow) => ({ ...r, sealed: b64(r.sealed) });
   const grant = (g: GrantRow) => ({
     ...g,
@@ -42,6 +58,8 @@ function encode(f: UserFile): string {
   });
   return JSON.stringify({
     v: 1,
+    userId,
+    lock: f.lock ?? null,
     key: f.key
       ? { ...f.key, wrappedDataKey: b64(f.key.wrappedDataKey), manifest: b64(f.key.manifest) }
       : null,
@@ -50,11 +68,30 @@ function encode(f: UserFile): string {
   });
 }
 
-function decode(text: string): UserFile {
+/** Decodes a user file; the owner is the `userId` field (files written before it: any row's). */
+function decode(text: string): UserFile & { owner: string | undefined } {
   // biome-ignore lint/suspicious/noExplicitAny: validated field by field below
   const o = parseJson(text) as any;
   if (o?.v !== 1 || !Array.isArray(o.credentials) || !Array.isArray(o.grants)) throw corrupt();
-  const f: UserFile = { key: undefined, credentials: {}, grants: {} };
+  const f = emptyFile();
+  if (o.lock) {
+    const l = o.lock;
+    if (
+      typeof l.userId !== "string" ||
+      typeof l.lockId !== "string" ||
+      typeof l.reason !== "string" ||
+      typeof l.lockedBy !== "string" ||
+      !Number.isSafeInteger(l.lockedAt)
+    )
+      throw corrupt();
+    f.lock = {
+      userId: l.userId,
+      lockId: l.lockId,
+      lockedAt: l.lockedAt,
+      reason: l.reason,
+      lockedBy: l.lockedBy,
+    };
+  }
   if (o.key) {
     f.key = {
       ...o.key,
@@ -69,7 +106,13 @@ function decode(text: string): UserFile {
       wrappedDataKey: g.wrappedDataKey === null ? null : unb64(g.wrappedDataKey),
     };
   }
-  return f;
+  const owner =
+    typeof o.userId === "string"
+      ? o.userId
+      : (f.key?.userId ??
+        Object.values(f.credentials)[0]?.userId ??
+        Object.values(f.grants)[0]?.userId);
+  return { ...f, owner };
 }
 
 /**
@@ -106,7 +149,7 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   #path(userId: string): string {
-    return join(this.#dir, `u-${createHash("sha256").update(userId).digest("hex")}.json`);
+    return join(this.#dir, `u-${fileHash(userId)}.json`);
   }
 
   async #read(userId: string): Promise<UserFile> {
@@ -114,14 +157,42 @@ export class FileCredentialStore implements CredentialStore {
     try {
       text = await readFile(this.#path(userId), "utf8");
     } catch (err) {
-      if ((err as { code?: string }).code === "ENOENT") {
-        return { key: undefined, credentials: {}, grants: {} };
-      }
+      if ((err as { code?: string }).code === "ENOENT") return emptyFile();
       throw err;
     }
-    const f = decode(text);
-    if (f.key && f.key.userId !== userId) throw corrupt();
+    const { owner, ...f } = decode(text);
+    if ((owner !== undefined && owner !== userId) || (f.key && f.key.userId !== userId)) {
+      throw corrupt();
+    }
+    if (f.lock && f.lock.userId !== userId) throw corrupt();
     return f;
+  }
+
+  /** {@inheritDoc CredentialStore.listUserIds} */
+  async listUserIds(): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await readdir(this.#dir)) {
+      const m = FILE_NAME.exec(name);
+      if (!m) continue;
+      let text: string;
+      try {
+        text = await readFile(join(this.#dir, name), "utf8");
+      } catch (err) {
+        if ((err as { code?: string }).code === "ENOENT") continue; // shredded meanwhile
+        throw err;
+      }
+      let file: ReturnType<typeof decode>;
+      try {
+        file = decode(text);
+      } catch {
+        continue; // a malformed file opens for nobody (#read fails closed), so nothing to lock
+      }
+      const { owner, ...f } = file;
+      // Listed under the user it names only if its name is that user's hash (#read agrees).
+      if (owner === undefined || fileHash(owner) !== m[1]) continue;
+      if (hasRows(f)) out.push(owner);
+    }
+    return out.sort();
   }
 
   async #write(userId: string, f: UserFile): Promise<void> {
@@ -129,7 +200,7 @@ export class FileCredentialStore implements CredentialStore {
     const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
     const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
     try {
-      await fh.writeFile(encode(f), "utf8");
+      await fh.writeFile(encode(userId, f), "utf8");
       await fh.sync();
     } finally {
       await fh.close();
@@ -188,6 +259,23 @@ export class FileCredentialStore implements CredentialStore {
           const g = f.grants[grantId];
           if (!g) return false;
           f.grants[grantId] = { ...g, revokedAt: g.revokedAt ?? revokedAt, wrappedDataKey: null };
+          await this.#write(userId, f);
+          return true;
+        }),
+      getLock: async () => (await read()).lock,
+      lock: (lock) =>
+        this.#serial(userId, async () => {
+          const f = await this.#read(userId);
+          if (f.lock) return false;
+          f.lock = { ...lock, userId };
+          await this.#write(userId, f);
+          return true;
+        }),
+      clearLock: (lockId) =>
+        this.#serial(userId, async () => {
+          const f = await this.#read(userId);
+          if (f.lock?.lockId !== lockId) return false;
+          f.lock = undefined;
           await this.#write(userId, f);
           return true;
         }),

@@ -11,6 +11,7 @@ import type {
   OwnerScopedStore,
   StoreCommit,
   UserKeyRow,
+  UserLockRow,
 } from "./store.js";
 
 /** Postcondition: a commit never clears a grant's revocation (nor restores its dropped key). */
@@ -23,6 +24,7 @@ interface UserRows {
   key: UserKeyRow | undefined;
   credentials: Map<string, CredentialRow>;
   grants: Map<string, GrantRow>;
+  lock: UserLockRow | undefined;
 }
 
 const copyCred = (r: CredentialRow): CredentialRow => ({ ...r, sealed: new Uint8Array(r.sealed) });
@@ -53,10 +55,18 @@ export class MemoryCredentialStore implements CredentialStore {
   #rows(userId: string): UserRows {
     let rows = this.#users.get(userId);
     if (!rows) {
-      rows = { key: undefined, credentials: new Map(), grants: new Map() };
+      rows = { key: undefined, credentials: new Map(), grants: new Map(), lock: undefined };
       this.#users.set(userId, rows);
     }
     return rows;
+  }
+
+  /** {@inheritDoc CredentialStore.listUserIds} */
+  async listUserIds(): Promise<string[]> {
+    return [...this.#users]
+      .filter(([, r]) => r.key || r.lock || r.credentials.size > 0 || r.grants.size > 0)
+      .map(([id]) => id)
+      .sort();
   }
 
   /** {@inheritDoc CredentialStore.forUser} */
@@ -97,6 +107,22 @@ export class MemoryCredentialStore implements CredentialStore {
           revokedAt: g.revokedAt ?? revokedAt,
           wrappedDataKey: null,
         });
+        return true;
+      },
+      getLock: async () => {
+        const l = this.#users.get(userId)?.lock;
+        return l ? { ...l } : undefined;
+      },
+      lock: async (lock) => {
+        const r = rows();
+        if (r.lock) return false;
+        r.lock = { ...lock, userId };
+        return true;
+      },
+      clearLock: async (lockId) => {
+        const r = this.#users.get(userId);
+        if (r?.lock?.lockId !== lockId) return false;
+        r.lock = undefined;
         return true;
       },
       shred: async () => {

@@ -11,10 +11,13 @@ import {
   credentialParams,
   GRANT_UPSERT,
   grantParams,
+  LIST_USER_IDS_SQL,
+  lockParams,
   schemaSql,
   TABLES,
   toCredential,
   toGrant,
+  toLock,
   toUserKey,
   userParams,
 } from "./sql-rows.js";
@@ -42,6 +45,7 @@ export interface PgPoolLike {
 const U = TABLES.users;
 const C = TABLES.credentials;
 const G = TABLES.grants;
+const L = TABLES.locks;
 const ph = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(", ");
 
 /**
@@ -72,7 +76,7 @@ export class PostgresCredentialStore implements CredentialStore {
    * table files: `VACUUM FULL` (takes an exclusive lock). WAL archives and backups are unaffected.
    */
   async vacuum(): Promise<void> {
-    await this.#pool.query(`VACUUM (FULL) ${U}, ${C}, ${G}`);
+    await this.#pool.query(`VACUUM (FULL) ${U}, ${C}, ${G}, ${L}`);
   }
 
   async #tx<T>(fn: (c: PgClientLike) => Promise<T>): Promise<T> {
@@ -88,6 +92,12 @@ export class PostgresCredentialStore implements CredentialStore {
     } finally {
       c.release();
     }
+  }
+
+  /** {@inheritDoc CredentialStore.listUserIds} */
+  async listUserIds(): Promise<string[]> {
+    const r = await this.#pool.query(LIST_USER_IDS_SQL);
+    return r.rows.map((row: { user_id: unknown }) => String(row.user_id)).sort();
   }
 
   /** {@inheritDoc CredentialStore.forUser} */
@@ -160,9 +170,24 @@ export class PostgresCredentialStore implements CredentialStore {
             [revokedAt, userId, grantId],
           )
         ).rowCount === 1,
+      getLock: async () => {
+        const r = await q(`SELECT * FROM ${L} WHERE user_id = $1`, [userId]);
+        return r.rows[0] ? toLock(r.rows[0]) : undefined;
+      },
+      lock: async (lock) =>
+        (
+          await q(
+            `INSERT INTO ${L} VALUES (${ph(5)}) ON CONFLICT (user_id) DO NOTHING`,
+            lockParams({ ...lock, userId }),
+          )
+        ).rowCount === 1,
+      clearLock: async (lockId) =>
+        (await q(`DELETE FROM ${L} WHERE user_id = $1 AND lock_id = $2`, [userId, lockId]))
+          .rowCount === 1,
       shred: () =>
         this.#tx(async (c) => {
-          for (const t of [C, G, U]) await c.query(`DELETE FROM ${t} WHERE user_id = $1`, [userId]);
+          for (const t of [C, G, L, U])
+            await c.query(`DELETE FROM ${t} WHERE user_id = $1`, [userId]);
         }),
     };
   }

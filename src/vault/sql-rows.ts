@@ -6,13 +6,14 @@
  */
 import { parseJson } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
-import type { CredentialRow, GrantRow, UserKeyRow } from "./store.js";
+import type { CredentialRow, GrantRow, UserKeyRow, UserLockRow } from "./store.js";
 
 /** Table names. */
 export const TABLES = {
   users: "keywarden_vault_users",
   credentials: "keywarden_vault_credentials",
   grants: "keywarden_vault_grants",
+  locks: "keywarden_vault_locks",
 } as const;
 
 /** DDL for both dialects: `blob` is BLOB or BYTEA, `int` INTEGER or BIGINT. */
@@ -32,6 +33,9 @@ export function schemaSql(blob: string, int: string, strict: string): string[] {
       created_at ${int} NOT NULL, expires_at ${int} NOT NULL, revoked_at ${int},
       wrapped_data_key ${blob}, key_id TEXT NOT NULL,
       PRIMARY KEY (user_id, grant_id))${strict}`,
+    `CREATE TABLE IF NOT EXISTS ${TABLES.locks} (
+      user_id TEXT NOT NULL PRIMARY KEY, lock_id TEXT NOT NULL, locked_at ${int} NOT NULL,
+      reason TEXT NOT NULL, locked_by TEXT NOT NULL)${strict}`,
   ];
 }
 
@@ -99,6 +103,21 @@ export function toGrant(r: Raw): GrantRow {
   };
 }
 
+export function toLock(r: Raw): UserLockRow {
+  return {
+    userId: str(r.user_id),
+    lockId: str(r.lock_id),
+    lockedAt: num(r.locked_at),
+    reason: str(r.reason),
+    lockedBy: str(r.locked_by),
+  };
+}
+
+/** Every user id with any row (unordered: callers sort in code, independent of collations). */
+export const LIST_USER_IDS_SQL = `SELECT user_id FROM ${TABLES.users}
+  UNION SELECT user_id FROM ${TABLES.credentials} UNION SELECT user_id FROM ${TABLES.grants}
+  UNION SELECT user_id FROM ${TABLES.locks}`;
+
 /** Parameter lists in column order (for INSERT statements). */
 export const userParams = (k: UserKeyRow) => [
   k.userId,
@@ -120,6 +139,13 @@ export const credentialParams = (c: CredentialRow) => [
   c.sealed,
   c.createdAt,
   c.updatedAt,
+];
+export const lockParams = (l: UserLockRow) => [
+  l.userId,
+  l.lockId,
+  l.lockedAt,
+  l.reason,
+  l.lockedBy,
 ];
 export const grantParams = (g: GrantRow) => [
   g.userId,

@@ -13,10 +13,13 @@ import {
   credentialParams,
   GRANT_UPSERT,
   grantParams,
+  LIST_USER_IDS_SQL,
+  lockParams,
   schemaSql,
   TABLES,
   toCredential,
   toGrant,
+  toLock,
   toUserKey,
   userParams,
 } from "./sql-rows.js";
@@ -50,6 +53,7 @@ function restrictFileModes(db: SqliteDatabaseLike): void {
 const U = TABLES.users;
 const C = TABLES.credentials;
 const G = TABLES.grants;
+const L = TABLES.locks;
 
 /**
  * SQLite credential store.
@@ -80,6 +84,12 @@ export class SqliteCredentialStore implements CredentialStore {
     restrictFileModes(db);
   }
 
+  /** {@inheritDoc CredentialStore.listUserIds} */
+  async listUserIds(): Promise<string[]> {
+    const rows = this.#db.prepare(LIST_USER_IDS_SQL).all() as { user_id: unknown }[];
+    return rows.map((r) => String(r.user_id)).sort();
+  }
+
   /** {@inheritDoc CredentialStore.forUser} */
   forUser(userId: string): OwnerScopedStore {
     const db = this.#db;
@@ -104,7 +114,7 @@ export class SqliteCredentialStore implements CredentialStore {
       return true;
     });
     const shred = db.transaction(() => {
-      for (const t of [C, G, U]) db.prepare(`DELETE FROM ${t} WHERE user_id = ?`).run(userId);
+      for (const t of [C, G, L, U]) db.prepare(`DELETE FROM ${t} WHERE user_id = ?`).run(userId);
     });
     return {
       userId,
@@ -142,6 +152,17 @@ export class SqliteCredentialStore implements CredentialStore {
              WHERE user_id = ? AND grant_id = ?`,
           )
           .run(revokedAt, userId, grantId).changes === 1,
+      getLock: async () => {
+        const r = db.prepare(`SELECT * FROM ${L} WHERE user_id = ?`).get(userId);
+        return r ? toLock(r as Record<string, unknown>) : undefined;
+      },
+      lock: async (lock) =>
+        db
+          .prepare(`INSERT INTO ${L} VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO NOTHING`)
+          .run(...lockParams({ ...lock, userId })).changes === 1,
+      clearLock: async (lockId) =>
+        db.prepare(`DELETE FROM ${L} WHERE user_id = ? AND lock_id = ?`).run(userId, lockId)
+          .changes === 1,
       shred: async () => {
         shred();
         // In WAL mode the old pages also live in the -wal file until a checkpoint.

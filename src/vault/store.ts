@@ -59,6 +59,27 @@ export interface GrantRow {
   readonly keyId: string;
 }
 
+/**
+ * An operator's emergency lock on a user: while it exists, the vault opens none of the user's
+ * credentials, under a session or a grant, and makes no KMS call for them. Key-free by design
+ * (like grant revocation): setting it only removes authority, so it needs no key and works when
+ * the KMS itself is under suspicion. Only the user's own live session clears it
+ * ({@link Vault.unlock}). A database writer can delete it — the worst they can do is give back
+ * authority the user already had; the lock and every legitimate unlock are in the user's audit
+ * chain, so a lock that vanished without a `vault.user.unlocked` entry is evidence of tampering
+ * (docs/kms-setup.md §Emergency lock).
+ */
+export interface UserLockRow {
+  readonly userId: string;
+  /** Random id of this lock; an unlock clears only the lock it read (compare-and-delete). */
+  readonly lockId: string;
+  readonly lockedAt: number;
+  /** Why (operator's words; non-secret). */
+  readonly reason: string;
+  /** Id of the operator identity that placed it. */
+  readonly lockedBy: string;
+}
+
 /** One atomic write: the new user row (manifest) plus the rows it describes. */
 export interface StoreCommit {
   /** The `seq` the stored user row must have now; `null` when no user row may exist yet. */
@@ -104,9 +125,24 @@ export interface OwnerScopedStore {
    */
   revokeGrant(grantId: string, revokedAt: number): Promise<boolean>;
 
+  /** The user's emergency lock, or undefined when not locked. */
+  getLock(): Promise<UserLockRow | undefined>;
+
+  /**
+   * Places `lock` unless the user is already locked (the first lock is kept). Needs no key.
+   * Returns true when this call placed it. Commits never touch the lock.
+   */
+  lock(lock: UserLockRow): Promise<boolean>;
+
+  /**
+   * Removes the lock only if it is still the one with `lockId` (compare-and-delete, so an unlock
+   * racing a newer lock cannot clear the newer one). Returns true when it removed it.
+   */
+  clearLock(lockId: string): Promise<boolean>;
+
   /**
    * Crypto-shredding: deletes the user row (the wrapped data key), every credential row and every
-   * grant row of this owner, and asks the storage to overwrite freed space where it can.
+   * grant row and the lock of this owner, and asks the storage to overwrite freed space where it can.
    */
   shred(): Promise<void>;
 }
@@ -124,6 +160,12 @@ export interface OwnerScopedStore {
 export interface CredentialStore {
   /** A handle restricted to `userId`'s rows. */
   forUser(userId: string): OwnerScopedStore;
+  /**
+   * Operator capability: the ids of every user with any row (key, credential, grant or lock), in
+   * ascending order. Used by emergency revocation; never exposed to users. Optional for
+   * third-party stores; the vault reports `ERR_NOT_SUPPORTED` without it.
+   */
+  listUserIds?(): Promise<string[]>;
   /** Releases resources (connections, file handles). */
   close?(): Promise<void>;
 }

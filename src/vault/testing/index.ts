@@ -2,7 +2,8 @@
  * `keywarden/vault/testing`: the conformance suite for {@link CredentialStore} adapters. Pass your
  * test framework's `describe`/`it` and a factory of fresh stores; the contract is registered:
  * exact round trips, owner scoping, compare-and-swap commits (also under concurrency), revocation
- * that later commits cannot clear, and shredding of one owner only. Every built-in store runs it.
+ * that later commits cannot clear, key-free emergency locks, the operator's user listing, and
+ * shredding of one owner only. Every built-in store runs it.
  * The library does not import a test framework; failures are `node:assert` errors.
  *
  * @example
@@ -16,7 +17,13 @@
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import type { CredentialRow, CredentialStore, GrantRow, UserKeyRow } from "../store.js";
+import type {
+  CredentialRow,
+  CredentialStore,
+  GrantRow,
+  UserKeyRow,
+  UserLockRow,
+} from "../store.js";
 
 /** The two functions of a vitest/jest/mocha-style runner the suite needs. */
 export interface ConformanceRunner {
@@ -28,6 +35,11 @@ export interface ConformanceRunner {
 export interface CredentialStoreFactory {
   /** A fresh, empty store (its own directory, file, database or schema). */
   create(): Promise<CredentialStore>;
+  /**
+   * Whether the store offers the optional operator capability `listUserIds` (emergency
+   * revocation needs it). Default true: the suite then requires and checks it.
+   */
+  listUserIds?: boolean;
 }
 
 const bytes = (n: number) => new Uint8Array(randomBytes(n));
@@ -62,6 +74,13 @@ const grant = (userId: string, grantId: string): GrantRow => ({
   revokedAt: null,
   wrappedDataKey: bytes(70),
   keyId: "k1",
+});
+const lockRow = (userId: string, lockId: string): UserLockRow => ({
+  userId,
+  lockId,
+  lockedAt: 1_700_000_000_000,
+  reason: "suspected leak of the key store",
+  lockedBy: "ops-1",
 });
 /** Compares rows with byte arrays as plain arrays (adapters may return Buffer subclasses). */
 const plain = (v: unknown): unknown =>
@@ -178,6 +197,52 @@ export function runCredentialStoreConformance(
       strictEqual(after?.wrappedDataKey, null, "key copy stays dropped");
     });
 
+    it("an emergency lock is key-free, owner-scoped, keeps the first lock, and clears only by its id", async () => {
+      const store = await factory.create();
+      const a = store.forUser("alice");
+      const b = store.forUser("bob");
+      strictEqual(await a.getLock(), undefined, "no lock at first");
+      // A lock needs no user row: an operator can lock a user the store has only grants for.
+      strictEqual(await a.lock(lockRow("alice", "l1")), true, "first lock placed");
+      same(await a.getLock(), lockRow("alice", "l1"), "lock row");
+      strictEqual(await a.lock(lockRow("alice", "l2")), false, "second lock refused");
+      strictEqual((await a.getLock())?.lockId, "l1", "first lock kept");
+      strictEqual(await b.getLock(), undefined, "other owner not locked");
+      strictEqual(await b.clearLock("l1"), false, "other owner cannot clear it");
+      strictEqual(await a.commit({ expectedSeq: null, userKey: userKey("alice", 1) }), true);
+      strictEqual((await a.getLock())?.lockId, "l1", "a commit does not touch the lock");
+      strictEqual(await a.clearLock("l2"), false, "stale lock id does not clear");
+      strictEqual((await a.getLock())?.lockId, "l1");
+      strictEqual(await a.clearLock("l1"), true, "cleared by its id");
+      strictEqual(await a.getLock(), undefined);
+      strictEqual(await a.clearLock("l1"), false, "clearing twice");
+      strictEqual(await a.lock(lockRow("alice", "l3")), true, "can be locked again");
+      strictEqual((await a.getUserKey())?.seq, 1, "locking leaves the user row alone");
+    });
+
+    if (factory.listUserIds !== false) {
+      it("listUserIds lists every owner with any row (key, credential, grant or lock), sorted, once", async () => {
+        const store = await factory.create();
+        strictEqual(typeof store.listUserIds, "function", "listUserIds is implemented");
+        const list = () => (store.listUserIds as () => Promise<string[]>)();
+        same(await list(), [], "empty store");
+        await store.forUser("carol").getUserKey(); // reads create nothing
+        same(await list(), [], "reads create no user");
+        await store.forUser("bob").commit({
+          expectedSeq: null,
+          userKey: userKey("bob", 1),
+          credentials: [cred("bob", "c1"), cred("bob", "c2")],
+          grants: [grant("bob", "g1")],
+        });
+        await store.forUser("alice").commit({ expectedSeq: null, userKey: userKey("alice", 1) });
+        await store.forUser("dave").lock(lockRow("dave", "l1"));
+        same(await list(), ["alice", "bob", "dave"], "owners");
+        await store.forUser("bob").shred();
+        await store.forUser("dave").shred();
+        same(await list(), ["alice"], "shredded owners are gone");
+      });
+    }
+
     it("shred removes every row of the owner only", async () => {
       const store = await factory.create();
       const a = store.forUser("alice");
@@ -193,8 +258,12 @@ export function runCredentialStoreConformance(
         userKey: userKey("bob", 1),
         credentials: [cred("bob", "c")],
       });
+      await a.lock(lockRow("alice", "l1"));
+      await b.lock(lockRow("bob", "l1"));
       await a.shred();
       strictEqual(await a.getUserKey(), undefined);
+      strictEqual(await a.getLock(), undefined, "lock");
+      strictEqual((await b.getLock())?.lockId, "l1", "other owner's lock untouched");
       same(await a.listCredentials(), [], "credentials");
       same(await a.listGrants(), [], "grants");
       strictEqual((await b.listCredentials()).length, 1, "other owner untouched");
