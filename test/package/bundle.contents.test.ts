@@ -53,3 +53,14 @@ describe("subpath bundles stay light", () => {
     expect(Object.keys(result.metafile.inputs).some((p) => HEAVY.test(p))).toBe(true);
   });
 });
+
+describe("the build bundles no third-party code", () => {
+  it("every dist file imports its dependencies instead of inlining them", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const dist = resolve(root, "dist");
+    const files = readdirSync(dist).filter((f) => f.endsWith(".js"));
+    expect(files.length).toBeGreaterThan(10);
+    const inlined = files.filter((f) => readFileSync(resolve(dist, f), "utf8").includes("// node_modules/"));
+    expect(inlined).toEqual([]);
+  });
+});
