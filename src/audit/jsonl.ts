@@ -5,8 +5,7 @@
  *
  * @packageDocumentation
  */
-import { type AuditEntry, encodeValidatedEntry, entryProblem } from "./entry.js";
-import { canonicalJson } from "./fast-json.js";
+import { type AuditEntry, decodeEntry } from "./entry.js";
 import { isHexHash } from "./hex.js";
 import { malformedInput } from "./line-reader.js";
 import { type ExportManifest, encodeManifest, manifestProblem } from "./manifest.js";
@@ -37,44 +36,58 @@ export function jsonlEntryLine(e: StoredEntry): string {
  * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line.
  */
 export function decodeJsonlLine(text: string, line: number): ExportRecord {
+  if (text.startsWith(MANIFEST_PREFIX)) return decodeManifestLine(text, line);
+  // Entry lines are cut at their fixed delimiters instead of parsed: `,"hash":"` cannot occur inside
+  // the canonical entry (a JSON string never holds an unescaped quote), the entry text is checked
+  // to be canonical by decodeEntry, and the payload opening by its commitment in the verifier — so
+  // only the exact canonical line is ever accepted.
+  if (!text.startsWith(ENTRY_PREFIX) || text.charCodeAt(text.length - 1) !== 0x7d)
+    return malformedInput(line, "not a manifest or entry line");
+  const h = text.indexOf(HASH_SEP, ENTRY_PREFIX.length);
+  const hashAt = h + HASH_SEP.length;
+  const payloadAt = hashAt + 64 + PAYLOAD_SEP.length;
+  const hash = text.slice(hashAt, hashAt + 64);
+  if (
+    h < 0 ||
+    !isHexHash(hash) ||
+    !text.startsWith(PAYLOAD_SEP, hashAt + 64) ||
+    payloadAt >= text.length
+  )
+    return malformedInput(line, 'entry line must be {"entry":…,"hash":"<hex>","payload":…}');
+  const body = text.slice(ENTRY_PREFIX.length, h);
+  let entry: AuditEntry;
+  try {
+    entry = decodeEntry(body);
+  } catch (err) {
+    return malformedInput(line, err instanceof Error ? err.message : "invalid entry");
+  }
+  const payloadText = text.slice(payloadAt, -1);
+  const payload = payloadText === "null" ? null : payloadText;
+  return { kind: "entry", item: { body, hash, payload, entry, line } };
+}
+
+const MANIFEST_PREFIX = '{"manifest":';
+const ENTRY_PREFIX = '{"entry":';
+const HASH_SEP = ',"hash":"';
+const PAYLOAD_SEP = '","payload":';
+
+function decodeManifestLine(text: string, line: number): ExportRecord {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
     return malformedInput(line, "not valid JSON");
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v))
-    return malformedInput(line, "not a JSON object");
   const o = v as Record<string, unknown>;
-  if ("manifest" in o) {
-    const problem = manifestProblem(o.manifest);
-    if (problem !== undefined || Object.keys(o).length !== 1)
-      malformedInput(line, problem ?? "unknown fields beside the manifest");
-    let canonical: string;
-    try {
-      canonical = jsonlManifestLine(o.manifest as ExportManifest);
-    } catch {
-      return malformedInput(line, "manifest is not canonical JSON");
-    }
-    if (canonical !== `${text}\n`) malformedInput(line, "manifest line is not in canonical form");
-    return { kind: "manifest", manifest: o.manifest as ExportManifest, line };
+  const problem = manifestProblem(o?.manifest);
+  if (problem !== undefined || Object.keys(o).length !== 1)
+    malformedInput(line, problem ?? "unknown fields beside the manifest");
+  let canonical: string;
+  try {
+    canonical = jsonlManifestLine(o.manifest as ExportManifest);
+  } catch {
+    return malformedInput(line, "manifest is not canonical JSON");
   }
-  if (Object.keys(o).length !== 3 || !("payload" in o))
-    malformedInput(line, "entry line must have exactly entry, hash, payload");
-  const problem = entryProblem(o.entry);
-  if (problem !== undefined) malformedInput(line, problem);
-  if (!isHexHash(o.hash)) malformedInput(line, "hash is not 64 lowercase hex characters");
-  const entry = o.entry as AuditEntry;
-  const body = encodeValidatedEntry(entry); // entryProblem() passed above
-  let payload: string | null = null;
-  if (o.payload !== null) {
-    try {
-      payload = canonicalJson(o.payload);
-    } catch {
-      return malformedInput(line, "payload is not valid canonical JSON");
-    }
-  }
-  if (`{"entry":${body},"hash":"${o.hash}","payload":${payload ?? "null"}}` !== text)
-    malformedInput(line, "line is not in canonical form");
-  return { kind: "entry", item: { body, hash: o.hash, payload, entry, line } };
+  if (canonical !== `${text}\n`) malformedInput(line, "manifest line is not in canonical form");
+  return { kind: "manifest", manifest: o.manifest as ExportManifest, line };
 }
