@@ -39,6 +39,8 @@ export interface EmbeddedOptions {
   readonly exchangeTransport?: (exchange: string) => Record<string, unknown> | undefined;
   /** The acceptance policy for onboarding (default: withdraw never, IP restriction required). */
   readonly permissionPolicy?: PermissionPolicy;
+  /** Use the exchanges' testnets (ccxt sandbox mode) for detection and trading. */
+  readonly sandbox?: boolean;
   /** Risk limits per user. */
   readonly risk?: RiskLimits | ((userId: string) => RiskLimits | undefined);
 }
@@ -111,7 +113,10 @@ export async function openKeywarden(options: EmbeddedOptions): Promise<Keywarden
     vault,
     audit,
     state: createFileTradingState(join(dir, "killswitch")),
-    exchanges: ccxtExchangeFactory(transport ? { config: transport } : {}),
+    exchanges: ccxtExchangeFactory({
+      ...(transport ? { config: transport } : {}),
+      ...(options.sandbox ? { sandbox: true } : {}),
+    }),
     risk: options.risk,
   });
 

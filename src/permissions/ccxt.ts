@@ -38,6 +38,12 @@ export interface CcxtDetectorOptions {
    * cleared (tests use it to prove the clearing). Never receives a credential.
    */
   readonly afterCall?: (instance: Readonly<Record<string, unknown>>) => void;
+  /**
+   * Talk to the exchange's testnet (ccxt `setSandboxMode(true)`). Not every testnet serves the
+   * permission endpoint (Binance's spot testnet has no `sapi` routes): there the answer is unknown
+   * and the key is refused, as it should be.
+   */
+  readonly sandbox?: boolean;
 }
 
 /** The subset of a ccxt instance the binding touches. */
@@ -204,6 +210,10 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
         enableRateLimit: false,
         ...(transport ? { fetchImplementation: transport } : {}),
       });
+      if (options.sandbox) {
+        // The exchange's own testnet (e.g. Bybit's api-testnet): real endpoints, no real funds.
+        (ex as { setSandboxMode?: (on: boolean) => void }).setSandboxMode?.(true);
+      }
       /* Precondition: verbose logging is off whatever the constructor or defaults say. */
       ex.verbose = false;
       ex.log = () => {};
