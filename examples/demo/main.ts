@@ -93,7 +93,9 @@ async function main(): Promise<void> {
         const k = await openKeywarden({
           dataDir,
           exchangeTransport: (ex) => ({ ...sim.ccxtOptions(ex as "binance") }),
-          permissionPolicy: { requireIpRestriction: true, allowedOutboundIps: ["127.0.0.1"] },
+          // Default acceptance policy: withdraw never; IP restriction required. (Binance reports
+        // that a key is IP-restricted, not the list itself, so no outbound addresses are pinned.)
+        permissionPolicy: { requireIpRestriction: true },
           risk: {
             symbols: ["BTC/USDT", "ETH/USDT"],
             maxNotional: "10000",
