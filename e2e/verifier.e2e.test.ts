@@ -205,4 +205,30 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     expect(requests.some((u) => /^https?:/.test(u))).toBe(false);
     expect(consoleErrors).toEqual([]);
   });
+
+  it("the page's Content-Security-Policy blocks network access even if code tried", async () => {
+    const page = await context.newPage();
+    await page.goto(pageUrl);
+    const probe = await page.evaluate(async () => {
+      const violations: string[] = [];
+      document.addEventListener("securitypolicyviolation", (e) => {
+        violations.push(e.effectiveDirective);
+      });
+      const fetched = await fetch("http://127.0.0.1:9/leak").then(
+        () => "fetched",
+        () => "blocked",
+      );
+      const img = new Image();
+      await new Promise((done) => {
+        img.onload = done;
+        img.onerror = done;
+        img.src = "http://127.0.0.1:9/leak.png";
+      });
+      await new Promise((done) => setTimeout(done, 100));
+      return { fetched, violations };
+    });
+    expect(probe.fetched).toBe("blocked");
+    expect(probe.violations).toEqual(expect.arrayContaining(["connect-src", "img-src"]));
+    await page.close();
+  });
 });
