@@ -54,11 +54,11 @@ export {
   type AuditLogOptions,
   type TreeNodeBuilder,
 } from "./log.js";
-export { type AuditSink, auditSink } from "./sink.js";
 export { EXPORT_FORMAT, type ExportManifest } from "./manifest.js";
 export { createMemoryAuditStore } from "./memory-store.js";
 export { type Sha256, sha256Node } from "./sha256.js";
 export { sha256Portable } from "./sha256-portable.js";
+export { type AuditSink, auditSink } from "./sink.js";
 export type {
   AppendRequest,
   AppendResult,
