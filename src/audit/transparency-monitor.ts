@@ -87,10 +87,45 @@ export interface MonitorInput {
    * `previous`, that the remembered tree is a prefix; also records the tree edge for next time.
    */
   readonly allLeafHashes?: Iterable<Uint8Array> | undefined;
+  /** Or: the same entry hashes, pushed while streaming (see {@link LeafAccumulator}). */
+  readonly leaves?: LeafAccumulator | undefined;
   /** Reject checkpoints whose `keywarden-time` is older than this many seconds. */
   readonly maxAgeSeconds?: number | undefined;
   /** Current POSIX seconds (default now). */
   readonly now?: number | undefined;
+}
+
+/**
+ * Collects a chain's entry hashes (from seq 0, e.g. while an export is streamed and verified)
+ * into the tree of the first `stopAt` of them, remembering the root at `previousSize`, in O(log n)
+ * memory. Pass it to {@link checkCheckpointUpdate} as `leaves`.
+ *
+ * @example
+ * ```ts
+ * const acc = new LeafAccumulator(checkpoint.size, previous?.size);
+ * for await (const entry of exportEntries) acc.push(entryHashBytes(entry));
+ * checkCheckpointUpdate({ note, policy, previous, leaves: acc });
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` from `push` for a leaf that is not 32 bytes.
+ */
+export class LeafAccumulator {
+  readonly frontier = new MerkleFrontier();
+  previousRoot: Uint8Array | undefined;
+
+  constructor(
+    readonly stopAt: number,
+    readonly previousSize?: number | undefined,
+  ) {
+    if (previousSize === 0) this.previousRoot = this.frontier.root();
+  }
+
+  /** Adds the next entry hash; returns false once `stopAt` hashes were taken (the rest are ignored). */
+  push(leaf: Uint8Array): boolean {
+    if (this.frontier.size >= this.stopAt) return false;
+    this.frontier.append(leaf);
+    if (this.frontier.size === this.previousSize) this.previousRoot = this.frontier.root();
+    return this.frontier.size < this.stopAt;
+  }
 }
 
 function edge(f: MerkleFrontier | undefined): string[] | undefined {
@@ -125,18 +160,19 @@ export function checkCheckpointUpdate(input: MonitorInput): MonitorResult {
   let frontier: MerkleFrontier | undefined;
   let prefixRoot: Uint8Array | undefined;
   const prev = input.previous;
-  if (input.allLeafHashes) {
-    const f = new MerkleFrontier();
-    const prevSize = prev && prev.size <= cp.size ? prev.size : -1;
-    if (prevSize === 0) prefixRoot = f.root();
-    for (const leaf of input.allLeafHashes) {
-      if (f.size === cp.size) break;
-      f.append(leaf);
-      if (f.size === prevSize) prefixRoot = f.root();
-    }
+  let acc = input.leaves;
+  if (!acc && input.allLeafHashes) {
+    acc = new LeafAccumulator(cp.size, prev?.size);
+    for (const leaf of input.allLeafHashes) if (!acc.push(leaf)) break;
+  }
+  if (acc) {
+    /* Precondition: leaves accumulated for another checkpoint size or previous size are not used. */
+    if (acc.stopAt !== cp.size || acc.previousSize !== prev?.size)
+      return { ok: false, reason: "bad-checkpoint", size: cp.size };
     // Fewer entries than the log signed: the copy at hand was cut short.
-    if (f.size !== cp.size) return { ok: false, reason: "truncated", size: cp.size };
-    frontier = f;
+    if (acc.frontier.size !== cp.size) return { ok: false, reason: "truncated", size: cp.size };
+    frontier = acc.frontier;
+    prefixRoot = acc.previousRoot;
     if (!bytesEqual(frontier.root(), cp.rootHash))
       return { ok: false, reason: "rewritten", size: cp.size };
   }

@@ -15,7 +15,11 @@ import { LocalEd25519Signer, writeSignerKeyFile } from "../audit/signer.js";
 import type { AuditStore } from "../audit/store.js";
 import { bytesEqual, fromBase64, toBase64, utf8 } from "../audit/transparency-bytes.js";
 import { TransparencyLog } from "../audit/transparency-log.js";
-import { checkCheckpointUpdate, type MonitorFailure } from "../audit/transparency-monitor.js";
+import {
+  checkCheckpointUpdate,
+  LeafAccumulator,
+  type MonitorFailure,
+} from "../audit/transparency-monitor.js";
 import {
   fileWitnessState,
   readMonitorRecord,
@@ -338,47 +342,108 @@ export async function checkCheckpointFile(
   leafHashes?: Iterable<Uint8Array>,
   chainId?: string,
 ): Promise<CheckpointCheckOutcome> {
+  const check = await openCheckpointCheck(values, io, chainId);
+  if (leafHashes && !check.failed) {
+    check.expectLeaves();
+    for (const leaf of leafHashes) if (!check.push(leaf)) break;
+  }
+  return check.finish();
+}
+
+/** A checkpoint check fed while an export streams; see {@link openCheckpointCheck}. */
+export interface CheckpointCheck {
+  /** True when the check already failed on reading the checkpoint (finish() says why). */
+  readonly failed: boolean;
+  /** Declares that the export's entry hashes will be pushed (call before the first push). */
+  expectLeaves(): void;
+  /** The next entry hash of the export (seq order, from 0); false once no more are needed. */
+  push(leafHash: Uint8Array): boolean;
+  /** Runs the verification, updates the state file on success. */
+  finish(): Promise<CheckpointCheckOutcome>;
+}
+
+/**
+ * Streaming form of {@link checkCheckpointFile} for `audit verify`: reads the checkpoint and the
+ * state file first, takes the export's entry hashes one by one as they are verified (O(log n)
+ * memory), then decides.
+ *
+ * @example
+ * ```ts
+ * const check = await openCheckpointCheck(values, io, manifest.chainId);
+ * check.expectLeaves();
+ * // for each verified entry, in seq order:
+ * check.push(fromHex(entry.hash));
+ * const outcome = await check.finish();
+ * ```
+ * @throws {KeywardenError} on unreadable files or a corrupted state file; usage errors for bad options.
+ */
+export async function openCheckpointCheck(
+  values: CheckpointVerifyValues,
+  io: CliIo,
+  chainId?: string,
+): Promise<CheckpointCheck> {
   if (!values.checkpoint) usageError("--checkpoint is required");
   const policy = policyFrom(values);
   const note = await readFile(resolve(io, values.checkpoint), "utf8");
   const maxAge =
     values["max-age"] === undefined ? undefined : parseSeq(values["max-age"], "--max-age");
   const statePath = values.state ? resolve(io, values.state) : undefined;
-  let origin: string | undefined;
+  const fail = (reason: MonitorFailure): CheckpointCheck => ({
+    failed: true,
+    expectLeaves: () => undefined,
+    push: () => false,
+    finish: async () => ({ ok: false, reason, message: REASON_TEXT[reason] }),
+  });
+  let cp: ReturnType<typeof parseCheckpoint>;
   try {
-    origin = parseCheckpoint(parseNote(note).text).origin;
+    cp = parseCheckpoint(parseNote(note).text);
   } catch {
-    return { ok: false, reason: "bad-checkpoint", message: REASON_TEXT["bad-checkpoint"] };
+    return fail("bad-checkpoint");
   }
+  const origin = cp.origin;
   /* Precondition: a checkpoint for another chain than the export's is rejected. */
-  if (chainId !== undefined && !origin.endsWith(`/keywarden/${chainId}`)) {
-    return { ok: false, reason: "origin-mismatch", message: REASON_TEXT["origin-mismatch"] };
-  }
+  if (chainId !== undefined && !origin.endsWith(`/keywarden/${chainId}`))
+    return fail("origin-mismatch");
   const previous = statePath ? await readMonitorRecord(statePath, origin) : undefined;
   const proof = values.proof
     ? parseProofText(await readFile(resolve(io, values.proof), "utf8"))
     : undefined;
-  const r = checkCheckpointUpdate({
-    note,
-    policy: { ...policy, origin },
-    previous,
-    consistencyProof: proof,
-    allLeafHashes: leafHashes,
-    maxAgeSeconds: maxAge,
-  });
-  if (!r.ok) {
-    const sizes =
-      r.previousSize === undefined ? "" : ` (previously ${r.previousSize} entries, now ${r.size})`;
-    return { ok: false, reason: r.reason, message: `${REASON_TEXT[r.reason]}${sizes}` };
-  }
-  if (statePath) await writeMonitorRecord(statePath, r.record);
-  const cp = r.checkpoint.checkpoint;
+  let leaves: LeafAccumulator | undefined;
   return {
-    ok: true,
-    status: r.status,
-    origin: cp.origin,
-    size: cp.size,
-    message: `checkpoint ok (${r.status}): ${cp.origin}, ${cp.size} entries${r.checkpoint.cosignatures.length ? `, ${r.checkpoint.cosignatures.length} witness cosignatures` : ""}`,
+    failed: false,
+    expectLeaves() {
+      leaves ??= new LeafAccumulator(cp.size, previous?.size);
+    },
+    push(leaf) {
+      return leaves ? leaves.push(leaf) : false;
+    },
+    async finish() {
+      const r = checkCheckpointUpdate({
+        note,
+        policy: { ...policy, origin },
+        previous,
+        consistencyProof: proof,
+        leaves,
+        maxAgeSeconds: maxAge,
+      });
+      if (!r.ok) {
+        const sizes =
+          r.previousSize === undefined
+            ? ""
+            : ` (previously ${r.previousSize} entries, now ${r.size})`;
+        return { ok: false, reason: r.reason, message: `${REASON_TEXT[r.reason]}${sizes}` };
+      }
+      if (statePath) await writeMonitorRecord(statePath, r.record);
+      const v = r.checkpoint.checkpoint;
+      const cosigned = r.checkpoint.cosignatures.length;
+      return {
+        ok: true,
+        status: r.status,
+        origin: v.origin,
+        size: v.size,
+        message: `checkpoint ok (${r.status}): ${v.origin}, ${v.size} entries${cosigned ? `, ${cosigned} witness cosignatures` : ""}`,
+      };
+    },
   };
 }
 

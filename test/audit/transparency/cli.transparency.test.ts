@@ -5,7 +5,11 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog, openFileAuditStore, userChainId } from "../../../src/audit/index.js";
 import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { checkCheckpointFile, transparencyCommands } from "../../../src/cli/audit-transparency.js";
+import {
+  checkCheckpointFile,
+  openCheckpointCheck,
+  transparencyCommands,
+} from "../../../src/cli/audit-transparency.js";
 import type { CliIo } from "../../../src/cli/io.js";
 import { runCli } from "../../../src/cli/run.js";
 import { hostIdentity, runAs } from "../../../src/guard/index.js";
@@ -250,6 +254,36 @@ describe("checkCheckpointFile (for `audit verify --checkpoint`)", () => {
     expect(
       await checkCheckpointFile({ checkpoint: "cp2", vkey: [vkey] }, t.io, undefined, CHAIN),
     ).toMatchObject({ ok: true, size: 10 });
+  });
+
+  it("checks the export's entry hashes against the checkpoint: ok, cut short (truncated), altered (rewritten)", async () => {
+    const vkey = (await LocalEd25519Signer.fromKeyFile(join(dir, "log.key"))).verifierKey;
+    const store = await openFileAuditStore(join(dir, "audit.jsonl"), { readOnly: true });
+    const hashes: Uint8Array[] = [];
+    for await (const e of store.read(CHAIN, 0))
+      hashes.push(new Uint8Array(Buffer.from(e.hash, "hex")));
+    await store.close?.();
+    const t = fakeIo(dir);
+    const values = { checkpoint: "cp2", vkey: [vkey], state: "export-state.json" };
+    expect(await checkCheckpointFile(values, t.io, hashes, CHAIN)).toMatchObject({
+      ok: true,
+      status: "first-run",
+      size: 10,
+    });
+    expect(await checkCheckpointFile(values, t.io, hashes.slice(0, 9), CHAIN)).toMatchObject({
+      ok: false,
+      reason: "truncated",
+    });
+    const altered = hashes.map((h, i) => (i === 4 ? new Uint8Array(32) : h));
+    expect(await checkCheckpointFile(values, t.io, altered, CHAIN)).toMatchObject({
+      ok: false,
+      reason: "rewritten",
+    });
+    // the streaming form, as `audit verify` would feed it
+    const check = await openCheckpointCheck(values, t.io, CHAIN);
+    check.expectLeaves();
+    for (const h of hashes) check.push(h);
+    expect(await check.finish()).toMatchObject({ ok: true, status: "unchanged" });
   });
 
   it("a new signing key cannot sign over checkpoints of the old one (no silent key swap)", async () => {

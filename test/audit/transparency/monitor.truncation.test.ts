@@ -8,6 +8,7 @@ import { LocalEd25519Signer } from "../../../src/audit/signer.js";
 import { TransparencyLog } from "../../../src/audit/transparency-log.js";
 import {
   checkCheckpointUpdate,
+  LeafAccumulator,
   type MonitorRecord,
 } from "../../../src/audit/transparency-monitor.js";
 import {
@@ -130,6 +131,24 @@ describe("user verifier: truncation and rollback detection", () => {
     expect(
       checkCheckpointUpdate({ note: cp.note, policy, previous: rec, allLeafHashes: rechained }),
     ).toMatchObject({ ok: false, reason: "rewritten" });
+  });
+
+  it("Precondition: leaves accumulated for another checkpoint size or previous size are not used.", async () => {
+    const { store, log, policy } = operator();
+    const bodies = await appendEntries(store, log, CHAIN, 4);
+    const cp = await log.signCheckpoint(CHAIN);
+    const acc = new LeafAccumulator(3);
+    for (const b of bodies) acc.push(leafHashOfBody(b));
+    expect(checkCheckpointUpdate({ note: cp.note, policy, leaves: acc })).toMatchObject({
+      ok: false,
+      reason: "bad-checkpoint",
+    });
+    const right = new LeafAccumulator(4);
+    for (const b of bodies) right.push(leafHashOfBody(b));
+    expect(checkCheckpointUpdate({ note: cp.note, policy, leaves: right })).toMatchObject({
+      ok: true,
+      status: "first-run",
+    });
   });
 
   it("Precondition: a checkpoint smaller than the last verified one is reported as truncation.", async () => {
