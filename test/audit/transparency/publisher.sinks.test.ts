@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseVerifierKey } from "../../../src/audit/note.js";
 import { verifyReceipt } from "../../../src/audit/receipt.js";
@@ -93,6 +94,22 @@ describe("HTTP checkpoint sink (local server on 127.0.0.1)", () => {
       sink.publish({ chainId: CHAIN, origin: "o", size: 1, note: "n" }),
     ).rejects.toThrow();
     expect(received).toHaveLength(1);
+  });
+
+  it("never puts the sink's credentials (authorization header) into errors", async () => {
+    plan = [503, 503];
+    const canary = `CANARY-${Math.random().toString(36).slice(2)}`;
+    const sink = httpCheckpointSink(url, {
+      attempts: 2,
+      backoffMs: 1,
+      headers: { authorization: `Bearer ${canary}` },
+    });
+    const err = await sink
+      .publish({ chainId: CHAIN, origin: "o", size: 1, note: "n" })
+      .catch((e: unknown) => e);
+    expect(received[0]?.headers.authorization).toBe(`Bearer ${canary}`);
+    const text = `${inspect(err, { depth: 10, showHidden: true })}${JSON.stringify(err)}${(err as Error).stack}${sink.name}`;
+    expect(text).not.toContain(canary);
   });
 
   it("a failing sink never blocks or loses an append; the checkpoint is delivered on a later tick", async () => {
