@@ -102,6 +102,18 @@ export const USER_ACTIONS = {
   "vault.grant.revoked": z.strictObject({ grantId: id, actorKind: name, actorId: id }),
   "vault.user.rewrapped": z.strictObject({ keyId: id, sessionId: id }),
   "vault.user.shredded": z.strictObject({ actorKind: name, actorId: id }),
+  "vault.user.locked": z.strictObject({
+    lockId: id,
+    reason,
+    credentials: z.number().int().min(0),
+    actorKind: name,
+    actorId: id,
+  }),
+  "vault.user.unlocked": z.strictObject({
+    lockId: id,
+    lockedAt: z.number().int().nonnegative(),
+    sessionId: id,
+  }),
   "killswitch.fired": z.strictObject({
     scope: name,
     reason,
@@ -138,6 +150,12 @@ export const OPERATOR_ACTIONS = {
   }),
   "key.disabled": z.strictObject({ credentialId: id, userId: name, reason }),
   "key.reenabled": z.strictObject({ credentialId: id, userId: name, reason: reason.optional() }),
+  "vault.lock.placed": z.strictObject({
+    userId: name,
+    lockId: id,
+    reason,
+    credentials: z.number().int().min(0),
+  }),
   "emergency.revoked": z.strictObject({
     reason,
     users: z.number().int().min(0),

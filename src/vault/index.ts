@@ -10,6 +10,7 @@
 export { UNAUTHORIZED_MESSAGE } from "./authorization.js";
 export type { CredentialInput, CredentialSecrets } from "./credential-fields.js";
 export type { DataKeyCacheOptions } from "./data-key-cache.js";
+export { emergencyVaultOps, type VaultEmergencyOps } from "./emergency.js";
 export { FileCredentialStore } from "./file-store.js";
 export { FORMAT_VERSION } from "./format.js";
 export type { GrantOptions, GrantSummary } from "./grants.js";
@@ -21,6 +22,7 @@ export type {
   KmsPurpose,
 } from "./kms-provider.js";
 export { createMasterKeyFile, LocalKms } from "./local-kms.js";
+export type { LockStatus } from "./locks.js";
 export type { RevisionWitness } from "./manifest.js";
 export { MemoryCredentialStore } from "./memory-store.js";
 export { buildKeyPolicy, buildTrustPolicy, type PolicyOptions } from "./policy.js";
@@ -31,6 +33,7 @@ export type {
   OwnerScopedStore,
   StoreCommit,
   UserKeyRow,
+  UserLockRow,
 } from "./store.js";
 export {
   type CredentialMetadata,

@@ -55,6 +55,10 @@ export class UserKeyring {
   scoped(userId: string): OwnerScopedStore {
     const scoped = this.#o.store.forUser(userId);
     if (scoped.userId !== userId) throw new KeywardenError("ERR_INTERNAL", "store scoped wrongly");
+    /* Precondition: a store without emergency locks is refused (every open must check the lock). */
+    if (typeof scoped.getLock !== "function" || typeof scoped.lock !== "function") {
+      throw new KeywardenError("ERR_NOT_SUPPORTED", "credential store lacks emergency locks");
+    }
     return scoped;
   }
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { KeywardenError, NOT_FOUND_MESSAGE } from "../errors.js";
-import { type Identity, isIdentity, isIdentityLive } from "../guard/identity.js";
+import { assertUserId, type Identity, isIdentity, isIdentityLive } from "../guard/identity.js";
 import type { Secret } from "../secret.js";
 import {
   grantKeyContext,
@@ -27,6 +27,7 @@ import { BLOB_KIND, decryptFailed, openBlob, sealBlob } from "./format.js";
 import { GrantBook, type GrantOptions, type GrantSummary } from "./grants.js";
 import { UserKeyring } from "./keyring.js";
 import type { KmsContext, KmsProvider } from "./kms-provider.js";
+import { assertReason, assertUnlocked, LockBook, type LockStatus } from "./locks.js";
 import { openManifest, type RevisionWitness } from "./manifest.js";
 import type { CredentialRow, CredentialStore, UserKeyRow } from "./store.js";
 import {
@@ -104,6 +105,8 @@ export class Vault {
   readonly #ring: UserKeyring;
   readonly #now: () => number;
   readonly #grants: GrantBook;
+  readonly #locks: LockBook;
+  readonly #store: CredentialStore;
 
   /** @internal Use {@link createVault}. */
   constructor(options: VaultOptions) {
@@ -125,6 +128,15 @@ export class Vault {
       mutate: (session, fn) => this.#ring.mutate(session, fn),
       purge: (userId) => this.#ring.purge(userId),
       scoped: (userId) => this.#ring.scoped(userId),
+    });
+    this.#store = options.store;
+    this.#locks = new LockBook({
+      ring: this.#ring,
+      now: this.#now,
+      emitUser: (userId, action, payload, actor) => this.#emit(userId, action, payload, actor),
+      emitOperator: async (action, payload, actor) => {
+        await this.#audit?.append("operator", action, vaultEvent(payload), actor);
+      },
     });
   }
 
@@ -353,6 +365,7 @@ export class Vault {
    * ```
    * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live session or grant;
    * `ERR_VAULT_CREDENTIAL_NOT_FOUND` (also for another user's id); `ERR_VAULT_CREDENTIAL_DISABLED`;
+   * `ERR_VAULT_USER_LOCKED` while an operator's emergency lock stands (before any KMS call);
    * `ERR_VAULT_GRANT_REVOKED` / `_EXPIRED` / `_SCOPE`; `ERR_VAULT_DECRYPT_FAILED` (fixed message)
    * for any integrity failure, including rollback; `ERR_KMS_*` from the KMS.
    */
@@ -372,10 +385,12 @@ export class Vault {
     assertCredentialId(credentialId);
     const userId = who.userId;
     const scoped = this.#ring.scoped(userId);
-    const [row, userKey] = await Promise.all([
+    const [row, userKey, lock] = await Promise.all([
       scoped.getCredential(credentialId),
       scoped.getUserKey(),
+      scoped.getLock(),
     ]);
+    assertUnlocked(lock);
     /* Precondition: a row of another owner is never opened, even if a store returns one. */
     if (
       !row ||
@@ -570,6 +585,106 @@ export class Vault {
     await scoped.shred();
     this.#ring.purge(userId);
     await this.#emit(userId, "vault.user.shredded", { actorKind: who.kind, actorId: who.id }, who);
+  }
+
+  /**
+   * Operator: every user id with any stored row (for emergency revocation). Ids only.
+   *
+   * @example
+   * ```ts
+   * const users = await vault.listUserIds(operatorIdentity("ops-1"));
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live operator identity;
+   * `ERR_NOT_SUPPORTED` when the store has no `listUserIds`.
+   */
+  async listUserIds(operator: Identity): Promise<string[]> {
+    requireKind(operator, ["operator"], this.#now());
+    if (typeof this.#store.listUserIds !== "function") {
+      throw new KeywardenError("ERR_NOT_SUPPORTED", "this credential store cannot list users");
+    }
+    return this.#store.listUserIds();
+  }
+
+  /**
+   * Operator emergency stop: locks a user so that none of their credentials opens — under a
+   * session or a grant — until the user re-authorizes with {@link Vault.unlock}. Needs and uses no
+   * key (works when the KMS is the suspect). Recorded as `vault.user.locked` on the user's chain
+   * and `vault.lock.placed` on the operator chain. Locking a locked user keeps the first lock.
+   *
+   * @example
+   * ```ts
+   * const blocked = await vault.lockUser(operatorIdentity("ops-1"), "user-42", "key store exposed");
+   * ```
+   * @returns How many enabled credential sets this call newly blocked (0 if already locked).
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live operator identity;
+   * `ERR_INVALID_ARGUMENT` for an invalid user id or reason. If recording fails after the lock is
+   * placed, the lock stays (fail-closed) and the audit error is thrown.
+   */
+  async lockUser(operator: Identity, userId: string, reason: string): Promise<number> {
+    const who = requireKind(operator, ["operator"], this.#now());
+    return this.#locks.lock(who, userId, reason);
+  }
+
+  /**
+   * Operator: revokes every not-yet-revoked grant of `userId` (fail-closed, no key needed), each
+   * recorded as `vault.grant.revoked` with the operator as actor.
+   *
+   * @example
+   * ```ts
+   * const n = await vault.revokeAllGrants(operatorIdentity("ops-1"), "user-42", "key store exposed");
+   * ```
+   * @returns How many grants this call revoked.
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live operator identity;
+   * `ERR_INVALID_ARGUMENT` for an invalid user id or reason.
+   */
+  async revokeAllGrants(operator: Identity, userId: string, reason: string): Promise<number> {
+    const who = requireKind(operator, ["operator"], this.#now());
+    assertUserId(userId);
+    assertReason(reason);
+    const grants = await this.#ring.scoped(userId).listGrants();
+    let revoked = 0;
+    for (const g of grants) {
+      if (g.userId !== userId || (g.revokedAt !== null && g.wrappedDataKey === null)) continue;
+      await this.#grants.revoke(who, userId, g.grantId);
+      revoked++;
+    }
+    return revoked;
+  }
+
+  /**
+   * Lifts an operator's emergency lock for the user's own live session, after re-authorizing at
+   * the KMS (one decrypt with the session's authorization; the manifest must verify). Recorded as
+   * `vault.user.unlocked` before the lock is removed. Grants revoked meanwhile stay revoked.
+   *
+   * @example
+   * ```ts
+   * if ((await vault.lockStatus(session)).locked) await vault.unlock(session);
+   * ```
+   * @returns true when a lock was lifted, false when the user was not locked.
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live session (hosts, grants and
+   * operators cannot unlock); `ERR_KMS_*` / `ERR_VAULT_DECRYPT_FAILED` when re-authorization fails.
+   */
+  async unlock(session: Identity): Promise<boolean> {
+    const who = requireKind(session, ["session"], this.#now());
+    return this.#locks.unlock(who);
+  }
+
+  /**
+   * Whether a user is under an emergency lock: a session or host sees its own user, an operator
+   * any user.
+   *
+   * @example
+   * ```ts
+   * const s = await vault.lockStatus(session);
+   * if (s.locked) showBanner(s.reason);
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`; `ERR_INVALID_ARGUMENT` for an invalid id.
+   */
+  async lockStatus(identity: Identity, userId: string = identity?.userId): Promise<LockStatus> {
+    const who = requireKind(identity, ["session", "host", "operator"], this.#now());
+    if (who.kind !== "operator" && userId !== who.userId) throw unauthorized();
+    assertUserId(userId);
+    return this.#locks.status(userId);
   }
 }
 

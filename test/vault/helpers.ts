@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import type { Identity } from "../../src/guard/identity.js";
 import { createSessionVerifier } from "../../src/guard/session.js";
 import { Secret } from "../../src/secret.js";
+import type { KmsContext, KmsProvider } from "../../src/vault/kms-provider.js";
 import { LocalKms } from "../../src/vault/local-kms.js";
 import type { VaultAuditSink } from "../../src/vault/vault-support.js";
 
@@ -67,4 +68,26 @@ export function recordingAudit() {
 export function must<T>(value: T | undefined | null): T {
   if (value === undefined || value === null) throw new Error("expected a value");
   return value;
+}
+
+/** Wraps a KMS provider so that every call is reported to `onCall` (operation and context). */
+export function countingKms<K extends KmsProvider>(
+  inner: K,
+  onCall: (op: "generateDataKey" | "decrypt" | "reEncrypt", context: KmsContext) => void,
+): KmsProvider {
+  return {
+    name: inner.name,
+    generateDataKey: (ctx, auth) => {
+      onCall("generateDataKey", ctx);
+      return inner.generateDataKey(ctx, auth);
+    },
+    decrypt: (wrapped, ctx, auth) => {
+      onCall("decrypt", ctx);
+      return inner.decrypt(wrapped, ctx, auth);
+    },
+    reEncrypt: (wrapped, from, to, auth) => {
+      onCall("reEncrypt", from);
+      return inner.reEncrypt(wrapped, from, to, auth);
+    },
+  };
 }
