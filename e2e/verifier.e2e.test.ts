@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildVerifierPage } from "../scripts/build-web.mjs";
-import { chromiumAvailable, chromiumRequired, launchBrowser } from "./support/browser.js";
+import { describeBrowser, launchBrowser } from "./support/browser.js";
 import {
   buildHistory,
   cosign,
@@ -20,9 +20,6 @@ import {
 } from "./support/fixtures.js";
 
 const SCREENSHOT = resolve(import.meta.dirname, "../docs/guides/verifier-screenshot.png");
-
-// On CI a missing Chromium is a failure (the first test throws), never a silent skip.
-const describeBrowser = describe.skipIf(!chromiumAvailable && !chromiumRequired);
 
 interface PageInputs {
   readonly exportPath: string;

@@ -7,9 +7,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildVerifierPage } from "../scripts/build-web.mjs";
-import { chromiumAvailable, chromiumRequired, launchBrowser } from "./support/browser.js";
+import { describeBrowser, launchBrowser } from "./support/browser.js";
 import { buildHistory, exportText } from "./support/fixtures.js";
 
 const TYPES: Record<string, string> = {
@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
   "verifier.css": "text/css; charset=utf-8",
 };
 
-describe.skipIf(!chromiumAvailable && !chromiumRequired)("verifier page on a static host", () => {
+describeBrowser("verifier page on a static host", () => {
   let dir: string;
   let server: Server;
   let origin: string;

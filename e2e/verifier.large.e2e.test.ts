@@ -6,13 +6,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildVerifierPage } from "../scripts/build-web.mjs";
-import { chromiumAvailable, chromiumRequired, launchBrowser } from "./support/browser.js";
+import { describeBrowser, launchBrowser } from "./support/browser.js";
 import { buildHistory, exportText } from "./support/fixtures.js";
 
 const ENTRIES = 100_000;
-const describeBrowser = describe.skipIf(!chromiumAvailable && !chromiumRequired);
 
 describeBrowser(`offline verifier page with ${ENTRIES} entries`, () => {
   let dir: string;

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
+import { describe, expect, it } from "vitest";
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const chromiumAvailable = existsSync(chromiumPath);
@@ -45,4 +46,19 @@ export async function launchBrowser(): Promise<{
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `describe` for browser suites: runs when Chromium is present; skipped when it is absent off CI;
+ * on CI (KEYWARDEN_REQUIRE_SERVICES=1) an absent Chromium is one failing test, never a skip.
+ */
+export function describeBrowser(name: string, suite: () => void): void {
+  if (chromiumAvailable) describe(name, suite);
+  else if (chromiumRequired)
+    describe(name, () => {
+      it("needs Chromium", () => {
+        expect.fail(`Chromium not found at ${chromiumPath}: apt-get install chromium`);
+      });
+    });
+  else describe.skip(name, suite);
 }
