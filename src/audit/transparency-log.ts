@@ -17,7 +17,16 @@ import {
   rootAtSize,
   verifyConsistency,
 } from "./merkle.js";
-import { type NoteVerifier, openNote, parseVerifierKey, signNote } from "./note.js";
+import {
+  computeKeyId,
+  formatVerifierKey,
+  type NoteSigner,
+  type NoteVerifier,
+  openNote,
+  parseVerifierKey,
+  SIG_TYPE_ED25519,
+  signNote,
+} from "./note.js";
 import { formatReceipt, leafHashOfBody } from "./receipt.js";
 import type { Signer } from "./signer.js";
 import type { AuditStore, TreeNode } from "./store.js";
@@ -47,6 +56,13 @@ export interface TransparencyLogOptions {
    * pass a tree rebuilt from entries (`entryTreeReader`) for chains written without tree nodes.
    */
   readonly nodes?: (chainId: string) => MerkleNodeReader;
+  /**
+   * Name checkpoint signatures after each chain's origin (`<logName>/keywarden/<chainId>`) instead
+   * of `signer.keyName`, as tlog-checkpoint recommends (key name SHOULD equal the origin). The key
+   * is the same; users then verify with {@link TransparencyLog.verifierKeyFor} of their chain.
+   * Default false: one verifier key (named after the signer) for every chain.
+   */
+  readonly keyNamePerOrigin?: boolean;
 }
 
 const MAX_CACHED_CHAINS = 4096;
@@ -113,9 +129,27 @@ export class TransparencyLog {
     return chainOrigin(this.#opts.logName, chainId);
   }
 
-  /** The verifier key users and witnesses need. */
+  /** The verifier key users and witnesses need (per chain when `keyNamePerOrigin`). */
   get verifierKey(): string {
     return this.#opts.signer.verifierKey;
+  }
+
+  /** The verifier key for `chainId`'s checkpoints. */
+  verifierKeyFor(chainId: string): string {
+    return this.#opts.keyNamePerOrigin
+      ? formatVerifierKey(this.origin(chainId), SIG_TYPE_ED25519, this.#opts.signer.publicKey)
+      : this.#opts.signer.verifierKey;
+  }
+
+  #noteSigner(chainId: string): NoteSigner {
+    const base = this.#opts.signer;
+    if (!this.#opts.keyNamePerOrigin) return base;
+    const keyName = this.origin(chainId);
+    return {
+      keyName,
+      keyId: computeKeyId(keyName, SIG_TYPE_ED25519, base.publicKey),
+      sign: (message) => base.sign(message),
+    };
   }
 
   /**
@@ -192,7 +226,10 @@ export class TransparencyLog {
       ? await store.latestCheckpoint?.(chainId)
       : undefined;
     if (!stored) return undefined;
-    const { text } = openNote(stored.note, this.#logKeys);
+    const keys = this.#opts.keyNamePerOrigin
+      ? [parseVerifierKey(this.verifierKeyFor(chainId)), ...this.#logKeys]
+      : this.#logKeys;
+    const { text } = openNote(stored.note, keys);
     const checkpoint = parseCheckpoint(text);
     if (checkpoint.origin !== this.origin(chainId) || checkpoint.size !== stored.size) {
       throw new KeywardenError(
@@ -262,7 +299,7 @@ export class TransparencyLog {
       timestamp: Math.max(now, previousTime),
       extensions: [],
     };
-    const note = await signNote(formatCheckpoint(checkpoint), [this.#opts.signer]);
+    const note = await signNote(formatCheckpoint(checkpoint), [this.#noteSigner(chainId)]);
     if (store.capabilities.checkpoints)
       await store.putCheckpoint?.(chainId, { size: head.size, note });
     this.#lastSigned.set(chainId, checkpoint);

@@ -202,3 +202,42 @@ describe("minimal witness", () => {
     ).toEqual({ ok: false, reason: "conflict" });
   });
 });
+
+describe("key name per origin (tlog-checkpoint: the key name SHOULD equal the origin)", () => {
+  it("signs each chain's checkpoints under its origin; per-chain verifier keys verify, and a witness follows them", async () => {
+    const store = createTestStore();
+    const { signer } = LocalEd25519Signer.generate("audit.example.com");
+    const log = new TransparencyLog({
+      store,
+      signer,
+      logName: "audit.example.com",
+      keyNamePerOrigin: true,
+    });
+    await appendEntries(store, log, CHAIN, 3);
+    const cp = await log.signCheckpoint(CHAIN);
+    const vkey = log.verifierKeyFor(CHAIN);
+    expect(vkey.startsWith("audit.example.com/keywarden/user:1+")).toBe(true);
+    expect(cp.note).toContain("\u2014 audit.example.com/keywarden/user:1 ");
+    expect(
+      verifyCosignedCheckpoint(cp.note, { logKeys: [parseVerifierKey(vkey)] }).checkpoint.size,
+    ).toBe(3);
+    // another chain's key name does not verify this chain
+    expect(() =>
+      verifyCosignedCheckpoint(cp.note, {
+        logKeys: [parseVerifierKey(log.verifierKeyFor("user:2"))],
+      }),
+    ).toThrow();
+    const cosigner = createCosigner(LocalEd25519Signer.generate("w.example").signer);
+    const r = await witnessCheckpoint({
+      note: cp.note,
+      proof: [],
+      logs: { [log.origin(CHAIN)]: [parseVerifierKey(vkey)] },
+      state: new MemoryWitnessState(),
+      cosigner,
+    });
+    expect(r.ok).toBe(true);
+    // the stored checkpoint still counts as "the last signed" for the consistency check
+    await appendEntries(store, log, CHAIN, 2, "more");
+    expect((await log.signCheckpoint(CHAIN)).checkpoint.size).toBe(5);
+  });
+});
