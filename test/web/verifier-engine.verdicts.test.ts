@@ -83,6 +83,19 @@ describe("verifier engine verdicts", () => {
     expect(r.verdict).toBe("valid-unanchored");
   });
 
+  it("garbage, an empty file and a file cut mid-line are results, never crashes", async () => {
+    const garbage = await runVerification(request("%PDF-1.7\n\u0000\u0001binary", "x.jsonl"));
+    expect(garbage.verdict).toBe("broken");
+    expect(garbage.chain).toMatchObject({ ok: false, reason: "malformed", line: 1 });
+    const empty = await runVerification(request("", "x.jsonl"));
+    expect(empty.chain).toMatchObject({ ok: false, reason: "malformed" });
+    const cut = f.jsonl.slice(0, f.jsonl.length - 40);
+    const r = await runVerification(request(cut, "x.jsonl", { ...keys(), checkpoint: f.current }));
+    expect(r.verdict).toBe("broken");
+    expect(r.chain).toMatchObject({ ok: false, seq: 19, reason: "malformed", line: 21 });
+    expect(r.rows).toHaveLength(19);
+  });
+
   it("the format is sniffed from the content when the name does not say", async () => {
     expect((await runVerification(request(f.csv, "export"))).format).toBe("csv");
     expect((await runVerification(request(f.jsonl, "export"))).format).toBe("jsonl");

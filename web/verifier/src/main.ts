@@ -190,7 +190,8 @@ drop.addEventListener("drop", (ev) => {
   ev.preventDefault();
   drop.classList.remove("over");
   const files = [...(ev.dataTransfer?.files ?? [])];
-  void files.reduce((p, f) => p.then(() => classify(f)), Promise.resolve());
+  // A file that cannot be classified (unreadable, too large for a key or checkpoint) is ignored.
+  void files.reduce((p, f) => p.then(() => classify(f).catch(() => {})), Promise.resolve());
 });
 // Dropping a file anywhere else must not navigate away from the page.
 for (const type of ["dragover", "drop"]) window.addEventListener(type, (ev) => ev.preventDefault());
