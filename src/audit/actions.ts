@@ -105,7 +105,7 @@ export const USER_ACTIONS = {
   "vault.user.locked": z.strictObject({
     lockId: id,
     reason,
-    credentials: z.number().int().min(0),
+    blockedCredentials: z.number().int().min(0),
     actorKind: name,
     actorId: id,
   }),
@@ -154,7 +154,7 @@ export const OPERATOR_ACTIONS = {
     userId: name,
     lockId: id,
     reason,
-    credentials: z.number().int().min(0),
+    blockedCredentials: z.number().int().min(0),
   }),
   "emergency.revoked": z.strictObject({
     reason,

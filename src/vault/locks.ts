@@ -87,7 +87,7 @@ export class LockBook {
     const blocked = (await scoped.listCredentials()).filter(
       (c) => c.userId === userId && !c.disabled,
     ).length;
-    const payload = { lockId, reason, credentials: blocked };
+    const payload = { lockId, reason, blockedCredentials: blocked };
     await this.#d.emitUser(
       userId,
       "vault.user.locked",

@@ -164,7 +164,7 @@ describe("emergency lock", () => {
     ]);
     expect(w.audit.events[0]?.payload).toMatchObject({
       reason: "backup bucket exposed",
-      credentials: 2,
+      blockedCredentials: 2,
       actorKind: "operator",
     });
     expect(JSON.stringify(w.audit.events)).not.toContain(w.secret);
