@@ -19,7 +19,14 @@ import {
   truncateJsonl,
 } from "./support/fixtures.js";
 
-const SCREENSHOT = resolve(import.meta.dirname, "../docs/guides/verifier-screenshot.png");
+// The docs' screenshot is rewritten only on request, so test runs leave the work tree clean:
+// KEYWARDEN_UPDATE_SCREENSHOT=1 npx vitest run --config vitest.e2e.config.ts e2e/verifier.e2e.test.ts
+const SCREENSHOT = resolve(
+  import.meta.dirname,
+  process.env.KEYWARDEN_UPDATE_SCREENSHOT === "1"
+    ? "../docs/guides/verifier-screenshot.png"
+    : "../.tmp/verifier-screenshot.png",
+);
 
 interface PageInputs {
   readonly exportPath: string;
@@ -144,7 +151,9 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
       document.getElementById("result")?.scrollIntoView({ block: "start" }),
     );
     await mkdir(resolve(SCREENSHOT, ".."), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    const png = await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect(png.length).toBeGreaterThan(50_000); // a rendered page, not a blank one
     await page.close();
   });
 
