@@ -4,23 +4,36 @@
  * configuration). It prints a short account of each step, leaves its artifacts in a directory it
  * names (`--out DIR`), and exits non-zero if any step fails.
  *
- * Against a real exchange testnet instead, see docs/guides/demo.md.
+ * `npm run demo -- --testnet --exchange bybit` runs the same flow against the exchange's own
+ * testnet with your keys from the environment: see docs/guides/demo.md.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { isKeywardenError, Secret } from "keywarden";
+import { generateKeyPair, SignJWT } from "jose";
+import { isKeywardenError, Secret, takeSecretFromEnv } from "keywarden";
 import { openKeywarden } from "keywarden/embedded";
-import { createSessionVerifier, runAs } from "keywarden/guard";
+import { createSessionVerifier, type Identity, runAs } from "keywarden/guard";
+import type { ExchangeId } from "keywarden/permissions";
 import { startExchangeSimulator } from "keywarden/permissions/testing";
 
-const run = promisify(execFile);
-const { values } = parseArgs({ options: { out: { type: "string" }, quiet: { type: "boolean" } } });
+const { values } = parseArgs({
+  options: {
+    out: { type: "string" },
+    quiet: { type: "boolean" },
+    testnet: { type: "boolean" },
+    exchange: { type: "string" },
+  },
+});
+const testnet = values.testnet === true;
+const exchange = (testnet ? (values.exchange ?? "bybit") : "binance") as ExchangeId;
 const out = resolve(values.out ?? "keywarden-demo");
+const root = resolve(import.meta.dirname, "../..");
+const run = promisify(execFile);
+
 const say = (line: string) => {
   if (!values.quiet) process.stdout.write(`${line}\n`);
 };
@@ -32,16 +45,13 @@ async function stepDo<T>(title: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Runs the keywarden CLI as a separate process, as a user would. */
-async function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const main = resolve(import.meta.dirname, "../../src/cli/main.ts");
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ["--import", "tsx", main, ...args], {
-      env: { ...process.env, ...env },
-      cwd: resolve(import.meta.dirname, "../.."),
-    });
+    const r = await run(
+      process.execPath,
+      ["--import", "tsx", join(root, "src/cli/main.ts"), ...args],
+      { cwd: root },
+    );
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -53,49 +63,96 @@ async function cli(
   }
 }
 
+/** A local identity provider standing in for the platform's login: it signs users' sessions. */
+async function identityProvider() {
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const issuer = "https://login.demo.invalid/";
+  const sessions = createSessionVerifier({
+    issuer,
+    audience: "trading-platform",
+    algorithms: ["ES256"],
+    key: publicKey,
+  });
+  return async (userId: string): Promise<Identity> =>
+    sessions.verify(
+      await new SignJWT({})
+        .setProtectedHeader({ alg: "ES256" })
+        .setIssuer(issuer)
+        .setAudience("trading-platform")
+        .setSubject(userId)
+        .setJti(randomBytes(8).toString("hex"))
+        .setIssuedAt()
+        .setExpirationTime("1h")
+        .sign(privateKey),
+    );
+}
+
+interface DemoKey {
+  apiKey: string;
+  secret: Secret;
+  password?: Secret;
+}
+
+/** Testnet keys: read once from the environment and removed from it. */
+function keyFromEnv(prefix: string): DemoKey | undefined {
+  if (!process.env[`${prefix}_API_KEY`]) return undefined;
+  return {
+    apiKey: takeSecretFromEnv(`${prefix}_API_KEY`).useText((t) => t),
+    secret: takeSecretFromEnv(`${prefix}_API_SECRET`),
+    ...(process.env[`${prefix}_API_PASSPHRASE`]
+      ? { password: takeSecretFromEnv(`${prefix}_API_PASSPHRASE`) }
+      : {}),
+  };
+}
+
 async function main(): Promise<void> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true, mode: 0o700 });
   const dataDir = join(out, "data");
-  say(`keywarden demo — artifacts in ${out}`);
+  say(
+    `keywarden demo on ${testnet ? `the ${exchange} TESTNET` : "the bundled exchange simulator (127.0.0.1)"}`,
+  );
+  say(`artifacts: ${out}`);
 
-  const sim = await startExchangeSimulator();
-  const kwPromise = (async () => {
-    // A local identity provider, standing in for the platform's login: it signs users' sessions.
-    const { privateKey, publicKey } = await generateKeyPair("ES256");
-    const sessions = createSessionVerifier({
-      issuer: "https://login.demo.invalid/",
-      audience: "trading-platform",
-      algorithms: ["ES256"],
-      key: publicKey,
-    });
-    const login = async (userId: string) =>
-      sessions.verify(
-        await new SignJWT({})
-          .setProtectedHeader({ alg: "ES256" })
-          .setIssuer("https://login.demo.invalid/")
-          .setAudience("trading-platform")
-          .setSubject(userId)
-          .setJti(randomBytes(8).toString("hex"))
-          .setIssuedAt()
-          .setExpirationTime("1h")
-          .sign(privateKey),
-      );
-    void exportJWK;
-    return login;
-  })();
-
+  const sim = testnet ? undefined : await startExchangeSimulator();
   try {
-    const login = await kwPromise;
+    let withdrawKey: DemoKey | undefined;
+    let tradeKey: DemoKey | undefined;
+    if (sim) {
+      const make = (tag: string) => ({
+        apiKey: `demo-${tag}-${randomBytes(6).toString("hex")}`,
+        secret: randomBytes(24).toString("hex"),
+      });
+      const wd = make("wd");
+      const tr = make("tr");
+      const restricted = {
+        read: true,
+        trade: true,
+        ipRestricted: true,
+        ipAllowList: ["127.0.0.1"],
+      };
+      sim.setKey("binance", { ...wd, permissions: { ...restricted, withdraw: true } });
+      sim.setKey("binance", { ...tr, permissions: restricted });
+      withdrawKey = { apiKey: wd.apiKey, secret: Secret.fromString(wd.secret) };
+      tradeKey = { apiKey: tr.apiKey, secret: Secret.fromString(tr.secret) };
+    } else {
+      withdrawKey = keyFromEnv("KEYWARDEN_DEMO_WITHDRAW");
+      tradeKey = keyFromEnv("KEYWARDEN_DEMO");
+    }
+    if (!tradeKey)
+      throw new Error("--testnet needs KEYWARDEN_DEMO_API_KEY and KEYWARDEN_DEMO_API_SECRET");
+    const accepted = tradeKey;
+
     const kw = await stepDo(
       "Open keywarden on embedded defaults (local KMS master key 0600, file stores)",
       async () => {
         const k = await openKeywarden({
           dataDir,
-          exchangeTransport: (ex) => ({ ...sim.ccxtOptions(ex as "binance") }),
-          // Default acceptance policy: withdraw never; IP restriction required. (Binance reports
-        // that a key is IP-restricted, not the list itself, so no outbound addresses are pinned.)
-        permissionPolicy: { requireIpRestriction: true },
+          ...(sim
+            ? { exchangeTransport: (ex: string) => ({ ...sim.ccxtOptions(ex as "binance") }) }
+            : { sandbox: true }),
+          // Withdraw is never accepted; IP restriction is required unless a testnet run turns it off.
+          permissionPolicy: { requireIpRestriction: process.env.KEYWARDEN_DEMO_REQUIRE_IP !== "0" },
           risk: {
             symbols: ["BTC/USDT", "ETH/USDT"],
             maxNotional: "10000",
@@ -107,103 +164,86 @@ async function main(): Promise<void> {
         return k;
       },
     );
+    const login = await identityProvider();
     const alice = await login("alice");
     say("   alice logged in (ES256 session verified: issuer, audience, expiry, max age)");
 
-    const withdrawKey = {
-      apiKey: `demo-wd-${randomBytes(6).toString("hex")}`,
-      secret: randomBytes(24).toString("hex"),
-    };
-    const tradeKey = {
-      apiKey: `demo-tr-${randomBytes(6).toString("hex")}`,
-      secret: randomBytes(24).toString("hex"),
-    };
-    sim.setKey("binance", {
-      ...withdrawKey,
-      permissions: {
-        read: true,
-        trade: true,
-        withdraw: true,
-        ipRestricted: true,
-        ipAllowList: ["127.0.0.1"],
-      },
-    });
-    sim.setKey("binance", {
-      ...tradeKey,
-      permissions: { read: true, trade: true, ipRestricted: true, ipAllowList: ["127.0.0.1"] },
-    });
-
     await stepDo("Onboard a key that can WITHDRAW (must be refused)", async () => {
+      if (!withdrawKey) {
+        say(
+          "   skipped: set KEYWARDEN_DEMO_WITHDRAW_API_KEY/_SECRET to a withdraw-enabled testnet key to see it refused",
+        );
+        return;
+      }
       try {
-        await kw.onboardKey(alice, "binance", {
-          apiKey: withdrawKey.apiKey,
-          secret: Secret.fromString(withdrawKey.secret),
-        });
-        throw new Error("a withdraw-enabled key was accepted");
+        await kw.onboardKey(alice, exchange, withdrawKey);
       } catch (err) {
         if (!isKeywardenError(err, "ERR_PERMISSIONS_WITHDRAW_ENABLED")) throw err;
         say(`   refused: ${err.code} — not stored, not retried, secret wiped; audit: key.rejected`);
+        return;
       }
+      throw new Error("a withdraw-enabled key was accepted");
     });
 
     const credentialId = await stepDo(
       "Onboard a trade-only, IP-restricted key (accepted)",
       async () => {
-        const r = await kw.onboardKey(alice, "binance", {
-          apiKey: tradeKey.apiKey,
-          secret: Secret.fromString(tradeKey.secret),
-        });
+        const r = await kw.onboardKey(alice, exchange, accepted);
         say(`   stored sealed under alice's data key as ${r.credentialId}; audit: key.onboarded`);
         return r.credentialId;
       },
     );
 
     const grant = await stepDo(
-      "Alice grants the bot a 1-hour trading grant (binance; trade, cancel, read)",
+      `Alice grants the bot a 1-hour trading grant (${exchange}; trade, cancel, read)`,
       async () => {
         const { grant: g, summary } = await kw.vault.createGrant(alice, {
-          exchanges: ["binance"],
+          exchanges: [exchange],
           actions: ["trade", "cancel", "read"],
           ttlMs: 3_600_000,
         });
         say(
-          `   grant ${summary.grantId} — the bot trades with it while alice is logged out; revocable any time`,
+          `   grant ${summary.grantId}: the bot trades with it while alice is logged out; revocable any time`,
         );
         return g;
       },
     );
 
-    const binance = kw.trading.handle(credentialId);
+    const handle = kw.trading.handle(credentialId);
+    // A limit buy 3 % below the market, so it rests open (on a testnet too) until canceled.
+    const below = async (symbol: string) => {
+      const t = (await runAs(grant, () => handle.fetchTicker(symbol))) as { last?: number };
+      return Number(((t.last ?? 0) * 0.97).toPrecision(5));
+    };
+    const buy = async (symbol: string, amount: number) =>
+      runAs(grant, async () =>
+        handle.createOrder(symbol, "limit", "buy", amount, await below(symbol)),
+      );
+
     const order = await stepDo(
-      "The bot places a limit order (guard → kill-switch check → intent → vault → ccxt → result)",
+      "The bot places a limit order (guard, kill-switch check, intent, vault, ccxt, result)",
       async () => {
-        const o = await runAs(grant, () =>
-          binance.createOrder("BTC/USDT", "limit", "buy", 0.01, 59_500),
-        );
+        const o = await buy("BTC/USDT", 0.001);
         say(`   order ${o.id} placed; audit: order.intent then order.placed`);
         return o;
       },
     );
 
     await stepDo("The bot tries to withdraw (refused before any network call)", async () => {
+      const rogue = handle as unknown as { withdraw: (...a: unknown[]) => Promise<unknown> };
       try {
-        await runAs(grant, () =>
-          (binance as unknown as { withdraw: (...a: unknown[]) => Promise<unknown> }).withdraw(
-            "USDT",
-            100,
-            "attacker-address",
-          ),
-        );
-        throw new Error("withdraw was not refused");
+        await runAs(grant, () => rogue.withdraw("USDT", 100, "attacker-address"));
       } catch (err) {
         if (!isKeywardenError(err, "ERR_TRADING_METHOD_REFUSED")) throw err;
         say(`   refused: ${err.code}; audit: trading.refused`);
+        return;
       }
+      throw new Error("withdraw was not refused");
     });
 
     await stepDo("Cancel the order, place another, change a strategy parameter", async () => {
-      await runAs(grant, () => binance.cancelOrder(order.id, "BTC/USDT"));
-      await runAs(grant, () => binance.createOrder("ETH/USDT", "limit", "buy", 0.5, 2_950));
+      await runAs(grant, () => handle.cancelOrder(order.id, "BTC/USDT"));
+      await buy("ETH/USDT", 0.01);
       await runAs(alice, () =>
         kw.trading.recordParameterChange("alice", {
           name: "grid.spacing",
@@ -222,12 +262,13 @@ async function main(): Promise<void> {
         );
         say(`   ${report.cancels.map((c) => `${c.exchange}: ${c.outcome}`).join(", ")}`);
         try {
-          await runAs(grant, () => binance.createOrder("BTC/USDT", "limit", "buy", 0.01, 59_500));
-          throw new Error("an order passed the kill switch");
+          await buy("BTC/USDT", 0.001);
         } catch (err) {
           if (!isKeywardenError(err, "ERR_TRADING_KILL_SWITCH_ACTIVE")) throw err;
           say("   next order refused: ERR_TRADING_KILL_SWITCH_ACTIVE");
+          return;
         }
+        throw new Error("an order passed the kill switch");
       },
     );
     await kw.close();
@@ -254,8 +295,8 @@ async function main(): Promise<void> {
           file,
         ]);
         if (r.code !== 0) throw new Error(`export ${format} failed: ${r.stderr.trim()}`);
+        say(`   ${file}`);
       }
-      say(`   ${jsonl}\n   ${csv}`);
     });
 
     const keyFile = join(out, "log-signing.key");
@@ -275,9 +316,7 @@ async function main(): Promise<void> {
         if (g.code !== 0) throw new Error(`keygen failed: ${g.stderr.trim()}`);
         const vkey = g.stdout.trim().split("\n").pop() as string;
         await writeFile(vkeyFile, `${vkey}\n`);
-        const c = await cli([
-          "audit",
-          "checkpoint",
+        const args = [
           "--store",
           store,
           "--chain",
@@ -288,30 +327,42 @@ async function main(): Promise<void> {
           keyFile,
           "--out",
           checkpoint,
-        ]);
+        ];
+        const c = await cli(["audit", "checkpoint", ...args]);
         if (c.code !== 0) throw new Error(`checkpoint failed: ${c.stderr.trim()}`);
-        say(`   verifier key (publish it): ${vkey}\n   checkpoint: ${checkpoint}`);
+        say(`   verifier key (publish it): ${vkey}`);
+        say(`   checkpoint: ${checkpoint}`);
       },
     );
 
     await stepDo("Verify everything with the CLI, and show that an edited copy fails", async () => {
-      const vkey = (await import("node:fs")).readFileSync(vkeyFile, "utf8").trim();
+      const vkey = readFileSync(vkeyFile, "utf8").trim();
       for (const file of [jsonl, csv]) {
         const r = await cli(["audit", "verify", file, "--checkpoint", checkpoint, "--vkey", vkey]);
         if (r.code !== 0)
           throw new Error(`verify failed for ${file}: ${(r.stdout + r.stderr).trim()}`);
         say(`   ${file.split("/").pop()}: ${r.stdout.trim().split("\n")[0]}`);
       }
-      const text = (await import("node:fs")).readFileSync(jsonl, "utf8").split("\n");
+      const lines = readFileSync(jsonl, "utf8").split("\n");
+      lines[3] = (lines[3] as string).replace(/"ts":"[^"]+"/, '"ts":"2020-01-01T00:00:00.000Z"');
       const edited = join(out, "alice-audit.EDITED.jsonl");
-      text[3] = (text[3] as string).replace(/"ts":"[^"]+"/, '"ts":"2020-01-01T00:00:00.000Z"');
-      await writeFile(edited, text.join("\n"));
-      const bad = await cli(["audit", "verify", edited]);
+      await writeFile(edited, lines.join("\n"));
+      const bad = await cli([
+        "audit",
+        "verify",
+        edited,
+        "--checkpoint",
+        checkpoint,
+        "--vkey",
+        vkey,
+      ]);
       if (bad.code === 0) throw new Error("an edited export verified");
-      say(`   edited copy: exit ${bad.code} — ${(bad.stdout + bad.stderr).trim().split("\n")[0]}`);
+      say(
+        `   an edited copy (one timestamp changed): exit ${bad.code}, ${(bad.stdout + bad.stderr).trim().split("\n")[0]}`,
+      );
     });
 
-    const page = resolve(import.meta.dirname, "../../dist/web/verifier");
+    const page = join(root, "dist/web/verifier");
     if (existsSync(page)) {
       await cp(page, join(out, "verifier"), { recursive: true });
       say(
@@ -320,7 +371,7 @@ async function main(): Promise<void> {
     }
     say(`\nDone: every step passed. Artifacts are in ${out}`);
   } finally {
-    await sim.close();
+    await sim?.close();
   }
 }
 
