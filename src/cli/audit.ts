@@ -15,6 +15,7 @@ import { AuditLog } from "../audit/log.js";
 import { sha256Node } from "../audit/sha256.js";
 import type { AuditStore } from "../audit/store.js";
 import { KeywardenError } from "../errors.js";
+import { migrateCommand } from "./audit-migrate.js";
 import { transparencyCommands } from "./audit-transparency.js";
 import type { CliIo } from "./io.js";
 import { println } from "./io.js";
@@ -189,5 +190,10 @@ export const exportCommand: Command = {
 /** The `audit` command group. */
 export const audit: CommandGroup = {
   summary: "Verify and export tamper-evident audit chains",
-  commands: { verify: verifyCommand, export: exportCommand, ...transparencyCommands },
+  commands: {
+    verify: verifyCommand,
+    export: exportCommand,
+    migrate: migrateCommand,
+    ...transparencyCommands,
+  },
 };
