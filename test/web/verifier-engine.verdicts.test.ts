@@ -141,6 +141,12 @@ describe("verifier engine verdicts", () => {
     expect(grew.verdict).toBe("valid");
     expect(grew.logHistory).toEqual({ status: "grew", previousSize: 12, size: 20 });
     expect(grew.evidence[1]).toMatchObject({ kind: "earlier-checkpoint", status: "covers-prefix" });
+    // Only the older checkpoint: the first 12 entries are proven, the 8 newer ones are not.
+    const prefix = await runVerification(
+      request(f.jsonl, "a.jsonl", { ...keys(), checkpoint: f.earlier }),
+    );
+    expect(prefix.verdict).toBe("valid-prefix");
+    expect(prefix.evidence[0]).toMatchObject({ status: "covers-prefix", size: 12 });
     // The user kept the 20-entry checkpoint; the platform now shows a 12-entry one and file.
     const cut = truncateJsonl(f.jsonl, 8);
     const shrank = await runVerification(

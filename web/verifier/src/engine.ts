@@ -55,6 +55,7 @@ export type Verdict =
   | "rewritten"
   | "bad-evidence"
   | "valid-unanchored"
+  | "valid-prefix"
   | "valid";
 
 /** Everything the page shows. Plain data (structured-cloneable). */
@@ -113,9 +114,8 @@ function verdictOf(
     "bad-checkpoint",
   ])
     if (statuses.has(bad)) return "bad-evidence";
-  return evidence.some((e) => e.status === "matches" || e.status === "covers-prefix")
-    ? "valid"
-    : "valid-unanchored";
+  if (evidence.some((e) => e.status === "matches")) return "valid";
+  return evidence.some((e) => e.status === "covers-prefix") ? "valid-prefix" : "valid-unanchored";
 }
 
 /**

@@ -16,6 +16,10 @@ export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
     title: "The file is intact — but its completeness is not proven",
     body: "Every entry is intact and correctly linked to the one before it. Without a signed checkpoint from the platform, this page cannot tell whether entries were cut off at the end or whether the whole history was regenerated. Add the checkpoint and the platform's verifier key to prove completeness.",
   },
+  "valid-prefix": {
+    title: "Your history checks out up to your checkpoint",
+    body: "Every entry is intact and in order, and the file begins with exactly the history the platform signed. The entries after the checkpoint are intact and linked, but newer than it: ask the platform for a current checkpoint to prove that part complete too.",
+  },
   broken: {
     title: "This history has been altered or damaged",
     body: "At least one entry is not what was originally recorded. The first problem is described below; entries after it cannot be trusted.",

@@ -55,7 +55,11 @@ const EVIDENCE_MARK: Record<string, Mark> = {
 export function renderSummary(report: VerifyReport, into: HTMLElement): void {
   const v = VERDICT_TEXT[report.verdict];
   const tone =
-    report.verdict === "valid" ? "ok" : report.verdict === "valid-unanchored" ? "warn" : "bad";
+    report.verdict === "valid" || report.verdict === "valid-prefix"
+      ? "ok"
+      : report.verdict === "valid-unanchored"
+        ? "warn"
+        : "bad";
   const size = report.chain.ok ? report.chain.size : report.rows.length + report.rowsOmitted;
   const checks = el("ul", { class: "checks" });
   if (report.chain.ok) {
