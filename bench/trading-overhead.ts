@@ -1,0 +1,186 @@
+/**
+ * Issue 9's target, measured in one run: keywarden's added CPU per order — guard, kill-switch
+ * check, intent and result entries (memory audit store), credential open (LocalKms), instance
+ * checkout — against a raw ccxt call to the simulator on a warm instance, must be at most half the
+ * CPU of constructing one ccxt exchange instance. CPU time is process.cpuUsage (user + system);
+ * the simulator runs in this process, so its work is in both the raw and the keywarden figure and
+ * cancels out of the difference.
+ *
+ * Run alone: `npx tsx bench/trading-overhead.ts` (also run by bench/trading.bench.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { AuditLog } from "../src/audit/log.js";
+import { createMemoryAuditStore } from "../src/audit/memory-store.js";
+import { loadCcxtExchange } from "../src/ccxt-loader.js";
+import { runAs } from "../src/guard/context.js";
+import { hostIdentity } from "../src/guard/identity.js";
+import { startExchangeSimulator } from "../src/permissions/testing/index.js";
+import { Secret } from "../src/secret.js";
+import { ccxtExchangeFactory } from "../src/trading/ccxt.js";
+import { createTradingClient } from "../src/trading/client.js";
+import type { ExchangeLike } from "../src/trading/exchange-like.js";
+import { InstancePool } from "../src/trading/pool.js";
+import { createMemoryTradingState } from "../src/trading/state.js";
+import { LocalKms } from "../src/vault/local-kms.js";
+import { MemoryCredentialStore } from "../src/vault/memory-store.js";
+import { createVault } from "../src/vault/vault.js";
+import { makeIdp } from "../test/vault/helpers.js";
+
+/** CPU microseconds per call of `fn`, over `n` sequential calls after `warm` warm-up calls. */
+async function cpuPerCall(
+  n: number,
+  fn: (i: number) => Promise<unknown> | unknown,
+  warm = 20,
+): Promise<number> {
+  for (let i = 0; i < warm; i++) await fn(i);
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) await fn(i);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / n;
+}
+
+export interface TradingOverheadReport {
+  constructionUs: number;
+  rawOrderUs: number;
+  keywardenOrderUs: number;
+  addedUs: number;
+  ratio: number;
+  target: number;
+  stages: Record<string, number>;
+}
+
+export async function measureTradingOverhead(orders = 300): Promise<TradingOverheadReport> {
+  const sim = await startExchangeSimulator();
+  try {
+    const apiKey = "bench-key";
+    const secret = randomBytes(24).toString("hex");
+    sim.setKey("binance", {
+      apiKey,
+      secret,
+      permissions: { read: true, trade: true },
+      balances: { USDT: "1000000000", BTC: "1000" },
+    });
+    const Binance = await loadCcxtExchange("binance");
+    const transport = sim.ccxtOptions("binance");
+
+    // 1. Constructing one ccxt instance (what a naive per-call design would pay).
+    const constructionUs = await cpuPerCall(40, () => new Binance({ ...transport }), 5);
+
+    // 2. A raw, warm ccxt call: credentials already on the instance, markets loaded.
+    const raw = new Binance({
+      ...transport,
+      apiKey,
+      secret,
+      enableRateLimit: false,
+    }) as unknown as ExchangeLike;
+    await raw.loadMarkets();
+    const rawOrderUs = await cpuPerCall(orders, (i) =>
+      raw.createOrder("BTC/USDT", "limit", "buy", 0.001, 50_000 + (i % 100)),
+    );
+
+    // 3. The same order through keywarden.
+    const idp = await makeIdp();
+    const vault = createVault({
+      kms: new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32)))),
+      store: new MemoryCredentialStore(),
+    });
+    const auditStore = createMemoryAuditStore();
+    const audit = new AuditLog({ store: auditStore });
+    const state = createMemoryTradingState();
+    const trading = createTradingClient({
+      vault,
+      audit,
+      state,
+      exchanges: ccxtExchangeFactory({ config: () => ({ ...transport, enableRateLimit: false }) }),
+    });
+    const alice = await idp.session("alice");
+    const { credentialId } = await vault.store(alice, {
+      exchange: "binance",
+      credentials: { apiKey, secret },
+    });
+    const { grant } = await vault.createGrant(alice, {
+      exchanges: ["binance"],
+      actions: ["trade"],
+      ttlMs: 3_600_000,
+    });
+    const handle = trading.handle(credentialId);
+    const keywardenOrderUs = await cpuPerCall(orders, (i) =>
+      runAs(grant, () => handle.createOrder("BTC/USDT", "limit", "buy", 0.001, 50_000 + (i % 100))),
+    );
+
+    // 4. Stage by stage, without the network.
+    const n = 2000;
+    const host = hostIdentity("alice");
+    const stages: Record<string, number> = {
+      "guard (owner lookup through the vault's scoped list)": await cpuPerCall(n, () =>
+        vault.list(grant),
+      ),
+      "kill-switch check": await cpuPerCall(n, () => state.get("alice")),
+      "intent + result audit entries (memory store)": await cpuPerCall(n / 2, () =>
+        runAs(host, async () => {
+          const payload = {
+            exchange: "binance",
+            symbol: "BTC/USDT",
+            side: "buy",
+            type: "limit",
+            amount: "0.001",
+            price: "50000",
+            clientOrderId: "kw1",
+          };
+          await audit.appendEntry("user:alice", { action: "order.intent", payload });
+          await audit.appendEntry("user:alice", {
+            action: "order.placed",
+            payload: { ...payload, orderId: "1" },
+          });
+        }),
+      ),
+      "credential open (LocalKms, grant)": await cpuPerCall(n, () =>
+        vault.withCredentials(grant, credentialId, async () => 1, { action: "trade" }),
+      ),
+    };
+    const pool = new InstancePool(() => new Binance({ ...transport }) as unknown as ExchangeLike);
+    await pool.withInstance("binance", async () => 1);
+    stages["instance checkout and clearing"] = await cpuPerCall(n, () =>
+      pool.withInstance("binance", async (x) => {
+        x.apiKey = apiKey;
+        x.secret = secret;
+      }),
+    );
+
+    const addedUs = keywardenOrderUs - rawOrderUs;
+    return {
+      constructionUs,
+      rawOrderUs,
+      keywardenOrderUs,
+      addedUs,
+      ratio: addedUs / constructionUs,
+      target: 0.5,
+      stages,
+    };
+  } finally {
+    await sim.close();
+  }
+}
+
+export function formatReport(r: TradingOverheadReport): string {
+  const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`;
+  const lines = [
+    "trading: keywarden's added CPU per order vs one ccxt instance construction (same run)",
+    `  ccxt instance construction      ${ms(r.constructionUs)}`,
+    `  raw ccxt createOrder (warm)     ${ms(r.rawOrderUs)}`,
+    `  keywarden createOrder           ${ms(r.keywardenOrderUs)}`,
+    `  added by keywarden              ${ms(r.addedUs)}`,
+    `  added / construction            ${r.ratio.toFixed(2)}  (target <= ${r.target}: ${r.ratio <= r.target ? "met" : "MISSED"})`,
+    "  by stage (measured alone, without the network):",
+    ...Object.entries(r.stages).map(([k, v]) => `    ${k.padEnd(52)} ${ms(v)}`),
+    `    ${"not attributed to a stage (scheduling, GC, ccxt params)".padEnd(52)} ${ms(
+      r.addedUs - Object.values(r.stages).reduce((a, b) => a + b, 0),
+    )}`,
+  ];
+  return lines.join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const report = await measureTradingOverhead();
+  process.stdout.write(`${formatReport(report)}\n`);
+}

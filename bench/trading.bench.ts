@@ -1,0 +1,80 @@
+/**
+ * Trading overhead, same run. The vitest group compares keywarden's per-order stages (run without
+ * the network) with constructing one ccxt instance: the target is that keywarden's added work costs
+ * at most half a construction, i.e. the stages run at least 2x faster. The end-to-end figure
+ * (keywarden's order minus a raw warm ccxt order, both against the simulator) is printed first.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, bench, describe } from "vitest";
+import { AuditLog } from "../src/audit/log.js";
+import { createMemoryAuditStore } from "../src/audit/memory-store.js";
+import { loadCcxtExchange } from "../src/ccxt-loader.js";
+import { runAs } from "../src/guard/context.js";
+import { hostIdentity } from "../src/guard/identity.js";
+import { startExchangeSimulator } from "../src/permissions/testing/index.js";
+import { Secret } from "../src/secret.js";
+import type { ExchangeLike } from "../src/trading/exchange-like.js";
+import { InstancePool } from "../src/trading/pool.js";
+import { createMemoryTradingState } from "../src/trading/state.js";
+import { LocalKms } from "../src/vault/local-kms.js";
+import { MemoryCredentialStore } from "../src/vault/memory-store.js";
+import { createVault } from "../src/vault/vault.js";
+import { makeIdp } from "../test/vault/helpers.js";
+import { formatReport, measureTradingOverhead } from "./trading-overhead.js";
+
+console.log(formatReport(await measureTradingOverhead(200)));
+
+const Binance = await loadCcxtExchange("binance");
+const idp = await makeIdp();
+const vault = createVault({
+  kms: new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32)))),
+  store: new MemoryCredentialStore(),
+});
+const audit = new AuditLog({ store: createMemoryAuditStore() });
+const state = createMemoryTradingState();
+const alice = await idp.session("alice");
+const { credentialId } = await vault.store(alice, {
+  exchange: "binance",
+  credentials: { apiKey: "k", secret: "s" },
+});
+const { grant } = await vault.createGrant(alice, {
+  exchanges: ["binance"],
+  actions: ["trade"],
+  ttlMs: 3_600_000,
+});
+const sim = await startExchangeSimulator();
+const transport = sim.ccxtOptions("binance");
+const pool = new InstancePool(() => new Binance({ ...transport }) as unknown as ExchangeLike);
+await pool.withInstance("binance", async () => 1);
+const host = hostIdentity("alice");
+const payload = {
+  exchange: "binance",
+  symbol: "BTC/USDT",
+  side: "buy",
+  type: "limit",
+  amount: "0.001",
+  price: "50000",
+  clientOrderId: "kw1",
+};
+
+describe("per order: keywarden's added work vs one ccxt instance construction", () => {
+  afterAll(() => sim.close());
+  bench("ccxt instance construction (baseline)", () => {
+    new Binance({});
+  });
+  bench("keywarden stages: guard, kill switch, intent, open, checkout, result", async () => {
+    await vault.list(grant);
+    await state.get("alice");
+    await runAs(host, () => audit.appendEntry("user:alice", { action: "order.intent", payload }));
+    await vault.withCredentials(grant, credentialId, async () => 1, { action: "trade" });
+    await pool.withInstance("binance", async (x) => {
+      x.apiKey = "k";
+    });
+    await runAs(host, () =>
+      audit.appendEntry("user:alice", {
+        action: "order.placed",
+        payload: { ...payload, orderId: "1" },
+      }),
+    );
+  });
+});
