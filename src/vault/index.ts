@@ -14,6 +14,7 @@ export { emergencyVaultOps, type VaultEmergencyOps } from "./emergency.js";
 export { FileCredentialStore } from "./file-store.js";
 export { FORMAT_VERSION } from "./format.js";
 export type { GrantOptions, GrantSummary } from "./grants.js";
+export { type VaultHandlers, vaultHandlers } from "./handlers.js";
 export type {
   GeneratedDataKey,
   KmsAuthorization,

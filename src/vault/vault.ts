@@ -353,6 +353,30 @@ export class Vault {
   }
 
   /**
+   * The metadata of one of the caller's credential sets, with its stored owner, read by id through
+   * the caller's owner-scoped store; undefined when the caller has no such credential (another
+   * user's id included). What the guarded handlers (`vaultHandlers`) load.
+   *
+   * @example
+   * ```ts
+   * const meta = await vault.describeCredential(session, credentialId);
+   * ```
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` for anything but a live session, grant or
+   * host identity.
+   */
+  async describeCredential(
+    identity: Identity,
+    credentialId: string,
+  ): Promise<(CredentialMetadata & { readonly userId: string }) | undefined> {
+    const who = requireKind(identity, ["session", "grant", "host"], this.#now());
+    if (typeof credentialId !== "string") return undefined;
+    const row = await this.#ring.scoped(who.userId).getCredential(credentialId);
+    /* Precondition: a row of another owner is never described, even if a store returns one. */
+    if (!row || row.userId !== who.userId || row.credentialId !== credentialId) return undefined;
+    return { userId: row.userId, ...toMeta(row) };
+  }
+
+  /**
    * Opens a credential set for the extent of `fn` only. The fields are {@link Secret}s, wiped when
    * `fn` settles (returns, throws or rejects), as are the data key and every plaintext buffer.
    * Exactly one KMS decrypt per call (none with a warm opt-in cache).
