@@ -60,7 +60,9 @@ describe("the build bundles no third-party code", () => {
     const dist = resolve(root, "dist");
     const files = readdirSync(dist).filter((f) => f.endsWith(".js"));
     expect(files.length).toBeGreaterThan(10);
-    const inlined = files.filter((f) => readFileSync(resolve(dist, f), "utf8").includes("// node_modules/"));
+    const inlined = files.filter((f) =>
+      readFileSync(resolve(dist, f), "utf8").includes("// node_modules/"),
+    );
     expect(inlined).toEqual([]);
   });
 });

@@ -18,7 +18,10 @@ function capturing() {
 describe("createCcxtDetector sandbox", () => {
   it("bybit: the one permission call goes to api-testnet.bybit.com", async () => {
     const { urls, detect } = capturing();
-    const r = await detect({ exchange: "bybit", credentials: { apiKey: "k", secret: Secret.fromString("s") } });
+    const r = await detect({
+      exchange: "bybit",
+      credentials: { apiKey: "k", secret: Secret.fromString("s") },
+    });
     expect(r.ok).toBe(false); // the captured call answered 503
     expect(urls).toHaveLength(1);
     expect(urls[0]).toMatch(/^https:\/\/api-testnet\.bybit\.com\/v5\/user\/query-api/);
@@ -26,7 +29,10 @@ describe("createCcxtDetector sandbox", () => {
 
   it("binance: the spot testnet has no sapi routes, so nothing is sent and the key is refused", async () => {
     const { urls, detect } = capturing();
-    const r = await detect({ exchange: "binance", credentials: { apiKey: "k", secret: Secret.fromString("s") } });
+    const r = await detect({
+      exchange: "binance",
+      credentials: { apiKey: "k", secret: Secret.fromString("s") },
+    });
     expect(r.ok).toBe(false);
     expect(urls).toEqual([]);
   });
