@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
 import { runAs } from "../../src/guard/context.js";
 import { listHandlers } from "../../src/guard/registry.js";
 import {
@@ -8,9 +9,13 @@ import {
 } from "../../src/guard/testing/index.js";
 import { type VaultHandlers, vaultHandlers } from "../../src/vault/handlers.js";
 import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
+import { PostgresCredentialStore } from "../../src/vault/postgres-store.js";
+import { TABLES } from "../../src/vault/sql-rows.js";
 import type { CredentialStore } from "../../src/vault/store.js";
 import { createVault, type Vault } from "../../src/vault/vault.js";
 import type { VaultAuditSink } from "../../src/vault/vault-support.js";
+import { createDatabase } from "../support/postgres.js";
+import { describeWithPostgres, pgUrl } from "../support/services.js";
 import { countingKms, localKms, makeIdp } from "../vault/helpers.js";
 
 /**
@@ -37,11 +42,14 @@ function recordingSink(recorder: EffectRecorder): VaultAuditSink {
   };
 }
 
-const surface: IsolationSurface<World> = {
-  name: "vault",
+const makeSurface = (
+  name: string,
+  createStore: () => CredentialStore | Promise<CredentialStore>,
+): IsolationSurface<World> => ({
+  name,
   users: () => users,
-  world(recorder) {
-    const store = new MemoryCredentialStore();
+  async world(recorder) {
+    const store = await createStore();
     const kms = countingKms(localKms(), (op, ctx) =>
       recorder.record(`kms.${op}`, { userId: ctx.userId, purpose: ctx.purpose }),
     );
@@ -126,7 +134,8 @@ const surface: IsolationSurface<World> = {
     "vault.revokeGrant": { ids: ["grant"], args: (g: string) => [g] },
     "vault.deleteUser": { ids: ["account"], args: (u: string) => [u] },
   },
-};
+});
+const surface = makeSurface("vault (memory store)", () => new MemoryCredentialStore());
 
 describe("isolation kit over the vault's handlers", () => {
   it("user A cannot read, modify or trigger any side effect on user B's credentials, grants or account (guarded and storage-only)", async () => {
@@ -190,4 +199,27 @@ describe("isolation kit over the vault's handlers", () => {
     );
     await expect(h.list()).rejects.toMatchObject({ code: "ERR_GUARD_UNAUTHENTICATED" });
   });
+});
+
+describeWithPostgres("isolation kit over the vault's handlers on a real PostgreSQL store", () => {
+  const pools: pg.Pool[] = [];
+  afterAll(async () => {
+    for (const p of pools) await p.end();
+  });
+
+  it("holds with the guard on and with only the store's owner predicate (storage-only run)", async () => {
+    const pool = new pg.Pool({ connectionString: await createDatabase(pgUrl as string), max: 4 });
+    pools.push(pool);
+    const store = new PostgresCredentialStore(pool);
+    await store.migrate();
+    // The kit builds worlds one after another: each starts from empty tables.
+    const report = await assertIsolation(
+      makeSurface("vault (PostgreSQL store)", async () => {
+        await pool.query(`TRUNCATE ${Object.values(TABLES).join(", ")}`);
+        return store;
+      }),
+    );
+    expect(report.ok).toBe(true);
+    expect(report.calls).toBeGreaterThan(50);
+  }, 240_000);
 });
