@@ -37,6 +37,31 @@ describe("offline verifier portability", () => {
   });
 });
 
+describe("offline verifier bundle", () => {
+  it("bundles for the browser (esbuild, platform browser) without node built-ins", async () => {
+    const { build } = await import("esbuild");
+    const out = await build({
+      entryPoints: [new URL("../../../src/audit/transparency-verify.ts", import.meta.url).pathname],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      logLevel: "silent",
+      metafile: true,
+    });
+    const inputs = Object.keys(out.metafile?.inputs ?? {});
+    expect(inputs.some((i) => i.includes("src/audit/merkle.ts"))).toBe(true);
+    expect(
+      inputs.filter(
+        (i) =>
+          i.startsWith("node:") ||
+          i.includes("node_modules/@aws-sdk") ||
+          i.includes("node_modules/zod"),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe("tree rebuilt from entries (CLI fallback)", () => {
   it("Precondition: a rebuilt tree uses only entries whose body hashes to the stored entry hash, in seq order.", async () => {
     const store = createTestStore();
