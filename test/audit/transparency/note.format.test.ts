@@ -161,6 +161,17 @@ describe("signed note: verifier rules", () => {
     }
   });
 
+  it("accepts at least 16 signatures (here 40, unknown ones ignored) and refuses more than 100", async () => {
+    const others = Array.from(
+      { length: 39 },
+      (_, i) => LocalEd25519Signer.generate(`other${i}.example`).signer,
+    );
+    const note = await signNote(text, [...others, a]);
+    expect(openNote(note, [parseVerifierKey(a.verifierKey)]).verified).toHaveLength(1);
+    const line = note.slice(note.lastIndexOf("\u2014"));
+    expect(() => parseNote(note + line.repeat(61))).toThrow(expect.toSatisfy(invalid));
+  });
+
   it("rejects malformed notes: no blank line, no signature, bad line, bad base64, missing final newline", async () => {
     const note = await signNote(text, [a]);
     for (const bad of [
