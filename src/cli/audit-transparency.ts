@@ -358,8 +358,11 @@ export interface CheckpointCheck {
   expectLeaves(): void;
   /** The next entry hash of the export (seq order, from 0); false once no more are needed. */
   push(leafHash: Uint8Array): boolean;
-  /** Runs the verification, updates the state file on success. */
-  finish(): Promise<CheckpointCheckOutcome>;
+  /**
+   * Runs the verification, updates the state file on success. `chainId` (e.g. the export
+   * manifest's, known only after reading it) must match the checkpoint's origin when given.
+   */
+  finish(chainId?: string): Promise<CheckpointCheckOutcome>;
 }
 
 /**
@@ -417,7 +420,10 @@ export async function openCheckpointCheck(
     push(leaf) {
       return leaves ? leaves.push(leaf) : false;
     },
-    async finish() {
+    async finish(exportChainId?: string) {
+      if (exportChainId !== undefined && !origin.endsWith(`/keywarden/${exportChainId}`)) {
+        return { ok: false, reason: "origin-mismatch", message: REASON_TEXT["origin-mismatch"] };
+      }
       const r = checkCheckpointUpdate({
         note,
         policy: { ...policy, origin },

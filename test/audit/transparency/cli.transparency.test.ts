@@ -283,7 +283,8 @@ describe("checkCheckpointFile (for `audit verify --checkpoint`)", () => {
     const check = await openCheckpointCheck(values, t.io, CHAIN);
     check.expectLeaves();
     for (const h of hashes) check.push(h);
-    expect(await check.finish()).toMatchObject({ ok: true, status: "unchanged" });
+    expect(await check.finish("user:bob")).toMatchObject({ ok: false, reason: "origin-mismatch" });
+    expect(await check.finish(CHAIN)).toMatchObject({ ok: true, status: "unchanged" });
   });
 
   it("a new signing key cannot sign over checkpoints of the old one (no silent key swap)", async () => {
