@@ -45,6 +45,7 @@ export {
   verifyExport,
 } from "./export-reader.js";
 export { type FileAuditStoreOptions, openFileAuditStore } from "./file-store.js";
+export { type AuditHandlers, auditHandlers } from "./handlers.js";
 export type { ExportRecord } from "./jsonl.js";
 export { MAX_LINE_BYTES } from "./line-reader.js";
 export {
