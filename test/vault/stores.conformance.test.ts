@@ -55,6 +55,28 @@ describe("FileCredentialStore", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it("listUserIds lists a file only under the user whose hash names it, and skips malformed files", async () => {
+    const { copyFileSync, writeFileSync } = await import("node:fs");
+    const { createHash } = await import("node:crypto");
+    const dir = join(tmp(), "vault");
+    const store = await FileCredentialStore.open(dir);
+    await store.forUser("alice").lock({
+      userId: "alice",
+      lockId: "l1",
+      lockedAt: 1,
+      reason: "r",
+      lockedBy: "ops",
+    });
+    const hash = (u: string) => createHash("sha256").update(u).digest("hex");
+    // A copy of alice's file planted under mallory's name does not list alice twice or mallory.
+    copyFileSync(join(dir, `u-${hash("alice")}.json`), join(dir, `u-${hash("mallory")}.json`));
+    writeFileSync(join(dir, `u-${hash("bob")}.json`), "not json", { mode: 0o600 });
+    expect(await store.listUserIds()).toEqual(["alice"]);
+    await expect(store.forUser("mallory").getLock()).rejects.toMatchObject({
+      code: "ERR_VAULT_FORMAT",
+    });
+  });
+
   it("Precondition: a store directory accessible by group or others is refused.", async () => {
     const dir = tmp();
     const { chmodSync } = await import("node:fs");
