@@ -3,8 +3,15 @@ import type Database from "better-sqlite3";
 import type pg from "pg";
 import { describe, expectTypeOf, it } from "vitest";
 import type { Secret } from "../../src/secret.js";
+import type { EmergencyVault } from "../../src/trading/emergency.js";
 import type { KmsLike } from "../../src/vault/aws-kms.js";
-import type { CredentialSecrets, KmsProvider, Vault } from "../../src/vault/index.js";
+import type {
+  CredentialSecrets,
+  KmsProvider,
+  Vault,
+  VaultEmergencyOps,
+  VaultHandlers,
+} from "../../src/vault/index.js";
 import type { LocalKms } from "../../src/vault/local-kms.js";
 import type { PgPoolLike } from "../../src/vault/postgres-store.js";
 import type { SqliteDatabaseLike } from "../../src/vault/sqlite-store.js";
@@ -25,5 +32,13 @@ describe("public types", () => {
     expectTypeOf<Database.Database>().toExtend<SqliteDatabaseLike>();
     expectTypeOf<pg.Pool>().toExtend<PgPoolLike>();
     expectTypeOf<LocalKms>().toExtend<KmsProvider>();
+  });
+
+  it("the guarded handlers keep the callback's result type; the emergency adapter fits trading", () => {
+    expectTypeOf<Awaited<ReturnType<typeof open>>>().toEqualTypeOf<string>();
+    function open(h: VaultHandlers) {
+      return h.openCredential("c", async () => "x");
+    }
+    expectTypeOf<VaultEmergencyOps>().toExtend<EmergencyVault>();
   });
 });
