@@ -66,6 +66,10 @@ export interface TransparencyLogOptions {
 }
 
 const MAX_CACHED_CHAINS = 4096;
+/** Tree nodes at or above this level (covering >= 256 entries) are cached once read. */
+const CACHE_MIN_LEVEL = 8;
+/** Bound on cached nodes across all chains (~100 bytes each). */
+const MAX_CACHED_NODES = 65_536;
 
 /**
  * Reads a chain's tree nodes from the store, failing closed on a missing node.
@@ -114,6 +118,7 @@ export class TransparencyLog {
   readonly #lastSigned = new Map<string, Checkpoint>();
   readonly #signing = new Map<string, Promise<unknown>>();
   readonly #logKeys: NoteVerifier[];
+  readonly #nodeCache = new Map<string, Uint8Array>();
 
   constructor(options: TransparencyLogOptions) {
     this.#opts = options;
@@ -209,9 +214,44 @@ export class TransparencyLog {
     }
   }
 
-  /** Node reader for proofs over `chainId`. */
+  /**
+   * Node reader for proofs over `chainId`. Complete nodes never change, so those high in the tree
+   * (covering at least 2^8 entries; few, and on every proof's path) are kept in a bounded cache
+   * after they are read from the store: a proof in a large chain then reads about as many nodes
+   * from the store as one in a small chain. Only nodes read back from the store (committed) are
+   * cached, never nodes computed for an append that may not commit.
+   */
   nodes(chainId: string): MerkleNodeReader {
-    return this.#opts.nodes?.(chainId) ?? storeNodeReader(this.#opts.store, chainId);
+    const base = this.#opts.nodes?.(chainId) ?? storeNodeReader(this.#opts.store, chainId);
+    const cache = this.#nodeCache;
+    const keyOf = (k: { level: number; index: number }) => `${chainId}\u0000${k.level}/${k.index}`;
+    return {
+      async readNodes(keys) {
+        const out = keys.map((k) => (k.level >= CACHE_MIN_LEVEL ? cache.get(keyOf(k)) : undefined));
+        const missing = keys.filter((_, i) => out[i] === undefined);
+        if (missing.length > 0) {
+          const got = await base.readNodes(missing);
+          let j = 0;
+          for (let i = 0; i < keys.length; i++) {
+            if (out[i] !== undefined) continue;
+            const h = got[j++];
+            out[i] = h;
+            const k = keys[i] as { level: number; index: number };
+            if (h instanceof Uint8Array && h.length === 32 && k.level >= CACHE_MIN_LEVEL) {
+              if (cache.size >= MAX_CACHED_NODES) {
+                let drop = MAX_CACHED_NODES / 8;
+                for (const old of cache.keys()) {
+                  cache.delete(old);
+                  if (--drop <= 0) break;
+                }
+              }
+              cache.set(keyOf(k), h);
+            }
+          }
+        }
+        return out as Uint8Array[];
+      },
+    };
   }
 
   /**

@@ -265,3 +265,27 @@ describe("TransparencyLog.treeNodes: concurrency", () => {
     expect(na.map((n) => `${n.level}/${n.index}`)).toEqual(nb.map((n) => `${n.level}/${n.index}`));
   });
 });
+
+describe("TransparencyLog: node cache for proofs", () => {
+  it("caches committed nodes high in the tree, so repeated proofs read fewer nodes from the store, and stay correct", async () => {
+    const { store, log, policy } = setup();
+    const bodies = await appendEntries(store, log, CHAIN, 1100);
+    const cp = await log.signCheckpoint(CHAIN);
+    let reads = 0;
+    const original = store.getTreeNodes?.bind(store);
+    store.getTreeNodes = async (chainId, keys) => {
+      reads += keys.length;
+      return (original as NonNullable<typeof original>)(chainId, keys);
+    };
+    await log.inclusionProof(CHAIN, 3, 1100);
+    const first = reads;
+    reads = 0;
+    await log.inclusionProof(CHAIN, 5, 1100); // shares the level-8 and level-9 siblings with seq 3
+    expect(first).toBe(13);
+    expect(reads).toBe(11);
+    for (const seq of [0, 255, 256, 700, 1023, 1099]) {
+      const r = verifyReceipt(await log.receipt(CHAIN, seq, cp), policy);
+      expect(r.body).toBe(bodies[seq]);
+    }
+  });
+});
