@@ -10,6 +10,7 @@ const groups: Record<string, () => Promise<CommandGroup>> = {
   audit: async () => (await import("./audit.js")).audit,
   kms: async () => (await import("./kms.js")).kms,
   key: async () => (await import("./key.js")).key,
+  emergency: async () => (await import("./emergency.js")).emergency,
 };
 
 process.exitCode = await runCli(process.argv.slice(2), realIo(), groups);

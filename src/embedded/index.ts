@@ -161,3 +161,5 @@ export async function openKeywarden(options: EmbeddedOptions): Promise<Keywarden
     },
   };
 }
+
+export { emergencyRevokeEmbedded } from "./emergency.js";

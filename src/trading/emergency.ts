@@ -11,7 +11,10 @@ import type { KillSwitchState, TradingStateStore } from "./state.js";
 export interface EmergencyVault {
   /** Every user with stored credentials or grants. */
   listUserIds(operator: Identity): Promise<readonly string[]>;
-  /** Marks every credential of `userId` disabled; returns how many were enabled before. */
+  /**
+   * Blocks every credential of `userId` until the user re-authorizes with a live session (the
+   * vault's key-free emergency lock); returns how many enabled credential sets it newly blocked.
+   */
   disableAllCredentials(operator: Identity, userId: string, reason: string): Promise<number>;
   /** Revokes every live grant of `userId`; returns how many. */
   revokeAllGrants(operator: Identity, userId: string, reason: string): Promise<number>;

@@ -1,0 +1,77 @@
+import { join } from "node:path";
+import { openFileAuditStore } from "../audit/file-store.js";
+import { AuditLog } from "../audit/log.js";
+import { auditSink } from "../audit/sink.js";
+import { KeywardenError } from "../errors.js";
+import { runAs } from "../guard/context.js";
+import { operatorIdentity } from "../guard/identity.js";
+import {
+  type EmergencyReport,
+  emergencyRevokeAll,
+  type RotateKeysNotice,
+} from "../trading/emergency.js";
+import { createFileTradingState } from "../trading/state.js";
+import { emergencyVaultOps } from "../vault/emergency.js";
+import { FileCredentialStore } from "../vault/file-store.js";
+import type { KmsProvider } from "../vault/kms-provider.js";
+import { createVault } from "../vault/vault.js";
+
+/**
+ * A KMS that refuses every call. Emergency revocation runs with it, so it provably decrypts
+ * nothing: it needs no master key, and works while the KMS itself is the suspect.
+ */
+const refusingKms: KmsProvider = {
+  name: "none",
+  async generateDataKey() {
+    throw new KeywardenError("ERR_KMS_ACCESS_DENIED", "emergency revocation uses no KMS");
+  },
+  async decrypt() {
+    throw new KeywardenError("ERR_KMS_ACCESS_DENIED", "emergency revocation uses no KMS");
+  },
+  async reEncrypt() {
+    throw new KeywardenError("ERR_KMS_ACCESS_DENIED", "emergency revocation uses no KMS");
+  },
+};
+
+/**
+ * Emergency revocation over an embedded keywarden data directory (the layout `openKeywarden`
+ * creates): fires every user's kill switch, locks every user's credentials, revokes every grant,
+ * records it on each user's chain and the operator chain, and hands one `rotate-keys` notice per
+ * user to `notify`. It opens no master key and makes no KMS call.
+ *
+ * @example
+ * ```ts
+ * const report = await emergencyRevokeEmbedded("/var/lib/mybot/keywarden", "backup leaked", "ops-alice",
+ *   (n) => mailer.send(n.userId, "Rotate your exchange API keys now"));
+ * ```
+ * @throws {KeywardenError} `ERR_AUDIT_STORE_LOCKED` while a running service holds the audit log
+ * (stop it first: emergency revocation must not race live orders); `ERR_INVALID_ARGUMENT` for an
+ * invalid operator id or reason.
+ */
+export async function emergencyRevokeEmbedded(
+  dataDir: string,
+  reason: string,
+  operatorId: string,
+  notify?: (notice: RotateKeysNotice) => void | Promise<void>,
+): Promise<EmergencyReport> {
+  const operator = operatorIdentity(operatorId);
+  const auditStore = await openFileAuditStore(join(dataDir, "audit.jsonl"));
+  try {
+    const audit = new AuditLog({ store: auditStore });
+    const vault = createVault({
+      kms: refusingKms,
+      store: await FileCredentialStore.open(join(dataDir, "credentials")),
+      audit: auditSink(audit),
+    });
+    return await runAs(operator, () =>
+      emergencyRevokeAll(reason, {
+        state: createFileTradingState(join(dataDir, "killswitch")),
+        audit,
+        vault: emergencyVaultOps(vault),
+        ...(notify ? { notify } : {}),
+      }),
+    );
+  } finally {
+    await auditStore.close?.();
+  }
+}
