@@ -341,9 +341,39 @@ async function main(): Promise<void> {
         const r = await cli(["audit", "verify", file, "--checkpoint", checkpoint, "--vkey", vkey]);
         if (r.code !== 0)
           throw new Error(`verify failed for ${file}: ${(r.stdout + r.stderr).trim()}`);
-        say(`   ${file.split("/").pop()}: ${r.stdout.trim().split("\n")[0]}`);
+        for (const line of r.stdout.trim().split("\n")) say(`   ${file.split("/").pop()}: ${line}`);
       }
       const lines = readFileSync(jsonl, "utf8").split("\n");
+      // A copy missing its last three entries, with its manifest fixed up to match, is consistent
+      // on its own; only the signed checkpoint shows that it is TRUNCATED.
+      const shortened = join(out, "alice-audit.TRUNCATED.jsonl");
+      const entries = lines
+        .slice(1)
+        .filter((l) => l.length > 0)
+        .slice(0, -3);
+      const last = JSON.parse(entries[entries.length - 1] as string) as { hash: string };
+      const manifest = (JSON.parse(lines[0] as string) as { manifest: Record<string, unknown> })
+        .manifest;
+      const fixed = JSON.stringify({
+        manifest: { ...manifest, headHash: last.hash, size: entries.length },
+      });
+      await writeFile(shortened, `${[fixed, ...entries].join("\n")}\n`);
+      const alone = await cli(["audit", "verify", shortened]);
+      if (alone.code !== 0)
+        throw new Error(`the fixed-up short copy should pass alone: ${alone.stderr.trim()}`);
+      const cut = await cli([
+        "audit",
+        "verify",
+        shortened,
+        "--checkpoint",
+        checkpoint,
+        "--vkey",
+        vkey,
+      ]);
+      if (cut.code === 0) throw new Error("a truncated export verified against the checkpoint");
+      say(
+        `   a copy missing its last 3 entries: exit ${cut.code}, ${(cut.stdout + cut.stderr).trim().split("\n").pop()}`,
+      );
       lines[3] = (lines[3] as string).replace(/"ts":"[^"]+"/, '"ts":"2020-01-01T00:00:00.000Z"');
       const edited = join(out, "alice-audit.EDITED.jsonl");
       await writeFile(edited, lines.join("\n"));

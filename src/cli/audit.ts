@@ -7,31 +7,48 @@ import { constants, createReadStream, createWriteStream } from "node:fs";
 import { access, unlink } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { parseArgs } from "node:util";
+import { entryHash } from "../audit/entry.js";
 import { exportChain } from "../audit/export.js";
-import { type ExportFormat, verifyExport } from "../audit/export-reader.js";
+import { type ExportFormat, readExport, verifyExport } from "../audit/export-reader.js";
 import { openFileAuditStore } from "../audit/file-store.js";
-import { isHexHash } from "../audit/hex.js";
+import { fromHex, isHexHash } from "../audit/hex.js";
 import { AuditLog } from "../audit/log.js";
 import { sha256Node } from "../audit/sha256.js";
 import type { AuditStore } from "../audit/store.js";
 import { KeywardenError } from "../errors.js";
 import { migrateCommand } from "./audit-migrate.js";
-import { transparencyCommands } from "./audit-transparency.js";
+import {
+  type CheckpointCheckOutcome,
+  type CheckpointVerifyValues,
+  openCheckpointCheck,
+  transparencyCommands,
+} from "./audit-transparency.js";
 import type { CliIo } from "./io.js";
 import { println } from "./io.js";
 import { type Command, type CommandGroup, EXIT } from "./run.js";
 
 const VERIFY_USAGE = `Usage: keywarden audit verify <file> [--head HASH --size N] [--format jsonl|csv] [--json]
+       keywarden audit verify <file> --checkpoint FILE --vkey KEY [--witness KEY... --quorum K]
+                              [--state FILE] [--max-age SECONDS]
 
 Verifies an audit export (JSON Lines or CSV) entry by entry: hashes, links, payload commitments
 and the manifest. Exits 0 only when the file is valid; otherwise prints the first broken entry.
+With --checkpoint, the export must also match a checkpoint signed by the log's key (and by
+K witnesses): a shorter export is reported as TRUNCATED, a different history as REWRITTEN. With
+--state, the last verified checkpoint is remembered, and a later one must extend it.
 
 Options:
-  --head HASH      expected head hash (hex), obtained out of band (e.g. a published checkpoint)
-  --size N         expected number of entries; with --head, detects truncation and rewrites
-  --format F       jsonl or csv (default: from the file extension, .csv means csv)
-  --json           machine-readable result on stdout
-  -h, --help       this text`;
+  --head HASH        expected head hash (hex), obtained out of band (e.g. a published checkpoint)
+  --size N           expected number of entries; with --head, detects truncation and rewrites
+  --format F         jsonl or csv (default: from the file extension, .csv means csv)
+  --checkpoint FILE  a signed checkpoint (C2SP signed note) of the chain
+  --vkey KEY         the log's published verifier key (repeat for a rotated key)
+  --witness KEY      a witness's cosignature verifier key (repeatable)
+  --quorum K         witness cosignatures required (default: all --witness keys)
+  --state FILE       remember the last verified checkpoint; the next must be consistent with it
+  --max-age SECONDS  refuse a checkpoint older than this (a frozen log)
+  --json             machine-readable result on stdout
+  -h, --help         this text`;
 
 const EXPORT_USAGE = `Usage: keywarden audit export --store file:PATH --chain ID --format jsonl|csv [--out FILE]
 
@@ -68,9 +85,17 @@ export const verifyCommand: Command = {
         size: { type: "string" },
         format: { type: "string" },
         json: { type: "boolean", default: false },
+        checkpoint: { type: "string" },
+        vkey: { type: "string", multiple: true },
+        witness: { type: "string", multiple: true },
+        quorum: { type: "string" },
+        state: { type: "string" },
+        "max-age": { type: "string" },
       },
     });
     if (positionals.length !== 1) usageError("verify takes exactly one <file>");
+    if (values.checkpoint === undefined && (values.vkey || values.witness || values.state))
+      usageError("--vkey, --witness and --state go with --checkpoint");
     const file = positionals[0] as string;
     if ((values.head === undefined) !== (values.size === undefined))
       usageError("--head and --size go together");
@@ -101,8 +126,12 @@ export const verifyCommand: Command = {
       onProgress,
     });
     if (onProgress) io.stderr.write("\r\x1b[K");
+    const checkpoint =
+      result.ok && values.checkpoint !== undefined
+        ? await checkAgainstCheckpoint(values, io, path, format, result.chainId ?? undefined)
+        : undefined;
     if (values.json) {
-      println(io.stdout, JSON.stringify(result));
+      println(io.stdout, JSON.stringify(checkpoint ? { ...result, checkpoint } : result));
     } else if (result.ok) {
       println(
         io.stdout,
@@ -114,9 +143,34 @@ export const verifyCommand: Command = {
         `BROKEN at seq ${result.seq}${result.line === undefined ? "" : ` (line ${result.line})`}: ${result.reason}: ${result.message}`,
       );
     }
-    return result.ok ? EXIT.ok : EXIT.failed;
+    if (checkpoint && !values.json)
+      println(checkpoint.ok ? io.stdout : io.stderr, `checkpoint: ${checkpoint.message}`);
+    return result.ok && (checkpoint === undefined || checkpoint.ok) ? EXIT.ok : EXIT.failed;
   },
 };
+
+/**
+ * After the export itself verified: checks it against a signed checkpoint (and the remembered
+ * state, if given) by streaming the export's entry hashes — recomputed from the entry text, not
+ * taken from the file — into the transparency check, in O(log n) memory.
+ */
+async function checkAgainstCheckpoint(
+  values: CheckpointVerifyValues,
+  io: CliIo,
+  path: string,
+  format: ExportFormat,
+  chainId: string | undefined,
+): Promise<CheckpointCheckOutcome> {
+  const check = await openCheckpointCheck(values, io, chainId);
+  if (!check.failed) {
+    check.expectLeaves();
+    for await (const record of readExport(createReadStream(path), { format })) {
+      if (record.kind !== "entry") continue;
+      if (!check.push(fromHex(entryHash(record.item.body, sha256Node)) as Uint8Array)) break;
+    }
+  }
+  return check.finish();
+}
 
 /**
  * Opens the store named by `--store`. Only `file:PATH` is built in.
