@@ -14,6 +14,7 @@ export const entries = {
   "guard-testing": "src/guard/testing/index.ts",
   audit: "src/audit/index.ts",
   "audit-testing": "src/audit/testing/index.ts",
+  "audit-verify": "src/audit/transparency-verify.ts",
   "audit-sqlite": "src/audit/sqlite.ts",
   "audit-postgres": "src/audit/postgres.ts",
   "audit-dynamodb": "src/audit/dynamodb.ts",

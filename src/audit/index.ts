@@ -72,6 +72,7 @@ export type {
   TreeNode,
   TreeNodeKey,
 } from "./store.js";
+export * from "./transparency.js";
 export {
   assertChainValid,
   ChainVerifier,
