@@ -45,7 +45,7 @@ export interface AuditEntry {
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 const CHAIN_ID = /^(?:operator|user:[A-Za-z0-9][A-Za-z0-9._:@-]{0,127})$/;
 const ACTION = /^[a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)+$/;
-const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const _TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ACTOR_KINDS = new Set(["session", "grant", "host", "operator"]);
 const ENTRY_KEYS = 8;
 

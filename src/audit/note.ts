@@ -12,9 +12,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { KeywardenError } from "../errors.js";
 import {
   concat,
-  decodeUtf8,
   fromBase64,
-  fromHex,
   hasControlCharacter,
   sha256,
   toBase64,

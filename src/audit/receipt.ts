@@ -102,7 +102,7 @@ export function parseReceipt(text: string): Receipt {
   const proof: Uint8Array[] = [];
   for (; i < head.length; i++) {
     const h = fromBase64(head[i] as string);
-    if (!h || h.length !== 32) throw bad();
+    if (h?.length !== 32) throw bad();
     proof.push(h);
   }
   if (proof.length > 64 || checkpointNote.length === 0) throw bad();

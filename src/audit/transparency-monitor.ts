@@ -189,7 +189,7 @@ export function checkCheckpointUpdate(input: MonitorInput): MonitorResult {
   const prevRoot = fromBase64(prev.rootHash);
   if (cp.origin !== prev.origin) return { ok: false, reason: "origin-mismatch" };
   const sizes = { previousSize: prev.size, size: cp.size };
-  if (!prevRoot || prevRoot.length !== 32) return { ok: false, reason: "bad-checkpoint", ...sizes };
+  if (prevRoot?.length !== 32) return { ok: false, reason: "bad-checkpoint", ...sizes };
   /* Precondition: a checkpoint smaller than the last verified one is reported as truncation. */
   if (cp.size < prev.size) return { ok: false, reason: "truncated", ...sizes };
   if (prev.timestamp !== undefined && cp.timestamp !== undefined && cp.timestamp < prev.timestamp) {
@@ -213,7 +213,7 @@ export function checkCheckpointUpdate(input: MonitorInput): MonitorResult {
   }
   if (input.newLeafHashes && prev.frontier) {
     const hashes = prev.frontier.map((h) => fromBase64(h));
-    if (hashes.some((h) => !h || h.length !== 32))
+    if (hashes.some((h) => h?.length !== 32))
       return { ok: false, reason: "bad-checkpoint", ...sizes };
     let f: MerkleFrontier;
     try {

@@ -126,7 +126,7 @@ export function fileWitnessState(path: string): WitnessStateStore {
     const r = Object.hasOwn(s.witness, origin) ? s.witness[origin] : undefined;
     if (!r) return undefined;
     const rootHash = fromBase64(r.rootHash);
-    if (!rootHash || rootHash.length !== 32)
+    if (rootHash?.length !== 32)
       throw new KeywardenError("ERR_AUDIT_MALFORMED_INPUT", "state file is malformed");
     return { size: r.size, rootHash };
   };

@@ -94,7 +94,7 @@ function parseProofText(text: string): Uint8Array[] {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   return lines.map((l) => {
     const h = fromBase64(l.trim());
-    if (!h || h.length !== 32)
+    if (h?.length !== 32)
       throw new KeywardenError("ERR_AUDIT_PROOF_INVALID", "proof file is malformed");
     return h;
   });

@@ -37,7 +37,7 @@ const ITEMS = [
 ];
 
 function block(doc: string, lang: string): string {
-  const m = doc.match(new RegExp("```" + lang + "\\n([\\s\\S]*?)```"));
+  const m = doc.match(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``));
   if (!m) throw new Error(`no ${lang} block`);
   return m[1] as string;
 }
