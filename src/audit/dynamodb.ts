@@ -16,14 +16,6 @@
  *
  * @packageDocumentation
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
 import { KeywardenError } from "../errors.js";
 import {
   type Attr,
@@ -40,6 +32,26 @@ import {
   seqOfKey,
 } from "./dynamodb-layout.js";
 import type { AppendRequest, AppendResult, AuditStore, StoredEntry, TreeNodeKey } from "./store.js";
+
+/** `@aws-sdk/client-dynamodb`, loaded on first use so that importing this module never needs it. */
+let sdk: typeof import("@aws-sdk/client-dynamodb") | undefined;
+
+async function loadDynamoDbSdk(): Promise<void> {
+  try {
+    sdk ??= await import("@aws-sdk/client-dynamodb");
+  } catch (cause) {
+    throw new KeywardenError(
+      "ERR_NOT_SUPPORTED",
+      "the DynamoDB audit store needs the optional peer @aws-sdk/client-dynamodb (npm install it)",
+      { cause },
+    );
+  }
+}
+
+function ddb(): typeof import("@aws-sdk/client-dynamodb") {
+  if (!sdk) throw new KeywardenError("ERR_INTERNAL", "DynamoDB SDK used before it was loaded");
+  return sdk;
+}
 
 /** The structural subset of a `DynamoDBClient` used here. */
 export interface DynamoDbClientLike {
@@ -98,9 +110,10 @@ export async function createDynamoDbAuditTable(
   client: DynamoDbClientLike,
   tableName: string,
 ): Promise<void> {
+  await loadDynamoDbSdk();
   try {
     await client.send(
-      new CreateTableCommand({
+      new (ddb().CreateTableCommand)({
         TableName: tableName,
         KeySchema: [
           { AttributeName: "pk", KeyType: "HASH" },
@@ -133,6 +146,7 @@ export async function createDynamoDbAuditTable(
 export async function openDynamoDbAuditStore(
   options: DynamoDbAuditStoreOptions,
 ): Promise<AuditStore> {
+  await loadDynamoDbSdk();
   const { client, tableName, homeRegion } = options ?? ({} as DynamoDbAuditStoreOptions);
   if (
     !client ||
@@ -150,7 +164,7 @@ export async function openDynamoDbAuditStore(
       : client.config?.region;
   let table: { Replicas?: unknown[]; GlobalTableVersion?: string } | undefined;
   try {
-    table = (await client.send(new DescribeTableCommand({ TableName: tableName })))?.Table;
+    table = (await client.send(new (ddb().DescribeTableCommand)({ TableName: tableName })))?.Table;
   } catch (err) {
     throw mapError(err);
   }
@@ -185,7 +199,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
   /** The block holding `seq` (the last block starting at or before it). */
   async function blockAt(chainId: string, seq: number): Promise<Block | undefined> {
     const r = await send<{ Items?: Item[] }>(
-      new QueryCommand({
+      new (ddb().QueryCommand)({
         TableName,
         KeyConditionExpression: "pk = :pk and sk <= :s",
         ExpressionAttributeValues: { ":pk": { S: blockPk(chainId) }, ":s": { N: String(seq) } },
@@ -201,7 +215,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
   }
   async function head(chainId: string) {
     const r = await send<{ Items?: Item[] }>(
-      new QueryCommand({
+      new (ddb().QueryCommand)({
         TableName,
         KeyConditionExpression: "pk = :pk",
         ExpressionAttributeValues: { ":pk": { S: blockPk(chainId) } },
@@ -217,7 +231,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
   }
   async function getBlock(chainId: string, start: number): Promise<Block | undefined> {
     const r = await send<{ Item?: Item }>(
-      new GetItemCommand({
+      new (ddb().GetItemCommand)({
         TableName,
         Key: { pk: { S: blockPk(chainId) }, sk: { N: String(start) } },
         ConsistentRead: true,
@@ -230,7 +244,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
     const Key = { pk: { S: reservationPk(chainId, key) }, sk: { N: "0" } };
     try {
       await send(
-        new PutItemCommand({
+        new (ddb().PutItemCommand)({
           TableName,
           Item: { ...Key, at: { N: String(start) } },
           ConditionExpression: "attribute_not_exists(pk)",
@@ -241,7 +255,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
       if (!isConditionFailure(err)) throw err;
     }
     const r = await send<{ Item?: Item }>(
-      new GetItemCommand({ TableName, Key, ConsistentRead: true }),
+      new (ddb().GetItemCommand)({ TableName, Key, ConsistentRead: true }),
     );
     const at = num(r.Item?.at);
     if (at === start) return; // a racing or crashed attempt at the same position: the block decides
@@ -252,7 +266,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
     try {
       // Stale: the block it pointed to was written by another append (or never will be).
       await send(
-        new PutItemCommand({
+        new (ddb().PutItemCommand)({
           TableName,
           Item: { ...Key, at: { N: String(start) } },
           ConditionExpression: "#at = :old",
@@ -328,7 +342,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
       for (const e of keyed) await reserve(r.chainId, e.idempotencyKey as string, r.expectedSize);
       try {
         await send(
-          new PutItemCommand({
+          new (ddb().PutItemCommand)({
             TableName,
             Item: item,
             ConditionExpression: "attribute_not_exists(pk)",
@@ -349,7 +363,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
       let startKey: Item | undefined;
       for (;;) {
         const q: { Items?: Item[]; LastEvaluatedKey?: Item } = await send(
-          new QueryCommand({
+          new (ddb().QueryCommand)({
             TableName,
             KeyConditionExpression: "pk = :pk and sk >= :s",
             ExpressionAttributeValues: {
@@ -378,7 +392,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
       const block = Number.isSafeInteger(seq) && seq >= 0 ? await blockAt(chainId, seq) : undefined;
       if (!block) throw new KeywardenError("ERR_INVALID_ARGUMENT", "no such audit entry");
       await send(
-        new UpdateItemCommand({
+        new (ddb().UpdateItemCommand)({
           TableName,
           Key: { pk: { S: blockPk(chainId) }, sk: { N: String(block.start) } },
           UpdateExpression: "REMOVE p.#s",
@@ -390,7 +404,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
 
     async findByIdempotencyKey(chainId, key) {
       const r = await send<{ Item?: Item }>(
-        new GetItemCommand({
+        new (ddb().GetItemCommand)({
           TableName,
           Key: { pk: { S: reservationPk(chainId, key) }, sk: { N: "0" } },
           ConsistentRead: true,
@@ -420,7 +434,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
 
     async putCheckpoint(chainId, cp) {
       await send(
-        new PutItemCommand({
+        new (ddb().PutItemCommand)({
           TableName,
           Item: {
             pk: { S: checkpointPk(chainId) },
@@ -433,7 +447,7 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
 
     async latestCheckpoint(chainId) {
       const r = await send<{ Items?: Item[] }>(
-        new QueryCommand({
+        new (ddb().QueryCommand)({
           TableName,
           KeyConditionExpression: "pk = :pk",
           ExpressionAttributeValues: { ":pk": { S: checkpointPk(chainId) } },

@@ -10,13 +10,7 @@
  */
 
 import { createHash } from "node:crypto";
-import {
-  DecryptCommand,
-  GenerateDataKeyCommand,
-  KMSClient,
-  ReEncryptCommand,
-} from "@aws-sdk/client-kms";
-import { fromWebToken } from "@aws-sdk/credential-providers";
+import type { DecryptCommand, GenerateDataKeyCommand, ReEncryptCommand } from "@aws-sdk/client-kms";
 import { KeywardenError } from "../errors.js";
 import { Secret } from "../secret.js";
 import { type RetryOptions, withKmsRetries } from "./kms-errors.js";
@@ -27,6 +21,31 @@ import {
   type KmsContext,
   type KmsProvider,
 } from "./kms-provider.js";
+
+/** The two AWS SDK packages, loaded on first use so that importing this module never needs them. */
+interface AwsSdk {
+  readonly kms: typeof import("@aws-sdk/client-kms");
+  readonly credentials: typeof import("@aws-sdk/credential-providers");
+}
+let sdkLoading: Promise<AwsSdk> | undefined;
+
+function loadAwsSdk(): Promise<AwsSdk> {
+  sdkLoading ??= Promise.all([
+    import("@aws-sdk/client-kms"),
+    import("@aws-sdk/credential-providers"),
+  ]).then(
+    ([kms, credentials]) => ({ kms, credentials }),
+    (cause: unknown) => {
+      sdkLoading = undefined;
+      throw new KeywardenError(
+        "ERR_NOT_SUPPORTED",
+        "AwsKms needs the optional peers @aws-sdk/client-kms and @aws-sdk/credential-providers (npm install them)",
+        { cause },
+      );
+    },
+  );
+  return sdkLoading;
+}
 
 export type { RetryOptions } from "./kms-errors.js";
 export { buildKeyPolicy, buildTrustPolicy, type PolicyOptions } from "./policy.js";
@@ -143,9 +162,17 @@ export class AwsKms implements KmsProvider {
     this.#now = options.now ?? Date.now;
   }
 
+  #sdk: AwsSdk | undefined;
+
+  /** The loaded SDK; every operation loads it first (in #inRegions). */
+  #aws(): AwsSdk {
+    if (!this.#sdk) throw new KeywardenError("ERR_INTERNAL", "AWS SDK used before it was loaded");
+    return this.#sdk;
+  }
+
   #makeClient(region: string, credentials: AwsCredentialsLike): KmsLike {
     if (this.#o.clientFactory) return this.#o.clientFactory({ region, credentials });
-    return new KMSClient({
+    return new (this.#aws().kms.KMSClient)({
       region,
       credentials,
       maxAttempts: 1, // retries are ours: bounded, with jitter, typed errors
@@ -185,7 +212,7 @@ export class AwsKms implements KmsProvider {
       // keeps it to one STS call for sessions of up to 55 minutes.
       this.#o.sessionDurationSeconds ?? Math.min(3600, Math.max(900, remaining + 300));
     const token = auth.token.useText((t) => t);
-    const credentials = fromWebToken({
+    const credentials = this.#aws().credentials.fromWebToken({
       roleArn: this.#o.sessionRoleArn,
       webIdentityToken: token,
       roleSessionName: `kw-${auth.userId.replace(/[^\w+=,.@-]/g, "_")}`.slice(0, 64),
@@ -202,6 +229,7 @@ export class AwsKms implements KmsProvider {
     auth: KmsAuthorization,
     op: (client: KmsLike, keyId: string) => Promise<T>,
   ): Promise<T> {
+    this.#sdk ??= await loadAwsSdk();
     const regions = [this.#o.region, ...(this.#o.fallbackRegions ?? [])];
     let last: unknown;
     for (const region of regions) {
@@ -228,7 +256,7 @@ export class AwsKms implements KmsProvider {
     this.#checkAuth(context, auth);
     return this.#inRegions(auth, async (client, keyId) => {
       const out = (await client.send(
-        new GenerateDataKeyCommand({
+        new (this.#aws().kms.GenerateDataKeyCommand)({
           KeyId: keyId,
           KeySpec: "AES_256",
           EncryptionContext: encryptionContextMap(context),
@@ -252,7 +280,7 @@ export class AwsKms implements KmsProvider {
     this.#checkAuth(context, auth);
     return this.#inRegions(auth, async (client, keyId) => {
       const out = (await client.send(
-        new DecryptCommand({
+        new (this.#aws().kms.DecryptCommand)({
           KeyId: keyId,
           CiphertextBlob: wrapped,
           EncryptionContext: encryptionContextMap(context),
@@ -273,7 +301,7 @@ export class AwsKms implements KmsProvider {
     this.#checkAuth(to, auth);
     return this.#inRegions(auth, async (client, keyId) => {
       const out = (await client.send(
-        new ReEncryptCommand({
+        new (this.#aws().kms.ReEncryptCommand)({
           CiphertextBlob: wrapped,
           SourceEncryptionContext: encryptionContextMap(from),
           DestinationKeyId: keyId,

@@ -91,6 +91,28 @@ describe("the published tarball", () => {
     expect(Number(out)).toBeGreaterThan(0);
   });
 
+  it.each([
+    [
+      "keywarden/audit/dynamodb",
+      'm.openDynamoDbAuditStore({ client: { send: async () => ({}) }, tableName: "t" })',
+    ],
+    ["keywarden/audit/sqlite", 'm.openSqliteAuditStore({ database: "audit.db" })'],
+  ])(
+    "using %s without its optional peer fails with ERR_NOT_SUPPORTED, naming the peer",
+    (spec, call) => {
+      const out = execFileSync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `const m = await import(${JSON.stringify(spec)}); try { await ${call}; process.stdout.write("no error"); } catch (e) { process.stdout.write(e.code + " " + e.message); }`,
+        ],
+        { cwd: project, encoding: "utf8" },
+      );
+      expect(out).toMatch(/^ERR_NOT_SUPPORTED .*(@aws-sdk\/client-dynamodb|better-sqlite3)/);
+    },
+  );
+
   it("errors from any subpath are the root's KeywardenError class", () => {
     const out = execFileSync(
       process.execPath,
