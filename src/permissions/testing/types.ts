@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { SUPPORTED_EXCHANGES } from "../types.js";
 
 /**
  * Every exchange the simulator can play, by its ccxt id.
@@ -12,25 +13,7 @@
  * for (const id of SIMULATED_EXCHANGES) sim.setKey(id, { apiKey: `${id}-k`, secret: "s", passphrase: "p" });
  * ```
  */
-export const SIMULATED_EXCHANGES = [
-  "binance",
-  "binanceusdm",
-  "bybit",
-  "okx",
-  "kucoin",
-  "coinbase",
-  "kraken",
-  "bitget",
-  "bitfinex",
-  "gemini",
-  "bingx",
-  "htx",
-  "gate",
-  "deribit",
-  "cryptocom",
-  "mexc",
-  "bitstamp",
-] as const;
+export const SIMULATED_EXCHANGES = SUPPORTED_EXCHANGES;
 
 /** A ccxt exchange id the simulator serves. */
 export type SimulatedExchangeId = (typeof SIMULATED_EXCHANGES)[number];
