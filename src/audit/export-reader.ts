@@ -9,10 +9,16 @@ import { KeywardenError } from "../errors.js";
 import { decodeCsvRecord } from "./csv.js";
 import { decodeJsonlLine, type ExportRecord } from "./jsonl.js";
 import { MAX_LINE_BYTES, malformedInput, readLines } from "./line-reader.js";
-import type { ExportManifest } from "./manifest.js";
+import { type ExportManifest, manifestSignatureProblem } from "./manifest.js";
+import type { NoteVerifier } from "./note.js";
 import type { Sha256 } from "./sha256.js";
 import type { ChainHead } from "./store.js";
-import { ChainVerifier, type VerifyResult } from "./verify.js";
+import {
+  ChainVerifier,
+  type VerifyBroken,
+  type VerifyFailureReason,
+  type VerifyValid,
+} from "./verify.js";
 
 /** Export file formats. */
 export type ExportFormat = "jsonl" | "csv";
@@ -68,33 +74,85 @@ export async function* readExport(
   }
 }
 
+/**
+ * Why an export failed: a chain failure, or `manifest-signature` — with `manifestKeys` given, the
+ * manifest is unsigned, its signature or origin is malformed, or no given key verifies it.
+ */
+export type ExportFailureReason = VerifyFailureReason | "manifest-signature";
+
+/** The first problem found in an export. */
+export type VerifyExportBroken = Omit<VerifyBroken, "reason"> & {
+  readonly reason: ExportFailureReason;
+};
+
 /** Result of {@link verifyExport}: the verification result and the manifest, if one was read. */
-export type VerifyExportResult = VerifyResult & { readonly manifest: ExportManifest | undefined };
+export type VerifyExportResult = (VerifyValid | VerifyExportBroken) & {
+  readonly manifest: ExportManifest | undefined;
+};
+
+/** Options of {@link verifyExport}. */
+export interface VerifyExportOptions extends ReadExportOptions {
+  readonly sha256: Sha256;
+  /** A head obtained out of band (e.g. a published checkpoint); detects truncation. */
+  readonly expected?: ChainHead | undefined;
+  readonly onProgress?: ((verified: number) => void) | undefined;
+  /**
+   * Trusted keys for the manifest signature (format §6.1), e.g. `[parseVerifierKey(vkey)]`.
+   * When given (even empty), the manifest must carry a signature that one of them verifies;
+   * signatures by other keys are ignored. When absent, a manifest signature is NOT checked (a
+   * signed export verifies exactly like an unsigned one).
+   */
+  readonly manifestKeys?: readonly NoteVerifier[] | undefined;
+  /** With `manifestKeys`: also accept an unsigned manifest (a signed one must still verify). */
+  readonly allowUnsignedManifest?: boolean | undefined;
+}
 
 /**
- * Verifies an export file end to end: every entry, the manifest's size and head, and (when given)
- * a head obtained out of band, which detects an export cut short together with its manifest.
+ * Verifies an export file end to end: every entry, the manifest's size and head, (when given)
+ * a head obtained out of band, which detects an export cut short together with its manifest, and
+ * (with `manifestKeys`) the manifest's signature, checked before any entry is read.
  *
  * @example
  * ```ts
  * const r = await verifyExport(createReadStream("chain.jsonl"), { format: "jsonl", sha256: sha256Node });
+ * const s = await verifyExport(createReadStream("chain.jsonl"), { format: "jsonl", sha256: sha256Node, manifestKeys: [parseVerifierKey(vkey)] });
  * ```
- * @throws {KeywardenError} only on I/O errors of the source; bad content is a result.
+ * @throws {KeywardenError} on I/O errors of the source; `ERR_INVALID_ARGUMENT` for invalid
+ * options (e.g. `manifestKeys` that are not note verifiers); bad content is a result.
  */
 export async function verifyExport(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
-  options: ReadExportOptions & {
-    readonly sha256: Sha256;
-    readonly expected?: ChainHead | undefined;
-    readonly onProgress?: ((verified: number) => void) | undefined;
-  },
+  options: VerifyExportOptions,
 ): Promise<VerifyExportResult> {
+  const keys = options?.manifestKeys;
+  if (
+    keys !== undefined &&
+    (!Array.isArray(keys) ||
+      !keys.every((k) => typeof k === "object" && k !== null && typeof k.verify === "function"))
+  )
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "manifestKeys must be note verifiers");
   let manifest: ExportManifest | undefined;
   let v = new ChainVerifier({ sha256: options.sha256, expected: options.expected });
   try {
     for await (const record of readExport(chunks, options)) {
       if (record.kind === "manifest") {
         manifest = record.manifest;
+        const problem =
+          keys === undefined
+            ? undefined
+            : manifestSignatureProblem(manifest, {
+                keys,
+                allowUnsigned: options.allowUnsignedManifest,
+              });
+        if (problem !== undefined)
+          return {
+            ok: false,
+            seq: 0,
+            reason: "manifest-signature",
+            message: problem,
+            line: record.line,
+            manifest,
+          };
         // Every entry must belong to the manifest's chain.
         v = new ChainVerifier({
           sha256: options.sha256,

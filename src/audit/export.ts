@@ -10,8 +10,14 @@ import { assertChainId } from "./entry.js";
 import { type ExportFormat, readExport } from "./export-reader.js";
 import { jsonlEntryLine, jsonlManifestLine } from "./jsonl.js";
 import type { AuditLog } from "./log.js";
-import { EXPORT_FORMAT, type ExportManifest } from "./manifest.js";
+import {
+  EXPORT_FORMAT,
+  type ExportManifest,
+  RESERVED_MANIFEST_FIELDS,
+  signManifest,
+} from "./manifest.js";
 import type { Sha256 } from "./sha256.js";
+import type { Signer } from "./signer.js";
 import type { AuditStore, StoredEntry } from "./store.js";
 import { checkedHead, invariant } from "./store-checks.js";
 import { assertChainValid, ChainVerifier } from "./verify.js";
@@ -28,18 +34,29 @@ export interface ExportChainOptions {
     | undefined;
   /** Export even when the stored chain does not verify (default false: fail closed). */
   readonly allowBroken?: boolean | undefined;
+  /**
+   * Signs the manifest (format §6.1): adds `origin` and `signature`, a C2SP signed-note signature
+   * over every other manifest member (annotations included). Without it the export is unsigned.
+   */
+  readonly signer?: Signer | undefined;
+  /** Deployment name for the signed manifest's `origin` (default: the signer's key name). */
+  readonly logName?: string | undefined;
 }
 
 /**
  * Streams an export of `chainId` as text chunks: the manifest (taken at the current head), then
  * every entry up to that head. Each entry is verified as it is written, so by default an export of
  * a broken chain fails with `ERR_AUDIT_CHAIN_BROKEN` instead of producing a file that looks fine.
+ * With `signer`, the manifest is signed before anything is yielded (verify it with
+ * `verifyExport(…, { manifestKeys })` or `keywarden audit verify FILE --vkey KEY`).
  *
  * @example
  * ```ts
  * await pipeline(Readable.from(exportChain(log, "user:user-42", { format: "csv" })), createWriteStream("audit.csv"));
+ * // signed: exportChain(log, "user:user-42", { format: "jsonl", signer: LocalEd25519Signer.fromEnv() })
  * ```
- * @throws {KeywardenError} `ERR_AUDIT_CHAIN_BROKEN`, `ERR_AUDIT_STORE_INVARIANT`, store errors.
+ * @throws {KeywardenError} `ERR_AUDIT_CHAIN_BROKEN`, `ERR_AUDIT_STORE_INVARIANT`, store errors,
+ * `ERR_INVALID_ARGUMENT` for a reserved annotation or a log name that forms no valid origin, signer errors.
  */
 export async function* exportChain(
   log: AuditLog,
@@ -49,6 +66,11 @@ export async function* exportChain(
   assertChainId(chainId);
   if (options?.format !== "jsonl" && options?.format !== "csv")
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
+  const { signer, logName } = options;
+  if (signer !== undefined && (typeof signer !== "object" || typeof signer.sign !== "function"))
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "signer must implement Signer");
+  if (logName !== undefined && signer === undefined)
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "logName goes with signer");
   const head = await log.head(chainId);
   let manifest: ExportManifest = {
     v: 1,
@@ -60,10 +82,11 @@ export async function* exportChain(
   if (options.annotateManifest) {
     const extra = await options.annotateManifest(manifest);
     for (const key of Object.keys(extra))
-      if (key in manifest)
+      if ((RESERVED_MANIFEST_FIELDS as readonly string[]).includes(key))
         throw new KeywardenError("ERR_INVALID_ARGUMENT", `manifest field '${key}' is reserved`);
     manifest = { ...extra, ...manifest };
   }
+  if (signer) manifest = await signManifest(manifest, signer, logName ?? signer.keyName);
   yield options.format === "jsonl" ? jsonlManifestLine(manifest) : csvHead(manifest);
   const verifier = new ChainVerifier({ sha256: log.sha256, chainId, expected: head });
   for await (const e of log.readEntries(chainId, 0, head.size)) {

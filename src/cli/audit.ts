@@ -13,9 +13,12 @@ import { type ExportFormat, readExport, verifyExport } from "../audit/export-rea
 import { openFileAuditStore } from "../audit/file-store.js";
 import { fromHex, isHexHash } from "../audit/hex.js";
 import { AuditLog } from "../audit/log.js";
+import { parseVerifierKey } from "../audit/note.js";
 import { sha256Node } from "../audit/sha256.js";
+import { LocalEd25519Signer } from "../audit/signer.js";
 import type { AuditStore } from "../audit/store.js";
 import { KeywardenError } from "../errors.js";
+import { Secret } from "../secret.js";
 import { migrateCommand } from "./audit-migrate.js";
 import {
   type CheckpointCheckOutcome,
@@ -27,7 +30,7 @@ import type { CliIo } from "./io.js";
 import { println } from "./io.js";
 import { type Command, type CommandGroup, EXIT } from "./run.js";
 
-const VERIFY_USAGE = `Usage: keywarden audit verify <file> [--head HASH --size N] [--format jsonl|csv] [--json]
+const VERIFY_USAGE = `Usage: keywarden audit verify <file> [--head HASH --size N] [--vkey KEY...] [--format jsonl|csv] [--json]
        keywarden audit verify <file> --checkpoint FILE --vkey KEY [--witness KEY... --quorum K]
                               [--state FILE] [--max-age SECONDS]
 
@@ -36,13 +39,18 @@ and the manifest. Exits 0 only when the file is valid; otherwise prints the firs
 With --checkpoint, the export must also match a checkpoint signed by the log's key (and by
 K witnesses): a shorter export is reported as TRUNCATED, a different history as REWRITTEN. With
 --state, the last verified checkpoint is remembered, and a later one must extend it.
+With --vkey, the manifest's signature is checked against the same keys: without --checkpoint the
+manifest MUST be signed by one of them; with --checkpoint (which already authenticates the
+entries) an unsigned manifest is accepted, but a signed one must verify. Without --vkey a
+manifest signature is not checked.
 
 Options:
   --head HASH        expected head hash (hex), obtained out of band (e.g. a published checkpoint)
   --size N           expected number of entries; with --head, detects truncation and rewrites
   --format F         jsonl or csv (default: from the file extension, .csv means csv)
   --checkpoint FILE  a signed checkpoint (C2SP signed note) of the chain
-  --vkey KEY         the log's published verifier key (repeat for a rotated key)
+  --vkey KEY         the log's published verifier key (repeat for a rotated key); checks the
+                     manifest signature, and the checkpoint's
   --witness KEY      a witness's cosignature verifier key (repeatable)
   --quorum K         witness cosignatures required (default: all --witness keys)
   --state FILE       remember the last verified checkpoint; the next must be consistent with it
@@ -51,8 +59,11 @@ Options:
   -h, --help         this text`;
 
 const EXPORT_USAGE = `Usage: keywarden audit export --store file:PATH --chain ID --format jsonl|csv [--out FILE]
+                              [--key FILE | --key-env VAR] [--log-name NAME]
 
 Exports one chain, verified while it is written, with its manifest as the first record.
+With --key or --key-env the manifest is signed (a C2SP signed-note signature over the chain id,
+size, head hash and origin); verify it with 'keywarden audit verify FILE --vkey KEY'.
 The file store is opened read-only (no lock; works beside running writers).
 
 Options:
@@ -60,6 +71,10 @@ Options:
   --chain ID       chain id: operator, or user:<userId>
   --format F       jsonl or csv
   --out FILE       write to FILE (created with mode 0600) instead of stdout
+  --key FILE       sign the manifest with this signing key file (mode 0600)
+  --key-env VAR    or: with the key in this environment variable (removed once read)
+  --log-name NAME  deployment name; the signed origin is NAME/keywarden/<chain>
+                   (default: the key's name)
   -h, --help       this text`;
 
 function usageError(message: string): never {
@@ -94,8 +109,9 @@ export const verifyCommand: Command = {
       },
     });
     if (positionals.length !== 1) usageError("verify takes exactly one <file>");
-    if (values.checkpoint === undefined && (values.vkey || values.witness || values.state))
-      usageError("--vkey, --witness and --state go with --checkpoint");
+    if (values.checkpoint === undefined && (values.witness || values.state))
+      usageError("--witness and --state go with --checkpoint");
+    const manifestKeys = values.vkey?.map((k) => parseVerifierKey(k));
     const file = positionals[0] as string;
     if ((values.head === undefined) !== (values.size === undefined))
       usageError("--head and --size go together");
@@ -124,6 +140,8 @@ export const verifyCommand: Command = {
       sha256: sha256Node,
       expected,
       onProgress,
+      manifestKeys,
+      allowUnsignedManifest: values.checkpoint !== undefined,
     });
     if (onProgress) io.stderr.write("\r\x1b[K");
     const checkpoint =
@@ -137,6 +155,13 @@ export const verifyCommand: Command = {
         io.stdout,
         `valid: ${result.chainId ?? "(empty)"}, ${result.size} entries, head ${result.headHash ?? "(none)"}${result.redacted ? `, ${result.redacted} redacted` : ""}`,
       );
+      if (manifestKeys)
+        println(
+          io.stdout,
+          result.manifest?.signature === undefined
+            ? "manifest: unsigned (the checkpoint authenticates the entries)"
+            : `manifest signature: ok (${result.manifest.origin})`,
+        );
     } else {
       println(
         io.stderr,
@@ -189,6 +214,35 @@ export async function openStoreUrl(
   throw new KeywardenError("ERR_NOT_SUPPORTED", "unsupported --store (use file:PATH)");
 }
 
+/**
+ * The manifest signer named by `--key FILE` or `--key-env VAR` (the variable is removed once
+ * read), or undefined when neither is given.
+ */
+async function exportSigner(
+  io: CliIo,
+  keyFile: string | undefined,
+  keyEnv: string | undefined,
+): Promise<LocalEd25519Signer | undefined> {
+  if (keyFile !== undefined && keyEnv !== undefined)
+    usageError("give --key or --key-env, not both");
+  if (keyFile !== undefined)
+    return LocalEd25519Signer.fromKeyFile(
+      keyFile.startsWith("/") ? keyFile : `${io.cwd}/${keyFile}`,
+    );
+  if (keyEnv === undefined) return undefined;
+  const text = io.env[keyEnv];
+  delete io.env[keyEnv];
+  if (io.env !== process.env) delete process.env[keyEnv];
+  if (!text)
+    throw new KeywardenError("ERR_ENV_SECRET_MISSING", `environment variable ${keyEnv} is not set`);
+  const secret = Secret.fromString(text);
+  try {
+    return LocalEd25519Signer.fromSecret(secret);
+  } finally {
+    secret.wipe();
+  }
+}
+
 async function writeAll(out: Writable, chunks: AsyncIterable<string>): Promise<void> {
   for await (const chunk of chunks) if (!out.write(chunk)) await once(out, "drain");
 }
@@ -207,6 +261,9 @@ export const exportCommand: Command = {
         chain: { type: "string" },
         format: { type: "string" },
         out: { type: "string" },
+        key: { type: "string" },
+        "key-env": { type: "string" },
+        "log-name": { type: "string" },
       },
     });
     void positionals;
@@ -214,10 +271,20 @@ export const exportCommand: Command = {
       usageError("--store, --chain and --format are required");
     if (values.format !== "jsonl" && values.format !== "csv")
       usageError("--format must be jsonl or csv");
-    const store = await openStoreUrl(values.store, io.cwd);
+    if (values["log-name"] !== undefined && !values.key && !values["key-env"])
+      usageError("--log-name goes with --key or --key-env");
+    const signer = await exportSigner(io, values.key, values["key-env"]);
+    const store = await openStoreUrl(values.store, io.cwd).catch((err: unknown) => {
+      signer?.destroy();
+      throw err;
+    });
     try {
       const log = new AuditLog({ store });
-      const chunks = exportChain(log, values.chain, { format: values.format });
+      const chunks = exportChain(log, values.chain, {
+        format: values.format,
+        signer,
+        logName: values["log-name"],
+      });
       if (values.out) {
         const path = values.out.startsWith("/") ? values.out : `${io.cwd}/${values.out}`;
         const out = createWriteStream(path, { mode: 0o600 });
@@ -235,6 +302,7 @@ export const exportCommand: Command = {
         await writeAll(io.stdout, chunks);
       }
     } finally {
+      signer?.destroy();
       await store.close?.();
     }
     return EXIT.ok;
