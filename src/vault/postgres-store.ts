@@ -6,6 +6,8 @@
  *
  * @packageDocumentation
  */
+import { KeywardenError } from "../errors.js";
+import { RLS_USER_SETTING } from "../guard/rls.js";
 import {
   CREDENTIAL_UPSERT,
   credentialParams,
@@ -23,6 +25,8 @@ import {
 } from "./sql-rows.js";
 import type { CredentialStore, OwnerScopedStore, StoreCommit } from "./store.js";
 
+export { type VaultRlsSetupOptions, vaultRlsSetupSql } from "./postgres-rls.js";
+
 /** Result of a query. */
 export interface PgResultLike {
   // biome-ignore lint/suspicious/noExplicitAny: rows are validated by the mappers
@@ -33,7 +37,8 @@ export interface PgResultLike {
 /** A pooled client (for transactions). */
 export interface PgClientLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
-  release(): void;
+  /** Returns the connection; an error (or `true`) destroys it instead (`pg` semantics). */
+  release(destroy?: Error | boolean): void;
 }
 
 /** The subset of `pg.Pool` the store uses. */
@@ -46,6 +51,32 @@ const U = TABLES.users;
 const C = TABLES.credentials;
 const G = TABLES.grants;
 const L = TABLES.locks;
+/** Options of {@link PostgresCredentialStore}. */
+export interface PostgresStoreOptions {
+  /**
+   * Row-level-security mode: every owner-scoped operation, reads included, runs in its own
+   * transaction that first does `select set_config('app.user_id', $1, true)` (transaction-local),
+   * so the policies of {@link vaultRlsSetupSql} confine each statement to that owner's rows. Connect
+   * `pool` as the non-owner application role. Default false.
+   */
+  rls?: boolean;
+  /**
+   * RLS mode only: a pool connected as a role that bypasses RLS (the `operatorRole` of
+   * {@link vaultRlsSetupSql}, another BYPASSRLS role, or a superuser), used only by
+   * {@link PostgresCredentialStore.listUserIds}. The table owner does not qualify: FORCE RLS
+   * filters it too.
+   */
+  operatorPool?: PgPoolLike;
+}
+
+/** Thrown inside a transaction to roll it back and report a refused compare-and-swap. */
+const CAS_REFUSED = Symbol("cas-refused");
+const isPool = (p: unknown): p is PgPoolLike =>
+  typeof p === "object" &&
+  p !== null &&
+  typeof (p as PgPoolLike).query === "function" &&
+  typeof (p as PgPoolLike).connect === "function";
+
 const ph = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(", ");
 
 /**
@@ -57,17 +88,52 @@ const ph = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + 
  * import { PostgresCredentialStore } from "keywarden/vault/postgres";
  * const store = new PostgresCredentialStore(new pg.Pool({ connectionString }));
  * await store.migrate();
+ *
+ * // Under row-level security (tables set up once with vaultRlsSetupSql() by an administrator):
+ * const rlsStore = new PostgresCredentialStore(new pg.Pool({ connectionString: appRoleUrl }), {
+ *   rls: true,
+ *   operatorPool: new pg.Pool({ connectionString: operatorRoleUrl }),
+ * });
  * ```
  */
 export class PostgresCredentialStore implements CredentialStore {
   readonly #pool: PgPoolLike;
+  readonly #rls: boolean;
+  readonly #operatorPool: PgPoolLike | undefined;
 
-  constructor(pool: PgPoolLike) {
+  /**
+   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for a pool without `query`/`connect`, an
+   * `operatorPool` without `rls: true`, or an `operatorPool` that is the application pool.
+   */
+  constructor(pool: PgPoolLike, options: PostgresStoreOptions = {}) {
+    const { rls = false, operatorPool } = options ?? {};
+    if (!isPool(pool) || typeof rls !== "boolean") {
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "PostgresCredentialStore needs a pg pool");
+    }
+    if (operatorPool !== undefined && (!rls || !isPool(operatorPool) || operatorPool === pool)) {
+      throw new KeywardenError(
+        "ERR_INVALID_ARGUMENT",
+        "operatorPool is a separate pool, used only with rls: true",
+      );
+    }
     this.#pool = pool;
+    this.#rls = rls;
+    this.#operatorPool = operatorPool;
   }
 
-  /** Creates the tables if they do not exist. */
+  /**
+   * Creates the tables if they do not exist.
+   *
+   * @throws {KeywardenError} `ERR_NOT_SUPPORTED` in RLS mode: the application role must not own
+   * or create tables; run {@link vaultRlsSetupSql} as an administrator instead.
+   */
   async migrate(): Promise<void> {
+    if (this.#rls) {
+      throw new KeywardenError(
+        "ERR_NOT_SUPPORTED",
+        "in RLS mode the application role cannot migrate: run vaultRlsSetupSql() as an administrator",
+      );
+    }
     for (const sql of schemaSql("BYTEA", "BIGINT", "")) await this.#pool.query(sql);
   }
 
@@ -76,33 +142,79 @@ export class PostgresCredentialStore implements CredentialStore {
    * table files: `VACUUM FULL` (takes an exclusive lock). WAL archives and backups are unaffected.
    */
   async vacuum(): Promise<void> {
+    if (this.#rls) {
+      throw new KeywardenError(
+        "ERR_NOT_SUPPORTED",
+        "in RLS mode run VACUUM (FULL) on the vault tables as their owner or a superuser",
+      );
+    }
     await this.#pool.query(`VACUUM (FULL) ${U}, ${C}, ${G}, ${L}`);
   }
 
-  async #tx<T>(fn: (c: PgClientLike) => Promise<T>): Promise<T> {
-    const c = await this.#pool.connect();
+  /**
+   * One transaction on one connection; in RLS mode `app.user_id` is set first, transaction-local.
+   * A connection whose ROLLBACK fails is destroyed, not returned to the pool.
+   */
+  async #tx<T>(
+    pool: PgPoolLike,
+    setting: readonly [string, string] | null,
+    fn: (c: PgClientLike) => Promise<T>,
+  ): Promise<T> {
+    const c = await pool.connect();
+    let destroy: Error | undefined;
     try {
       await c.query("BEGIN");
+      /* Precondition: in RLS mode the owner id is set inside each transaction, never at session level. */
+      if (setting) await c.query("SELECT set_config($1, $2, true)", [...setting]);
       const out = await fn(c);
       await c.query("COMMIT");
       return out;
     } catch (err) {
-      await c.query("ROLLBACK").catch(() => undefined);
+      await c.query("ROLLBACK").catch((e: unknown) => {
+        destroy = e instanceof Error ? e : new Error("rollback failed");
+      });
       throw err;
     } finally {
-      c.release();
+      c.release(destroy);
     }
   }
 
-  /** {@inheritDoc CredentialStore.listUserIds} */
+  #scoped<T>(userId: string, fn: (c: PgClientLike) => Promise<T>): Promise<T> {
+    return this.#tx(this.#pool, this.#rls ? [RLS_USER_SETTING, userId] : null, fn);
+  }
+
+  /**
+   * {@inheritDoc CredentialStore.listUserIds}
+   *
+   * In RLS mode it reads through `operatorPool` with `row_security` off, so a role that RLS would
+   * filter (such as the table owner under FORCE) gets an error instead of a silently short list.
+   *
+   * @throws {KeywardenError} `ERR_NOT_SUPPORTED` in RLS mode without an `operatorPool`.
+   */
   async listUserIds(): Promise<string[]> {
-    const r = await this.#pool.query(LIST_USER_IDS_SQL);
-    return r.rows.map((row: { user_id: unknown }) => String(row.user_id)).sort();
+    let rows: { user_id: unknown }[];
+    if (!this.#rls) rows = (await this.#pool.query(LIST_USER_IDS_SQL)).rows;
+    else {
+      /* Precondition: in RLS mode the operator's user listing needs a separate operatorPool. */
+      if (!this.#operatorPool) {
+        throw new KeywardenError(
+          "ERR_NOT_SUPPORTED",
+          "listUserIds() in RLS mode needs an operatorPool that bypasses row-level security",
+        );
+      }
+      rows = await this.#tx(this.#operatorPool, ["row_security", "off"], async (c) => {
+        return (await c.query(LIST_USER_IDS_SQL)).rows;
+      });
+    }
+    return rows.map((row) => String(row.user_id)).sort();
   }
 
   /** {@inheritDoc CredentialStore.forUser} */
   forUser(userId: string): OwnerScopedStore {
-    const q = (text: string, values: unknown[]) => this.#pool.query(text, values);
+    const q = (text: string, values: unknown[]) =>
+      this.#rls
+        ? this.#scoped(userId, (c) => c.query(text, values))
+        : this.#pool.query(text, values);
     return {
       userId,
       getUserKey: async () => {
@@ -129,7 +241,7 @@ export class PostgresCredentialStore implements CredentialStore {
           toGrant,
         ),
       commit: (change: StoreCommit) =>
-        this.#tx(async (c) => {
+        this.#scoped(userId, async (c) => {
           if (change.userKey.userId !== userId) return false;
           const p = userParams(change.userKey);
           const r =
@@ -143,11 +255,8 @@ export class PostgresCredentialStore implements CredentialStore {
                    created_at = $7, updated_at = $8 WHERE user_id = $1 AND seq = $9`,
                   [...p, change.expectedSeq],
                 );
-          if (r.rowCount !== 1) {
-            await c.query("ROLLBACK");
-            await c.query("BEGIN"); // keep #tx's COMMIT harmless
-            return false;
-          }
+          if (r.rowCount !== 1) throw CAS_REFUSED; // rolls back
+
           for (const cr of change.credentials ?? []) {
             if (cr.userId === userId) {
               await c.query(
@@ -161,6 +270,9 @@ export class PostgresCredentialStore implements CredentialStore {
               await c.query(`INSERT INTO ${G} VALUES (${ph(9)}) ${GRANT_UPSERT}`, grantParams(g));
           }
           return true;
+        }).catch((err: unknown) => {
+          if (err === CAS_REFUSED) return false;
+          throw err;
         }),
       revokeGrant: async (grantId, revokedAt) =>
         (
@@ -185,7 +297,7 @@ export class PostgresCredentialStore implements CredentialStore {
         (await q(`DELETE FROM ${L} WHERE user_id = $1 AND lock_id = $2`, [userId, lockId]))
           .rowCount === 1,
       shred: () =>
-        this.#tx(async (c) => {
+        this.#scoped(userId, async (c) => {
           for (const t of [C, G, L, U])
             await c.query(`DELETE FROM ${t} WHERE user_id = $1`, [userId]);
         }),

@@ -1,22 +1,27 @@
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAs } from "../../src/guard/context.js";
+import type { Identity } from "../../src/guard/identity.js";
+import { owned } from "../../src/guard/owned.js";
 import { listHandlers } from "../../src/guard/registry.js";
 import {
   assertIsolation,
   type EffectRecorder,
   type IsolationSurface,
+  runIsolationSuite,
+  snapshotPgTables,
 } from "../../src/guard/testing/index.js";
 import { type VaultHandlers, vaultHandlers } from "../../src/vault/handlers.js";
 import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { PostgresCredentialStore } from "../../src/vault/postgres-store.js";
+import { type PgPoolLike, PostgresCredentialStore } from "../../src/vault/postgres-store.js";
 import { TABLES } from "../../src/vault/sql-rows.js";
-import type { CredentialStore } from "../../src/vault/store.js";
+import type { CredentialRow, CredentialStore, GrantRow } from "../../src/vault/store.js";
 import { createVault, type Vault } from "../../src/vault/vault.js";
 import type { VaultAuditSink } from "../../src/vault/vault-support.js";
 import { createDatabase } from "../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../support/services.js";
 import { countingKms, localKms, makeIdp } from "../vault/helpers.js";
+import { forgetOwnerPredicates, rlsRoles } from "../vault/postgres-rls.support.js";
 
 /**
  * The isolation kit over the vault's guarded handlers (`vaultHandlers`): every owned handler is
@@ -223,3 +228,162 @@ describeWithPostgres("isolation kit over the vault's handlers on a real PostgreS
     expect(report.calls).toBeGreaterThan(50);
   }, 240_000);
 });
+
+describeWithPostgres(
+  "isolation kit over the vault's handlers on PostgreSQL with row-level security",
+  () => {
+    const pools: pg.Pool[] = [];
+    let admin: pg.Pool;
+    let app: pg.Pool;
+    let operator: pg.Pool;
+    beforeAll(async () => {
+      const url = await createDatabase(pgUrl as string);
+      admin = new pg.Pool({ connectionString: url, max: 2 });
+      const roles = await rlsRoles(admin, url);
+      app = new pg.Pool({ connectionString: roles.appUrl, max: 4 });
+      operator = new pg.Pool({ connectionString: roles.operatorUrl, max: 2 });
+      pools.push(app, operator, admin);
+    });
+    afterAll(async () => {
+      for (const p of pools) await p.end();
+    });
+    /** The kit builds worlds one after another: each starts from empty tables (emptied by the admin). */
+    const rlsSurface = (name: string, pool: () => PgPoolLike) =>
+      makeSurface(name, async () => {
+        await admin.query(`TRUNCATE ${Object.values(TABLES).join(", ")}`);
+        return new PostgresCredentialStore(pool(), { rls: true, operatorPool: operator });
+      });
+
+    it("holds with the guard on and with the RLS-mode store as the application role alone (storage-only run)", async () => {
+      const report = await assertIsolation(rlsSurface("vault (PostgreSQL RLS store)", () => app));
+      expect(report.ok).toBe(true);
+      expect(report.calls).toBeGreaterThan(50);
+    }, 240_000);
+
+    it("the vault's own row checks hold even over queries that forget their owner predicate, with RLS and with RLS bypassed", async () => {
+      // Defense in depth: the vault re-checks the owner of every row a store returns, so broken SQL
+      // alone does not reach vaultHandlers' results — the store-level control below shows that RLS
+      // is what holds at the storage layer.
+      for (const [tag, pool] of [
+        ["RLS", () => forgetOwnerPredicates(app)],
+        ["superuser", () => forgetOwnerPredicates(admin)],
+      ] as const) {
+        const report = await runIsolationSuite(rlsSurface(`vault (broken queries, ${tag})`, pool));
+        expect(report.findings, tag).toEqual([]);
+      }
+    }, 480_000);
+
+    /** Owned handlers straight over the RLS-mode store: nothing but the store and RLS scope them. */
+    function storeSurface(tag: string, pool: () => PgPoolLike): IsolationSurface<CredentialStore> {
+      const rowHandlers = (store: CredentialStore) => ({
+        getCredentialRow: owned(
+          {
+            name: `vaultStore.${tag}.getCredentialRow`,
+            resource: `credential-row-${tag}`,
+            id: (id: string) => id,
+            load: (id: string, who: Identity) => store.forUser(who.userId).getCredential(id),
+            owner: (r: CredentialRow) => r.userId,
+          },
+          async ({ row }) => ({ ...row, sealed: hex(row.sealed) }),
+        ),
+        revokeGrantRow: owned(
+          {
+            name: `vaultStore.${tag}.revokeGrantRow`,
+            resource: `grant-row-${tag}`,
+            id: (id: string) => id,
+            load: (id: string, who: Identity) => store.forUser(who.userId).getGrant(id),
+            owner: (r: GrantRow) => r.userId,
+          },
+          async ({ row, identity }) =>
+            store.forUser(identity.userId).revokeGrant(row.grantId, 1_234),
+        ),
+      });
+      return {
+        name: `vault store (${tag})`,
+        async world() {
+          await admin.query(`TRUNCATE ${Object.values(TABLES).join(", ")}`);
+          return new PostgresCredentialStore(pool(), { rls: true, operatorPool: operator });
+        },
+        async seed(_w, { a, b }) {
+          const good = new PostgresCredentialStore(app, { rls: true, operatorPool: operator });
+          const ids: Record<string, Record<string, string[]>> = {};
+          for (const [who, id] of [
+            ["A", a.userId],
+            ["B", b.userId],
+          ] as const) {
+            const now = Date.now();
+            await good.forUser(id).commit({
+              expectedSeq: null,
+              userKey: {
+                userId: id,
+                kms: "local",
+                keyId: "k",
+                wrappedDataKey: new Uint8Array(8),
+                manifest: new Uint8Array(8),
+                seq: 1,
+                createdAt: now,
+                updatedAt: now,
+              },
+              credentials: [1, 2].map((i) => ({
+                userId: id,
+                credentialId: `${who}-c${i}`,
+                exchange: "binance",
+                label: `CANARY-${who}-row-${i}`,
+                revision: 1,
+                disabled: false,
+                sealed: new Uint8Array(16),
+                createdAt: now,
+                updatedAt: now,
+              })),
+              grants: [
+                {
+                  userId: id,
+                  grantId: `${who}-g1`,
+                  exchanges: ["binance"],
+                  actions: ["trade"],
+                  createdAt: now,
+                  expiresAt: now + 60_000,
+                  revokedAt: null,
+                  wrappedDataKey: new Uint8Array(8),
+                  keyId: "k",
+                },
+              ],
+            });
+            ids[who] = {
+              [`credential-row-${tag}`]: [`${who}-c1`, `${who}-c2`],
+              [`grant-row-${tag}`]: [`${who}-g1`],
+            };
+          }
+          return {
+            a: { ids: ids.A as Record<string, string[]>, canaries: ["CANARY-A-row-"] },
+            b: { ids: ids.B as Record<string, string[]>, canaries: ["CANARY-B-row-"] },
+          };
+        },
+        snapshot: () => snapshotPgTables(admin, Object.values(TABLES)),
+        handlers: (w) => rowHandlers(w),
+        probes: {
+          getCredentialRow: { ids: [`credential-row-${tag}`], args: (id: string) => [id] },
+          revokeGrantRow: { ids: [`grant-row-${tag}`], args: (id: string) => [id] },
+        },
+      };
+    }
+
+    it("negative control: store queries that forget their owner predicate are held by RLS as the application role, and leak through a role that bypasses RLS", async () => {
+      const held = await runIsolationSuite(storeSurface("rls", () => forgetOwnerPredicates(app)));
+      expect(held.findings).toEqual([]);
+      const leaked = await runIsolationSuite(
+        storeSurface("bypass", () => forgetOwnerPredicates(admin)),
+      );
+      const lines = leaked.findings.map(
+        (f) => `${f.handler} › ${f.variant} [${f.run}]: ${f.problem}`,
+      );
+      expect(lines).toContain(
+        `getCredentialRow › B's id [storage-only]: read leak: result contains B's canary "CANARY-B-row-"`,
+      );
+      expect(lines.some((l) => l.startsWith("revokeGrantRow › B's id [storage-only]: "))).toBe(
+        true,
+      );
+      expect(leaked.findings.every((f) => f.run === "storage-only")).toBe(true);
+    }, 240_000);
+  },
+);
