@@ -13,9 +13,11 @@ import type { AuditLog } from "./log.js";
 import {
   EXPORT_FORMAT,
   type ExportManifest,
+  manifestSignatureProblem,
   RESERVED_MANIFEST_FIELDS,
   signManifest,
 } from "./manifest.js";
+import type { NoteVerifier } from "./note.js";
 import type { Sha256 } from "./sha256.js";
 import type { Signer } from "./signer.js";
 import type { AuditStore, StoredEntry } from "./store.js";
@@ -107,14 +109,24 @@ export async function* exportChain(
  * @example
  * ```ts
  * const head = await importExport(store, createReadStream("audit.jsonl"), { format: "jsonl", sha256: sha256Node });
+ * // only a manifest signed by the log: { …, manifestKeys: [parseVerifierKey(vkey)] }
  * ```
+ * With `manifestKeys`, the manifest's signature is checked (as in `verifyExport`) before
+ * anything is written; a failure is `ERR_AUDIT_CHAIN_BROKEN` with reason `manifest-signature`.
+ *
  * @throws {KeywardenError} `ERR_AUDIT_CHAIN_BROKEN` (with seq and reason), `ERR_AUDIT_MALFORMED_INPUT`,
  * `ERR_AUDIT_APPEND_CONFLICT` when the target chain is not empty.
  */
 export async function importExport(
   store: AuditStore,
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
-  options: { format: ExportFormat; sha256: Sha256; batchSize?: number },
+  options: {
+    format: ExportFormat;
+    sha256: Sha256;
+    batchSize?: number;
+    /** Trusted keys for the manifest signature; when given, an unsigned manifest is rejected. */
+    manifestKeys?: readonly NoteVerifier[] | undefined;
+  },
 ): Promise<{ chainId: string; size: number; headHash: string | null }> {
   const batchSize = options.batchSize ?? 1000;
   let manifest: ExportManifest | undefined;
@@ -131,6 +143,15 @@ export async function importExport(
   for await (const record of readExport(chunks, options)) {
     if (record.kind === "manifest") {
       manifest = record.manifest;
+      if (options.manifestKeys !== undefined) {
+        const problem = manifestSignatureProblem(manifest, { keys: options.manifestKeys });
+        if (problem !== undefined)
+          throw new KeywardenError(
+            "ERR_AUDIT_CHAIN_BROKEN",
+            `audit chain broken at seq 0: manifest-signature (line ${record.line})`,
+            { details: { seq: 0, reason: "manifest-signature", line: record.line } },
+          );
+      }
       const head = await checkedHead(store, manifest.chainId, undefined);
       if (head.size !== 0)
         throw new KeywardenError("ERR_AUDIT_APPEND_CONFLICT", "import target chain is not empty");

@@ -314,3 +314,48 @@ describe("signed export manifests", () => {
     expect(inspect(logKey.signer)).not.toContain(seedPart);
   });
 });
+
+describe("signed manifests: import and edge cases", () => {
+  it("importExport with manifestKeys imports a signed export and refuses an unsigned one before writing", async () => {
+    const { createMemoryAuditStore, importExport } = await import("../../src/audit/index.js");
+    const { log, chainId } = await sample;
+    for (const format of FORMATS) {
+      const store = createMemoryAuditStore();
+      const head = await importExport(store, [Buffer.from(await signedExport(format))], {
+        format,
+        sha256: sha256Node,
+        manifestKeys: [keyOf(logKey.signer)],
+      });
+      expect(head).toEqual({ chainId, ...(await log.head(chainId)) });
+
+      const empty = createMemoryAuditStore();
+      const err = await importExport(empty, [Buffer.from(await text(log, chainId, format))], {
+        format,
+        sha256: sha256Node,
+        manifestKeys: [keyOf(logKey.signer)],
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: "ERR_AUDIT_CHAIN_BROKEN",
+        details: { reason: "manifest-signature", seq: 0 },
+      });
+      expect((await empty.head(chainId)).size).toBe(0);
+    }
+  });
+
+  it("an empty chain's signed manifest (size 0, headHash null) verifies", async () => {
+    const { AuditLog, createMemoryAuditStore } = await import("../../src/audit/index.js");
+    const log = new AuditLog({ store: createMemoryAuditStore() });
+    for (const format of FORMATS) {
+      const t = await text(log, "user:nobody", format, { signer: logKey.signer });
+      expect(manifestOf(t, format)).toMatchObject({ size: 0, headHash: null });
+      expect(await verify(t, format, [keyOf(logKey.signer)])).toMatchObject({ ok: true, size: 0 });
+      const grown = editManifest(t, format, (m) => {
+        m.size = 1;
+        m.headHash = "ab".repeat(32);
+      });
+      expect(await verify(grown, format, [keyOf(logKey.signer)])).toMatchObject({
+        reason: "manifest-signature",
+      });
+    }
+  });
+});
