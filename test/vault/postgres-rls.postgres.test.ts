@@ -1,12 +1,15 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { operatorIdentity } from "../../src/guard/identity.js";
 import { vaultRlsSetupSql } from "../../src/vault/postgres-rls.js";
 import { type PgPoolLike, PostgresCredentialStore } from "../../src/vault/postgres-store.js";
 import { TABLES } from "../../src/vault/sql-rows.js";
 import type { UserKeyRow } from "../../src/vault/store.js";
+import { createVault } from "../../src/vault/vault.js";
 import { createDatabase } from "../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../support/services.js";
+import { localKms, makeIdp } from "./helpers.js";
 import { forgetOwnerPredicates, type RlsRoleUrls, rlsRoles } from "./postgres-rls.support.js";
 import { storeConformance } from "./store-conformance.js";
 
@@ -231,5 +234,38 @@ describeWithPostgres("PostgresCredentialStore in RLS mode (real PostgreSQL)", ()
     pools.push(secondApp);
     const wrongOperator = new PostgresCredentialStore(app, { rls: true, operatorPool: secondApp });
     await expect(wrongOperator.listUserIds()).rejects.toThrow(/row-level security/);
+  });
+
+  it("the vault runs end to end on the RLS-mode store, including the operator's emergency lock of every user", async () => {
+    await admin.query(`TRUNCATE ${ALL}`);
+    const idp = await makeIdp();
+    const vault = createVault({ kms: localKms(), store: store() });
+    const alice = await idp.session("alice");
+    const bob = await idp.session("bob");
+    const secret = `CANARY-${randomBytes(6).toString("hex")}`;
+    const { credentialId } = await vault.store(alice, {
+      exchange: "binance",
+      credentials: { secret },
+    });
+    await vault.store(bob, { exchange: "okx", credentials: { secret: "b" } });
+    const open = () =>
+      vault.withCredentials(alice, credentialId, (c) => c.secret?.useText((t) => t));
+    expect(await open()).toBe(secret);
+    await expect(
+      vault.withCredentials(bob, credentialId, (c) => c.secret?.useText((t) => t)),
+    ).rejects.toMatchObject({ code: "ERR_VAULT_CREDENTIAL_NOT_FOUND" });
+    const ops = operatorIdentity("ops-1");
+    const users = await vault.listUserIds(ops);
+    expect(users).toEqual(["alice", "bob"]);
+    for (const u of users) await vault.lockUser(ops, u, "key store exposed");
+    await expect(open()).rejects.toMatchObject({ code: "ERR_VAULT_USER_LOCKED" });
+    const locks = await admin.query(`SELECT user_id FROM ${TABLES.locks} ORDER BY user_id`);
+    expect(locks.rows).toEqual([{ user_id: "alice" }, { user_id: "bob" }]);
+    // Without an operatorPool, the emergency listing fails closed instead of listing nobody.
+    const noOperator = createVault({
+      kms: localKms(),
+      store: new PostgresCredentialStore(app, { rls: true }),
+    });
+    await expect(noOperator.listUserIds(ops)).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
   });
 });
