@@ -38,9 +38,12 @@ export {
 } from "./entry.js";
 export { type ExportChainOptions, exportChain, importExport } from "./export.js";
 export {
+  type ExportFailureReason,
   type ExportFormat,
   type ReadExportOptions,
   readExport,
+  type VerifyExportBroken,
+  type VerifyExportOptions,
   type VerifyExportResult,
   verifyExport,
 } from "./export-reader.js";
@@ -55,7 +58,15 @@ export {
   type AuditLogOptions,
   type TreeNodeBuilder,
 } from "./log.js";
-export { EXPORT_FORMAT, type ExportManifest } from "./manifest.js";
+export {
+  EXPORT_FORMAT,
+  type ExportManifest,
+  MANIFEST_SIGNATURE_HEADER,
+  type ManifestSignaturePolicy,
+  manifestSignatureProblem,
+  manifestSignedText,
+  signManifest,
+} from "./manifest.js";
 export { createMemoryAuditStore } from "./memory-store.js";
 export { type Sha256, sha256Node } from "./sha256.js";
 export { sha256Portable } from "./sha256-portable.js";

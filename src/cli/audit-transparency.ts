@@ -55,7 +55,11 @@ async function openStore(
   return openFileAuditStore(resolve(io, url.slice(5)), { readOnly });
 }
 
-async function loadSigner(
+/**
+ * The signing key named by `--key FILE`, or else read (once, then removed from the environment)
+ * from `keyEnv` (default KEYWARDEN_AUDIT_SIGNING_KEY).
+ */
+export async function loadSigner(
   io: CliIo,
   keyFile?: string,
   keyEnv?: string,

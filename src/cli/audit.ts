@@ -15,14 +15,14 @@ import { fromHex, isHexHash } from "../audit/hex.js";
 import { AuditLog } from "../audit/log.js";
 import { parseVerifierKey } from "../audit/note.js";
 import { sha256Node } from "../audit/sha256.js";
-import { LocalEd25519Signer } from "../audit/signer.js";
+import type { LocalEd25519Signer } from "../audit/signer.js";
 import type { AuditStore } from "../audit/store.js";
 import { KeywardenError } from "../errors.js";
-import { Secret } from "../secret.js";
 import { migrateCommand } from "./audit-migrate.js";
 import {
   type CheckpointCheckOutcome,
   type CheckpointVerifyValues,
+  loadSigner,
   openCheckpointCheck,
   transparencyCommands,
 } from "./audit-transparency.js";
@@ -225,22 +225,8 @@ async function exportSigner(
 ): Promise<LocalEd25519Signer | undefined> {
   if (keyFile !== undefined && keyEnv !== undefined)
     usageError("give --key or --key-env, not both");
-  if (keyFile !== undefined)
-    return LocalEd25519Signer.fromKeyFile(
-      keyFile.startsWith("/") ? keyFile : `${io.cwd}/${keyFile}`,
-    );
-  if (keyEnv === undefined) return undefined;
-  const text = io.env[keyEnv];
-  delete io.env[keyEnv];
-  if (io.env !== process.env) delete process.env[keyEnv];
-  if (!text)
-    throw new KeywardenError("ERR_ENV_SECRET_MISSING", `environment variable ${keyEnv} is not set`);
-  const secret = Secret.fromString(text);
-  try {
-    return LocalEd25519Signer.fromSecret(secret);
-  } finally {
-    secret.wipe();
-  }
+  if (keyFile === undefined && keyEnv === undefined) return undefined;
+  return loadSigner(io, keyFile, keyEnv);
 }
 
 async function writeAll(out: Writable, chunks: AsyncIterable<string>): Promise<void> {
