@@ -138,6 +138,51 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   /**
+   * Checks, as the store's pool, that row-level security really applies to it: the role is neither
+   * superuser nor BYPASSRLS nor a member of a vault table's owner, and every vault table has RLS
+   * enabled and forced with at least one policy. Call it once at startup in RLS mode: a pool that
+   * connects as the wrong role would otherwise work silently without the database's protection.
+   *
+   * @example
+   * ```ts
+   * const store = new PostgresCredentialStore(appPool, { rls: true, operatorPool });
+   * await store.verifyRowLevelSecurity();
+   * ```
+   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when the pool's role would bypass or escape RLS,
+   * or a vault table is missing or unprotected (`details` says which check failed).
+   */
+  async verifyRowLevelSecurity(): Promise<void> {
+    const tables = Object.values(TABLES);
+    const r = await this.#pool.query(
+      `SELECT r.rolsuper AS superuser, r.rolbypassrls AS bypass,
+         (SELECT count(*) FROM pg_class c WHERE c.oid IN (SELECT to_regclass(t) FROM unnest($1::text[]) t)
+            AND c.relrowsecurity AND c.relforcerowsecurity
+            AND NOT pg_has_role(current_user, c.relowner, 'MEMBER')
+            AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))::int AS protected
+       FROM pg_roles r WHERE r.rolname = current_user`,
+      [tables],
+    );
+    const row = r.rows[0] as
+      | { superuser?: unknown; bypass?: unknown; protected?: unknown }
+      | undefined;
+    /* Precondition: an RLS-mode pool is verified to be neither bypassing nor owning the tables. */
+    if (row?.superuser !== false || row.bypass !== false || row.protected !== tables.length) {
+      throw new KeywardenError(
+        "ERR_INVALID_ARGUMENT",
+        "the store's pool does not run under row-level security on every vault table",
+        {
+          details: {
+            superuser: row?.superuser === true,
+            bypassRls: row?.bypass === true,
+            protectedTables: Number(row?.protected ?? 0),
+            vaultTables: tables.length,
+          },
+        },
+      );
+    }
+  }
+
+  /**
    * Rewrites the vault tables so that dead tuples of deleted (shredded) rows are removed from the
    * table files: `VACUUM FULL` (takes an exclusive lock). WAL archives and backups are unaffected.
    */

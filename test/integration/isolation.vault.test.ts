@@ -255,6 +255,7 @@ describeWithPostgres(
       });
 
     it("holds with the guard on and with the RLS-mode store as the application role alone (storage-only run)", async () => {
+      await new PostgresCredentialStore(app, { rls: true }).verifyRowLevelSecurity();
       const report = await assertIsolation(rlsSurface("vault (PostgreSQL RLS store)", () => app));
       expect(report.ok).toBe(true);
       expect(report.calls).toBeGreaterThan(50);

@@ -268,4 +268,28 @@ describeWithPostgres("PostgresCredentialStore in RLS mode (real PostgreSQL)", ()
     });
     await expect(noOperator.listUserIds(ops)).rejects.toMatchObject({ code: "ERR_NOT_SUPPORTED" });
   });
+
+  it("Precondition: an RLS-mode pool is verified to be neither bypassing nor owning the tables.", async () => {
+    await expect(store().verifyRowLevelSecurity()).resolves.toBeUndefined();
+    // A superuser pool (bypasses RLS) is refused.
+    const asSuperuser = new PostgresCredentialStore(admin, { rls: true, operatorPool: operator });
+    await expect(asSuperuser.verifyRowLevelSecurity()).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+      details: { superuser: true },
+    });
+    // The operator role bypasses RLS: refused as an application pool.
+    const asOperator = new PostgresCredentialStore(operator, { rls: true, operatorPool: app });
+    await expect(asOperator.verifyRowLevelSecurity()).rejects.toMatchObject({
+      details: { bypassRls: true },
+    });
+    // A table whose RLS is switched off is caught.
+    await admin.query(`ALTER TABLE ${TABLES.locks} NO FORCE ROW LEVEL SECURITY`);
+    try {
+      await expect(store().verifyRowLevelSecurity()).rejects.toMatchObject({
+        details: { superuser: false, bypassRls: false, protectedTables: 3 },
+      });
+    } finally {
+      await admin.query(`ALTER TABLE ${TABLES.locks} FORCE ROW LEVEL SECURITY`);
+    }
+  });
 });
