@@ -281,61 +281,61 @@ async function main(): Promise<void> {
     const store = `file:${join(dataDir, "audit.jsonl")}`;
     const jsonl = join(out, "alice-audit.jsonl");
     const csv = join(out, "alice-audit.csv");
-    await stepDo("Export alice's audit chain as JSON Lines and CSV (CLI)", async () => {
-      for (const [format, file] of [
-        ["jsonl", jsonl],
-        ["csv", csv],
-      ] as const) {
-        const r = await cli([
-          "audit",
-          "export",
-          "--store",
-          store,
-          "--chain",
-          chain,
-          "--format",
-          format,
-          "--out",
-          file,
-        ]);
-        if (r.code !== 0) throw new Error(`export ${format} failed: ${r.stderr.trim()}`);
-        say(`   ${file}`);
-      }
-    });
-
     const keyFile = join(out, "log-signing.key");
     const vkeyFile = join(out, "log-verifier.key");
     const checkpoint = join(out, "alice-checkpoint.txt");
+    const logName = "demo.keywarden.invalid";
     await stepDo(
       "Generate the log's signing key and publish a signed checkpoint (CLI)",
       async () => {
-        const g = await cli([
-          "audit",
-          "keygen",
-          "--name",
-          "demo.keywarden.invalid",
-          "--out",
-          keyFile,
-        ]);
+        const g = await cli(["audit", "keygen", "--name", logName, "--out", keyFile]);
         if (g.code !== 0) throw new Error(`keygen failed: ${g.stderr.trim()}`);
         const vkey = g.stdout.trim().split("\n").pop() as string;
         await writeFile(vkeyFile, `${vkey}\n`);
-        const args = [
+        const c = await cli([
+          "audit",
+          "checkpoint",
           "--store",
           store,
           "--chain",
           chain,
           "--log-name",
-          "demo.keywarden.invalid",
+          logName,
           "--key",
           keyFile,
           "--out",
           checkpoint,
-        ];
-        const c = await cli(["audit", "checkpoint", ...args]);
+        ]);
         if (c.code !== 0) throw new Error(`checkpoint failed: ${c.stderr.trim()}`);
         say(`   verifier key (publish it): ${vkey}`);
         say(`   checkpoint: ${checkpoint}`);
+      },
+    );
+
+    await stepDo(
+      "Export alice's audit chain as JSON Lines and CSV, manifests signed (CLI)",
+      async () => {
+        for (const [format, file] of [
+          ["jsonl", jsonl],
+          ["csv", csv],
+        ] as const) {
+          const r = await cli([
+            "audit",
+            "export",
+            "--store",
+            store,
+            "--chain",
+            chain,
+            "--format",
+            format,
+            "--key",
+            keyFile,
+            "--out",
+            file,
+          ]);
+          if (r.code !== 0) throw new Error(`export ${format} failed: ${r.stderr.trim()}`);
+          say(`   ${file}`);
+        }
       },
     );
 
@@ -348,8 +348,8 @@ async function main(): Promise<void> {
         for (const line of r.stdout.trim().split("\n")) say(`   ${file.split("/").pop()}: ${line}`);
       }
       const lines = readFileSync(jsonl, "utf8").split("\n");
-      // A copy missing its last three entries, with its manifest fixed up to match, is consistent
-      // on its own; only the signed checkpoint shows that it is TRUNCATED.
+      // A copy missing its last three entries, with its manifest fixed up to match and unsigned, is
+      // consistent on its own; the signed checkpoint shows that it is TRUNCATED.
       const shortened = join(out, "alice-audit.TRUNCATED.jsonl");
       const entries = lines
         .slice(1)
@@ -358,8 +358,10 @@ async function main(): Promise<void> {
       const last = JSON.parse(entries[entries.length - 1] as string) as { hash: string };
       const manifest = (JSON.parse(lines[0] as string) as { manifest: Record<string, unknown> })
         .manifest;
+      // The attacker also strips the manifest signature, which the fixed-up manifest would fail.
+      const { signature: _signature, origin: _origin, ...unsigned } = manifest;
       const fixed = JSON.stringify({
-        manifest: { ...manifest, headHash: last.hash, size: entries.length },
+        manifest: { ...unsigned, headHash: last.hash, size: entries.length },
       });
       await writeFile(shortened, `${[fixed, ...entries].join("\n")}\n`);
       const alone = await cli(["audit", "verify", shortened]);
