@@ -72,3 +72,42 @@ export function vaultRlsSetupSql(options: VaultRlsSetupOptions = {}): string[] {
   }
   return sql;
 }
+
+/**
+ * The check behind `PostgresCredentialStore.verifyRowLevelSecurity()`, run through `pool`.
+ *
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when RLS would not apply to `pool`'s role.
+ * @internal
+ */
+export async function verifyVaultRowLevelSecurity(pool: {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}): Promise<void> {
+  const tables = Object.values(TABLES);
+  const r = await pool.query(
+    `SELECT r.rolsuper AS superuser, r.rolbypassrls AS bypass,
+         (SELECT count(*) FROM pg_class c WHERE c.oid IN (SELECT to_regclass(t) FROM unnest($1::text[]) t)
+            AND c.relrowsecurity AND c.relforcerowsecurity
+            AND NOT pg_has_role(current_user, c.relowner, 'MEMBER')
+            AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))::int AS protected
+       FROM pg_roles r WHERE r.rolname = current_user`,
+    [tables],
+  );
+  const row = r.rows[0] as
+    | { superuser?: unknown; bypass?: unknown; protected?: unknown }
+    | undefined;
+  /* Precondition: an RLS-mode pool is verified to be neither bypassing nor owning the tables. */
+  if (row?.superuser !== false || row.bypass !== false || row.protected !== tables.length) {
+    throw new KeywardenError(
+      "ERR_INVALID_ARGUMENT",
+      "the store's pool does not run under row-level security on every vault table",
+      {
+        details: {
+          superuser: row?.superuser === true,
+          bypassRls: row?.bypass === true,
+          protectedTables: Number(row?.protected ?? 0),
+          vaultTables: tables.length,
+        },
+      },
+    );
+  }
+}

@@ -8,6 +8,7 @@
  */
 import { KeywardenError } from "../errors.js";
 import { RLS_USER_SETTING } from "../guard/rls.js";
+import { verifyVaultRowLevelSecurity } from "./postgres-rls.js";
 import {
   CREDENTIAL_UPSERT,
   credentialParams,
@@ -152,34 +153,7 @@ export class PostgresCredentialStore implements CredentialStore {
    * or a vault table is missing or unprotected (`details` says which check failed).
    */
   async verifyRowLevelSecurity(): Promise<void> {
-    const tables = Object.values(TABLES);
-    const r = await this.#pool.query(
-      `SELECT r.rolsuper AS superuser, r.rolbypassrls AS bypass,
-         (SELECT count(*) FROM pg_class c WHERE c.oid IN (SELECT to_regclass(t) FROM unnest($1::text[]) t)
-            AND c.relrowsecurity AND c.relforcerowsecurity
-            AND NOT pg_has_role(current_user, c.relowner, 'MEMBER')
-            AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))::int AS protected
-       FROM pg_roles r WHERE r.rolname = current_user`,
-      [tables],
-    );
-    const row = r.rows[0] as
-      | { superuser?: unknown; bypass?: unknown; protected?: unknown }
-      | undefined;
-    /* Precondition: an RLS-mode pool is verified to be neither bypassing nor owning the tables. */
-    if (row?.superuser !== false || row.bypass !== false || row.protected !== tables.length) {
-      throw new KeywardenError(
-        "ERR_INVALID_ARGUMENT",
-        "the store's pool does not run under row-level security on every vault table",
-        {
-          details: {
-            superuser: row?.superuser === true,
-            bypassRls: row?.bypass === true,
-            protectedTables: Number(row?.protected ?? 0),
-            vaultTables: tables.length,
-          },
-        },
-      );
-    }
+    await verifyVaultRowLevelSecurity(this.#pool);
   }
 
   /**
@@ -300,8 +274,7 @@ export class PostgresCredentialStore implements CredentialStore {
                    created_at = $7, updated_at = $8 WHERE user_id = $1 AND seq = $9`,
                   [...p, change.expectedSeq],
                 );
-          if (r.rowCount !== 1) throw CAS_REFUSED; // rolls back
-
+          if (r.rowCount !== 1) throw CAS_REFUSED; // rolls back, reported as false below
           for (const cr of change.credentials ?? []) {
             if (cr.userId === userId) {
               await c.query(
