@@ -19,6 +19,7 @@ import { openKeywarden } from "keywarden/embedded";
 import { createSessionVerifier, type Identity, runAs } from "keywarden/guard";
 import type { ExchangeId } from "keywarden/permissions";
 import { startExchangeSimulator } from "keywarden/permissions/testing";
+import { buildVerifierPage } from "../../scripts/build-web.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -398,13 +399,13 @@ async function main(): Promise<void> {
       );
     });
 
+    // The offline verifier page, next to the exports (built here when `npm run build` has not run).
     const page = join(root, "dist/web/verifier");
-    if (existsSync(page)) {
-      await cp(page, join(out, "verifier"), { recursive: true });
-      say(
-        `\nOpen ${join(out, "verifier", "index.html")} in a browser to verify the export offline.`,
-      );
-    }
+    if (existsSync(page)) await cp(page, join(out, "verifier"), { recursive: true });
+    else await buildVerifierPage(join(out, "verifier"));
+    say(
+      `\nOpen ${join(out, "verifier", "index.html")} in a browser to verify the exports offline.`,
+    );
     say(`\nDone: every step passed. Artifacts are in ${out}`);
   } finally {
     await sim?.close();
