@@ -17,8 +17,9 @@ const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
 /**
  * A secret value (API secret, passphrase, data key, signing key) that cannot leak by accident.
  *
- * - `String(s)`, `${s}`, `JSON.stringify(s)`, `util.inspect(s)` (any options), every `console.log`
- *   format and an `Error` cause all print {@link REDACTED}.
+ * - `String(s)`, `${s}`, `JSON.stringify(s)`, `util.inspect(s)` (any options), every
+ *   `util.format` specifier (`%s %o %O %j`, which console methods use) and an `Error` cause all
+ *   print {@link REDACTED}.
  * - `structuredClone`, `v8.serialize` and worker `postMessage` see an object with no own data.
  * - The bytes are readable only inside {@link Secret.use}; after {@link Secret.wipe} they are zeroed
  *   and every further use throws `ERR_SECRET_WIPED`.
@@ -31,7 +32,7 @@ const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
  * ```ts
  * import { Secret } from "keywarden/secret";
  * const s = Secret.fromBytes(randomBytes(32));
- * console.log(`${s}`); // "[REDACTED]"
+ * const shown = `${s}`; // "[REDACTED]"
  * const mac = s.use((key) => createHmac("sha256", key).update(msg).digest());
  * s.wipe();
  * ```

@@ -139,7 +139,7 @@ export interface VerifiedReceipt {
  * @example
  * ```ts
  * const r = verifyReceipt(text, { logKeys: [parseVerifierKey(vkey)], origin });
- * console.log(r.body); // the logged entry, proven included
+ * showEntry(r.body); // the logged entry, proven included
  * ```
  * @throws {KeywardenError} `ERR_AUDIT_PROOF_INVALID` when malformed or the proof fails;
  * `ERR_AUDIT_CHECKPOINT_INVALID` when the checkpoint fails the policy.

@@ -78,7 +78,7 @@ function parseSignerKey(text: string): { name: string; seed: Uint8Array } {
  * @example
  * ```ts
  * const { signer, privateKey } = LocalEd25519Signer.generate("audit.example.com");
- * console.log(signer.verifierKey); // publish this
+ * publish(signer.verifierKey); // e.g. on your website and in user docs
  * ```
  * @throws {KeywardenError} `ERR_SECRET_WIPED` from `sign` after {@link LocalEd25519Signer.destroy}.
  */

@@ -250,7 +250,7 @@ export class ChainVerifier {
  * @example
  * ```ts
  * const result = await verifyEntries(store.read("user:42", 0), { sha256: sha256Node });
- * if (!result.ok) console.error(`broken at seq ${result.seq}: ${result.reason}`);
+ * if (!result.ok) alertAuditor(`broken at seq ${result.seq}: ${result.reason}`);
  * ```
  * @throws {KeywardenError} only for errors other than malformed input (e.g. store I/O).
  */

@@ -102,7 +102,7 @@ function failureResult(spec: ExchangeSpec, failure: CallFailure): DetectionResul
  * @example
  * ```ts
  * const result = await runDetection("binance", { apiKey: "k" }, caller, { probe: false });
- * if (!result.ok) console.error(result.findings);
+ * if (!result.ok) reportToUser(result.findings);
  * ```
  * @throws {KeywardenError} `ERR_INTERNAL` if a spec plans a method outside its read-only list.
  */

@@ -94,7 +94,7 @@ function normalizeIp(ip: string): string {
  * @example
  * ```ts
  * const verdict = evaluatePermissions(result.permissions, { acceptReadOnly: true });
- * if (!verdict.ok) for (const f of verdict.findings) console.log(f.code);
+ * if (!verdict.ok) rejectKey(verdict.findings.map((f) => f.code));
  * ```
  * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for an invalid policy.
  */

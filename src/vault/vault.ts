@@ -341,7 +341,7 @@ export class Vault {
    *
    * @example
    * ```ts
-   * for (const c of await vault.list(session)) console.log(c.exchange, c.label, c.disabled);
+   * for (const c of await vault.list(session)) showRow(c.exchange, c.label, c.disabled);
    * ```
    * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` for anything but a live session, grant or
    * host identity.

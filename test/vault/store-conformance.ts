@@ -1,48 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type {
-  CredentialRow,
-  CredentialStore,
-  GrantRow,
-  UserKeyRow,
-} from "../../src/vault/store.js";
+import type { CredentialStore } from "../../src/vault/store.js";
 import { runCredentialStoreConformance } from "../../src/vault/testing/index.js";
 import { createVault } from "../../src/vault/vault.js";
 import { localKms, makeIdp } from "./helpers.js";
-
-const bytes = (n: number) => new Uint8Array(randomBytes(n));
-const _userKey = (userId: string, seq: number): UserKeyRow => ({
-  userId,
-  kms: "local",
-  keyId: "k1",
-  wrappedDataKey: bytes(70),
-  manifest: bytes(100),
-  seq,
-  createdAt: 1,
-  updatedAt: 2,
-});
-const _cred = (userId: string, credentialId: string, revision = 1): CredentialRow => ({
-  userId,
-  credentialId,
-  exchange: "binance",
-  label: null,
-  revision,
-  disabled: false,
-  sealed: bytes(60),
-  createdAt: 1,
-  updatedAt: 2,
-});
-const _grant = (userId: string, grantId: string): GrantRow => ({
-  userId,
-  grantId,
-  exchanges: ["binance"],
-  actions: ["trade"],
-  createdAt: 1,
-  expiresAt: 2_000_000_000_000,
-  revokedAt: null,
-  wrappedDataKey: bytes(70),
-  keyId: "k1",
-});
 
 /** The CredentialStore contract, run against every built-in store. */
 export function storeConformance(make: () => Promise<CredentialStore>): void {
