@@ -51,7 +51,8 @@ export function payloadCommitment(saltHex: string, valueText: string, sha256: Sh
   if (saltHex.length !== 2 * SALT_BYTES || !decodeHexInto(saltHex, scratch, 0))
     malformed("payload salt must be 32 bytes of lowercase hex");
   const { written } = encoder.encodeInto(valueText, scratch.subarray(SALT_BYTES));
-  return toHex(sha256(scratch.subarray(0, SALT_BYTES + written)));
+  const input = scratch.subarray(0, SALT_BYTES + written);
+  return sha256.bytesHex ? sha256.bytesHex(input) : toHex(sha256(input));
 }
 
 function freshSalt(): string {

@@ -123,6 +123,17 @@ function hasControlChar(s: string): boolean {
   return false;
 }
 
+/** 1–256 well-formed UTF-16 code units without control characters. */
+function isActorId(id: unknown): id is string {
+  return (
+    typeof id === "string" &&
+    id.length > 0 &&
+    id.length <= 256 &&
+    id.isWellFormed() &&
+    !hasControlChar(id)
+  );
+}
+
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function digits(s: string, at: number, n: number): number {
@@ -198,14 +209,7 @@ function contentProblem(o: AuditEntry): string | undefined {
   if (typeof actor.kind !== "string" || !ACTOR_KINDS.has(actor.kind)) return "invalid actor.kind";
   if (typeof actor.userId !== "string" || !USER_ID.test(actor.userId))
     return "invalid actor.userId";
-  if (
-    typeof actor.id !== "string" ||
-    actor.id.length === 0 ||
-    actor.id.length > 256 ||
-    !actor.id.isWellFormed() ||
-    hasControlChar(actor.id)
-  )
-    return "invalid actor.id";
+  if (!isActorId(actor.id)) return "invalid actor.id";
   return undefined;
 }
 
@@ -268,71 +272,88 @@ function encodeValidEntry(e: AuditEntry): string {
  * ```
  */
 export function decodeEntry(body: string): AuditEntry {
-  const entry = typeof body === "string" ? splitLayout(body) : undefined;
-  if (!entry)
-    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "entry is not a canonical v1 entry");
-  const problem = contentProblem(entry);
-  if (problem !== undefined) throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", problem);
-  // Exactly one text encodes a valid entry: re-encoding must give back the same bytes, which
-  // refuses whitespace, other member orders, other escapes and duplicate members.
-  if (encodeValidEntry(entry) !== body)
-    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "entry is not in canonical form");
+  const entry = parseEntry(body);
+  if (typeof entry === "string") throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", entry);
   Object.freeze(entry.actor);
   validated.set(Object.freeze(entry), body);
   return entry;
 }
 
-const LAYOUT = [
-  '{"action":"',
-  '","actor":{"id":',
-  ',"kind":"',
-  '","userId":"',
-  '"},"chainId":"',
-  '","payloadCommitment":"',
-  '","prevHash":"',
-  '","seq":',
-  ',"ts":"',
-  '","v":1}',
-] as const;
+/**
+ * The canonical text of a v1 entry, member by member: the fixed member order and delimiters of
+ * {@link encodeValidEntry}, and for each member only the characters its rules allow, all of which
+ * RFC 8785 writes verbatim. The actor id is a JSON string whose escapes are checked afterwards.
+ */
+const ENTRY_TEXT = new RegExp(
+  [
+    '^\\{"action":"([a-z][a-z0-9-]*(?:\\.[a-z][a-z0-9-]*)+)"',
+    ',"actor":\\{"id":("(?:[^"\\\\\\x00-\\x1f\\x7f]|\\\\.)+")',
+    ',"kind":"(session|grant|host|operator)"',
+    ',"userId":"([A-Za-z0-9][A-Za-z0-9._:@-]{0,127})"\\}',
+    ',"chainId":"(operator|user:[A-Za-z0-9][A-Za-z0-9._:@-]{0,127})"',
+    ',"payloadCommitment":"([0-9a-f]{64})"',
+    ',"prevHash":"([0-9a-f]{64})"',
+    ',"seq":(0|[1-9][0-9]{0,15})',
+    ',"ts":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z)"',
+    ',"v":1\\}$',
+  ].join(""),
+);
 
 /**
- * Cuts canonical entry text at the fixed member delimiters of the v1 layout (a JSON string cannot
- * contain `,"` unescaped, so the delimiters are unambiguous). Returns undefined when the text does
- * not have the layout; the caller still re-encodes and compares, so a wrong cut can only reject.
+ * @internal The entry whose canonical encoding `body` is, or why it is not one (the message of
+ * {@link decodeEntry}'s error). Throws nothing and leaves the result unfrozen and unregistered:
+ * this is the verifier's per-entry hot path.
+ *
+ * Accepting takes the member layout {@link ENTRY_TEXT}, which already enforces every field rule
+ * that is about characters, plus the rules it cannot express: a real calendar instant, a safe
+ * integer `seq`, an action of at most 64 characters, and an actor id that is a valid id whose text
+ * is `JSON.stringify` of its value (without a backslash, the layout already guarantees that). The
+ * text is then exactly what {@link encodeValidEntry} writes for those values: its canonical form.
+ * A refused text is diagnosed on the reference path (`JSON.parse` and {@link entryProblem}).
+ * A differential property test holds acceptance equal to
+ * `entryProblem(JSON.parse(body)) === undefined && canonicalize(JSON.parse(body)) === body`.
  */
-function splitLayout(body: string): AuditEntry | undefined {
-  if (!body.startsWith(LAYOUT[0]) || !body.endsWith(LAYOUT[9])) return undefined;
-  const parts: string[] = [];
-  let at = LAYOUT[0].length;
-  for (let i = 1; i < LAYOUT.length; i++) {
-    const next = i === 9 ? body.length - LAYOUT[9].length : body.indexOf(LAYOUT[i] as string, at);
-    if (next < at) return undefined;
-    parts.push(body.slice(at, next));
-    at = next + (LAYOUT[i] as string).length;
+export function parseEntry(body: string): AuditEntry | string {
+  const m = typeof body === "string" ? ENTRY_TEXT.exec(body) : null;
+  if (m !== null) {
+    const action = m[1] as string;
+    const idText = m[2] as string;
+    const seq = Number(m[8]);
+    const ts = m[9] as string;
+    let id: unknown;
+    if (!idText.includes("\\")) id = idText.slice(1, -1);
+    else {
+      try {
+        id = JSON.parse(idText);
+      } catch {
+        id = undefined;
+      }
+      if (JSON.stringify(id) !== idText) id = undefined;
+    }
+    if (action.length <= 64 && Number.isSafeInteger(seq) && isIsoUtc(ts) && isActorId(id))
+      return {
+        v: 1,
+        chainId: m[5] as string,
+        seq,
+        ts,
+        actor: { kind: m[3] as AuditActor["kind"], userId: m[4] as string, id },
+        action,
+        payloadCommitment: m[6] as string,
+        prevHash: m[7] as string,
+      };
   }
-  const [action, idJson, kind, userId, chainId, payloadCommitment, prevHash, seqText, ts] =
-    parts as [string, string, string, string, string, string, string, string, string];
-  let id: unknown;
+  return whyNotEntry(body);
+}
+
+/** The reference diagnosis of a text {@link parseEntry} refused. Always a reason, never a pass. */
+function whyNotEntry(body: unknown): string {
+  let value: unknown;
   try {
-    id = idJson.includes("\\")
-      ? JSON.parse(idJson)
-      : idJson.length >= 2 && idJson[0] === '"' && idJson[idJson.length - 1] === '"'
-        ? idJson.slice(1, -1)
-        : undefined;
+    value = JSON.parse(body as string);
   } catch {
-    return undefined;
+    return "entry is not a canonical v1 entry";
   }
-  if (typeof id !== "string" || !/^(?:0|[1-9][0-9]{0,15})$/.test(seqText)) return undefined;
-  return {
-    v: 1,
-    chainId,
-    seq: Number(seqText),
-    ts,
-    actor: { kind: kind as AuditActor["kind"], userId, id },
-    action,
-    payloadCommitment,
-    prevHash,
-  };
+  return entryProblem(value) ?? "entry is not in canonical form";
 }
 
 const encoder = new TextEncoder();

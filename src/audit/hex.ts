@@ -13,14 +13,15 @@ for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
 
 /** Decodes lowercase hex into `out` at `offset`; false when `hex` is not lowercase hex of the right length. */
 export function decodeHexInto(hex: string, out: Uint8Array, offset = 0): boolean {
-  if (hex.length % 2 !== 0 || offset + hex.length / 2 > out.length) return false;
-  for (let i = 0; i < hex.length; i += 2) {
-    const a = hex.charCodeAt(i);
-    const b = hex.charCodeAt(i + 1);
+  const n = hex.length >> 1;
+  if (hex.length !== n * 2 || offset + n > out.length) return false;
+  for (let i = 0; i < n; i++) {
+    const a = hex.charCodeAt(2 * i);
+    const b = hex.charCodeAt(2 * i + 1);
     const hi = a < 128 ? (NIBBLE[a] as number) : -1;
     const lo = b < 128 ? (NIBBLE[b] as number) : -1;
-    if (hi < 0 || lo < 0) return false;
-    out[offset + i / 2] = (hi << 4) | lo;
+    if ((hi | lo) < 0) return false;
+    out[offset + i] = (hi << 4) | lo;
   }
   return true;
 }

@@ -9,11 +9,14 @@ import { hash } from "node:crypto";
 
 /**
  * A SHA-256 function over bytes. Verify code takes one as a parameter so it can run anywhere.
- * An implementation may add `textHex`, the lowercase hex SHA-256 of a string's UTF-8 bytes, as a
- * faster path for hashing text (it must equal `hex(sha256(utf8(text)))`, which is tested).
+ * An implementation may add `textHex`, the lowercase hex SHA-256 of a string's UTF-8 bytes, and
+ * `bytesHex`, the lowercase hex SHA-256 of bytes, as faster paths that skip the digest buffer and
+ * the hex encoding in JavaScript (they must equal `hex(sha256(utf8(text)))` and
+ * `hex(sha256(data))`, which is tested).
  */
 export type Sha256 = ((data: Uint8Array) => Uint8Array) & {
   readonly textHex?: ((text: string) => string) | undefined;
+  readonly bytesHex?: ((data: Uint8Array) => string) | undefined;
 };
 
 /**
@@ -29,5 +32,6 @@ export const sha256Node: Sha256 = Object.assign(
   (data: Uint8Array) => hash("sha256", data, "buffer") as Uint8Array,
   {
     textHex: (text: string) => hash("sha256", text, "hex"),
+    bytesHex: (data: Uint8Array) => hash("sha256", data, "hex"),
   },
 );

@@ -11,10 +11,10 @@ import { openingMatches } from "./commitment.js";
 import {
   type AuditEntry,
   decodedBody,
-  decodeEntry,
   encodeEntry,
   entryHash,
   GENESIS_PREV_HASH,
+  parseEntry,
   sameHash,
 } from "./entry.js";
 import type { Sha256 } from "./sha256.js";
@@ -139,19 +139,22 @@ export class ChainVerifier {
     if (this.#failure) return this.#failure;
     const line = item.line;
     let entry: AuditEntry;
-    try {
-      if (item.entry !== undefined) {
-        entry = item.entry;
-        // An entry this library decoded carries its checked text; anything else is re-encoded.
-        const known = decodedBody(entry);
-        if ((known === undefined ? encodeEntry(entry) : known) !== item.body)
-          return this.#fail(this.#next, "malformed", "decoded entry does not match its text", line);
-      } else {
-        entry = decodeEntry(item.body);
+    if (item.entry !== undefined) {
+      entry = item.entry;
+      // An entry this library decoded carries its checked text; anything else is re-encoded.
+      let text = decodedBody(entry);
+      try {
+        text ??= encodeEntry(entry);
+      } catch (err) {
+        const why = err instanceof KeywardenError ? err.message : "invalid entry";
+        return this.#fail(this.#next, "malformed", why, line);
       }
-    } catch (err) {
-      const why = err instanceof KeywardenError ? err.message : "invalid entry";
-      return this.#fail(this.#next, "malformed", why, line);
+      if (text !== item.body)
+        return this.#fail(this.#next, "malformed", "decoded entry does not match its text", line);
+    } else {
+      const parsed = parseEntry(item.body);
+      if (typeof parsed === "string") return this.#fail(this.#next, "malformed", parsed, line);
+      entry = parsed;
     }
     if (this.#ahead) {
       const ahead = this.#ahead;

@@ -1,5 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { entryProblem, parseEntry } from "../../src/audit/entry.js";
 import { canonicalJson } from "../../src/audit/fast-json.js";
 import {
   type AuditEntry,
@@ -47,7 +48,13 @@ const entryArb: fc.Arbitrary<AuditEntry> = fc.record({
           ![...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\x7f"),
       ),
   }),
-  action: fc.constantFrom("order.placed", "key.rotated", "bot.custom-thing", "a.b.c"),
+  action: fc.constantFrom(
+    "order.placed",
+    "key.rotated",
+    "bot.custom-thing",
+    "a.b.c",
+    `a.${"b".repeat(62)}`, // 64 characters: the longest action
+  ),
   payloadCommitment: hexHash,
   prevHash: hexHash,
 });
@@ -110,6 +117,127 @@ describe("entry encoding", () => {
     } catch (err) {
       expect(isKeywardenError(err, "ERR_AUDIT_INVALID_ENTRY")).toBe(true);
     }
+  });
+});
+
+/** The definition parseEntry must agree with: a valid v1 entry whose text is its RFC 8785 form. */
+function referenceDecode(body: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (entryProblem(value) !== undefined) return undefined;
+  return canonicalize(value) === body ? value : undefined;
+}
+
+/** Text that is likely to matter at a member boundary, in an escape, a number or a date. */
+const snippet = fc.constantFrom(
+  '"',
+  "\\",
+  "\\u0041",
+  "\\/",
+  "\\n",
+  "\\u2028",
+  "\u2028",
+  "\u0001",
+  "\ud800",
+  "\\ud800",
+  "é",
+  "😀",
+  " ",
+  ",",
+  ":",
+  "{",
+  "}",
+  "0",
+  "00",
+  "9",
+  "-",
+  ".",
+  "e1",
+  "A",
+  "a",
+  "Z",
+  '","v":1}',
+  '"seq":1,',
+  "9007199254740993",
+  "02-29",
+  "02-30",
+  "23:59:60",
+  "T",
+  "\x7f",
+);
+
+const mutation = fc.record({
+  at: fc.nat(),
+  cut: fc.oneof(fc.constant(0), fc.nat({ max: 6 })),
+  insert: fc.oneof(snippet, fc.string({ maxLength: 3, unit: "binary" }), fc.constant("")),
+});
+
+describe("parseEntry (the verifier's fast decoder)", () => {
+  test.prop([entryArb, fc.array(mutation, { minLength: 0, maxLength: 3 })], { numRuns: 3000 })(
+    "accepts exactly the texts that are the canonical form of a valid entry, with the same value",
+    (entry, mutations) => {
+      let body = encodeEntry(entry);
+      for (const m of mutations) {
+        const at = m.at % (body.length + 1);
+        body = body.slice(0, at) + m.insert + body.slice(at + m.cut);
+      }
+      const expected = referenceDecode(body);
+      const got = parseEntry(body);
+      if (expected === undefined) {
+        expect(typeof got).toBe("string");
+        expect(() => decodeEntry(body)).toThrow(
+          expect.objectContaining({ code: "ERR_AUDIT_INVALID_ENTRY" }),
+        );
+      } else {
+        expect(got).toEqual(expected);
+        expect(decodeEntry(body)).toEqual(expected);
+      }
+    },
+  );
+
+  it.each([
+    ["an escaped actor id", { id: 'a"b\\c\u2028' }],
+    ["a non-BMP actor id", { id: "bot 😀" }],
+    ["the largest safe seq", { seq: Number.MAX_SAFE_INTEGER }],
+  ])("round-trips %s", (_name, change) => {
+    const base = {
+      v: 1 as const,
+      chainId: "operator",
+      seq: 0,
+      ts: "2024-02-29T23:59:59.999Z",
+      actor: { kind: "operator" as const, userId: "ops", id: "ops-1" },
+      action: "key.rotated",
+      payloadCommitment: "0f".repeat(32),
+      prevHash: GENESIS_PREV_HASH,
+    };
+    const entry =
+      "id" in change
+        ? { ...base, actor: { ...base.actor, id: change.id as string } }
+        : { ...base, ...change };
+    expect(parseEntry(encodeEntry(entry))).toEqual(entry);
+  });
+
+  it("names the problem of a refused text", () => {
+    const body = encodeEntry({
+      v: 1,
+      chainId: "operator",
+      seq: 0,
+      ts: "2026-11-29T03:34:41.123Z",
+      actor: { kind: "operator", userId: "ops", id: "ops-1" },
+      action: "key.rotated",
+      payloadCommitment: "0f".repeat(32),
+      prevHash: GENESIS_PREV_HASH,
+    });
+    expect(parseEntry(body.replace("11-29", "02-30"))).toBe("invalid ts");
+    expect(parseEntry(body.replace("key.rotated", `a.${"b".repeat(63)}`))).toBe("invalid action");
+    expect(parseEntry(body.replace('"seq":0', '"seq":9007199254740992'))).toBe("invalid seq");
+    expect(parseEntry(body.replace('"seq":0', '"seq": 0'))).toBe("entry is not in canonical form");
+    expect(parseEntry(body.slice(1))).toBe("entry is not a canonical v1 entry");
+    expect(parseEntry(body.replace("ops-1", "ops\\u002d1"))).toBe("entry is not in canonical form");
   });
 });
 

@@ -41,3 +41,13 @@ describe("sha256Node.textHex", () => {
     },
   );
 });
+
+describe("sha256Node.bytesHex", () => {
+  test.prop([fc.uint8Array({ maxLength: 600 }), fc.nat(8)])(
+    "equals the hex digest of the bytes, also for a subarray view",
+    (bytes, cut) => {
+      const view = bytes.subarray(Math.min(cut, bytes.length));
+      expect(sha256Node.bytesHex?.(view)).toBe(hex(sha256Portable(view.slice())));
+    },
+  );
+});
