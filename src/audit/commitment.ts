@@ -10,7 +10,7 @@
 import { type JsonValue, parseCanonical } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
 import { canonicalJson } from "./fast-json.js";
-import { decodeHexInto, hexEquals, toHex } from "./hex.js";
+import { decodeAsciiHexWithin, decodeHexInto, hexEquals, toHex } from "./hex.js";
 import type { Sha256 } from "./sha256.js";
 import type { HexHash } from "./store.js";
 
@@ -34,6 +34,16 @@ function malformed(why: string): never {
   throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", why);
 }
 
+/** The scratch buffer, at least `bytes` long. */
+function scratchOf(bytes: number): Uint8Array {
+  if (scratch.length < bytes) scratch = new Uint8Array(Math.max(bytes, 2 * scratch.length));
+  return scratch;
+}
+
+function digestHex(input: Uint8Array, sha256: Sha256): HexHash {
+  return sha256.bytesHex ? sha256.bytesHex(input) : toHex(sha256(input));
+}
+
 /**
  * `SHA-256(salt || UTF-8(valueText))` in lowercase hex, where `valueText` is the payload's
  * canonical JSON text.
@@ -46,25 +56,24 @@ function malformed(why: string): never {
  * ```
  */
 export function payloadCommitment(saltHex: string, valueText: string, sha256: Sha256): HexHash {
-  const need = SALT_BYTES + valueText.length * 3;
-  if (scratch.length < need) scratch = new Uint8Array(need);
-  if (saltHex.length !== 2 * SALT_BYTES || !decodeHexInto(saltHex, scratch, 0))
+  const buf = scratchOf(SALT_BYTES + valueText.length * 3);
+  if (saltHex.length !== 2 * SALT_BYTES || !decodeHexInto(saltHex, buf, 0))
     malformed("payload salt must be 32 bytes of lowercase hex");
-  const { written } = encoder.encodeInto(valueText, scratch.subarray(SALT_BYTES));
-  const input = scratch.subarray(0, SALT_BYTES + written);
-  return sha256.bytesHex ? sha256.bytesHex(input) : toHex(sha256(input));
+  const { written } = encoder.encodeInto(valueText, buf.subarray(SALT_BYTES));
+  return digestHex(buf.subarray(0, SALT_BYTES + written), sha256);
 }
 
-function freshSalt(): string {
+/** Moves 32 fresh CSPRNG bytes into `out[0…32)`, wiping them from the pool. */
+function takeSalt(out: Uint8Array): void {
   // Salts are drawn from a pooled CSPRNG buffer (one getRandomValues call per 128 salts).
   if (poolAt + SALT_BYTES > SALT_POOL) {
     pool = globalThis.crypto.getRandomValues(new Uint8Array(SALT_POOL));
     poolAt = 0;
   }
-  const salt = toHex(pool.subarray(poolAt, poolAt + SALT_BYTES));
-  pool.fill(0, poolAt, poolAt + SALT_BYTES);
+  const salt = pool.subarray(poolAt, poolAt + SALT_BYTES);
+  out.set(salt);
+  salt.fill(0);
   poolAt += SALT_BYTES;
-  return salt;
 }
 
 /**
@@ -82,10 +91,13 @@ export function commitPayload(
   sha256: Sha256,
 ): { opening: string; commitment: HexHash } {
   const valueText = canonicalJson(value);
-  const salt = freshSalt();
+  const buf = scratchOf(SALT_BYTES + valueText.length * 3);
+  takeSalt(buf);
+  const salt = toHex(buf.subarray(0, SALT_BYTES));
+  const { written } = encoder.encodeInto(valueText, buf.subarray(SALT_BYTES));
   return {
     opening: `{"salt":"${salt}","value":${valueText}}`,
-    commitment: payloadCommitment(salt, valueText, sha256),
+    commitment: digestHex(buf.subarray(0, SALT_BYTES + written), sha256),
   };
 }
 
@@ -146,7 +158,13 @@ export function openingMatches(openingText: string, commitment: HexHash, sha256:
     openingText.charCodeAt(openingText.length - 1) !== 0x7d
   )
     malformed("payload opening has the wrong layout");
-  const salt = openingText.slice(OPENING_PREFIX.length, OPENING_PREFIX.length + 2 * SALT_BYTES);
-  const valueText = openingText.slice(VALUE_AT, -1);
-  return hexEquals(payloadCommitment(salt, valueText, sha256), commitment);
+  // One UTF-8 encoding of the whole opening. Its first VALUE_AT characters are ASCII exactly when
+  // the salt is hex (the delimiters were checked above), and then characters and bytes line up:
+  // the salt's hex is at bytes [9, 73) and the value at [83, written - 1). The salt is decoded in
+  // place into the 32 bytes right before the value, so `salt || value` is one contiguous range.
+  const buf = scratchOf(openingText.length * 3);
+  const { written } = encoder.encodeInto(openingText, buf);
+  if (!decodeAsciiHexWithin(buf, OPENING_PREFIX.length, SALT_BYTES, VALUE_AT - SALT_BYTES))
+    malformed("payload salt must be 32 bytes of lowercase hex");
+  return hexEquals(digestHex(buf.subarray(VALUE_AT - SALT_BYTES, written - 1), sha256), commitment);
 }

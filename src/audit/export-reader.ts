@@ -7,8 +7,13 @@
 import { parse } from "csv-parse/sync";
 import { KeywardenError } from "../errors.js";
 import { decodeCsvRecord } from "./csv.js";
-import { decodeJsonlLine, type ExportRecord } from "./jsonl.js";
-import { MAX_LINE_BYTES, malformedInput, readLines } from "./line-reader.js";
+import {
+  decodeJsonlLine,
+  type ExportRecord,
+  type RawExportRecord,
+  splitJsonlLine,
+} from "./jsonl.js";
+import { MAX_LINE_BYTES, malformedInput, readLineBatches } from "./line-reader.js";
 import { type ExportManifest, manifestSignatureProblem } from "./manifest.js";
 import type { NoteVerifier } from "./note.js";
 import type { Sha256 } from "./sha256.js";
@@ -44,33 +49,57 @@ export async function* readExport(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: ReadExportOptions,
 ): AsyncGenerator<ExportRecord> {
+  for await (const batch of recordBatches(chunks, options, true)) yield* batch as ExportRecord[];
+}
+
+/**
+ * The records of an export, one array per input chunk. With `decodeEntries` false, JSON Lines
+ * entry records carry the entry text only (the verifier decodes it once, itself).
+ */
+async function* recordBatches(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: ReadExportOptions,
+  decodeEntries: boolean,
+): AsyncGenerator<Array<ExportRecord | RawExportRecord>> {
   if (options?.format !== "jsonl" && options?.format !== "csv")
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
+  const csv = options.format === "csv";
+  const manifestAt = csv ? 2 : 1;
   let index = 0;
-  for await (const { text, line } of readLines(chunks, options.maxLineBytes ?? MAX_LINE_BYTES)) {
-    let record: ExportRecord | undefined;
-    if (options.format === "jsonl") {
-      record = decodeJsonlLine(text, line);
-    } else {
-      let rows: string[][];
-      try {
-        rows = parse(text, { relax_column_count: true, bom: false }) as string[][];
-      } catch {
-        return malformedInput(line, "not a valid RFC 4180 CSV record");
+  for await (const lines of readLineBatches(chunks, options.maxLineBytes ?? MAX_LINE_BYTES)) {
+    const batch: Array<ExportRecord | RawExportRecord> = [];
+    try {
+      for (const { text, line } of lines) {
+        let record: ExportRecord | RawExportRecord | undefined;
+        if (!csv) {
+          record = decodeEntries ? decodeJsonlLine(text, line) : splitJsonlLine(text, line);
+        } else {
+          let rows: string[][];
+          try {
+            rows = parse(text, { relax_column_count: true, bom: false }) as string[][];
+          } catch {
+            return malformedInput(line, "not a valid RFC 4180 CSV record");
+          }
+          if (rows.length !== 1)
+            malformedInput(line, "expected exactly one CSV record on the line");
+          record = decodeCsvRecord(rows[0] as string[], index, line);
+        }
+        index++;
+        if (record === undefined) continue;
+        if ((record.kind === "manifest") !== (index === manifestAt))
+          malformedInput(
+            line,
+            record.kind === "manifest"
+              ? "manifest after the first record"
+              : "export does not start with a manifest",
+          );
+        batch.push(record);
       }
-      if (rows.length !== 1) malformedInput(line, "expected exactly one CSV record on the line");
-      record = decodeCsvRecord(rows[0] as string[], index, line);
+    } catch (err) {
+      if (batch.length > 0) yield batch;
+      throw err;
     }
-    index++;
-    if (record === undefined) continue;
-    if ((record.kind === "manifest") !== (index === (options.format === "csv" ? 2 : 1)))
-      malformedInput(
-        line,
-        record.kind === "manifest"
-          ? "manifest after the first record"
-          : "export does not start with a manifest",
-      );
-    yield record;
+    yield batch;
   }
 }
 
@@ -134,45 +163,39 @@ export async function verifyExport(
   let manifest: ExportManifest | undefined;
   let v = new ChainVerifier({ sha256: options.sha256, expected: options.expected });
   try {
-    for await (const record of readExport(chunks, options)) {
-      if (record.kind === "manifest") {
-        manifest = record.manifest;
-        const problem =
-          keys === undefined
-            ? undefined
-            : manifestSignatureProblem(manifest, {
-                keys,
-                allowUnsigned: options.allowUnsignedManifest,
-              });
-        if (problem !== undefined)
-          return {
-            ok: false,
-            seq: 0,
-            reason: "manifest-signature",
-            message: problem,
-            line: record.line,
-            manifest,
-          };
-        // Every entry must belong to the manifest's chain.
-        v = new ChainVerifier({
-          sha256: options.sha256,
-          expected: options.expected,
-          chainId: manifest.chainId,
-        });
-        continue;
+    for await (const batch of recordBatches(chunks, options, false)) {
+      for (const record of batch) {
+        if (record.kind === "manifest") {
+          manifest = record.manifest;
+          const problem =
+            keys === undefined
+              ? undefined
+              : manifestSignatureProblem(manifest, {
+                  keys,
+                  allowUnsigned: options.allowUnsignedManifest,
+                });
+          if (problem !== undefined)
+            return {
+              ok: false,
+              seq: 0,
+              reason: "manifest-signature",
+              message: problem,
+              line: record.line,
+              manifest,
+            };
+          // Every entry must belong to the manifest's chain.
+          v = new ChainVerifier({
+            sha256: options.sha256,
+            expected: options.expected,
+            chainId: manifest.chainId,
+            maxEntries: manifest.size,
+          });
+          continue;
+        }
+        const failure = v.push(record.item);
+        if (failure) return { ...failure, manifest };
+        if (options.onProgress && v.verified % 65536 === 0) options.onProgress(v.verified);
       }
-      if (
-        manifest &&
-        record.item.entry.seq >= manifest.size &&
-        record.item.entry.chainId === manifest.chainId
-      )
-        return {
-          ...v.malformed("more entries than the manifest's size", record.item.line),
-          manifest,
-        };
-      const failure = v.push(record.item);
-      if (failure) return { ...failure, manifest };
-      if (options.onProgress && v.verified % 65536 === 0) options.onProgress(v.verified);
     }
   } catch (err) {
     if (err instanceof KeywardenError && err.code === "ERR_AUDIT_MALFORMED_INPUT") {

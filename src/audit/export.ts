@@ -159,16 +159,13 @@ export async function importExport(
         sha256: options.sha256,
         chainId: manifest.chainId,
         expected: { size: manifest.size, headHash: manifest.headHash },
+        maxEntries: manifest.size,
       });
       continue;
     }
     const item = record.item;
     const failure = (verifier as ChainVerifier).push(item);
     if (failure) assertChainValid(failure);
-    if (item.entry.seq >= (manifest as ExportManifest).size)
-      assertChainValid(
-        (verifier as ChainVerifier).malformed("more entries than the manifest's size", item.line),
-      );
     batch.push({
       seq: item.entry.seq,
       hash: item.hash as string,

@@ -26,6 +26,29 @@ export function decodeHexInto(hex: string, out: Uint8Array, offset = 0): boolean
   return true;
 }
 
+/**
+ * Decodes the `n * 2` lowercase ASCII hex bytes at `buf[hexAt…]` into the `n` bytes at
+ * `buf[outAt…]`, last byte first, so it may run in place when `outAt >= hexAt + n - 1` (every
+ * write lands behind the hex still to be read). False on any byte that is not lowercase hex.
+ */
+export function decodeAsciiHexWithin(
+  buf: Uint8Array,
+  hexAt: number,
+  n: number,
+  outAt: number,
+): boolean {
+  if (hexAt + 2 * n > buf.length || outAt + n > buf.length) return false;
+  for (let i = n - 1; i >= 0; i--) {
+    const a = buf[hexAt + 2 * i] as number;
+    const b = buf[hexAt + 2 * i + 1] as number;
+    const hi = a < 128 ? (NIBBLE[a] as number) : -1;
+    const lo = b < 128 ? (NIBBLE[b] as number) : -1;
+    if ((hi | lo) < 0) return false;
+    buf[outAt + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
 /** Bytes of a lowercase hex string; `undefined` when it is not lowercase hex of even length. */
 export function fromHex(hex: string): Uint8Array | undefined {
   const out = new Uint8Array(hex.length >> 1);

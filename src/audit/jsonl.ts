@@ -30,17 +30,39 @@ export function jsonlEntryLine(e: StoredEntry): string {
   return `{"entry":${e.body},"hash":"${e.hash}","payload":${e.payload ?? "null"}}\n`;
 }
 
+/** An export record whose entry text is not decoded yet (the verifier decodes it itself). */
+export type RawExportRecord =
+  | Extract<ExportRecord, { kind: "manifest" }>
+  | { readonly kind: "entry"; readonly item: VerifyItem & { readonly line: number } };
+
 /**
  * Decodes one export line.
  *
  * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line.
  */
 export function decodeJsonlLine(text: string, line: number): ExportRecord {
+  const record = splitJsonlLine(text, line);
+  if (record.kind === "manifest") return record;
+  let entry: AuditEntry;
+  try {
+    entry = decodeEntry(record.item.body);
+  } catch (err) {
+    return malformedInput(line, err instanceof Error ? err.message : "invalid entry");
+  }
+  return { kind: "entry", item: { ...record.item, entry } };
+}
+
+/**
+ * Cuts one export line into its parts, without decoding the entry text.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line.
+ */
+export function splitJsonlLine(text: string, line: number): RawExportRecord {
   if (text.startsWith(MANIFEST_PREFIX)) return decodeManifestLine(text, line);
   // Entry lines are cut at their fixed delimiters instead of parsed: `,"hash":"` cannot occur inside
   // the canonical entry (a JSON string never holds an unescaped quote), the entry text is checked
-  // to be canonical by decodeEntry, and the payload opening by its commitment in the verifier — so
-  // only the exact canonical line is ever accepted.
+  // to be canonical when it is decoded, and the payload opening by its commitment in the verifier
+  // — so only the exact canonical line is ever accepted.
   if (!text.startsWith(ENTRY_PREFIX) || text.charCodeAt(text.length - 1) !== 0x7d)
     return malformedInput(line, "not a manifest or entry line");
   const h = text.indexOf(HASH_SEP, ENTRY_PREFIX.length);
@@ -55,15 +77,9 @@ export function decodeJsonlLine(text: string, line: number): ExportRecord {
   )
     return malformedInput(line, 'entry line must be {"entry":…,"hash":"<hex>","payload":…}');
   const body = text.slice(ENTRY_PREFIX.length, h);
-  let entry: AuditEntry;
-  try {
-    entry = decodeEntry(body);
-  } catch (err) {
-    return malformedInput(line, err instanceof Error ? err.message : "invalid entry");
-  }
   const payloadText = text.slice(payloadAt, -1);
   const payload = payloadText === "null" ? null : payloadText;
-  return { kind: "entry", item: { body, hash, payload, entry, line } };
+  return { kind: "entry", item: { body, hash, payload, line } };
 }
 
 const MANIFEST_PREFIX = '{"manifest":';
@@ -71,7 +87,10 @@ const ENTRY_PREFIX = '{"entry":';
 const HASH_SEP = ',"hash":"';
 const PAYLOAD_SEP = '","payload":';
 
-function decodeManifestLine(text: string, line: number): ExportRecord {
+function decodeManifestLine(
+  text: string,
+  line: number,
+): Extract<ExportRecord, { kind: "manifest" }> {
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -32,6 +32,17 @@ export async function* readLines(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   maxLineBytes = MAX_LINE_BYTES,
 ): AsyncGenerator<InputLine> {
+  for await (const batch of readLineBatches(chunks, maxLineBytes)) yield* batch;
+}
+
+/**
+ * {@link readLines}, one array per input chunk: the lines that chunk completes (possibly none).
+ * Same lines, same errors; an error is thrown after the batch of lines before it.
+ */
+export async function* readLineBatches(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<InputLine[]> {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -51,29 +62,36 @@ export async function* readLines(
   };
   for await (const raw of chunks) {
     const chunk = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
+    const batch: InputLine[] = [];
     let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl === -1) break;
-      let bytes = chunk.subarray(start, nl);
-      if (pending.length > 0) {
-        pending.push(bytes);
-        bytes = concat(pending, pendingBytes + bytes.length);
-        pending = [];
-        pendingBytes = 0;
+    try {
+      for (;;) {
+        const nl = chunk.indexOf(10, start);
+        if (nl === -1) break;
+        let bytes = chunk.subarray(start, nl);
+        if (pending.length > 0) {
+          pending.push(bytes);
+          bytes = concat(pending, pendingBytes + bytes.length);
+          pending = [];
+          pendingBytes = 0;
+        }
+        batch.push(emit(bytes));
+        start = nl + 1;
       }
-      yield emit(bytes);
-      start = nl + 1;
+      if (start < chunk.length) {
+        const rest = chunk.subarray(start);
+        pendingBytes += rest.length;
+        if (pendingBytes > maxLineBytes)
+          malformedInput(line + 1, `longer than ${maxLineBytes} bytes`);
+        pending.push(rest.slice());
+      }
+    } catch (err) {
+      if (batch.length > 0) yield batch;
+      throw err;
     }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      pendingBytes += rest.length;
-      if (pendingBytes > maxLineBytes)
-        malformedInput(line + 1, `longer than ${maxLineBytes} bytes`);
-      pending.push(rest.slice());
-    }
+    if (batch.length > 0) yield batch;
   }
-  if (pendingBytes > 0) yield emit(concat(pending, pendingBytes));
+  if (pendingBytes > 0) yield [emit(concat(pending, pendingBytes))];
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -91,6 +91,11 @@ export interface VerifyOptions {
   readonly chainId?: string | undefined;
   /** A head obtained out of band: detects truncation and rewritten history. */
   readonly expected?: ChainHead | undefined;
+  /**
+   * How many entries the source may hold at most (an export manifest's `size`): an entry with a
+   * `seq` at or beyond it is `malformed`. Default: unbounded.
+   */
+  readonly maxEntries?: number | undefined;
 }
 
 /**
@@ -104,7 +109,8 @@ export interface VerifyOptions {
  * const result = v.finish();
  * ```
  *
- * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` (constructor) without a sha256 function.
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` (constructor) without a sha256 function or
+ * with an invalid `maxEntries`.
  */
 export class ChainVerifier {
   readonly #o: VerifyOptions;
@@ -119,6 +125,9 @@ export class ChainVerifier {
   constructor(options: VerifyOptions) {
     if (typeof options?.sha256 !== "function")
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "verify needs a sha256 function");
+    const max = options.maxEntries;
+    if (max !== undefined && (!Number.isSafeInteger(max) || max < 0))
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "maxEntries must be a non-negative integer");
     this.#o = options;
     this.#chainId = options.chainId ?? null;
   }
@@ -170,6 +179,9 @@ export class ChainVerifier {
     if (this.#chainId === null) this.#chainId = entry.chainId;
     else if (entry.chainId !== this.#chainId)
       return this.#fail(entry.seq, "foreign-chain", "entry belongs to another chain", line);
+    const max = this.#o.maxEntries;
+    if (max !== undefined && entry.seq >= max)
+      return this.#fail(this.#next, "malformed", `more entries than the ${max} promised`, line);
     if (entry.seq !== this.#next) {
       if (entry.seq > this.#next) {
         this.#ahead = { seq: entry.seq, line };
