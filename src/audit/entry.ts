@@ -279,70 +279,105 @@ export function decodeEntry(body: string): AuditEntry {
   return entry;
 }
 
+/** Lowercase hex of a SHA-256 digest. */
+const HEX_HASH = "[0-9a-f]{64}";
+/**
+ * 64 characters a JSON string holds verbatim, standing in for a digest whose hex the caller proves
+ * otherwise (see {@link parseEntryUncheckedHashes}). On random digests, a per-character hex class
+ * mispredicts a branch on about every other character, which made it the costliest part of the
+ * layout match.
+ */
+const ANY_HASH = '[^"\\\\\\x00-\\x1f]{64}';
+
 /**
  * The canonical text of a v1 entry, member by member: the fixed member order and delimiters of
  * {@link encodeValidEntry}, and for each member only the characters its rules allow, all of which
  * RFC 8785 writes verbatim. The actor id is a JSON string whose escapes are checked afterwards.
  */
-const ENTRY_TEXT = new RegExp(
-  [
-    '^\\{"action":"([a-z][a-z0-9-]*(?:\\.[a-z][a-z0-9-]*)+)"',
+function entrySource(hash: string): string {
+  return [
+    '\\{"action":"([a-z][a-z0-9-]*(?:\\.[a-z][a-z0-9-]*)+)"',
     ',"actor":\\{"id":("(?:[^"\\\\\\x00-\\x1f\\x7f]|\\\\.)+")',
     ',"kind":"(session|grant|host|operator)"',
     ',"userId":"([A-Za-z0-9][A-Za-z0-9._:@-]{0,127})"\\}',
     ',"chainId":"(operator|user:[A-Za-z0-9][A-Za-z0-9._:@-]{0,127})"',
-    ',"payloadCommitment":"([0-9a-f]{64})"',
-    ',"prevHash":"([0-9a-f]{64})"',
+    `,"payloadCommitment":"(${hash})"`,
+    `,"prevHash":"(${hash})"`,
     ',"seq":(0|[1-9][0-9]{0,15})',
     ',"ts":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z)"',
-    ',"v":1\\}$',
-  ].join(""),
-);
+    ',"v":1\\}',
+  ].join("");
+}
 
+/** @internal The v1 entry layout (groups 1–9, read by {@link entryOfMatch}). */
+export const ENTRY_SOURCE = entrySource(HEX_HASH);
+/** @internal {@link ENTRY_SOURCE} with the hex of the two hash members left to the caller. */
+export const ENTRY_SOURCE_UNCHECKED_HASHES = entrySource(ANY_HASH);
+const ENTRY_TEXT = new RegExp(`^${ENTRY_SOURCE}$`);
+const ENTRY_TEXT_UNCHECKED_HASHES = new RegExp(`^${ENTRY_SOURCE_UNCHECKED_HASHES}$`);
 /**
  * @internal The entry whose canonical encoding `body` is, or why it is not one (the message of
  * {@link decodeEntry}'s error). Throws nothing and leaves the result unfrozen and unregistered:
  * this is the verifier's per-entry hot path.
  *
  * Accepting takes the member layout {@link ENTRY_TEXT}, which already enforces every field rule
- * that is about characters, plus the rules it cannot express: a real calendar instant, a safe
- * integer `seq`, an action of at most 64 characters, and an actor id that is a valid id whose text
- * is `JSON.stringify` of its value (without a backslash, the layout already guarantees that). The
- * text is then exactly what {@link encodeValidEntry} writes for those values: its canonical form.
+ * that is about characters, plus the rules it cannot express (see {@link entryOfMatch}). The text
+ * is then exactly what {@link encodeValidEntry} writes for those values: its canonical form.
  * A refused text is diagnosed on the reference path (`JSON.parse` and {@link entryProblem}).
  * A differential property test holds acceptance equal to
  * `entryProblem(JSON.parse(body)) === undefined && canonicalize(JSON.parse(body)) === body`.
  */
 export function parseEntry(body: string): AuditEntry | string {
   const m = typeof body === "string" ? ENTRY_TEXT.exec(body) : null;
-  if (m !== null) {
-    const action = m[1] as string;
-    const idText = m[2] as string;
-    const seq = Number(m[8]);
-    const ts = m[9] as string;
-    let id: unknown;
-    if (!idText.includes("\\")) id = idText.slice(1, -1);
-    else {
-      try {
-        id = JSON.parse(idText);
-      } catch {
-        id = undefined;
-      }
-      if (JSON.stringify(id) !== idText) id = undefined;
+  return (m === null ? undefined : entryOfMatch(m)) ?? whyNotEntry(body);
+}
+
+/**
+ * @internal {@link parseEntry}, except that `payloadCommitment` and `prevHash` are only known to be
+ * 64 characters that need no escaping, and a refusal is `undefined`. The caller must prove both
+ * lowercase hex before accepting the entry (the verifier compares them with digests it computed,
+ * and checks a redacted entry's commitment explicitly) and must name a failure with
+ * {@link parseEntry}.
+ */
+export function parseEntryUncheckedHashes(body: string): AuditEntry | undefined {
+  const m = typeof body === "string" ? ENTRY_TEXT_UNCHECKED_HASHES.exec(body) : null;
+  return m === null ? undefined : entryOfMatch(m);
+}
+
+/**
+ * @internal The entry of a match of {@link ENTRY_SOURCE} (its groups from `m[1]`), when its values
+ * also pass the rules the layout cannot express:
+ * a real calendar instant, a safe integer `seq`, an action of at most 64 characters, and an actor
+ * id that is a valid id whose text is `JSON.stringify` of its value (without a backslash, the
+ * layout already guarantees that).
+ */
+export function entryOfMatch(m: RegExpExecArray): AuditEntry | undefined {
+  const action = m[1] as string;
+  const idText = m[2] as string;
+  const seq = Number(m[8]);
+  const ts = m[9] as string;
+  let id: unknown;
+  if (!idText.includes("\\")) id = idText.slice(1, -1);
+  else {
+    try {
+      id = JSON.parse(idText);
+    } catch {
+      id = undefined;
     }
-    if (action.length <= 64 && Number.isSafeInteger(seq) && isIsoUtc(ts) && isActorId(id))
-      return {
-        v: 1,
-        chainId: m[5] as string,
-        seq,
-        ts,
-        actor: { kind: m[3] as AuditActor["kind"], userId: m[4] as string, id },
-        action,
-        payloadCommitment: m[6] as string,
-        prevHash: m[7] as string,
-      };
+    if (JSON.stringify(id) !== idText) id = undefined;
   }
-  return whyNotEntry(body);
+  if (action.length > 64 || !Number.isSafeInteger(seq) || !isIsoUtc(ts) || !isActorId(id))
+    return undefined;
+  return {
+    v: 1,
+    chainId: m[5] as string,
+    seq,
+    ts,
+    actor: { kind: m[3] as AuditActor["kind"], userId: m[4] as string, id },
+    action,
+    payloadCommitment: m[6] as string,
+    prevHash: m[7] as string,
+  };
 }
 
 /** The reference diagnosis of a text {@link parseEntry} refused. Always a reason, never a pass. */

@@ -7,9 +7,11 @@
 import { parse } from "csv-parse/sync";
 import { KeywardenError } from "../errors.js";
 import { decodeCsvRecord } from "./csv.js";
+import type { AuditEntry } from "./entry.js";
 import {
   decodeJsonlLine,
   type ExportRecord,
+  parseJsonlEntryLine,
   type RawExportRecord,
   splitJsonlLine,
 } from "./jsonl.js";
@@ -20,8 +22,10 @@ import type { Sha256 } from "./sha256.js";
 import type { ChainHead } from "./store.js";
 import {
   ChainVerifier,
+  pushUncheckedEntry,
   type VerifyBroken,
   type VerifyFailureReason,
+  type VerifyItem,
   type VerifyValid,
 } from "./verify.js";
 
@@ -52,6 +56,13 @@ export async function* readExport(
   for await (const batch of recordBatches(chunks, options, true)) yield* batch as ExportRecord[];
 }
 
+/** An entry line decoded in one pass, for the verifier (see `parseJsonlEntryLine`). */
+interface ParsedEntryRecord {
+  readonly kind: "parsed";
+  readonly entry: AuditEntry;
+  readonly item: VerifyItem & { readonly line: number };
+}
+
 /**
  * The records of an export, one array per input chunk. With `decodeEntries` false, JSON Lines
  * entry records carry the entry text only (the verifier decodes it once, itself).
@@ -60,19 +71,25 @@ async function* recordBatches(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: ReadExportOptions,
   decodeEntries: boolean,
-): AsyncGenerator<Array<ExportRecord | RawExportRecord>> {
+): AsyncGenerator<Array<ExportRecord | RawExportRecord | ParsedEntryRecord>> {
   if (options?.format !== "jsonl" && options?.format !== "csv")
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
   const csv = options.format === "csv";
   const manifestAt = csv ? 2 : 1;
   let index = 0;
   for await (const lines of readLineBatches(chunks, options.maxLineBytes ?? MAX_LINE_BYTES)) {
-    const batch: Array<ExportRecord | RawExportRecord> = [];
+    const batch: Array<ExportRecord | RawExportRecord | ParsedEntryRecord> = [];
     try {
       for (const { text, line } of lines) {
-        let record: ExportRecord | RawExportRecord | undefined;
+        let record: ExportRecord | RawExportRecord | ParsedEntryRecord | undefined;
         if (!csv) {
-          record = decodeEntries ? decodeJsonlLine(text, line) : splitJsonlLine(text, line);
+          if (decodeEntries) record = decodeJsonlLine(text, line);
+          else {
+            const parsed = parseJsonlEntryLine(text, line);
+            record = parsed
+              ? { kind: "parsed", entry: parsed.entry, item: parsed.item }
+              : splitJsonlLine(text, line);
+          }
         } else {
           let rows: string[][];
           try {
@@ -192,7 +209,10 @@ export async function verifyExport(
           });
           continue;
         }
-        const failure = v.push(record.item);
+        const failure =
+          record.kind === "parsed"
+            ? pushUncheckedEntry(v, record.entry, record.item)
+            : v.push(record.item);
         if (failure) return { ...failure, manifest };
         if (options.onProgress && v.verified % 65536 === 0) options.onProgress(v.verified);
       }

@@ -5,7 +5,12 @@
  *
  * @packageDocumentation
  */
-import { type AuditEntry, decodeEntry } from "./entry.js";
+import {
+  type AuditEntry,
+  decodeEntry,
+  ENTRY_SOURCE_UNCHECKED_HASHES,
+  entryOfMatch,
+} from "./entry.js";
 import { isHexHash } from "./hex.js";
 import { malformedInput } from "./line-reader.js";
 import { type ExportManifest, encodeManifest, manifestProblem } from "./manifest.js";
@@ -80,6 +85,56 @@ export function splitJsonlLine(text: string, line: number): RawExportRecord {
   const payloadText = text.slice(payloadAt, -1);
   const payload = payloadText === "null" ? null : payloadText;
   return { kind: "entry", item: { body, hash, payload, line } };
+}
+
+/**
+ * The head of an entry line: the entry layout (groups 1–9, with the hex of its two hash members
+ * unchecked, see `parseEntryUncheckedHashes`) and the claimed hash (group 10, unchecked likewise).
+ * The payload text after it runs to the line's final `}`; the verifier checks it against the
+ * entry's commitment.
+ */
+const ENTRY_LINE_HEAD = new RegExp(
+  `^\\{"entry":${ENTRY_SOURCE_UNCHECKED_HASHES},"hash":"([^"\\\\\\x00-\\x1f]{64})","payload":`,
+);
+const ENTRY_LINE_HEAD_FRAME = '{"entry":,"hash":"","payload":'.length + 64;
+
+/**
+ * @internal One pass over an entry line, for the verifier only: the entry (decoded as
+ * `parseEntryUncheckedHashes` does) and the verify item, or `undefined` when the line is anything
+ * but an entry line of that shape, which {@link splitJsonlLine} and the verifier then diagnose.
+ * The hex of `prevHash`, `payloadCommitment` and the claimed hash is NOT checked: hand the result
+ * to `pushUncheckedEntry`, which proves it. The entry layout is delimiter-terminated (`,"hash":"`
+ * cannot occur inside it), so the line is cut where {@link splitJsonlLine} cuts it.
+ */
+export function parseJsonlEntryLine(
+  text: string,
+  line: number,
+):
+  | { readonly entry: AuditEntry; readonly item: VerifyItem & { readonly line: number } }
+  | undefined {
+  const m = ENTRY_LINE_HEAD.exec(text);
+  if (m === null) return undefined;
+  const headLength = (m[0] as string).length;
+  const entry = entryOfMatch(m);
+  if (
+    entry === undefined ||
+    headLength >= text.length - 1 ||
+    text.charCodeAt(text.length - 1) !== 0x7d
+  )
+    return undefined;
+  const payloadText = text.slice(headLength, -1);
+  return {
+    entry,
+    item: {
+      body: text.slice(
+        ENTRY_PREFIX.length,
+        headLength - (ENTRY_LINE_HEAD_FRAME - ENTRY_PREFIX.length),
+      ),
+      hash: m[10] as string,
+      payload: payloadText === "null" ? null : payloadText,
+      line,
+    },
+  };
 }
 
 const MANIFEST_PREFIX = '{"manifest":';

@@ -15,8 +15,10 @@ import {
   entryHash,
   GENESIS_PREV_HASH,
   parseEntry,
+  parseEntryUncheckedHashes,
   sameHash,
 } from "./entry.js";
+import { isHexHash } from "./hex.js";
 import type { Sha256 } from "./sha256.js";
 import type { ChainHead, HexHash } from "./store.js";
 
@@ -98,6 +100,26 @@ export interface VerifyOptions {
   readonly maxEntries?: number | undefined;
 }
 
+let pushDecodedEntry: (
+  verifier: ChainVerifier,
+  entry: AuditEntry,
+  item: VerifyItem,
+) => VerifyBroken | undefined;
+
+/**
+ * @internal {@link ChainVerifier.push} for a source that already decoded `item.body` into `entry`
+ * with `parseEntryUncheckedHashes` (the JSON Lines reader cuts and decodes a line in one pass);
+ * the verifier proves the hex of the entry's hashes and of `item.hash` itself. The caller vouches
+ * that `entry` is the decoding of `item.body`, so this is not part of the public API.
+ */
+export function pushUncheckedEntry(
+  verifier: ChainVerifier,
+  entry: AuditEntry,
+  item: VerifyItem,
+): VerifyBroken | undefined {
+  return pushDecodedEntry(verifier, entry, item);
+}
+
 /**
  * Incremental verifier: call {@link ChainVerifier.push} per entry in file order, then
  * {@link ChainVerifier.finish}. After the first failure every call returns that failure.
@@ -137,6 +159,34 @@ export class ChainVerifier {
     return this.#failure;
   }
 
+  #reject(
+    unchecked: boolean,
+    item: VerifyItem,
+    seq: number,
+    reason: VerifyFailureReason,
+    message: string,
+    line: number | undefined,
+  ): VerifyBroken {
+    return unchecked
+      ? this.#failStrictly(item, seq, reason, message, line)
+      : this.#fail(seq, reason, message, line);
+  }
+
+  /** {@link #fail}, unless the strict decoding of `item` names a malformed entry or hash first. */
+  #failStrictly(
+    item: VerifyItem,
+    seq: number,
+    reason: VerifyFailureReason,
+    message: string,
+    line: number | undefined,
+  ): VerifyBroken {
+    const why = parseEntry(item.body);
+    if (typeof why === "string") return this.#fail(this.#next, "malformed", why, line);
+    if (item.hash !== undefined && !isHexHash(item.hash))
+      return this.#fail(this.#next, "malformed", "hash is not 64 lowercase hex characters", line);
+    return this.#fail(seq, reason, message, line);
+  }
+
   /** Records a container-level problem (unparseable line, bad row) at the current position. */
   malformed(message: string, line?: number): VerifyBroken {
     if (this.#failure) return this.#failure;
@@ -147,9 +197,8 @@ export class ChainVerifier {
   push(item: VerifyItem): VerifyBroken | undefined {
     if (this.#failure) return this.#failure;
     const line = item.line;
-    let entry: AuditEntry;
     if (item.entry !== undefined) {
-      entry = item.entry;
+      const entry = item.entry;
       // An entry this library decoded carries its checked text; anything else is re-encoded.
       let text = decodedBody(entry);
       try {
@@ -160,36 +209,92 @@ export class ChainVerifier {
       }
       if (text !== item.body)
         return this.#fail(this.#next, "malformed", "decoded entry does not match its text", line);
-    } else {
-      const parsed = parseEntry(item.body);
-      if (typeof parsed === "string") return this.#fail(this.#next, "malformed", parsed, line);
-      entry = parsed;
+      return this.#pushDecoded(entry, item, false);
     }
+    const parsed = parseEntryUncheckedHashes(item.body);
+    if (parsed === undefined) {
+      const why = parseEntry(item.body);
+      return this.#fail(
+        this.#next,
+        "malformed",
+        typeof why === "string" ? why : "invalid entry",
+        line,
+      );
+    }
+    return this.#pushDecoded(parsed, item, true);
+  }
+
+  static {
+    pushDecodedEntry = (v, entry, item) => v.#failure ?? v.#pushDecoded(entry, item, true);
+  }
+
+  /**
+   * The chain checks of an entry known to be the decoding of `item.body`. With `unchecked`, the
+   * hex of `entry.prevHash`, `entry.payloadCommitment` and `item.hash` is not known yet: equality
+   * with a digest computed here proves it, anything else is checked before accepting, and every
+   * failure is first re-diagnosed with the strict decoder, so results are exactly the strict ones.
+   */
+  #pushDecoded(entry: AuditEntry, item: VerifyItem, unchecked: boolean): VerifyBroken | undefined {
+    const line = item.line;
     if (this.#ahead) {
       const ahead = this.#ahead;
       return entry.seq === this.#next
-        ? this.#fail(
+        ? this.#reject(
+            unchecked,
+            item,
             this.#next,
             "reorder",
             `seq ${ahead.seq} appears before seq ${this.#next}`,
             ahead.line,
           )
-        : this.#fail(this.#next, "gap", `seq ${this.#next} is missing`, ahead.line);
+        : this.#reject(
+            unchecked,
+            item,
+            this.#next,
+            "gap",
+            `seq ${this.#next} is missing`,
+            ahead.line,
+          );
     }
     if (this.#chainId === null) this.#chainId = entry.chainId;
     else if (entry.chainId !== this.#chainId)
-      return this.#fail(entry.seq, "foreign-chain", "entry belongs to another chain", line);
+      return this.#reject(
+        unchecked,
+        item,
+        entry.seq,
+        "foreign-chain",
+        "entry belongs to another chain",
+        line,
+      );
     const max = this.#o.maxEntries;
     if (max !== undefined && entry.seq >= max)
-      return this.#fail(this.#next, "malformed", `more entries than the ${max} promised`, line);
+      return this.#reject(
+        unchecked,
+        item,
+        this.#next,
+        "malformed",
+        `more entries than the ${max} promised`,
+        line,
+      );
     if (entry.seq !== this.#next) {
       if (entry.seq > this.#next) {
+        if (unchecked && !(isHexHash(entry.prevHash) && isHexHash(entry.payloadCommitment)))
+          return this.#failStrictly(item, this.#next, "malformed", "invalid entry", line);
         this.#ahead = { seq: entry.seq, line };
         return undefined;
       }
       if (entry.seq === this.#next - 1)
-        return this.#fail(entry.seq, "duplicate", `seq ${entry.seq} appears twice`, line);
-      return this.#fail(
+        return this.#reject(
+          unchecked,
+          item,
+          entry.seq,
+          "duplicate",
+          `seq ${entry.seq} appears twice`,
+          line,
+        );
+      return this.#reject(
+        unchecked,
+        item,
         entry.seq,
         "reorder",
         `seq ${entry.seq} appears after seq ${this.#next - 1}`,
@@ -198,25 +303,45 @@ export class ChainVerifier {
     }
     const hash = entryHash(item.body, this.#o.sha256);
     if (item.hash !== undefined && !sameHash(hash, item.hash))
-      return this.#fail(entry.seq, "hash-mismatch", "entry hash does not match its text", line);
+      return this.#reject(
+        unchecked,
+        item,
+        entry.seq,
+        "hash-mismatch",
+        "entry hash does not match its text",
+        line,
+      );
     if (!sameHash(entry.prevHash, this.#prev))
-      return this.#fail(
+      return this.#reject(
+        unchecked,
+        item,
         entry.seq,
         "broken-link",
         "prevHash does not match the previous entry",
         line,
       );
     if (item.payload === null || item.payload === undefined) {
+      if (unchecked && !isHexHash(entry.payloadCommitment))
+        return this.#failStrictly(item, entry.seq, "malformed", "invalid payloadCommitment", line);
       this.#redacted++;
     } else {
       let matches: boolean;
       try {
         matches = openingMatches(item.payload, entry.payloadCommitment, this.#o.sha256);
       } catch {
-        return this.#fail(entry.seq, "malformed", "payload opening is malformed", line);
+        return this.#reject(
+          unchecked,
+          item,
+          entry.seq,
+          "malformed",
+          "payload opening is malformed",
+          line,
+        );
       }
       if (!matches)
-        return this.#fail(
+        return this.#reject(
+          unchecked,
+          item,
           entry.seq,
           "payload-mismatch",
           "payload does not match its commitment",
@@ -225,7 +350,14 @@ export class ChainVerifier {
     }
     const expected = this.#o.expected;
     if (expected && entry.seq === expected.size - 1 && !sameHash(hash, expected.headHash ?? ""))
-      return this.#fail(entry.seq, "head-mismatch", "entry differs from the expected head", line);
+      return this.#reject(
+        unchecked,
+        item,
+        entry.seq,
+        "head-mismatch",
+        "entry differs from the expected head",
+        line,
+      );
     this.#prev = hash;
     this.#next++;
     return undefined;
