@@ -10,7 +10,7 @@
 import { type JsonValue, parseCanonical } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
 import { canonicalJson } from "./fast-json.js";
-import { decodeAsciiHexWithin, decodeHexInto, hexEquals, toHex } from "./hex.js";
+import { decodeAsciiHexWithin, decodeHexInto, publicDigestEquals, toHex } from "./hex.js";
 import type { Sha256 } from "./sha256.js";
 import type { HexHash } from "./store.js";
 
@@ -166,5 +166,8 @@ export function openingMatches(openingText: string, commitment: HexHash, sha256:
   const { written } = encoder.encodeInto(openingText, buf);
   if (!decodeAsciiHexWithin(buf, OPENING_PREFIX.length, SALT_BYTES, VALUE_AT - SALT_BYTES))
     malformed("payload salt must be 32 bytes of lowercase hex");
-  return hexEquals(digestHex(buf.subarray(VALUE_AT - SALT_BYTES, written - 1), sha256), commitment);
+  return publicDigestEquals(
+    digestHex(buf.subarray(VALUE_AT - SALT_BYTES, written - 1), sha256),
+    commitment,
+  );
 }

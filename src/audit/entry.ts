@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { KeywardenError } from "../errors.js";
-import { hexEquals, isHexHash, toHex } from "./hex.js";
+import { isHexHash, publicDigestEquals, toHex } from "./hex.js";
 import type { Sha256 } from "./sha256.js";
 import type { HexHash } from "./store.js";
 
@@ -413,5 +413,5 @@ export function entryHash(body: string, sha256: Sha256): HexHash {
   return toHex(sha256(scratch.subarray(0, written + 1)));
 }
 
-/** Constant-time-style equality of two hex hashes. */
-export const sameHash: (a: HexHash, b: HexHash) => boolean = hexEquals;
+/** Equality of two public hex digests (see {@link publicDigestEquals} for why it is plain). */
+export const sameHash: (a: HexHash, b: HexHash) => boolean = publicDigestEquals;

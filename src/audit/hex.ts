@@ -66,12 +66,13 @@ export function isHexHash(value: unknown): value is string {
 }
 
 /**
- * Compares two equal-length hex digests without an early exit. Digests here are public values, so
- * this is hygiene (STYLE: constant-time comparison for hashes), not a secrecy requirement.
+ * Equality of two public digests, by plain string comparison. Everything the audit verifier
+ * compares (entry hashes, links, payload commitments, heads) is derived from the log it is given
+ * or was published, so there is no secret whose bytes a timing difference could reveal: anyone who
+ * can time the comparison can compute both sides. Verifiers of RFC 9162 logs compare tree hashes
+ * the same way. Comparisons that involve a secret (MACs, keys, tokens) use
+ * `crypto.timingSafeEqual` instead; see docs/security.md.
  */
-export function hexEquals(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+export function publicDigestEquals(a: string, b: string): boolean {
+  return a === b;
 }

@@ -60,30 +60,64 @@ export async function* readLineBatches(
     if (text.includes("\r")) malformedInput(line, "carriage return in line");
     return { text, line };
   };
+  /**
+   * Adds the lines of `region` (whole lines, each ending in `\n`) to `batch`. One decode for the
+   * region; when it holds invalid UTF-8 or a CR, the lines are taken one by one instead, which
+   * names the first bad line exactly as `emit` does.
+   */
+  const addLines = (region: Uint8Array, batch: InputLine[]): void => {
+    let text: string | undefined;
+    try {
+      text = decoder.decode(region);
+    } catch {
+      text = undefined;
+    }
+    let start = 0;
+    if (text === undefined || text.includes("\r")) {
+      for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, start)) {
+        batch.push(emit(region.subarray(start, nl)));
+        start = nl + 1;
+      }
+      return;
+    }
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      line++;
+      const units = nl - start;
+      // UTF-8 takes 1–3 bytes per UTF-16 unit: count exactly only when the bound is in doubt.
+      if (
+        units > maxLineBytes ||
+        (units * 3 > maxLineBytes && utf8Length(text, start, nl) > maxLineBytes)
+      )
+        malformedInput(line, `longer than ${maxLineBytes} bytes`);
+      if (units === 0) malformedInput(line, "empty line");
+      batch.push({ text: text.slice(start, nl), line });
+      start = nl + 1;
+    }
+  };
   for await (const raw of chunks) {
     const chunk = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
     const batch: InputLine[] = [];
-    let start = 0;
     try {
-      for (;;) {
-        const nl = chunk.indexOf(10, start);
-        if (nl === -1) break;
-        let bytes = chunk.subarray(start, nl);
-        if (pending.length > 0) {
-          pending.push(bytes);
-          bytes = concat(pending, pendingBytes + bytes.length);
+      let from = 0;
+      if (pending.length > 0) {
+        const first = chunk.indexOf(10);
+        if (first !== -1) {
+          pending.push(chunk.subarray(0, first + 1));
+          const region = concat(pending, pendingBytes + first + 1);
           pending = [];
           pendingBytes = 0;
+          addLines(region, batch);
+          from = first + 1;
         }
-        batch.push(emit(bytes));
-        start = nl + 1;
       }
-      if (start < chunk.length) {
-        const rest = chunk.subarray(start);
-        pendingBytes += rest.length;
+      const last = chunk.lastIndexOf(10);
+      if (last >= from) addLines(chunk.subarray(from, last + 1), batch);
+      const restAt = Math.max(from, last + 1);
+      if (restAt < chunk.length) {
+        pendingBytes += chunk.length - restAt;
         if (pendingBytes > maxLineBytes)
           malformedInput(line + 1, `longer than ${maxLineBytes} bytes`);
-        pending.push(rest.slice());
+        pending.push(chunk.slice(restAt));
       }
     } catch (err) {
       if (batch.length > 0) yield batch;
@@ -102,4 +136,19 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** UTF-8 length of `text[start, end)` (well-formed: it came from a fatal decoder). */
+function utf8Length(text: string, start: number, end: number): number {
+  let bytes = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4; // with its low surrogate
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
