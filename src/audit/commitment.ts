@@ -96,7 +96,8 @@ export function commitPayload(
   const salt = toHex(buf.subarray(0, SALT_BYTES));
   const { written } = encoder.encodeInto(valueText, buf.subarray(SALT_BYTES));
   return {
-    opening: `{"salt":"${salt}","value":${valueText}}`,
+    // Joined rather than templated: one flat string to keep, not a rope of every piece.
+    opening: ['{"salt":"', salt, '","value":', valueText, "}"].join(""),
     commitment: digestHex(buf.subarray(0, SALT_BYTES + written), sha256),
   };
 }

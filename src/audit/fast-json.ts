@@ -9,11 +9,20 @@ const MAX_DEPTH = 64;
 
 class NotCanonical extends Error {}
 
+/** Strings JSON.stringify writes as `"…"` verbatim: no quote, backslash, control or surrogate. */
+const VERBATIM = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/** The JCS string form (RFC 8785 §3.2.2.2); calling into JSON.stringify only when escaping is due. */
+function quote(s: string): string {
+  if (VERBATIM.test(s)) return `"${s}"`;
+  if (!s.isWellFormed()) throw new NotCanonical();
+  return JSON.stringify(s);
+}
+
 function write(v: unknown, depth: number): string {
   switch (typeof v) {
     case "string":
-      if (!v.isWellFormed()) throw new NotCanonical();
-      return JSON.stringify(v); // JCS string form for well-formed strings (RFC 8785 §3.2.2.2)
+      return quote(v);
     case "number":
       if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v)))
         throw new NotCanonical();
@@ -37,18 +46,37 @@ function write(v: unknown, depth: number): string {
         Object.getOwnPropertySymbols(v).length > 0
       )
         throw new NotCanonical();
-      const keys = Object.keys(v).sort();
+      const keys = sortedKeys(v);
       let out = "{";
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as string;
-        if (!k.isWellFormed()) throw new NotCanonical();
-        out += `${i ? "," : ""}${JSON.stringify(k)}:${write((v as Record<string, unknown>)[k], depth + 1)}`;
+        out += `${i ? "," : ""}${quote(k)}:${write((v as Record<string, unknown>)[k], depth + 1)}`;
       }
       return `${out}}`;
     }
     default:
       throw new NotCanonical();
   }
+}
+
+/**
+ * The own enumerable keys of `o` in JCS order (UTF-16 code units, which `<` and the default sort
+ * compare). Payload objects have a handful of keys, for which an insertion sort is cheapest; larger
+ * objects take the O(n log n) built-in sort.
+ */
+function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > k) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   assertChainId,
   chainOwner,
   encodeEntry,
+  encodeNewEntry,
   entryHash,
   GENESIS_PREV_HASH,
   OPERATOR_CHAIN_ID,
@@ -83,6 +84,15 @@ export interface AppendedEntry {
   readonly entry: AuditEntry;
 }
 
+/** Entries one call queued, and how to settle that call. */
+interface Job {
+  readonly items: Prepared[];
+  /** appendEntry: resolve with the one entry, not an array. */
+  readonly single: boolean;
+  readonly resolve: (v: AppendedEntry | AppendedEntry[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 interface Prepared {
   readonly action: string;
   readonly actor: AuditActor;
@@ -92,6 +102,19 @@ interface Prepared {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** The system clock as ISO-8601 UTC, formatted once per millisecond (appends come in bursts). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
 
 function actorOf(identity: Identity, chainId: string): AuditActor {
   const owner = chainOwner(chainId);
@@ -122,20 +145,14 @@ function actorOf(identity: Identity, chainId: string): AuditActor {
 export class AuditLog {
   readonly #store: AuditStore;
   readonly #actions: ActionCatalog;
-  readonly #clock: () => Date;
+  /** The entry timestamp now: ISO-8601 UTC with milliseconds. */
+  readonly #now: () => string;
   readonly #maxAttempts: number;
   readonly #sha256: Sha256;
   readonly #opts: AuditLogOptions;
   /** Last head this log committed or verified per chain: a store may never go back behind it. */
   readonly #known = new Map<string, ChainHead>();
-  readonly #queues = new Map<
-    string,
-    Array<{
-      items: Prepared[];
-      resolve: (v: AppendedEntry[]) => void;
-      reject: (e: unknown) => void;
-    }>
-  >();
+  readonly #queues = new Map<string, Job[]>();
 
   /** @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on invalid options. */
   constructor(options: AuditLogOptions) {
@@ -153,7 +170,8 @@ export class AuditLog {
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "maxAttempts must be 1..1000");
     this.#store = s;
     this.#actions = options.actions ?? new ActionCatalog();
-    this.#clock = options.clock ?? (() => new Date());
+    const clock = options.clock;
+    this.#now = clock ? () => clock().toISOString() : isoNow;
     this.#maxAttempts = attempts;
     this.#sha256 = options.sha256 ?? sha256Node;
     this.#opts = options;
@@ -177,9 +195,8 @@ export class AuditLog {
    * write this chain), `ERR_AUDIT_APPEND_CONTENDED` (lost the race `maxAttempts` times),
    * `ERR_AUDIT_STORE_INVARIANT` (the store misbehaved), store errors.
    */
-  async appendEntry(chainId: string, input: AppendEntryInput): Promise<AppendedEntry> {
-    const [one] = await this.appendEntries(chainId, [input]);
-    return one as AppendedEntry;
+  appendEntry(chainId: string, input: AppendEntryInput): Promise<AppendedEntry> {
+    return this.#submit(chainId, [input], true) as Promise<AppendedEntry>;
   }
 
   /**
@@ -187,15 +204,42 @@ export class AuditLog {
    *
    * @throws {KeywardenError} as {@link AuditLog.appendEntry}.
    */
-  async appendEntries(
+  appendEntries(chainId: string, inputs: readonly AppendEntryInput[]): Promise<AppendedEntry[]> {
+    return this.#submit(chainId, inputs, false) as Promise<AppendedEntry[]>;
+  }
+
+  /** Validates and queues `inputs`; resolves with the entry (`single`) or all of them, in order. */
+  #submit(
     chainId: string,
     inputs: readonly AppendEntryInput[],
-  ): Promise<AppendedEntry[]> {
+    single: boolean,
+  ): Promise<AppendedEntry | AppendedEntry[]> {
+    let items: Prepared[];
+    try {
+      items = this.#prepare(chainId, inputs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      let queue = this.#queues.get(chainId);
+      const start = !queue;
+      if (!queue) {
+        queue = [];
+        this.#queues.set(chainId, queue);
+      }
+      queue.push({ items, single, resolve, reject });
+      if (start) void this.#drain(chainId, queue);
+    });
+  }
+
+  #prepare(chainId: string, inputs: readonly AppendEntryInput[]): Prepared[] {
     assertChainId(chainId);
     if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > 10_000)
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "appendEntries needs 1..10000 inputs");
     const kind = chainId === OPERATOR_CHAIN_ID ? "operator" : "user";
-    const items = inputs.map((input): Prepared => {
+    const items: Prepared[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i] as AppendEntryInput;
       const identity = input?.actor ?? requireIdentity();
       assertIdentity(identity);
       const actor = actorOf(identity, chainId);
@@ -214,18 +258,9 @@ export class AuditLog {
           );
       }
       const { opening, commitment } = commitPayload(input.payload, this.#sha256);
-      return { action: input.action, actor, opening, commitment, idempotencyKey: key };
-    });
-    return new Promise((resolve, reject) => {
-      let queue = this.#queues.get(chainId);
-      const start = !queue;
-      if (!queue) {
-        queue = [];
-        this.#queues.set(chainId, queue);
-      }
-      queue.push({ items, resolve, reject });
-      if (start) void this.#drain(chainId, queue);
-    });
+      items[i] = { action: input.action, actor, opening, commitment, idempotencyKey: key };
+    }
+    return items;
   }
 
   /**
@@ -245,14 +280,7 @@ export class AuditLog {
     return this.appendEntry(OPERATOR_CHAIN_ID, { action, payload, ...options });
   }
 
-  async #drain(
-    chainId: string,
-    queue: Array<{
-      items: Prepared[];
-      resolve: (v: AppendedEntry[]) => void;
-      reject: (e: unknown) => void;
-    }>,
-  ): Promise<void> {
+  async #drain(chainId: string, queue: Job[]): Promise<void> {
     while (queue.length > 0) {
       // Group commit: everything queued so far (up to ~1000 entries) goes into one store append.
       let take = 0;
@@ -268,12 +296,19 @@ export class AuditLog {
       try {
         const results = await this.#commit(
           chainId,
-          jobs.flatMap((j) => j.items),
+          jobs.length === 1 ? (jobs[0] as Job).items : jobs.flatMap((j) => j.items),
         );
         let at = 0;
         for (const job of jobs) {
-          job.resolve(results.slice(at, at + job.items.length));
-          at += job.items.length;
+          const n = job.items.length;
+          job.resolve(
+            job.single
+              ? (results[at] as AppendedEntry)
+              : jobs.length === 1
+                ? results
+                : results.slice(at, at + n),
+          );
+          at += n;
         }
       } catch (err) {
         // One failed batch fails its jobs only; a lone job is not blamed for its neighbours' input.
@@ -302,29 +337,32 @@ export class AuditLog {
       const known = this.#known.get(chainId);
       const head = attempt === 1 && known ? known : await checkedHead(store, chainId, known);
       const fresh: StoredEntry[] = [];
-      const batchKeys = new Map<string, number>();
+      let batchKeys: Map<string, number> | undefined;
       let prev = head.headHash ?? GENESIS_PREV_HASH;
       for (let i = 0; i < items.length; i++) {
         if (results[i]) continue;
         const p = items[i] as Prepared;
         const earlier =
-          p.idempotencyKey === undefined ? undefined : batchKeys.get(p.idempotencyKey);
+          p.idempotencyKey === undefined ? undefined : batchKeys?.get(p.idempotencyKey);
         if (earlier !== undefined) {
           results[i] = results[earlier]; // the same key twice in one batch is one append
           continue;
         }
-        if (p.idempotencyKey !== undefined) batchKeys.set(p.idempotencyKey, i);
+        if (p.idempotencyKey !== undefined) {
+          batchKeys ??= new Map();
+          batchKeys.set(p.idempotencyKey, i);
+        }
         const entry: AuditEntry = {
           v: 1,
           chainId,
           seq: head.size + fresh.length,
-          ts: this.#clock().toISOString(),
+          ts: this.#now(),
           actor: p.actor,
           action: p.action,
           payloadCommitment: p.commitment,
           prevHash: prev,
         };
-        const body = encodeEntry(entry);
+        const body = encodeNewEntry(entry);
         const hash = entryHash(body, this.#sha256);
         fresh.push({
           seq: entry.seq,
@@ -351,7 +389,7 @@ export class AuditLog {
           chainId,
           expectedSize: head.size,
           entries: fresh,
-          ...(treeNodes ? { treeNodes } : {}),
+          ...(treeNodes ? { treeNodes } : undefined),
         });
         /* Postcondition: the store reports exactly the size and head hash that were appended. */
         invariant(

@@ -66,13 +66,17 @@ export function createMemoryAuditStore(): AuditStore {
         batchKeys.add(key);
       }
       for (const e of request.entries) {
-        const copy: StoredEntry = Object.freeze({
-          seq: e.seq,
-          hash: e.hash,
-          body: e.body,
-          payload: e.payload,
-          ...(e.idempotencyKey === undefined ? {} : { idempotencyKey: e.idempotencyKey }),
-        });
+        const copy: StoredEntry = Object.freeze(
+          e.idempotencyKey === undefined
+            ? { seq: e.seq, hash: e.hash, body: e.body, payload: e.payload }
+            : {
+                seq: e.seq,
+                hash: e.hash,
+                body: e.body,
+                payload: e.payload,
+                idempotencyKey: e.idempotencyKey,
+              },
+        );
         if (e.idempotencyKey !== undefined) c.keys.set(e.idempotencyKey, c.entries.length);
         c.entries.push(copy);
       }

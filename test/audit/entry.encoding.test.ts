@@ -256,6 +256,30 @@ describe("fast canonical JSON for payloads", () => {
     },
   );
 
+  test.prop([
+    fc.oneof(
+      ...[
+        [2, 16],
+        [17, 40],
+      ].map(([minKeys = 0, maxKeys = 0]) =>
+        fc.dictionary(
+          fc.string({ unit: "binary", maxLength: 6 }),
+          fc.oneof(fc.string({ unit: "binary" }), fc.integer(), fc.boolean(), fc.constant(null)),
+          { minKeys, maxKeys },
+        ),
+      ),
+    ),
+  ])("canonicalJson orders any number of keys, with any characters, as canonicalize does", (o) => {
+    let expected: string | undefined;
+    try {
+      expected = canonicalize(o);
+    } catch {
+      expected = undefined;
+    }
+    if (expected === undefined) expect(() => canonicalJson(o)).toThrow();
+    else expect(canonicalJson(o)).toBe(expected);
+  });
+
   it("rejects what canonicalize rejects, with its error", () => {
     for (const bad of [
       { a: undefined },

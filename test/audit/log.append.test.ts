@@ -111,36 +111,46 @@ describe("AuditLog.appendEntry: secrets", () => {
   });
 
   it.each([
-    ["a Secret instance", (c: string) => ({ key: Secret.fromString(c) })],
-    ["a nested Secret", (c: string) => ({ list: [{ deep: Secret.fromString(c) }] })],
-    ["apiSecret", (c: string) => ({ apiSecret: c })],
-    ["password", (c: string) => ({ nested: { password: c } })],
-    ["passphrase", (c: string) => ({ passphrase: c })],
-    ["private_key", (c: string) => ({ private_key: c })],
-    ["token", (c: string) => ({ token: c })],
+    ["a Secret instance", (c: string) => ({ key: Secret.fromString(c) }), "$.key"],
+    [
+      "a nested Secret",
+      (c: string) => ({ list: [{ deep: Secret.fromString(c) }] }),
+      "$.list[0].deep",
+    ],
+    ["apiSecret", (c: string) => ({ apiSecret: c }), "$.apiSecret"],
+    ["password", (c: string) => ({ nested: { password: c } }), "$.nested.password"],
+    ["passphrase", (c: string) => ({ passphrase: c }), "$.passphrase"],
+    ["private_key", (c: string) => ({ private_key: c }), "$.private_key"],
+    ["token", (c: string) => ({ token: c }), "$.token"],
     [
       "a PEM private key value",
       (c: string) => ({ note: `-----BEGIN PRIVATE KEY-----\n${c}\n-----END PRIVATE KEY-----` }),
+      "$.note",
     ],
-  ])("an audit payload never contains a Secret or a credential field: %s", async (_name, make) => {
-    const canary = `CANARY-${Math.random().toString(36).slice(2)}`;
-    const store = createMemoryAuditStore();
-    const log = new AuditLog({ store, actions: lenient });
-    const err = await runAs(alice(), () =>
-      log.appendEntry(CHAIN, { action: "host.note", payload: make(canary) }),
-    ).catch((e: unknown) => e);
-    expect(isKeywardenError(err, "ERR_AUDIT_SECRET_IN_PAYLOAD")).toBe(true);
-    const e = err as KeywardenError;
-    for (const text of [
-      e.message,
-      e.stack ?? "",
-      JSON.stringify(e),
-      inspect(e, { depth: 10, showHidden: true }),
-      String(e.cause ?? ""),
-    ])
-      expect(text).not.toContain(canary);
-    expect((await store.head(CHAIN)).size).toBe(0);
-  });
+  ])(
+    "an audit payload never contains a Secret or a credential field: %s",
+    async (_name, make, path) => {
+      const canary = `CANARY-${Math.random().toString(36).slice(2)}`;
+      const store = createMemoryAuditStore();
+      const log = new AuditLog({ store, actions: lenient });
+      const err = await runAs(alice(), () =>
+        log.appendEntry(CHAIN, { action: "host.note", payload: make(canary) }),
+      ).catch((e: unknown) => e);
+      expect(isKeywardenError(err, "ERR_AUDIT_SECRET_IN_PAYLOAD")).toBe(true);
+      const e = err as KeywardenError;
+      expect(e.details).toEqual({ path });
+      expect(e.message).toContain(`(at ${path})`);
+      for (const text of [
+        e.message,
+        e.stack ?? "",
+        JSON.stringify(e),
+        inspect(e, { depth: 10, showHidden: true }),
+        String(e.cause ?? ""),
+      ])
+        expect(text).not.toContain(canary);
+      expect((await store.head(CHAIN)).size).toBe(0);
+    },
+  );
 
   it("rejects secrets even in built-in actions' free-form fields", async () => {
     const log = new AuditLog({ store: createMemoryAuditStore() });
