@@ -26,9 +26,8 @@ export interface PayloadOpening {
 
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(4096);
-const SALT_POOL = 32 * 128;
-let pool = new Uint8Array(0);
-let poolAt = SALT_POOL;
+/** Salts drawn per CSPRNG call. */
+const SALT_POOL = 128;
 
 function malformed(why: string): never {
   throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", why);
@@ -63,17 +62,32 @@ export function payloadCommitment(saltHex: string, valueText: string, sha256: Sh
   return digestHex(buf.subarray(0, SALT_BYTES + written), sha256);
 }
 
-/** Moves 32 fresh CSPRNG bytes into `out[0…32)`, wiping them from the pool. */
-function takeSalt(out: Uint8Array): void {
-  // Salts are drawn from a pooled CSPRNG buffer (one getRandomValues call per 128 salts).
-  if (poolAt + SALT_BYTES > SALT_POOL) {
-    pool = globalThis.crypto.getRandomValues(new Uint8Array(SALT_POOL));
-    poolAt = 0;
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
+const ascii = new TextDecoder();
+let saltHexPool = "";
+let saltsLeft = 0;
+
+/**
+ * A fresh 32-byte CSPRNG salt in lowercase hex. Salts are drawn 128 at a time: one
+ * getRandomValues call and one hex encoding per pool, then each salt is a slice of it. (A salt is
+ * not a secret: it is stored in the opening beside the payload it blinds.)
+ */
+function freshSaltHex(): string {
+  if (saltsLeft === 0) {
+    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(SALT_BYTES * SALT_POOL));
+    const digits = new Uint8Array(bytes.length * 2);
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i] as number;
+      digits[2 * i] = HEX_DIGITS[b >> 4] as number;
+      digits[2 * i + 1] = HEX_DIGITS[b & 15] as number;
+    }
+    bytes.fill(0);
+    saltHexPool = ascii.decode(digits);
+    digits.fill(0);
+    saltsLeft = SALT_POOL;
   }
-  const salt = pool.subarray(poolAt, poolAt + SALT_BYTES);
-  out.set(salt);
-  salt.fill(0);
-  poolAt += SALT_BYTES;
+  saltsLeft--;
+  return saltHexPool.slice(saltsLeft * 2 * SALT_BYTES, (saltsLeft + 1) * 2 * SALT_BYTES);
 }
 
 /**
@@ -90,16 +104,10 @@ export function commitPayload(
   value: unknown,
   sha256: Sha256,
 ): { opening: string; commitment: HexHash } {
-  const valueText = canonicalJson(value);
-  const buf = scratchOf(SALT_BYTES + valueText.length * 3);
-  takeSalt(buf);
-  const salt = toHex(buf.subarray(0, SALT_BYTES));
-  const { written } = encoder.encodeInto(valueText, buf.subarray(SALT_BYTES));
-  return {
-    // Joined rather than templated: one flat string to keep, not a rope of every piece.
-    opening: ['{"salt":"', salt, '","value":', valueText, "}"].join(""),
-    commitment: digestHex(buf.subarray(0, SALT_BYTES + written), sha256),
-  };
+  // Encoding it for the digest makes the engine lay the text out flat once, so what is kept is
+  // not a rope of its pieces.
+  const opening = `{"salt":"${freshSaltHex()}","value":${canonicalJson(value)}}`;
+  return { opening, commitment: openingDigest(opening, sha256) };
 }
 
 const OPENING_PREFIX = '{"salt":"';
@@ -159,16 +167,22 @@ export function openingMatches(openingText: string, commitment: HexHash, sha256:
     openingText.charCodeAt(openingText.length - 1) !== 0x7d
   )
     malformed("payload opening has the wrong layout");
+  return publicDigestEquals(openingDigest(openingText, sha256), commitment);
+}
+
+/**
+ * `SHA-256(salt || UTF-8(value))` of an opening whose delimiters are in place.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the salt is not lowercase hex.
+ */
+function openingDigest(openingText: string, sha256: Sha256): HexHash {
   // One UTF-8 encoding of the whole opening. Its first VALUE_AT characters are ASCII exactly when
-  // the salt is hex (the delimiters were checked above), and then characters and bytes line up:
-  // the salt's hex is at bytes [9, 73) and the value at [83, written - 1). The salt is decoded in
+  // the salt is hex (the delimiters are in place), and then characters and bytes line up: the
+  // salt's hex is at bytes [9, 73) and the value at [83, written - 1). The salt is decoded in
   // place into the 32 bytes right before the value, so `salt || value` is one contiguous range.
   const buf = scratchOf(openingText.length * 3);
   const { written } = encoder.encodeInto(openingText, buf);
   if (!decodeAsciiHexWithin(buf, OPENING_PREFIX.length, SALT_BYTES, VALUE_AT - SALT_BYTES))
     malformed("payload salt must be 32 bytes of lowercase hex");
-  return publicDigestEquals(
-    digestHex(buf.subarray(VALUE_AT - SALT_BYTES, written - 1), sha256),
-    commitment,
-  );
+  return digestHex(buf.subarray(VALUE_AT - SALT_BYTES, written - 1), sha256);
 }

@@ -281,29 +281,7 @@ export function encodeValidatedEntry(e: AuditEntry): string {
 }
 
 function encodeValidEntry(e: AuditEntry): string {
-  // One join, not a template: the result is one flat string rather than a tree of ~20 rope
-  // nodes, which matters for text that is kept (stores hold it) and hashed.
-  return [
-    '{"action":"',
-    e.action,
-    '","actor":{"id":',
-    JSON.stringify(e.actor.id),
-    ',"kind":"',
-    e.actor.kind,
-    '","userId":"',
-    e.actor.userId,
-    '"},"chainId":"',
-    e.chainId,
-    '","payloadCommitment":"',
-    e.payloadCommitment,
-    '","prevHash":"',
-    e.prevHash,
-    '","seq":',
-    e.seq,
-    ',"ts":"',
-    e.ts,
-    '","v":1}',
-  ].join("");
+  return `{"action":"${e.action}","actor":{"id":${JSON.stringify(e.actor.id)},"kind":"${e.actor.kind}","userId":"${e.actor.userId}"},"chainId":"${e.chainId}","payloadCommitment":"${e.payloadCommitment}","prevHash":"${e.prevHash}","seq":${e.seq},"ts":"${e.ts}","v":1}`;
 }
 
 /**
@@ -458,6 +436,13 @@ export function entryHash(body: string, sha256: Sha256): HexHash {
   scratch[0] = 0x00;
   const { written } = encoder.encodeInto(body, scratch.subarray(1));
   return toHex(sha256(scratch.subarray(0, written + 1)));
+}
+
+/**
+ * @internal {@link entryHash} of a body given with its 0x00 prefix (`leaf` = `"\u0000" + body`).
+ */
+export function leafHash(leaf: string, sha256: Sha256): HexHash {
+  return sha256.textHex ? sha256.textHex(leaf) : entryHash(leaf.slice(1), sha256);
 }
 
 /** Equality of two public hex digests (see {@link publicDigestEquals} for why it is plain). */

@@ -10,6 +10,7 @@ const MAX_DEPTH = 64;
 class NotCanonical extends Error {}
 
 /** Strings JSON.stringify writes as `"…"` verbatim: no quote, backslash, control or surrogate. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly these code points
 const VERBATIM = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 /** The JCS string form (RFC 8785 §3.2.2.2); calling into JSON.stringify only when escaping is due. */
@@ -17,6 +18,18 @@ function quote(s: string): string {
   if (VERBATIM.test(s)) return `"${s}"`;
   if (!s.isWellFormed()) throw new NotCanonical();
   return JSON.stringify(s);
+}
+
+/** `"key":` for member names seen before: payloads repeat a small vocabulary of names. */
+const memberPrefixes = new Map<string, string>();
+
+function memberPrefix(k: string): string {
+  let prefix = memberPrefixes.get(k);
+  if (prefix === undefined) {
+    prefix = `${quote(k)}:`;
+    if (k.length <= 64 && memberPrefixes.size < 4096) memberPrefixes.set(k, prefix);
+  }
+  return prefix;
 }
 
 function write(v: unknown, depth: number): string {
@@ -50,7 +63,8 @@ function write(v: unknown, depth: number): string {
       let out = "{";
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as string;
-        out += `${i ? "," : ""}${quote(k)}:${write((v as Record<string, unknown>)[k], depth + 1)}`;
+        if (i > 0) out += ",";
+        out += memberPrefix(k) + write((v as Record<string, unknown>)[k], depth + 1);
       }
       return `${out}}`;
     }

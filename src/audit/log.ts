@@ -13,11 +13,11 @@ import {
   type AuditActor,
   type AuditEntry,
   assertChainId,
-  chainOwner,
   encodeEntry,
   encodeNewEntry,
   entryHash,
   GENESIS_PREV_HASH,
+  leafHash,
   OPERATOR_CHAIN_ID,
 } from "./entry.js";
 import { fromHex, isHexHash } from "./hex.js";
@@ -116,13 +116,22 @@ function isoNow(): string {
   return lastIso;
 }
 
+function hasIdempotencyKey(items: readonly Prepared[]): boolean {
+  for (const item of items) if (item.idempotencyKey !== undefined) return true;
+  return false;
+}
+
+/** The actor an identity appends as on a valid `chainId` (`operator` or `user:<userId>`). */
 function actorOf(identity: Identity, chainId: string): AuditActor {
-  const owner = chainOwner(chainId);
-  /* Precondition: only an operator identity may append to the operator chain. */
-  if (owner.kind === "operator" && identity.kind !== "operator")
-    throw new KeywardenError("ERR_GUARD_UNAUTHENTICATED", "no valid identity");
-  /* Precondition: a user chain records only that user's identities or an operator's. */
-  if (owner.kind === "user" && identity.kind !== "operator" && identity.userId !== owner.userId)
+  if (chainId === OPERATOR_CHAIN_ID) {
+    /* Precondition: only an operator identity may append to the operator chain. */
+    if (identity.kind !== "operator")
+      throw new KeywardenError("ERR_GUARD_UNAUTHENTICATED", "no valid identity");
+  } else if (
+    /* Precondition: a user chain records only that user's identities or an operator's. */
+    identity.kind !== "operator" &&
+    (chainId.length !== identity.userId.length + 5 || !chainId.endsWith(identity.userId))
+  )
     throw new KeywardenError("ERR_GUARD_UNAUTHENTICATED", "no valid identity");
   return { kind: identity.kind, userId: identity.userId, id: identity.id };
 }
@@ -322,7 +331,7 @@ export class AuditLog {
     const store = this.#store;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       const results: Array<AppendedEntry | undefined> = new Array(items.length);
-      if (store.capabilities.idempotency && items.some((i) => i.idempotencyKey !== undefined)) {
+      if (store.capabilities.idempotency && hasIdempotencyKey(items)) {
         for (let i = 0; i < items.length; i++) {
           const key = items[i]?.idempotencyKey;
           if (key === undefined) continue;
@@ -362,8 +371,11 @@ export class AuditLog {
           payloadCommitment: p.commitment,
           prevHash: prev,
         };
-        const body = encodeNewEntry(entry);
-        const hash = entryHash(body, this.#sha256);
+        // Hashed as one string with its 0x00 prefix, which makes the engine lay the text out flat
+        // once; the body kept is a view of that text rather than a rope of its pieces.
+        const leaf = `\u0000${encodeNewEntry(entry)}`;
+        const hash = leafHash(leaf, this.#sha256);
+        const body = leaf.slice(1);
         fresh.push({
           seq: entry.seq,
           hash,
@@ -385,12 +397,11 @@ export class AuditLog {
             )
           : undefined;
       try {
-        const r = await store.append({
-          chainId,
-          expectedSize: head.size,
-          entries: fresh,
-          ...(treeNodes ? { treeNodes } : undefined),
-        });
+        const r = await store.append(
+          treeNodes
+            ? { chainId, expectedSize: head.size, entries: fresh, treeNodes }
+            : { chainId, expectedSize: head.size, entries: fresh },
+        );
         /* Postcondition: the store reports exactly the size and head hash that were appended. */
         invariant(
           r !== null &&

@@ -58,10 +58,11 @@ export function createMemoryAuditStore(): AuditStore {
       const c = chain(request.chainId);
       // Everything is checked before anything is written: the append is all or nothing.
       if (c.entries.length !== request.expectedSize) throw conflict("chain size changed");
-      const batchKeys = new Set<string>();
+      let batchKeys: Set<string> | undefined;
       for (const e of request.entries) {
         const key = e.idempotencyKey;
         if (key === undefined) continue;
+        batchKeys ??= new Set();
         if (c.keys.has(key) || batchKeys.has(key)) throw conflict("idempotency key already used");
         batchKeys.add(key);
       }
@@ -80,8 +81,9 @@ export function createMemoryAuditStore(): AuditStore {
         if (e.idempotencyKey !== undefined) c.keys.set(e.idempotencyKey, c.entries.length);
         c.entries.push(copy);
       }
-      for (const n of request.treeNodes ?? [])
-        c.nodes.set(`${n.level}/${n.index}`, new Uint8Array(n.hash));
+      if (request.treeNodes)
+        for (const n of request.treeNodes)
+          c.nodes.set(`${n.level}/${n.index}`, new Uint8Array(n.hash));
       const last = c.entries[c.entries.length - 1] as StoredEntry;
       return { size: c.entries.length, headHash: last.hash };
     },
