@@ -30,14 +30,17 @@ import { type VerifyResult, verifyEntries } from "./verify.js";
 export interface TreeNodeBuilder {
   /**
    * Returns the nodes completed by appending `leaves` (entry hashes) at `firstSeq`, reading
-   * existing nodes from `store` as needed. Called once per attempt, inside the append path.
+   * existing nodes from `store` as needed. Called once per attempt, inside the append path, with
+   * the hash of the committed head the append builds on (`null` for an empty chain), which spares
+   * a builder that caches its tree edge a store read to confirm the edge is current.
    */
   nodesForAppend(
     store: AuditStore,
     chainId: string,
     firstSeq: number,
     leaves: readonly Uint8Array[],
-  ): Promise<readonly TreeNode[]>;
+    headHash?: Uint8Array | string | null,
+  ): readonly TreeNode[] | Promise<readonly TreeNode[]>;
 }
 
 /** Options of {@link AuditLog}. */
@@ -160,7 +163,7 @@ export class AuditLog {
   readonly #sha256: Sha256;
   readonly #opts: AuditLogOptions;
   /** Last head this log committed or verified per chain: a store may never go back behind it. */
-  readonly #known = new Map<string, ChainHead>();
+  readonly #known = new Map<string, ChainHead & { readonly headBytes?: Uint8Array }>();
   readonly #queues = new Map<string, Job[]>();
 
   /** @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on invalid options. */
@@ -387,15 +390,21 @@ export class AuditLog {
         prev = hash;
       }
       if (fresh.length === 0) return results as AppendedEntry[];
-      const treeNodes =
+      const leaves =
         this.#opts.treeNodes && store.capabilities.treeNodes
-          ? await this.#opts.treeNodes.nodesForAppend(
-              store,
-              chainId,
-              head.size,
-              fresh.map((e) => fromHex(e.hash) as Uint8Array),
-            )
+          ? fresh.map((e) => fromHex(e.hash) as Uint8Array)
           : undefined;
+      let treeNodes = leaves
+        ? this.#opts.treeNodes?.nodesForAppend(
+            store,
+            chainId,
+            head.size,
+            leaves,
+            // The head as bytes when this log appended it (it decoded it then), else as hex.
+            head === known && known.headBytes ? known.headBytes : head.headHash,
+          )
+        : undefined;
+      if (treeNodes !== undefined && "then" in treeNodes) treeNodes = await treeNodes;
       try {
         const r = await store.append(
           treeNodes
@@ -420,7 +429,12 @@ export class AuditLog {
         }
         throw err;
       }
-      this.#known.set(chainId, { size: head.size + fresh.length, headHash: prev });
+      const size = head.size + fresh.length;
+      const headBytes = leaves?.[leaves.length - 1];
+      this.#known.set(
+        chainId,
+        headBytes ? { size, headHash: prev, headBytes } : { size, headHash: prev },
+      );
       const done = results as AppendedEntry[];
       if (this.#opts.onAppended) {
         try {

@@ -12,15 +12,19 @@ import type {
   ChainHead,
   StoredCheckpoint,
   StoredEntry,
+  TreeNode,
   TreeNodeKey,
 } from "./store.js";
 
 interface MemoryChain {
   entries: StoredEntry[];
   keys: Map<string, number>;
-  nodes: Map<string, Uint8Array>;
+  /** Tree nodes by level, then index. */
+  nodes: Array<Map<number, Uint8Array>>;
   checkpoint: StoredCheckpoint | undefined;
 }
+
+const NO_NODES: readonly TreeNode[] = [];
 
 function conflict(message: string): KeywardenError {
   return new KeywardenError("ERR_AUDIT_APPEND_CONFLICT", message);
@@ -40,7 +44,7 @@ export function createMemoryAuditStore(): AuditStore {
   const chain = (id: string): MemoryChain => {
     let c = chains.get(id);
     if (!c) {
-      c = { entries: [], keys: new Map(), nodes: new Map(), checkpoint: undefined };
+      c = { entries: [], keys: new Map(), nodes: [], checkpoint: undefined };
       chains.set(id, c);
     }
     return c;
@@ -81,9 +85,14 @@ export function createMemoryAuditStore(): AuditStore {
         if (e.idempotencyKey !== undefined) c.keys.set(e.idempotencyKey, c.entries.length);
         c.entries.push(copy);
       }
-      if (request.treeNodes)
-        for (const n of request.treeNodes)
-          c.nodes.set(`${n.level}/${n.index}`, new Uint8Array(n.hash));
+      for (const n of request.treeNodes ?? NO_NODES) {
+        let level = c.nodes[n.level];
+        if (!level) {
+          level = new Map();
+          c.nodes[n.level] = level;
+        }
+        level.set(n.index, new Uint8Array(n.hash));
+      }
       const last = c.entries[c.entries.length - 1] as StoredEntry;
       return { size: c.entries.length, headHash: last.hash };
     },
@@ -110,7 +119,7 @@ export function createMemoryAuditStore(): AuditStore {
     async getTreeNodes(chainId, keys: readonly TreeNodeKey[]) {
       const nodes = chains.get(chainId)?.nodes;
       return keys.map((k) => {
-        const h = nodes?.get(`${k.level}/${k.index}`);
+        const h = nodes?.[k.level]?.get(k.index);
         return h ? new Uint8Array(h) : undefined;
       });
     },

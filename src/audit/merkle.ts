@@ -129,6 +129,12 @@ export class MerkleFrontier {
 
   /** A frontier for `size` leaves from its stored edge nodes (see {@link frontierKeys}). */
   constructor(size = 0, edge: readonly Uint8Array[] = []) {
+    if (size === 0 && edge.length === 0) {
+      // The empty tree (also the start of every clone): no edge to check.
+      this.#size = 0;
+      this.#nodes = [];
+      return;
+    }
     assertIndex(size, "tree size");
     const keys = frontierKeys(size);
     if (keys.length !== edge.length) {

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { hash } from "node:crypto";
+import { latin1Bytes } from "./transparency-bytes.js";
 
 /**
  * A SHA-256 function over bytes. Verify code takes one as a parameter so it can run anywhere.
@@ -29,7 +30,7 @@ export type Sha256 = ((data: Uint8Array) => Uint8Array) & {
  * @throws never for a Uint8Array input.
  */
 export const sha256Node: Sha256 = Object.assign(
-  (data: Uint8Array) => hash("sha256", data, "buffer") as Uint8Array,
+  (data: Uint8Array) => latin1Bytes(hash("sha256", data, "binary")),
   {
     textHex: (text: string) => hash("sha256", text, "hex"),
     bytesHex: (data: Uint8Array) => hash("sha256", data, "hex"),

@@ -164,24 +164,50 @@ export class TransparencyLog {
    * it), never a rebuild.
    */
   readonly treeNodes = {
-    nodesForAppend: async (
+    nodesForAppend: (
       store: AuditStore,
       chainId: string,
       firstSeq: number,
       leaves: readonly Uint8Array[],
       headHash?: Uint8Array | string | null,
-    ): Promise<readonly TreeNode[]> => {
+    ): readonly TreeNode[] | Promise<readonly TreeNode[]> => {
       // Each call advances its own copy of the edge and caches it: concurrent calls never share a
       // mutable edge. If this append then loses a race or fails, the next call finds no edge of
       // its size, or one whose last leaf is not the committed head, and reloads from the store.
       const head = typeof headHash === "string" ? fromHex(headHash) : (headHash ?? undefined);
-      const frontier = (await this.#frontierAt(store, chainId, firstSeq, head)).clone();
-      const nodes: TreeNode[] = [];
-      for (const leaf of leaves) for (const n of frontier.append(leaf)) nodes.push(n);
-      this.#remember(chainId, frontier);
-      return nodes;
+      const current = this.#currentFrontier(chainId, firstSeq, head);
+      return current
+        ? this.#advance(chainId, current, leaves)
+        : this.#frontierAt(store, chainId, firstSeq, head).then((f) =>
+            this.#advance(chainId, f, leaves),
+          );
     },
   };
+
+  #advance(chainId: string, from: MerkleFrontier, leaves: readonly Uint8Array[]): TreeNode[] {
+    const frontier = from.clone();
+    const nodes: TreeNode[] = [];
+    for (const leaf of leaves) for (const n of frontier.append(leaf)) nodes.push(n);
+    this.#remember(chainId, frontier);
+    return nodes;
+  }
+
+  /**
+   * The cached edge of `chainId`'s tree when it is known, without a read, to be the committed one
+   * at `size`: the tree is empty, or the caller's head hash is the edge's last leaf. (The last leaf
+   * commits to the whole chain: each entry hash covers prevHash.)
+   */
+  #currentFrontier(
+    chainId: string,
+    size: number,
+    headHash: Uint8Array | undefined,
+  ): MerkleFrontier | undefined {
+    const cached = this.#frontiers.get(chainId);
+    if (!cached || cached.size !== size) return undefined;
+    if (size === 0) return cached;
+    const mine = cached.lastLeaf();
+    return headHash && mine && bytesEqual(headHash, mine) ? cached : undefined;
+  }
 
   async #frontierAt(
     store: AuditStore,
@@ -189,20 +215,16 @@ export class TransparencyLog {
     size: number,
     headHash: Uint8Array | undefined,
   ): Promise<MerkleFrontier> {
-    const reader = storeNodeReader(store, chainId);
     const cached = this.#frontiers.get(chainId);
-    if (cached && cached.size === size) {
-      if (size === 0) return cached;
-      // The last leaf commits to the whole chain (each entry hash covers prevHash), so a cached
-      // edge whose last leaf equals the committed head is the committed tree's edge. The caller's
-      // head hash (when given) saves the node read.
-      const [last] = headHash
-        ? [headHash]
-        : await reader.readNodes([{ level: 0, index: size - 1 }]);
+    if (cached && cached.size === size && size > 0 && !headHash) {
+      // Without the caller's head hash, one node read confirms the cached edge.
+      const [last] = await storeNodeReader(store, chainId).readNodes([
+        { level: 0, index: size - 1 },
+      ]);
       const mine = cached.lastLeaf();
       if (last && mine && bytesEqual(last, mine)) return cached;
     }
-    return MerkleFrontier.load(reader, size);
+    return MerkleFrontier.load(storeNodeReader(store, chainId), size);
   }
 
   #remember(chainId: string, frontier: MerkleFrontier): void {
