@@ -170,4 +170,23 @@ describe("one-pass JSON Lines verification", () => {
       message: "invalid prevHash",
     });
   });
+
+  it("bounds a source by maxEntries, and refuses a maxEntries that is not a count", async () => {
+    const { log, chainId } = await sampleLog(3, "dave");
+    const stored: StoredEntry[] = [];
+    for await (const e of log.store.read(chainId, 0)) stored.push(e);
+    const v = new ChainVerifier({ sha256: sha256Node, maxEntries: 2 });
+    expect(v.push(stored[0] as StoredEntry)).toBeUndefined();
+    expect(v.push(stored[1] as StoredEntry)).toBeUndefined();
+    expect(v.push(stored[2] as StoredEntry)).toMatchObject({
+      ok: false,
+      seq: 2,
+      reason: "malformed",
+      message: "more entries than the 2 promised",
+    });
+    for (const maxEntries of [-1, 1.5, Number.NaN])
+      expect(() => new ChainVerifier({ sha256: sha256Node, maxEntries })).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),
+      );
+  });
 });
