@@ -45,6 +45,7 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
   const consoleErrors: string[] = [];
   const f = {} as {
     jsonl: string;
+    signed: string;
     csv: string;
     tampered: string;
     truncated: string;
@@ -71,6 +72,7 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     const jsonl = await exportText(h.log, h.chainId, "jsonl");
     const files = {
       jsonl,
+      signed: await exportText(h.log, h.chainId, "jsonl", h.signer),
       csv: await exportText(h.log, h.chainId, "csv"),
       tampered: tamperJsonl(jsonl, 7),
       truncated: truncateJsonl(jsonl, 5),
@@ -193,6 +195,30 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     const page = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint, vkey: other });
     expect(await verdict(page)).toBe("bad-evidence");
     await page.close();
+  });
+
+  it("a signed export's manifest is checked with the verifier key", async () => {
+    const page = await verify({ exportPath: f.signed, checkpoint: f.checkpoint, vkey: f.vkey });
+    expect(await verdict(page)).toBe("valid");
+    expect(await resultText(page)).toContain(
+      "Signed by the platform with the verifier key you gave",
+    );
+    await page.close();
+
+    const other = (await buildHistory()).signer.verifierKey;
+    const wrong = await verify({ exportPath: f.signed, vkey: other });
+    expect(await verdict(wrong)).toBe("bad-evidence");
+    expect(await resultText(wrong)).toContain(
+      "did not verify with the key you gave (manifest signature verification failed)",
+    );
+    await wrong.close();
+
+    const unchecked = await verify({ exportPath: f.signed });
+    expect(await verdict(unchecked)).toBe("valid-unanchored");
+    expect(await resultText(unchecked)).toContain(
+      "Signed by the platform, but not checked: enter the platform's verifier key.",
+    );
+    await unchecked.close();
   });
 
   it("a CSV export verifies", async () => {

@@ -12,7 +12,7 @@ import {
   userChainId,
 } from "../../src/audit/index.js";
 import { parseNote } from "../../src/audit/note.js";
-import { LocalEd25519Signer } from "../../src/audit/signer.js";
+import { LocalEd25519Signer, type Signer } from "../../src/audit/signer.js";
 import { TransparencyLog } from "../../src/audit/transparency-log.js";
 import { createCosigner } from "../../src/audit/witness.js";
 import { canonicalize } from "../../src/canonical.js";
@@ -79,10 +79,16 @@ export async function buildHistory(stepMs = 47 * 60_000) {
   return { store, signer, transparency, log, chainId, append };
 }
 
-/** The whole export as text. */
-export async function exportText(log: AuditLog, chainId: string, format: "jsonl" | "csv") {
+/** The whole export as text; with `signer`, its manifest is signed. */
+export async function exportText(
+  log: AuditLog,
+  chainId: string,
+  format: "jsonl" | "csv",
+  signer?: Signer,
+) {
   let out = "";
-  for await (const chunk of exportChain(log, chainId, { format })) out += chunk;
+  for await (const chunk of exportChain(log, chainId, signer ? { format, signer } : { format }))
+    out += chunk;
   return out;
 }
 

@@ -78,7 +78,10 @@ export interface TrustInput {
 }
 
 /** The policy built from the user's keys, or the reason it could not be built. */
-export function buildPolicy(trust: TrustInput): CheckpointPolicy | "no-key" | "bad-key" {
+export type CheckpointPolicyOrProblem = CheckpointPolicy | "no-key" | "bad-key";
+
+/** The policy built from the user's keys, or the reason it could not be built. */
+export function buildPolicy(trust: TrustInput): CheckpointPolicyOrProblem {
   const keys = trust.verifierKeys.map((k) => k.trim()).filter((k) => k !== "");
   if (keys.length === 0) return "no-key";
   try {

@@ -14,11 +14,13 @@ import {
   type VerifyExportResult,
   verifyExport,
 } from "../../../src/audit/export-reader.js";
+import { type ExportManifest, manifestSignatureProblem } from "../../../src/audit/manifest.js";
 import { sha256Portable } from "../../../src/audit/sha256-portable.js";
 import { fromHex } from "../../../src/audit/transparency-bytes.js";
 import type { VerifyResult } from "../../../src/audit/verify.js";
 import {
   buildPolicy,
+  type CheckpointPolicyOrProblem,
   checkCheckpointNote,
   checkReceipt,
   compareLogHistory,
@@ -58,6 +60,18 @@ export type Verdict =
   | "valid-prefix"
   | "valid";
 
+/** The export manifest's signature (format §6.1), checked with the verifier keys the user gave. */
+export interface ManifestSignatureFinding {
+  /**
+   * `valid`: a given key verifies it. `invalid`: signed, but no given key verifies it (or it is
+   * malformed). `no-key`: signed, and no usable key was given. `unsigned`: the platform did not
+   * sign this export.
+   */
+  readonly status: "valid" | "invalid" | "no-key" | "unsigned";
+  /** The library's fixed reason for `invalid`. */
+  readonly reason?: string;
+}
+
 /** Everything the page shows. Plain data (structured-cloneable). */
 export interface VerifyReport {
   readonly verdict: Verdict;
@@ -65,6 +79,8 @@ export interface VerifyReport {
   /** The library's result for the export itself (manifest omitted; see `manifest`). */
   readonly chain: VerifyResult;
   readonly manifest: { chainId: string; size: number; headHash: string | null } | undefined;
+  /** Present when the export has a manifest. */
+  readonly manifestSignature: ManifestSignatureFinding | undefined;
   readonly evidence: readonly EvidenceFinding[];
   readonly logHistory: LogHistoryFinding | undefined;
   readonly rows: readonly HistoryRow[];
@@ -99,12 +115,14 @@ function verdictOf(
   chain: VerifyReport["chain"],
   evidence: readonly EvidenceFinding[],
   history: LogHistoryFinding | undefined,
+  manifestSignature: ManifestSignatureFinding | undefined,
 ): Verdict {
   const statuses = new Set<string>(evidence.map((e) => e.status));
   if (history) statuses.add(history.status);
   if (!chain.ok && chain.reason !== "truncated") return "broken";
   if (!chain.ok || statuses.has("truncated")) return "truncated";
   if (statuses.has("rewritten")) return "rewritten";
+  if (manifestSignature?.status === "invalid") return "bad-evidence";
   for (const bad of [
     "bad-signature",
     "wrong-chain",
@@ -174,6 +192,7 @@ export async function runVerification(
   const comparable = chain.ok ? leaves : undefined;
   const chainId = manifest?.chainId;
   const policy = buildPolicy(req);
+  const manifestSignature = manifestSignatureOf(manifest, policy);
   const evidence: EvidenceFinding[] = [];
   const current = req.checkpoint?.trim() ? normalizeNote(req.checkpoint) : undefined;
   if (current)
@@ -199,18 +218,31 @@ export async function runVerification(
       : undefined;
 
   return {
-    verdict: verdictOf(chain, evidence, logHistory),
+    verdict: verdictOf(chain, evidence, logHistory, manifestSignature),
     format,
     chain,
     manifest: manifest
       ? { chainId: manifest.chainId, size: manifest.size, headHash: manifest.headHash }
       : undefined,
+    manifestSignature,
     evidence,
     logHistory,
     rows,
     rowsOmitted,
     elapsedMs: Date.now() - started,
   };
+}
+
+function manifestSignatureOf(
+  manifest: ExportManifest | undefined,
+  policy: CheckpointPolicyOrProblem,
+): ManifestSignatureFinding | undefined {
+  if (!manifest) return undefined;
+  if (manifest.signature === undefined && manifest.origin === undefined)
+    return { status: "unsigned" };
+  if (typeof policy === "string") return { status: "no-key" };
+  const problem = manifestSignatureProblem(manifest, { keys: policy.logKeys });
+  return problem === undefined ? { status: "valid" } : { status: "invalid", reason: problem };
 }
 
 /** Pasted notes often lose their final newline or gain CRLF line ends; signed text never has CR. */

@@ -4,7 +4,7 @@
  */
 import type { VerifyFailureReason } from "../../../src/audit/verify.js";
 import type { EvidenceFinding, LogHistoryFinding } from "./checkpoints.js";
-import type { Verdict, VerifyReport } from "./engine.js";
+import type { ManifestSignatureFinding, Verdict, VerifyReport } from "./engine.js";
 
 /** Headline and one-paragraph explanation of the overall verdict. */
 export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
@@ -33,8 +33,8 @@ export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
     body: "The entries in this file differ from the ones the platform committed to in its signed checkpoint. The history was rewritten or replaced.",
   },
   "bad-evidence": {
-    title: "The checkpoint or receipt could not be trusted",
-    body: "The entries themselves look intact, but the signed checkpoint or receipt you supplied did not verify with the key you gave (or is for another account). Completeness is therefore NOT proven.",
+    title: "A signature could not be trusted",
+    body: "The entries themselves look intact, but the file's signed summary, or the signed checkpoint or receipt you supplied, did not verify with the key you gave (or is for another account). Completeness is therefore NOT proven.",
   },
 };
 
@@ -122,5 +122,19 @@ export function logHistoryText(h: LogHistoryFinding): string {
       return "The log grew, but the file could not be used to prove that it only grew (the file is broken).";
     case "bad-checkpoint":
       return "The current checkpoint did not verify.";
+  }
+}
+
+/** What the manifest signature finding means. */
+export function manifestSignatureText(f: ManifestSignatureFinding): string {
+  switch (f.status) {
+    case "valid":
+      return "Signed by the platform with the verifier key you gave: the platform vouches for the account, the number of entries and the last entry named at the top of the file.";
+    case "invalid":
+      return `Signed, but the signature did not verify with the key you gave (${f.reason ?? "invalid"}). The summary at the top of the file may have been altered, or signed by someone else.`;
+    case "no-key":
+      return "Signed by the platform, but not checked: enter the platform's verifier key.";
+    case "unsigned":
+      return "Not signed by the platform.";
   }
 }

@@ -8,6 +8,7 @@ import {
   evidenceText,
   evidenceTitle,
   logHistoryText,
+  manifestSignatureText,
   VERDICT_TEXT,
 } from "./explain.js";
 
@@ -51,6 +52,12 @@ const EVIDENCE_MARK: Record<string, Mark> = {
   "no-key": "warn",
 };
 
+const MANIFEST_MARK: Record<"valid" | "invalid" | "no-key", Mark> = {
+  valid: "ok",
+  invalid: "bad",
+  "no-key": "warn",
+};
+
 /** The verdict banner and check list. */
 export function renderSummary(report: VerifyReport, into: HTMLElement): void {
   const v = VERDICT_TEXT[report.verdict];
@@ -76,6 +83,15 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
   } else {
     checks.append(check("bad", "First problem in the file", chainProblemText(report)));
   }
+  const signature = report.manifestSignature;
+  if (signature && signature.status !== "unsigned")
+    checks.append(
+      check(
+        MANIFEST_MARK[signature.status],
+        "The file's summary (its manifest)",
+        manifestSignatureText(signature),
+      ),
+    );
   for (const f of report.evidence) {
     const mark = EVIDENCE_MARK[f.status] ?? "bad";
     const time =
