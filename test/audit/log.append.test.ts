@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -151,6 +152,32 @@ describe("AuditLog.appendEntry: secrets", () => {
       expect((await store.head(CHAIN)).size).toBe(0);
     },
   );
+
+  it("refuses exactly the credential-looking names docs/audit-format.md lists", async () => {
+    const doc = await readFile(new URL("../../docs/audit-format.md", import.meta.url), "utf8");
+    const rule = /A\s+member name is credential-looking when([^]*?)The rule looks/.exec(doc)?.[1];
+    const [exact = "", parts = ""] = (rule ?? "").split("or contains");
+    const names = (text: string) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+    const listed = [
+      ...names(exact).filter((n) => n.length > 1 && !/^[_.-]$/.test(n)),
+      ...names(parts),
+    ];
+    expect(listed.length).toBe(19);
+    const log = new AuditLog({ store: createMemoryAuditStore(), actions: lenient });
+    const append = (payload: unknown) =>
+      runAs(alice(), () => log.appendEntry(CHAIN, { action: "host.note", payload }));
+    // Matched after lowercasing and dropping `_`, `-`, `.` and spaces; the parts anywhere.
+    const variant = (name: string, i: number) =>
+      i < 13 ? `${name[0]}_${name.slice(1)}`.toUpperCase() : `My-${name.toUpperCase()}.v2`;
+    for (const [i, name] of listed.entries()) {
+      expect(await codeOf(append({ [name]: 1 })), name).toBe("ERR_AUDIT_SECRET_IN_PAYLOAD");
+      expect(await codeOf(append({ [variant(name, i)]: 1 })), name).toBe(
+        "ERR_AUDIT_SECRET_IN_PAYLOAD",
+      );
+    }
+    for (const name of ["credentialCount", "sampleSeedId", "tokenizer"])
+      expect((await append({ [name]: 1 })).seq, name).toBeGreaterThanOrEqual(0);
+  });
 
   it("rejects secrets even in built-in actions' free-form fields", async () => {
     const log = new AuditLog({ store: createMemoryAuditStore() });
