@@ -728,7 +728,10 @@ export class TradingClient {
       creds.map(async (c): Promise<CancelOutcome> => {
         const auth =
           own ??
-          (await this.#vault.findGrant?.(userId, { exchange: c.exchange, action: "cancel" }));
+          (await this.#vault.findGrant?.(caller, userId, {
+            exchange: c.exchange,
+            action: "cancel",
+          }));
         if (!auth) {
           return {
             credentialId: c.credentialId,

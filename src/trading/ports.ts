@@ -24,11 +24,12 @@ export interface TradingVault {
   /** The caller's own credential sets (metadata only). */
   list(identity: Identity): Promise<readonly TradingCredentialMeta[]>;
   /**
-   * A live grant of `userId` covering `need` (the vault's `findGrant`), so the kill switch can
-   * cancel while the user is logged out. Optional: without it, only the user's own session or
-   * grant can cancel.
+   * A live grant of `userId` covering `need` (the vault's `findGrant`), looked up by `caller` (an
+   * operator, or an identity acting for that user), so the kill switch can cancel while the user
+   * is logged out. Optional: without it, only the user's own session or grant can cancel.
    */
   findGrant?(
+    caller: Identity,
     userId: string,
     need: { exchange: string; action: string },
   ): Promise<Identity | undefined>;

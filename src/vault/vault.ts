@@ -496,34 +496,49 @@ export class Vault {
   }
 
   /**
-   * Returns the identity of an existing grant, e.g. after the bot restarts. It carries no
+   * Returns the identity of an existing grant of `userId`, e.g. after the bot restarts. Only for a
+   * caller acting for that user (its session or grant, or a host identity for it) or an operator,
+   * so code running for one user cannot pick up another user's grant. The identity carries no
    * authority by itself: every open re-checks the grant's sealed scope and revocation state.
    *
    * @example
    * ```ts
-   * const grant = await vault.resumeGrant(userId, grantId);
+   * const grant = await vault.resumeGrant(hostIdentity(userId), userId, grantId);
    * ```
-   * @throws {KeywardenError} `ERR_VAULT_GRANT_INVALID` / `_REVOKED` / `_EXPIRED`.
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` for any other caller;
+   * `ERR_VAULT_GRANT_INVALID` / `_REVOKED` / `_EXPIRED`.
    */
-  async resumeGrant(userId: string, grantId: string): Promise<Identity> {
+  async resumeGrant(caller: Identity, userId: string, grantId: string): Promise<Identity> {
+    this.#requireActingFor(caller, userId);
     return this.#grants.resume(userId, grantId);
   }
 
   /**
    * Finds a live grant of `userId` whose scope covers `action` on `exchange` — for the kill
-   * switch's cancel path when the user is logged out. Undefined when the user left none.
+   * switch's cancel path when the user is logged out. Undefined when the user left none. Only for
+   * a caller acting for that user or an operator, as {@link Vault.resumeGrant}.
    *
    * @example
    * ```ts
-   * const auth = session ?? (await vault.findGrant(userId, { exchange: "binance", action: "cancel" }));
+   * const auth = session ?? (await vault.findGrant(operator, userId, { exchange: "binance", action: "cancel" }));
    * ```
-   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for an invalid user id.
+   * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` for any other caller;
+   * `ERR_INVALID_ARGUMENT` for an invalid user id.
    */
   async findGrant(
+    caller: Identity,
     userId: string,
     need: { exchange: string; action: string },
   ): Promise<Identity | undefined> {
+    this.#requireActingFor(caller, userId);
     return this.#grants.find(userId, need);
+  }
+
+  /** A live identity that acts for `userId` (any kind but operator must be that user's), or an operator. */
+  #requireActingFor(caller: Identity, userId: string): void {
+    const who = requireKind(caller, ["session", "grant", "host", "operator"], this.#now());
+    /* Precondition: a grant is looked up only by or for its own user, or by an operator. */
+    if (who.kind !== "operator" && who.userId !== userId) throw unauthorized();
   }
 
   /**

@@ -155,7 +155,9 @@ describe("AuditLog.appendEntry: secrets", () => {
 
   it("refuses exactly the credential-looking names docs/audit-format.md lists", async () => {
     const doc = await readFile(new URL("../../docs/audit-format.md", import.meta.url), "utf8");
-    const rule = /A\s+member name is credential-looking when([^]*?)The rule looks/.exec(doc)?.[1];
+    const rule = /A\s+member name is credential-looking when([\s\S]*?)The rule looks/.exec(
+      doc,
+    )?.[1];
     const [exact = "", parts = ""] = (rule ?? "").split("or contains");
     const names = (text: string) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
     // (The paragraph also quotes the separators `_`, `-` and `.`: one character, not names.)

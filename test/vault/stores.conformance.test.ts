@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { hostIdentity } from "../../src/guard/identity.js";
 import { FileCredentialStore } from "../../src/vault/file-store.js";
 import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
 import { PostgresCredentialStore } from "../../src/vault/postgres-store.js";
@@ -199,7 +200,7 @@ describe("persistent stores survive a restart", () => {
       expect(
         await v2.withCredentials(alice, credentialId, (c) => c.secret?.useText((t) => t)),
       ).toBe("persisted");
-      const resumed = await v2.resumeGrant("alice", grant.id);
+      const resumed = await v2.resumeGrant(hostIdentity("alice"), "alice", grant.id);
       expect(
         await v2.withCredentials(resumed, credentialId, (c) => c.secret?.useText((t) => t), {
           action: "cancel",

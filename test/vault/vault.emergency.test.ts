@@ -121,9 +121,12 @@ describe("emergency lock", () => {
     expect(await w.vault.revokeAllGrants(ops, "alice", "leak")).toBe(0);
     await w.vault.unlock(w.alice);
     await expect(w.open(w.grant)).rejects.toMatchObject({ code: "ERR_VAULT_GRANT_REVOKED" });
-    expect(await w.vault.findGrant("alice", { exchange: "binance", action: "trade" })).toBe(
-      undefined,
-    );
+    expect(
+      await w.vault.findGrant(hostIdentity("alice"), "alice", {
+        exchange: "binance",
+        action: "trade",
+      }),
+    ).toBe(undefined);
   });
 
   it("operator-only: users, hosts and grants cannot lock, list users or revoke all grants", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { operatorIdentity } from "../../src/guard/identity.js";
+import { hostIdentity, operatorIdentity } from "../../src/guard/identity.js";
 import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
 import { createVault } from "../../src/vault/vault.js";
 import { localKms, makeIdp, must, recordingAudit } from "./helpers.js";
@@ -103,7 +103,7 @@ describe("trading grants", () => {
       expiresAt: row.expiresAt + 10 ** 9,
     };
     await rows.commit({ expectedSeq: key.seq, userKey: key, grants: [widened] }); // same seq: raw write
-    const resumed = await vault.resumeGrant("alice", grant.id);
+    const resumed = await vault.resumeGrant(hostIdentity("alice"), "alice", grant.id);
     await expect(open(vault, resumed, credentialId, "trade")).rejects.toMatchObject({
       code: "ERR_VAULT_GRANT_SCOPE",
     });
@@ -120,15 +120,20 @@ describe("trading grants", () => {
     await expect(open(vault, grant, credentialId, "trade")).rejects.toMatchObject({
       code: "ERR_VAULT_GRANT_REVOKED",
     });
-    await expect(vault.resumeGrant("alice", grant.id)).rejects.toMatchObject({
-      code: "ERR_VAULT_GRANT_REVOKED",
-    });
+    await expect(vault.resumeGrant(hostIdentity("alice"), "alice", grant.id)).rejects.toMatchObject(
+      {
+        code: "ERR_VAULT_GRANT_REVOKED",
+      },
+    );
     expect(audit.events.at(-1)).toMatchObject({
       action: "vault.grant.revoked",
       payload: { grantId: grant.id },
     });
     expect(
-      await vault.findGrant("alice", { exchange: "binance", action: "trade" }),
+      await vault.findGrant(hostIdentity("alice"), "alice", {
+        exchange: "binance",
+        action: "trade",
+      }),
     ).toBeUndefined();
   });
 
@@ -169,15 +174,17 @@ describe("trading grants", () => {
       actions: ["trade"],
       ttlMs: 60_000,
     });
-    const resumed = await vault.resumeGrant("alice", grant.id);
+    const resumed = await vault.resumeGrant(hostIdentity("alice"), "alice", grant.id);
     clock.advance(60_001);
     // the identity itself is past its expiry: refused as expired
     await expect(open(vault, resumed, credentialId, "trade")).rejects.toMatchObject({
       code: "ERR_VAULT_GRANT_EXPIRED",
     });
-    await expect(vault.resumeGrant("alice", grant.id)).rejects.toMatchObject({
-      code: "ERR_VAULT_GRANT_EXPIRED",
-    });
+    await expect(vault.resumeGrant(hostIdentity("alice"), "alice", grant.id)).rejects.toMatchObject(
+      {
+        code: "ERR_VAULT_GRANT_EXPIRED",
+      },
+    );
     const expiredEvents = audit.events.filter((e) => e.action === "vault.grant.expired");
     expect(expiredEvents).toHaveLength(1);
     expect(expiredEvents[0]?.actor).toMatchObject({ kind: "host", userId: "alice" });
@@ -186,13 +193,47 @@ describe("trading grants", () => {
   it("findGrant returns the user's live cancel grant for the kill switch, or undefined", async () => {
     const { vault, alice, credentialId } = await setup();
     expect(
-      await vault.findGrant("alice", { exchange: "binance", action: "cancel" }),
+      await vault.findGrant(hostIdentity("alice"), "alice", {
+        exchange: "binance",
+        action: "cancel",
+      }),
     ).toBeUndefined();
     await vault.createGrant(alice, { exchanges: ["binance"], actions: ["cancel"], ttlMs: 60_000 });
-    const g = await vault.findGrant("alice", { exchange: "binance", action: "cancel" });
+    const g = await vault.findGrant(hostIdentity("alice"), "alice", {
+      exchange: "binance",
+      action: "cancel",
+    });
     expect(g?.kind).toBe("grant");
     expect(await open(vault, must(g), credentialId, "cancel")).toBe("s3");
-    expect(await vault.findGrant("bob", { exchange: "binance", action: "cancel" })).toBeUndefined();
+    expect(
+      await vault.findGrant(hostIdentity("bob"), "bob", { exchange: "binance", action: "cancel" }),
+    ).toBeUndefined();
+  });
+
+  it("a grant is found or resumed only for its own user, or by an operator", async () => {
+    const { vault, alice } = await setup();
+    const { grant } = await vault.createGrant(alice, {
+      exchanges: ["binance"],
+      actions: ["cancel"],
+      ttlMs: 60_000,
+    });
+    const need = { exchange: "binance", action: "cancel" };
+    for (const caller of [alice, grant, hostIdentity("alice"), operatorIdentity("ops-1")]) {
+      expect((await vault.findGrant(caller, "alice", need))?.id).toBe(grant.id);
+      expect((await vault.resumeGrant(caller, "alice", grant.id)).id).toBe(grant.id);
+    }
+    for (const caller of [
+      hostIdentity("bob"),
+      hostIdentity("alice", { ttlMs: -1 }),
+      { kind: "host", userId: "alice", id: "forged" },
+    ]) {
+      await expect(vault.findGrant(caller as never, "alice", need)).rejects.toMatchObject({
+        code: "ERR_VAULT_UNAUTHORIZED",
+      });
+      await expect(vault.resumeGrant(caller as never, "alice", grant.id)).rejects.toMatchObject({
+        code: "ERR_VAULT_UNAUTHORIZED",
+      });
+    }
   });
 
   it("grants need a live session to create, and refuse invalid scopes and TTLs", async () => {
