@@ -211,20 +211,22 @@ describe("trading grants", () => {
   });
 
   it("a grant is found or resumed only for its own user, or by an operator", async () => {
-    const { vault, alice } = await setup();
+    const { vault, alice, clock } = await setup();
     const { grant } = await vault.createGrant(alice, {
       exchanges: ["binance"],
       actions: ["cancel"],
       ttlMs: 60_000,
     });
     const need = { exchange: "binance", action: "cancel" };
-    for (const caller of [alice, grant, hostIdentity("alice"), operatorIdentity("ops-1")]) {
+    const stale = hostIdentity("alice", { ttlMs: 1_000 });
+    for (const caller of [alice, grant, stale, hostIdentity("alice"), operatorIdentity("ops-1")]) {
       expect((await vault.findGrant(caller, "alice", need))?.id).toBe(grant.id);
       expect((await vault.resumeGrant(caller, "alice", grant.id)).id).toBe(grant.id);
     }
+    clock.advance(5_000); // `stale` has expired by the vault's clock
     for (const caller of [
       hostIdentity("bob"),
-      hostIdentity("alice", { ttlMs: -1 }),
+      stale,
       { kind: "host", userId: "alice", id: "forged" },
     ]) {
       await expect(vault.findGrant(caller as never, "alice", need)).rejects.toMatchObject({
