@@ -261,23 +261,11 @@ export function encodeNewEntry(e: AuditEntry): string {
 const validated = new WeakMap<AuditEntry, string>();
 
 /**
- * @internal The canonical text of `entry` when this module validated it (decode or
- * {@link encodeValidatedEntry}); lets the verifier skip re-encoding an entry it already checked.
+ * @internal The canonical text of `entry` when {@link decodeEntry} produced it; lets the verifier
+ * skip re-encoding an entry that was already checked.
  */
 export function decodedBody(entry: AuditEntry): string | undefined {
   return validated.get(entry);
-}
-
-/**
- * @internal Encodes an entry for which {@link entryProblem} just returned `undefined` (the caller
- * guarantees it) and remembers the pair.
- */
-export function encodeValidatedEntry(e: AuditEntry): string {
-  const body = encodeValidEntry(e);
-  // Frozen, so the remembered text can never describe a different (mutated) entry.
-  Object.freeze(e.actor);
-  validated.set(Object.freeze(e), body);
-  return body;
 }
 
 function encodeValidEntry(e: AuditEntry): string {
@@ -299,6 +287,7 @@ function encodeValidEntry(e: AuditEntry): string {
 export function decodeEntry(body: string): AuditEntry {
   const entry = parseEntry(body);
   if (typeof entry === "string") throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", entry);
+  // Frozen, so the remembered text can never describe a different (mutated) entry.
   Object.freeze(entry.actor);
   validated.set(Object.freeze(entry), body);
   return entry;
@@ -334,8 +323,8 @@ function entrySource(hash: string): string {
   ].join("");
 }
 
-/** @internal The v1 entry layout (groups 1–9, read by {@link entryOfMatch}). */
-export const ENTRY_SOURCE = entrySource(HEX_HASH);
+/** The v1 entry layout (groups 1–9, read by {@link entryOfMatch}). */
+const ENTRY_SOURCE = entrySource(HEX_HASH);
 /** @internal {@link ENTRY_SOURCE} with the hex of the two hash members left to the caller. */
 export const ENTRY_SOURCE_UNCHECKED_HASHES = entrySource(ANY_HASH);
 const ENTRY_TEXT = new RegExp(`^${ENTRY_SOURCE}$`);
