@@ -10,7 +10,7 @@
 import { type JsonValue, parseCanonical } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
 import { canonicalJson } from "./fast-json.js";
-import { decodeAsciiHexWithin, decodeHexInto, publicDigestEquals, toHex } from "./hex.js";
+import { decodeAsciiHexWithin, publicDigestEquals, toHex } from "./hex.js";
 import type { Sha256 } from "./sha256.js";
 import type { HexHash } from "./store.js";
 
@@ -55,11 +55,9 @@ function digestHex(input: Uint8Array, sha256: Sha256): HexHash {
  * ```
  */
 export function payloadCommitment(saltHex: string, valueText: string, sha256: Sha256): HexHash {
-  const buf = scratchOf(SALT_BYTES + valueText.length * 3);
-  if (saltHex.length !== 2 * SALT_BYTES || !decodeHexInto(saltHex, buf, 0))
+  if (typeof saltHex !== "string" || saltHex.length !== 2 * SALT_BYTES)
     malformed("payload salt must be 32 bytes of lowercase hex");
-  const { written } = encoder.encodeInto(valueText, buf.subarray(SALT_BYTES));
-  return digestHex(buf.subarray(0, SALT_BYTES + written), sha256);
+  return openingDigest(`${OPENING_PREFIX}${saltHex}${OPENING_VALUE}${valueText}}`, sha256);
 }
 
 const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");

@@ -10,6 +10,7 @@
  */
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import { KeywardenError } from "../errors.js";
+import { fromHex as fromLowerHex, toHex as hexOf } from "./hex.js";
 
 type HashFn = (data: Uint8Array) => Uint8Array;
 
@@ -93,32 +94,12 @@ export function fromBase64(text: string): Uint8Array | undefined {
   return toBase64(out) === text ? out : undefined;
 }
 
-/** Lowercase hex. */
-export function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
-const NIBBLES = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) {
-  NIBBLES["0123456789abcdef".charCodeAt(i)] = i;
-  NIBBLES["0123456789ABCDEF".charCodeAt(i)] = i;
-}
+/** Lowercase hex (the audit code's one hex encoder). */
+export const toHex: (bytes: Uint8Array) => string = hexOf;
 
 /** Strict lowercase-or-uppercase hex of even length; undefined otherwise. */
 export function fromHex(text: string): Uint8Array | undefined {
-  if (typeof text !== "string" || text.length % 2 !== 0) return undefined;
-  const out = new Uint8Array(text.length >> 1);
-  for (let i = 0; i < out.length; i++) {
-    const a = text.charCodeAt(2 * i);
-    const b = text.charCodeAt(2 * i + 1);
-    const hi = a < 128 ? (NIBBLES[a] as number) : -1;
-    const lo = b < 128 ? (NIBBLES[b] as number) : -1;
-    if ((hi | lo) < 0) return undefined;
-    out[i] = (hi << 4) | lo;
-  }
-  return out;
+  return typeof text === "string" ? fromLowerHex(text.toLowerCase()) : undefined;
 }
 
 /**

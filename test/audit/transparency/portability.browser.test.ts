@@ -15,6 +15,7 @@ const VERIFY_FILES = [
   "receipt",
   "transparency-monitor",
   "transparency-bytes",
+  "hex",
 ];
 const ALLOWED = /^(?:\.\/[a-z-]+\.js|\.\.\/errors\.js|@noble\/(?:hashes|curves)\/[a-z0-9]+\.js)$/;
 
@@ -25,7 +26,8 @@ describe("offline verifier portability", () => {
       const specifiers = [...src.matchAll(/^import(?: type)? [^;]*? from "([^"]+)";/gms)].map(
         (m) => m[1] as string,
       );
-      expect(specifiers.length, f).toBeGreaterThan(0);
+      // hex.ts imports nothing; every other file must be seen importing something.
+      if (f !== "hex") expect(specifiers.length, f).toBeGreaterThan(0);
       for (const s of specifiers) expect(s, `${f} imports ${s}`).toMatch(ALLOWED);
       const imported = [...src.matchAll(/from "\.\/([a-z-]+)\.js"/g)].map((m) => m[1] as string);
       for (const dep of imported) {
