@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
+import { jsonlEntryLine, jsonlManifestLine } from "../src/audit/export/jsonl.js";
 import { GENESIS_PREV_HASH, userChainId } from "../src/audit/index.js";
-import { jsonlEntryLine, jsonlManifestLine } from "../src/audit/jsonl.js";
 import { fixtureEntries } from "../src/audit/testing/fixtures.js";
 
 const total = Number(process.argv[2] ?? 1_000_000);

@@ -18,12 +18,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, bench, describe } from "vitest";
-import { AuditLog } from "../src/audit/log.js";
-import { inclusionProof, MerkleFrontier } from "../src/audit/merkle.js";
-import { createPostgresAuditStore, migratePostgresAuditStore } from "../src/audit/postgres.js";
-import { openSqliteAuditStore } from "../src/audit/sqlite.js";
-import type { AuditStore, StoredEntry, TreeNode } from "../src/audit/store.js";
-import { storeNodeReader } from "../src/audit/transparency-log.js";
+import { AuditLog } from "../src/audit/core/log.js";
+import {
+  createPostgresAuditStore,
+  migratePostgresAuditStore,
+} from "../src/audit/storage/postgres/store.js";
+import { openSqliteAuditStore } from "../src/audit/storage/sqlite/store.js";
+import type { AuditStore, StoredEntry, TreeNode } from "../src/audit/storage/store.js";
+import { storeNodeReader } from "../src/audit/transparency/log.js";
+import { inclusionProof, MerkleFrontier } from "../src/audit/transparency/merkle.js";
 import { hostIdentity } from "../src/guard/identity.js";
 import { startRestartablePostgres } from "../test/audit/storage/support/pg-server.js";
 

@@ -12,6 +12,7 @@
  */
 import { hash } from "node:crypto";
 import { bench, describe } from "vitest";
+import { jsonlEntryLine, jsonlManifestLine } from "../src/audit/export/jsonl.js";
 import {
   type AppendEntryInput,
   AuditLog,
@@ -22,7 +23,6 @@ import {
   userChainId,
   verifyExport,
 } from "../src/audit/index.js";
-import { jsonlEntryLine, jsonlManifestLine } from "../src/audit/jsonl.js";
 import { hostIdentity, runAs } from "../src/guard/index.js";
 
 const N = 2000;

@@ -9,8 +9,8 @@
  * Run alone: `npx tsx bench/trading-overhead.ts` (also run by bench/trading.bench.ts).
  */
 import { randomBytes } from "node:crypto";
-import { AuditLog } from "../src/audit/log.js";
-import { createMemoryAuditStore } from "../src/audit/memory-store.js";
+import { AuditLog } from "../src/audit/core/log.js";
+import { createMemoryAuditStore } from "../src/audit/storage/memory.js";
 import { loadCcxtExchange } from "../src/ccxt-loader.js";
 import { runAs } from "../src/guard/context.js";
 import { hostIdentity } from "../src/guard/identity.js";
@@ -21,9 +21,9 @@ import { createTradingClient } from "../src/trading/client.js";
 import type { ExchangeLike } from "../src/trading/exchange-like.js";
 import { InstancePool } from "../src/trading/pool.js";
 import { createMemoryTradingState } from "../src/trading/state.js";
-import { LocalKms } from "../src/vault/local-kms.js";
-import { MemoryCredentialStore } from "../src/vault/memory-store.js";
-import { createVault } from "../src/vault/vault.js";
+import { createVault } from "../src/vault/core/vault.js";
+import { LocalKms } from "../src/vault/kms/local.js";
+import { MemoryCredentialStore } from "../src/vault/stores/memory.js";
 import { makeIdp } from "../test/vault/helpers.js";
 
 /** CPU microseconds per call of `fn`, over `n` sequential calls after `warm` warm-up calls. */

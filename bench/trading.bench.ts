@@ -6,8 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, bench, describe } from "vitest";
-import { AuditLog } from "../src/audit/log.js";
-import { createMemoryAuditStore } from "../src/audit/memory-store.js";
+import { AuditLog } from "../src/audit/core/log.js";
+import { createMemoryAuditStore } from "../src/audit/storage/memory.js";
 import { loadCcxtExchange } from "../src/ccxt-loader.js";
 import { runAs } from "../src/guard/context.js";
 import { hostIdentity } from "../src/guard/identity.js";
@@ -16,9 +16,9 @@ import { Secret } from "../src/secret.js";
 import type { ExchangeLike } from "../src/trading/exchange-like.js";
 import { InstancePool } from "../src/trading/pool.js";
 import { createMemoryTradingState } from "../src/trading/state.js";
-import { LocalKms } from "../src/vault/local-kms.js";
-import { MemoryCredentialStore } from "../src/vault/memory-store.js";
-import { createVault } from "../src/vault/vault.js";
+import { createVault } from "../src/vault/core/vault.js";
+import { LocalKms } from "../src/vault/kms/local.js";
+import { MemoryCredentialStore } from "../src/vault/stores/memory.js";
 import { makeIdp } from "../test/vault/helpers.js";
 import { formatReport, measureTradingOverhead } from "./trading-overhead.js";
 

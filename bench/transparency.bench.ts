@@ -16,15 +16,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, bench, describe } from "vitest";
-import { openFileAuditStore } from "../src/audit/file-store.js";
 import { AuditLog, createMemoryAuditStore, userChainId } from "../src/audit/index.js";
-import { inclusionProof, MemoryMerkleNodes, MerkleFrontier } from "../src/audit/merkle.js";
-import { leafHashOfBody } from "../src/audit/receipt.js";
-import { LocalEd25519Signer } from "../src/audit/signer.js";
-import { openSqliteAuditStore } from "../src/audit/sqlite.js";
-import type { AuditStore } from "../src/audit/store.js";
-import { toHex } from "../src/audit/transparency-bytes.js";
-import { TransparencyLog } from "../src/audit/transparency-log.js";
+import { toHex } from "../src/audit/primitives/portable.js";
+import { openFileAuditStore } from "../src/audit/storage/file/store.js";
+import { openSqliteAuditStore } from "../src/audit/storage/sqlite/store.js";
+import type { AuditStore } from "../src/audit/storage/store.js";
+import { TransparencyLog } from "../src/audit/transparency/log.js";
+import {
+  inclusionProof,
+  MemoryMerkleNodes,
+  MerkleFrontier,
+} from "../src/audit/transparency/merkle.js";
+import { leafHashOfBody } from "../src/audit/transparency/receipt.js";
+import { LocalEd25519Signer } from "../src/audit/transparency/signer.js";
 import { hostIdentity, runAs } from "../src/guard/index.js";
 
 const chainId = userChainId("bench");

@@ -32,7 +32,7 @@ const common = {
   metafile: true,
   write: false,
   absWorkingDir: root,
-  // csv-parse/sync and csv-stringify/sync (imported by src/audit/export-reader.ts and csv.ts) use
+  // csv-parse/sync and csv-stringify/sync (imported by src/audit/export/reader.ts and csv.ts) use
   // Node's global Buffer; their browser builds carry a Buffer shim and behave the same.
   alias: {
     "csv-parse/sync": "csv-parse/browser/esm/sync",
@@ -42,7 +42,10 @@ const common = {
 
 function assertBrowserOnly(metafile, what) {
   const bad = Object.keys(metafile.inputs).filter(
-    (i) => i.startsWith("node:") || /src\/audit\/sha256\.ts$/.test(i) || i.includes("@types/node"),
+    (i) =>
+      i.startsWith("node:") ||
+      /src\/audit\/primitives\/sha256\.ts$/.test(i) ||
+      i.includes("@types/node"),
   );
   if (bad.length > 0) throw new Error(`${what} bundle pulled in node-only code: ${bad.join(", ")}`);
 }

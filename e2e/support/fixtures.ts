@@ -11,10 +11,10 @@ import {
   exportChain,
   userChainId,
 } from "../../src/audit/index.js";
-import { parseNote } from "../../src/audit/note.js";
-import { LocalEd25519Signer, type Signer } from "../../src/audit/signer.js";
-import { TransparencyLog } from "../../src/audit/transparency-log.js";
-import { createCosigner } from "../../src/audit/witness.js";
+import { TransparencyLog } from "../../src/audit/transparency/log.js";
+import { parseNote } from "../../src/audit/transparency/note.js";
+import { LocalEd25519Signer, type Signer } from "../../src/audit/transparency/signer.js";
+import { createCosigner } from "../../src/audit/transparency/witness.js";
 import { canonicalize } from "../../src/canonical.js";
 import { hostIdentity, runAs } from "../../src/guard/index.js";
 

@@ -5,72 +5,84 @@
  *
  * @packageDocumentation
  */
-export { assertMayReadChain, exportChainFor, readChainEntries, verifyChainFor } from "./access.js";
+export {
+  type AuditHandlers,
+  assertMayReadChain,
+  auditHandlers,
+  exportChainFor,
+  readChainEntries,
+  verifyChainFor,
+} from "./access/index.js";
 export {
   ActionCatalog,
   type ActionChainKind,
+  type AppendEntryInput,
+  type AppendedEntry,
   type AuditActionDefinition,
+  AuditLog,
+  type AuditLogOptions,
+  type AuditSink,
+  auditSink,
   OPERATOR_ACTIONS,
   type OperatorAction,
+  type TreeNodeBuilder,
   USER_ACTIONS,
   type UserAction,
-} from "./actions.js";
-export {
-  commitPayload,
-  type PayloadOpening,
-  parseOpening,
-  payloadCommitment,
-} from "./commitment.js";
-export { CSV_COLUMNS, neutralizeCell } from "./csv.js";
+} from "./core/index.js";
 export {
   AUDIT_FORMAT_VERSION,
   type AuditActor,
   type AuditEntry,
   assertChainId,
+  assertChainValid,
+  ChainVerifier,
   chainOwner,
+  commitPayload,
   decodeEntry,
   encodeEntry,
   entryHash,
   GENESIS_PREV_HASH,
   isChainId,
   OPERATOR_CHAIN_ID,
+  type PayloadOpening,
+  parseOpening,
+  payloadCommitment,
   userChainId,
-} from "./entry.js";
-export { type ExportChainOptions, exportChain, importExport } from "./export.js";
+  type VerifyBroken,
+  type VerifyFailureReason,
+  type VerifyItem,
+  type VerifyOptions,
+  type VerifyResult,
+  type VerifyValid,
+  verifyEntries,
+} from "./core/portable.js";
+export type { ExportRecord } from "./export/index.js";
 export {
+  CSV_COLUMNS,
+  EXPORT_FORMAT,
+  type ExportChainOptions,
   type ExportFailureReason,
   type ExportFormat,
+  type ExportManifest,
+  exportChain,
+  importExport,
+  MANIFEST_SIGNATURE_HEADER,
+  MAX_LINE_BYTES,
+  type ManifestSignaturePolicy,
+  manifestSignatureProblem,
+  manifestSignedText,
+  neutralizeCell,
   type ReadExportOptions,
   readExport,
+  signManifest,
   type VerifyExportBroken,
   type VerifyExportOptions,
   type VerifyExportResult,
   verifyExport,
-} from "./export-reader.js";
-export { type FileAuditStoreOptions, openFileAuditStore } from "./file-store.js";
-export { type AuditHandlers, auditHandlers } from "./handlers.js";
-export type { ExportRecord } from "./jsonl.js";
-export { MAX_LINE_BYTES } from "./line-reader.js";
-export {
-  type AppendEntryInput,
-  type AppendedEntry,
-  AuditLog,
-  type AuditLogOptions,
-  type TreeNodeBuilder,
-} from "./log.js";
-export {
-  EXPORT_FORMAT,
-  type ExportManifest,
-  MANIFEST_SIGNATURE_HEADER,
-  type ManifestSignaturePolicy,
-  manifestSignatureProblem,
-  manifestSignedText,
-  signManifest,
-} from "./manifest.js";
-export { createMemoryAuditStore } from "./memory-store.js";
-export { type Sha256, sha256Node } from "./sha256.js";
-export { sha256Portable } from "./sha256-portable.js";
-export { type AuditSink, auditSink } from "./sink.js";
+} from "./export/index.js";
+export { type Sha256, sha256Node } from "./primitives/index.js";
+export { sha256Portable } from "./primitives/portable.js";
+export { type FileAuditStoreOptions, openFileAuditStore } from "./storage/file/index.js";
 export type {
   AppendRequest,
   AppendResult,
@@ -82,16 +94,42 @@ export type {
   StoredEntry,
   TreeNode,
   TreeNodeKey,
-} from "./store.js";
-export * from "./transparency.js";
+} from "./storage/index.js";
+export { createMemoryAuditStore } from "./storage/index.js";
 export {
-  assertChainValid,
-  ChainVerifier,
-  type VerifyBroken,
-  type VerifyFailureReason,
-  type VerifyItem,
-  type VerifyOptions,
-  type VerifyResult,
-  type VerifyValid,
-  verifyEntries,
-} from "./verify.js";
+  type CheckpointSink,
+  callbackCheckpointSink,
+  fileCheckpointSink,
+  fileWitnessState,
+  type HttpSinkOptions,
+  httpCheckpointSink,
+  LocalEd25519Signer,
+  type PublishedCheckpoint,
+  readMonitorRecord,
+  SIGNING_KEY_ENV,
+  type Signer,
+  writeMonitorRecord,
+  writeSignerKeyFile,
+} from "./transparency/index.js";
+export * from "./transparency/portable.js";
+export {
+  type ChainTreeReader,
+  CheckpointPublisher,
+  type CheckpointPublisherOptions,
+  type Cosigner,
+  createCosigner,
+  createKmsEd25519Signer,
+  entryTreeReader,
+  type KmsSigningClientLike,
+  MemoryWitnessState,
+  type PublishError,
+  type SignedCheckpoint,
+  storeNodeReader,
+  TransparencyLog,
+  type TransparencyLogOptions,
+  type UserDelivery,
+  type WitnessRecord,
+  type WitnessResult,
+  type WitnessStateStore,
+  witnessCheckpoint,
+} from "./transparency/portable.js";

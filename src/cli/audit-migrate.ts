@@ -80,7 +80,7 @@ export const migrateCommand: Command = {
       return EXIT.usage;
     }
     const { default: pg } = await import("pg");
-    const { migratePostgresAuditStore } = await import("../audit/postgres-migrations.js");
+    const { migratePostgresAuditStore } = await import("../audit/storage/postgres/index.js");
     const pool = new pg.Pool({ connectionString: url, max: 1 });
     try {
       const rls = values.rls

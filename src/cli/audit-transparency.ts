@@ -6,32 +6,35 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
-import { parseCheckpoint } from "../audit/checkpoint.js";
-import { openFileAuditStore } from "../audit/file-store.js";
-import { consistencyProof, inclusionProof, rootAtSize } from "../audit/merkle.js";
-import { parseNote, parseVerifierKey } from "../audit/note.js";
-import { formatReceipt, verifyReceipt } from "../audit/receipt.js";
-import { LocalEd25519Signer, writeSignerKeyFile } from "../audit/signer.js";
-import type { AuditStore } from "../audit/store.js";
-import { bytesEqual, fromBase64, toBase64, utf8 } from "../audit/transparency-bytes.js";
-import { TransparencyLog } from "../audit/transparency-log.js";
-import {
-  checkCheckpointUpdate,
-  LeafAccumulator,
-  type MonitorFailure,
-} from "../audit/transparency-monitor.js";
+import { bytesEqual, fromBase64, toBase64, utf8 } from "../audit/primitives/portable.js";
+import { openFileAuditStore } from "../audit/storage/file/index.js";
+import type { AuditStore } from "../audit/storage/index.js";
 import {
   fileWitnessState,
+  LocalEd25519Signer,
   readMonitorRecord,
   writeMonitorRecord,
-} from "../audit/transparency-state-file.js";
-import { entryTreeReader } from "../audit/transparency-tree-fallback.js";
+  writeSignerKeyFile,
+} from "../audit/transparency/index.js";
 import {
   type CheckpointPolicy,
+  checkCheckpointUpdate,
+  consistencyProof,
   cosignatureVerifier,
   createCosigner,
+  entryTreeReader,
+  formatReceipt,
+  inclusionProof,
+  LeafAccumulator,
+  type MonitorFailure,
+  parseCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  rootAtSize,
+  TransparencyLog,
+  verifyReceipt,
   witnessCheckpoint,
-} from "../audit/witness.js";
+} from "../audit/transparency/portable.js";
 import { KeywardenError } from "../errors.js";
 import { Secret } from "../secret.js";
 import { type CliIo, println } from "./io.js";

@@ -4,8 +4,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createMasterKeyFile } from "../vault/local-kms.js";
-import { buildKeyPolicy, buildTrustPolicy } from "../vault/policy.js";
+import { buildKeyPolicy, buildTrustPolicy, createMasterKeyFile } from "../vault/kms/index.js";
 import { println } from "./io.js";
 import { type Command, type CommandGroup, EXIT } from "./run.js";
 

@@ -1,7 +1,6 @@
 import { join } from "node:path";
-import { openFileAuditStore } from "../audit/file-store.js";
-import { AuditLog } from "../audit/log.js";
-import { auditSink } from "../audit/sink.js";
+import { AuditLog, auditSink } from "../audit/core/index.js";
+import { openFileAuditStore } from "../audit/storage/file/index.js";
 import { KeywardenError } from "../errors.js";
 import { runAs } from "../guard/context.js";
 import { operatorIdentity } from "../guard/identity.js";
@@ -11,10 +10,9 @@ import {
   type RotateKeysNotice,
 } from "../trading/emergency.js";
 import { createFileTradingState } from "../trading/state.js";
-import { emergencyVaultOps } from "../vault/emergency.js";
-import { FileCredentialStore } from "../vault/file-store.js";
-import type { KmsProvider } from "../vault/kms-provider.js";
-import { createVault } from "../vault/vault.js";
+import { createVault, emergencyVaultOps } from "../vault/core/index.js";
+import type { KmsProvider } from "../vault/kms/index.js";
+import { FileCredentialStore } from "../vault/stores/index.js";
 
 /**
  * A KMS that refuses every call. Emergency revocation runs with it, so it provably decrypts

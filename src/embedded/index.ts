@@ -10,9 +10,8 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { openFileAuditStore } from "../audit/file-store.js";
-import { AuditLog } from "../audit/log.js";
-import { auditSink } from "../audit/sink.js";
+import { AuditLog, auditSink } from "../audit/core/index.js";
+import { openFileAuditStore } from "../audit/storage/file/index.js";
 import { KeywardenError } from "../errors.js";
 import { runAs } from "../guard/context.js";
 import type { Identity } from "../guard/identity.js";
@@ -24,9 +23,9 @@ import { ccxtExchangeFactory } from "../trading/ccxt.js";
 import { createTradingClient, type TradingClient } from "../trading/client.js";
 import type { RiskLimits } from "../trading/risk.js";
 import { createFileTradingState } from "../trading/state.js";
-import { FileCredentialStore } from "../vault/file-store.js";
-import { createMasterKeyFile, LocalKms } from "../vault/local-kms.js";
-import { createVault, type Vault } from "../vault/vault.js";
+import { createVault, type Vault } from "../vault/core/index.js";
+import { createMasterKeyFile, LocalKms } from "../vault/kms/index.js";
+import { FileCredentialStore } from "../vault/stores/index.js";
 
 /** Options of {@link openKeywarden}. */
 export interface EmbeddedOptions {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { userChainId } from "../audit/entry.js";
+import { userChainId } from "../audit/core/portable.js";
 import type { JsonValue } from "../canonical.js";
 import { isKeywardenError, KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";

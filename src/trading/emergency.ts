@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OPERATOR_CHAIN_ID, userChainId } from "../audit/entry.js";
+import { OPERATOR_CHAIN_ID, userChainId } from "../audit/core/portable.js";
 import { KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
 import type { Identity } from "../guard/identity.js";

@@ -7,26 +7,45 @@
  *
  * @packageDocumentation
  */
-export { UNAUTHORIZED_MESSAGE } from "./authorization.js";
-export type { CredentialInput, CredentialSecrets } from "./credential-fields.js";
-export type { DataKeyCacheOptions } from "./data-key-cache.js";
-export { emergencyVaultOps, type VaultEmergencyOps } from "./emergency.js";
-export { FileCredentialStore } from "./file-store.js";
-export { FORMAT_VERSION } from "./format.js";
-export type { GrantOptions, GrantSummary } from "./grants.js";
-export { type VaultHandlers, vaultHandlers } from "./handlers.js";
+
 export type {
+  CredentialInput,
+  CredentialSecrets,
+  GrantOptions,
+  GrantSummary,
+  LockStatus,
+  VaultAuditSink,
+} from "./core/index.js";
+export {
+  type CredentialMetadata,
+  createVault,
+  emergencyVaultOps,
+  type OpenOptions,
+  type StoreCredentialInput,
+  UNAUTHORIZED_MESSAGE,
+  Vault,
+  type VaultEmergencyOps,
+  type VaultHandlers,
+  type VaultOptions,
+  vaultHandlers,
+} from "./core/index.js";
+export type { RevisionWitness } from "./format/index.js";
+export { FORMAT_VERSION } from "./format/index.js";
+export type {
+  DataKeyCacheOptions,
   GeneratedDataKey,
   KmsAuthorization,
   KmsContext,
   KmsProvider,
   KmsPurpose,
-} from "./kms-provider.js";
-export { createMasterKeyFile, LocalKms } from "./local-kms.js";
-export type { LockStatus } from "./locks.js";
-export type { RevisionWitness } from "./manifest.js";
-export { MemoryCredentialStore } from "./memory-store.js";
-export { buildKeyPolicy, buildTrustPolicy, type PolicyOptions } from "./policy.js";
+} from "./kms/index.js";
+export {
+  buildKeyPolicy,
+  buildTrustPolicy,
+  createMasterKeyFile,
+  LocalKms,
+  type PolicyOptions,
+} from "./kms/index.js";
 export type {
   CredentialRow,
   CredentialStore,
@@ -35,13 +54,5 @@ export type {
   StoreCommit,
   UserKeyRow,
   UserLockRow,
-} from "./store.js";
-export {
-  type CredentialMetadata,
-  createVault,
-  type OpenOptions,
-  type StoreCredentialInput,
-  Vault,
-  type VaultOptions,
-} from "./vault.js";
-export type { VaultAuditSink } from "./vault-support.js";
+} from "./stores/index.js";
+export { FileCredentialStore, MemoryCredentialStore } from "./stores/index.js";

@@ -1,7 +1,6 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { entryProblem, parseEntry } from "../../src/audit/entry.js";
-import { canonicalJson } from "../../src/audit/fast-json.js";
+import { entryProblem, parseEntry } from "../../src/audit/core/entry.js";
 import {
   type AuditEntry,
   decodeEntry,
@@ -11,6 +10,7 @@ import {
   sha256Node,
   userChainId,
 } from "../../src/audit/index.js";
+import { canonicalJson } from "../../src/audit/primitives/fast-json.js";
 import { canonicalize } from "../../src/canonical.js";
 import { isKeywardenError } from "../../src/errors.js";
 

@@ -1,22 +1,22 @@
 import { readFile } from "node:fs/promises";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { describe, expect, it } from "vitest";
-import { sha256Node, verifyExport } from "../../src/audit/index.js";
-import { jsonlManifestLine } from "../../src/audit/jsonl.js";
+import { jsonlManifestLine } from "../../src/audit/export/jsonl.js";
 import {
   EXPORT_FORMAT,
   type ExportManifest,
   manifestSignedText,
   signManifest,
-} from "../../src/audit/manifest.js";
+} from "../../src/audit/export/manifest.js";
+import { sha256Node, verifyExport } from "../../src/audit/index.js";
+import { concat, toBase64 } from "../../src/audit/primitives/bytes.js";
 import {
   computeKeyId,
   keyIdHex,
   parseVerifierKey,
   SIG_TYPE_ED25519,
-} from "../../src/audit/note.js";
-import { LocalEd25519Signer } from "../../src/audit/signer.js";
-import { concat, toBase64 } from "../../src/audit/transparency-bytes.js";
+} from "../../src/audit/transparency/note.js";
+import { LocalEd25519Signer } from "../../src/audit/transparency/signer.js";
 import { Secret } from "../../src/secret.js";
 
 /** The §15 log key: seed 00 01 … 1f named audit.example.com. */

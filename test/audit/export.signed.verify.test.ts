@@ -1,9 +1,13 @@
 import { inspect } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { type ExportManifest, manifestSignedText } from "../../src/audit/export/manifest.js";
 import { type AuditLog, exportChain, sha256Node, verifyExport } from "../../src/audit/index.js";
-import { type ExportManifest, manifestSignedText } from "../../src/audit/manifest.js";
-import { type NoteVerifier, parseVerifierKey, signNote } from "../../src/audit/note.js";
-import { LocalEd25519Signer } from "../../src/audit/signer.js";
+import {
+  type NoteVerifier,
+  parseVerifierKey,
+  signNote,
+} from "../../src/audit/transparency/note.js";
+import { LocalEd25519Signer } from "../../src/audit/transparency/signer.js";
 import { canonicalize } from "../../src/canonical.js";
 import { KeywardenError } from "../../src/errors.js";
 import { sampleLog } from "./helpers.js";

@@ -231,7 +231,7 @@ describe("JSONL file store: erasure", () => {
 
 describe("file lock", () => {
   it("the lock file names this writer (no other process replaced it meanwhile)", async () => {
-    const { acquireLock } = await import("../../src/audit/file-lock.js");
+    const { acquireLock } = await import("../../src/audit/storage/file/lock.js");
     const lock = await acquireLock(`${path}.lock`);
     const [pid, nonce] = (await readFile(`${path}.lock`, "utf8")).trim().split(" ");
     expect(Number(pid)).toBe(process.pid);

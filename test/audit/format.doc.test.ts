@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { payloadCommitment } from "../../src/audit/commitment.js";
-import { csvEntryRow, csvHead } from "../../src/audit/csv.js";
+import { payloadCommitment } from "../../src/audit/core/commitment.js";
+import { csvEntryRow, csvHead } from "../../src/audit/export/csv.js";
+import { jsonlEntryLine, jsonlManifestLine } from "../../src/audit/export/jsonl.js";
+import { EXPORT_FORMAT, type ExportManifest } from "../../src/audit/export/manifest.js";
 import {
   encodeEntry,
   entryHash,
@@ -9,9 +11,7 @@ import {
   sha256Node,
   verifyExport,
 } from "../../src/audit/index.js";
-import { jsonlEntryLine, jsonlManifestLine } from "../../src/audit/jsonl.js";
-import { EXPORT_FORMAT, type ExportManifest } from "../../src/audit/manifest.js";
-import type { StoredEntry } from "../../src/audit/store.js";
+import type { StoredEntry } from "../../src/audit/storage/store.js";
 import { canonicalize } from "../../src/canonical.js";
 
 const ITEMS = [

@@ -5,7 +5,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { readLines } from "../../src/audit/line-reader.js";
+import { readLines } from "../../src/audit/export/line-reader.js";
 import { isKeywardenError } from "../../src/errors.js";
 
 type Outcome = { lines: Array<{ text: string; line: number }>; error?: string };

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { sha256Node } from "../../src/audit/sha256.js";
-import { sha256Portable } from "../../src/audit/sha256-portable.js";
+import { sha256Node } from "../../src/audit/primitives/sha256.js";
+import { sha256Portable } from "../../src/audit/primitives/sha256-portable.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

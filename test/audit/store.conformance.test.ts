@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, it } from "vitest";
 import { createMemoryAuditStore, openFileAuditStore } from "../../src/audit/index.js";
-import type { AuditStore } from "../../src/audit/store.js";
+import type { AuditStore } from "../../src/audit/storage/store.js";
 import { runAuditStoreConformance } from "../../src/audit/testing/index.js";
 
 runAuditStoreConformance(

@@ -7,9 +7,9 @@ describe("the verifier runs without node:crypto", () => {
   it("bundles for the browser with no Node built-in", async () => {
     const result = await build({
       stdin: {
-        contents: `export { verifyExport } from "./src/audit/export-reader.ts";
-export { ChainVerifier } from "./src/audit/verify.ts";
-export { sha256Portable } from "./src/audit/sha256-portable.ts";`,
+        contents: `export { verifyExport } from "./src/audit/export/reader.ts";
+export { ChainVerifier } from "./src/audit/core/verify.ts";
+export { sha256Portable } from "./src/audit/primitives/sha256-portable.ts";`,
         resolveDir: process.cwd(),
         loader: "ts",
       },
@@ -24,8 +24,8 @@ export { sha256Portable } from "./src/audit/sha256-portable.ts";`,
     expect(
       inputs.some((i) => i.startsWith("node:") || i.includes("node_modules/@types/node")),
     ).toBe(false);
-    expect(inputs).not.toContain("src/audit/sha256.ts");
-    expect(inputs).not.toContain("src/audit/file-store.ts");
+    expect(inputs).not.toContain("src/audit/primitives/sha256.ts");
+    expect(inputs).not.toContain("src/audit/storage/file/store.ts");
   });
 
   it("verifies an export with @noble/hashes exactly as with node:crypto", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { userChainId } from "../../src/audit/entry.js";
+import { userChainId } from "../../src/audit/core/entry.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { runCli } from "../../src/cli/run.js";
 import { openKeywarden } from "../../src/embedded/index.js";

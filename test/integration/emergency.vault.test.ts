@@ -1,8 +1,8 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { OPERATOR_CHAIN_ID, userChainId } from "../../src/audit/entry.js";
-import { AuditLog } from "../../src/audit/log.js";
-import { createMemoryAuditStore } from "../../src/audit/memory-store.js";
-import { auditSink } from "../../src/audit/sink.js";
+import { OPERATOR_CHAIN_ID, userChainId } from "../../src/audit/core/entry.js";
+import { AuditLog } from "../../src/audit/core/log.js";
+import { auditSink } from "../../src/audit/core/sink.js";
+import { createMemoryAuditStore } from "../../src/audit/storage/memory.js";
 import { runAs } from "../../src/guard/context.js";
 import { operatorIdentity } from "../../src/guard/identity.js";
 import {
@@ -11,9 +11,9 @@ import {
   type RotateKeysNotice,
 } from "../../src/trading/emergency.js";
 import { createMemoryTradingState } from "../../src/trading/state.js";
-import { emergencyVaultOps } from "../../src/vault/emergency.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { emergencyVaultOps } from "../../src/vault/core/emergency.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { canary, countingKms, localKms, makeIdp } from "../vault/helpers.js";
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { userChainId } from "../../src/audit/entry.js";
-import { type AuditHandlers, auditHandlers } from "../../src/audit/handlers.js";
-import { AuditLog } from "../../src/audit/log.js";
-import { createMemoryAuditStore } from "../../src/audit/memory-store.js";
+import { type AuditHandlers, auditHandlers } from "../../src/audit/access/handlers.js";
+import { userChainId } from "../../src/audit/core/entry.js";
+import { AuditLog } from "../../src/audit/core/log.js";
+import { createMemoryAuditStore } from "../../src/audit/storage/memory.js";
 import { runAs } from "../../src/guard/context.js";
 import { assertIsolation, type IsolationSurface } from "../../src/guard/testing/index.js";
 import { makeIdp } from "../vault/helpers.js";

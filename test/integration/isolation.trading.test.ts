@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AuditLog } from "../../src/audit/log.js";
-import { createMemoryAuditStore } from "../../src/audit/memory-store.js";
+import { AuditLog } from "../../src/audit/core/log.js";
+import { createMemoryAuditStore } from "../../src/audit/storage/memory.js";
 import { runAs } from "../../src/guard/context.js";
 import {
   assertIsolation,
@@ -11,8 +11,8 @@ import { createTradingClient, type TradingClient } from "../../src/trading/clien
 import type { ExchangeLike, OrderLike } from "../../src/trading/exchange-like.js";
 import type { TradingAudit } from "../../src/trading/ports.js";
 import { createMemoryTradingState, type TradingStateStore } from "../../src/trading/state.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault, type Vault } from "../../src/vault/vault.js";
+import { createVault, type Vault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { localKms, makeIdp } from "../vault/helpers.js";
 
 /**

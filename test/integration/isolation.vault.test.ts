@@ -11,13 +11,13 @@ import {
   runIsolationSuite,
   snapshotPgTables,
 } from "../../src/guard/testing/index.js";
-import { type VaultHandlers, vaultHandlers } from "../../src/vault/handlers.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { type PgPoolLike, PostgresCredentialStore } from "../../src/vault/postgres-store.js";
-import { TABLES } from "../../src/vault/sql-rows.js";
-import type { CredentialRow, CredentialStore, GrantRow } from "../../src/vault/store.js";
-import { createVault, type Vault } from "../../src/vault/vault.js";
-import type { VaultAuditSink } from "../../src/vault/vault-support.js";
+import { type VaultHandlers, vaultHandlers } from "../../src/vault/core/handlers.js";
+import type { VaultAuditSink } from "../../src/vault/core/support.js";
+import { createVault, type Vault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
+import { type PgPoolLike, PostgresCredentialStore } from "../../src/vault/stores/postgres/store.js";
+import { TABLES } from "../../src/vault/stores/sql-rows.js";
+import type { CredentialRow, CredentialStore, GrantRow } from "../../src/vault/stores/store.js";
 import { createDatabase } from "../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../support/services.js";
 import { countingKms, localKms, makeIdp } from "../vault/helpers.js";

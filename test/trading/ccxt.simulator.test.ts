@@ -1,8 +1,8 @@
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { userChainId } from "../../src/audit/entry.js";
-import { AuditLog } from "../../src/audit/log.js";
-import { createMemoryAuditStore } from "../../src/audit/memory-store.js";
+import { userChainId } from "../../src/audit/core/entry.js";
+import { AuditLog } from "../../src/audit/core/log.js";
+import { createMemoryAuditStore } from "../../src/audit/storage/memory.js";
 import { runAs } from "../../src/guard/context.js";
 import type { Identity } from "../../src/guard/identity.js";
 import {
@@ -12,8 +12,8 @@ import {
 import { ccxtExchangeFactory } from "../../src/trading/ccxt.js";
 import { createTradingClient, type TradingClient } from "../../src/trading/client.js";
 import { createMemoryTradingState } from "../../src/trading/state.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { canary, localKms, makeIdp } from "../vault/helpers.js";
 
 /**

@@ -1,16 +1,16 @@
 import { inspect } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
-import { userChainId } from "../../src/audit/entry.js";
-import { AuditLog } from "../../src/audit/log.js";
-import { createMemoryAuditStore } from "../../src/audit/memory-store.js";
+import { userChainId } from "../../src/audit/core/entry.js";
+import { AuditLog } from "../../src/audit/core/log.js";
+import { createMemoryAuditStore } from "../../src/audit/storage/memory.js";
 import { runAs } from "../../src/guard/context.js";
 import type { Identity } from "../../src/guard/identity.js";
 import { hostIdentity, operatorIdentity } from "../../src/guard/identity.js";
 import { createTradingClient } from "../../src/trading/client.js";
 import type { ExchangeLike, OrderLike } from "../../src/trading/exchange-like.js";
 import { createMemoryTradingState, type TradingStateStore } from "../../src/trading/state.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault, type Vault } from "../../src/vault/vault.js";
+import { createVault, type Vault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { canary, localKms, makeIdp } from "../vault/helpers.js";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { OPERATOR_CHAIN_ID, userChainId } from "../../src/audit/entry.js";
-import { AuditLog } from "../../src/audit/log.js";
-import { createMemoryAuditStore } from "../../src/audit/memory-store.js";
+import { OPERATOR_CHAIN_ID, userChainId } from "../../src/audit/core/entry.js";
+import { AuditLog } from "../../src/audit/core/log.js";
+import { createMemoryAuditStore } from "../../src/audit/storage/memory.js";
 import { runAs } from "../../src/guard/context.js";
 import { hostIdentity, type Identity, operatorIdentity } from "../../src/guard/identity.js";
 import {

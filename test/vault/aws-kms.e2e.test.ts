@@ -10,10 +10,14 @@ import { createLocalJWKSet } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Identity } from "../../src/guard/identity.js";
 import { createSessionVerifier } from "../../src/guard/session.js";
-import { AwsKms } from "../../src/vault/aws-kms.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { buildKeyPolicy, buildTrustPolicy, type PolicyOptions } from "../../src/vault/policy.js";
-import { createVault, type Vault } from "../../src/vault/vault.js";
+import { createVault, type Vault } from "../../src/vault/core/vault.js";
+import { AwsKms } from "../../src/vault/kms/aws.js";
+import {
+  buildKeyPolicy,
+  buildTrustPolicy,
+  type PolicyOptions,
+} from "../../src/vault/kms/aws-policy.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import {
   type AwsLocal,
   createTestIdentityProvider,

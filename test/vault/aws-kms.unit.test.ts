@@ -1,8 +1,8 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { AwsKms } from "../../src/vault/aws-kms.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { AwsKms } from "../../src/vault/kms/aws.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { fakeKms } from "./fake-kms.js";
 import { canary, makeIdp } from "./helpers.js";
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/io.js";
 import { kms } from "../../src/cli/kms.js";
 import { runCli } from "../../src/cli/run.js";
-import { LocalKms } from "../../src/vault/local-kms.js";
+import { LocalKms } from "../../src/vault/kms/local.js";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { KmsLike } from "../../src/vault/aws-kms.js";
+import type { KmsLike } from "../../src/vault/kms/aws.js";
 
 type Ctx = Record<string, string>;
 // Multi-Region replicas share key material and key id (mrk-…): bind to the id, not the region.

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DECRYPT_FAILED_MESSAGE } from "../../src/errors.js";
-import { associatedData, BLOB_KIND, openBlob, sealBlob } from "../../src/vault/format.js";
+import { associatedData, BLOB_KIND, openBlob, sealBlob } from "../../src/vault/format/envelope.js";
 
 const ctx = { userId: "alice", exchange: "binance", credentialId: "cred-1", revision: 3 };
 const key = () => new Uint8Array(randomBytes(32));
@@ -115,7 +115,9 @@ describe("sealed blob format", () => {
 
 describe("docs/vault-format.md §7 test vector", () => {
   it("opens the published vector and decodes its fields", async () => {
-    const { decodeFields, encodeFields } = await import("../../src/vault/credential-fields.js");
+    const { decodeFields, encodeFields } = await import(
+      "../../src/vault/core/credential-fields.js"
+    );
     expect(Buffer.from(encodeFields({ secret: "SK", apiKey: "AK" })).toString("hex")).toBe(
       "02066170694b657900000002414b0673656372657400000002534b",
     );

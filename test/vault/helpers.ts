@@ -3,9 +3,9 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import type { Identity } from "../../src/guard/identity.js";
 import { createSessionVerifier } from "../../src/guard/session.js";
 import { Secret } from "../../src/secret.js";
-import type { KmsContext, KmsProvider } from "../../src/vault/kms-provider.js";
-import { LocalKms } from "../../src/vault/local-kms.js";
-import type { VaultAuditSink } from "../../src/vault/vault-support.js";
+import type { VaultAuditSink } from "../../src/vault/core/support.js";
+import { LocalKms } from "../../src/vault/kms/local.js";
+import type { KmsContext, KmsProvider } from "../../src/vault/kms/provider.js";
 
 export const ISSUER = "https://auth.test/";
 export const AUDIENCE = "keywarden-tests";

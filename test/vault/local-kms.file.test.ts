@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Secret } from "../../src/secret.js";
-import type { KmsAuthorization } from "../../src/vault/kms-provider.js";
-import { createMasterKeyFile, LocalKms } from "../../src/vault/local-kms.js";
+import { createMasterKeyFile, LocalKms } from "../../src/vault/kms/local.js";
+import type { KmsAuthorization } from "../../src/vault/kms/provider.js";
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { buildKeyPolicy, buildTrustPolicy, PRINCIPAL_USER_ID } from "../../src/vault/policy.js";
+import {
+  buildKeyPolicy,
+  buildTrustPolicy,
+  PRINCIPAL_USER_ID,
+} from "../../src/vault/kms/aws-policy.js";
 
 const base = {
   accountId: "111122223333",

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import { vaultRlsSetupSql } from "../../src/vault/postgres-rls.js";
-import type { PgClientLike, PgPoolLike } from "../../src/vault/postgres-store.js";
+import { vaultRlsSetupSql } from "../../src/vault/stores/postgres/rls.js";
+import type { PgClientLike, PgPoolLike } from "../../src/vault/stores/postgres/store.js";
 
 /** Login URLs of the roles {@link rlsRoles} created. */
 export interface RlsRoleUrls {

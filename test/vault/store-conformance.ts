@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { CredentialStore } from "../../src/vault/store.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import type { CredentialStore } from "../../src/vault/stores/store.js";
 import { runCredentialStoreConformance } from "../../src/vault/testing/index.js";
-import { createVault } from "../../src/vault/vault.js";
 import { localKms, makeIdp } from "./helpers.js";
 
 /** The CredentialStore contract, run against every built-in store. */

@@ -5,10 +5,10 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { hostIdentity } from "../../src/guard/identity.js";
-import { FileCredentialStore } from "../../src/vault/file-store.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { PostgresCredentialStore } from "../../src/vault/postgres-store.js";
-import { SqliteCredentialStore } from "../../src/vault/sqlite-store.js";
+import { FileCredentialStore } from "../../src/vault/stores/file.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
+import { PostgresCredentialStore } from "../../src/vault/stores/postgres/store.js";
+import { SqliteCredentialStore } from "../../src/vault/stores/sqlite.js";
 import { createDatabase } from "../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../support/services.js";
 import { storeConformance } from "./store-conformance.js";
@@ -128,7 +128,7 @@ describe("the conformance suite itself", () => {
   it("fails a store that ignores the compare-and-swap or the owner predicate", async () => {
     const { runCredentialStoreConformance } = await import("../../src/vault/testing/index.js");
     const run = async (
-      create: () => Promise<import("../../src/vault/store.js").CredentialStore>,
+      create: () => Promise<import("../../src/vault/stores/store.js").CredentialStore>,
     ) => {
       const tests: { name: string; fn: () => Promise<void> }[] = [];
       runCredentialStoreConformance(
@@ -179,8 +179,8 @@ describe("persistent stores survive a restart", () => {
     async (_n, make) => {
       const { randomBytes } = await import("node:crypto");
       const { Secret } = await import("../../src/secret.js");
-      const { LocalKms } = await import("../../src/vault/local-kms.js");
-      const { createVault } = await import("../../src/vault/vault.js");
+      const { LocalKms } = await import("../../src/vault/kms/local.js");
+      const { createVault } = await import("../../src/vault/core/vault.js");
       const { makeIdp } = await import("./helpers.js");
       const dir = tmp();
       const master = new Uint8Array(randomBytes(32));

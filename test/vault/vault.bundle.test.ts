@@ -28,13 +28,13 @@ describe("vault subpaths load only what they need", () => {
   });
 
   it("the SQLite and PostgreSQL bindings do not load the AWS SDK", async () => {
-    for (const entry of ["src/vault/sqlite-store.ts", "src/vault/postgres-store.ts"]) {
+    for (const entry of ["src/vault/stores/sqlite.ts", "src/vault/stores/postgres/store.ts"]) {
       const pkgs = await packagesIn(entry);
       expect(pkgs.filter((p) => /^@aws-sdk\/|^@smithy\//.test(p))).toEqual([]);
     }
   });
 
   it("only the aws-kms binding loads @aws-sdk/client-kms", async () => {
-    expect(await packagesIn("src/vault/aws-kms.ts")).toContain("@aws-sdk/client-kms");
+    expect(await packagesIn("src/vault/kms/aws.ts")).toContain("@aws-sdk/client-kms");
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Secret } from "../../src/secret.js";
-import type { KmsAuthorization, KmsContext, KmsProvider } from "../../src/vault/kms-provider.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import type { KmsAuthorization, KmsContext, KmsProvider } from "../../src/vault/kms/provider.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { localKms, makeIdp } from "./helpers.js";
 
 function countingKms(): { kms: KmsProvider; decrypts: () => number } {

@@ -6,11 +6,11 @@ import { inspect } from "node:util";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { Secret } from "../../src/secret.js";
-import { FileCredentialStore } from "../../src/vault/file-store.js";
-import { createMasterKeyFile, LocalKms } from "../../src/vault/local-kms.js";
-import { SqliteCredentialStore } from "../../src/vault/sqlite-store.js";
-import type { CredentialStore } from "../../src/vault/store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { createMasterKeyFile, LocalKms } from "../../src/vault/kms/local.js";
+import { FileCredentialStore } from "../../src/vault/stores/file.js";
+import { SqliteCredentialStore } from "../../src/vault/stores/sqlite.js";
+import type { CredentialStore } from "../../src/vault/stores/store.js";
 import { canary, makeIdp, recordingAudit } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "kw-canary-"));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { hostIdentity, operatorIdentity } from "../../src/guard/identity.js";
-import { emergencyVaultOps } from "../../src/vault/emergency.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import type { CredentialStore } from "../../src/vault/store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { emergencyVaultOps } from "../../src/vault/core/emergency.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
+import type { CredentialStore } from "../../src/vault/stores/store.js";
 import { canary, countingKms, localKms, makeIdp, recordingAudit } from "./helpers.js";
 
 const ops = operatorIdentity("ops-1");

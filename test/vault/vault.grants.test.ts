@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hostIdentity, operatorIdentity } from "../../src/guard/identity.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { localKms, makeIdp, must, recordingAudit } from "./helpers.js";
 
 async function setup() {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { runAs } from "../../src/guard/context.js";
 import { hostIdentity, operatorIdentity } from "../../src/guard/identity.js";
-import { vaultHandlers } from "../../src/vault/handlers.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import type { CredentialStore } from "../../src/vault/store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { vaultHandlers } from "../../src/vault/core/handlers.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
+import type { CredentialStore } from "../../src/vault/stores/store.js";
 import { localKms, makeIdp } from "./helpers.js";
 
 async function setup(store: CredentialStore = new MemoryCredentialStore()) {

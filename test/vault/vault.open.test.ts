@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hostIdentity, type Identity, operatorIdentity } from "../../src/guard/identity.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { localKms, makeIdp, recordingAudit } from "./helpers.js";
 
 async function setup() {
@@ -154,7 +154,7 @@ describe("data key lifetime", () => {
       const idp = await makeIdp();
       return { idp, store: new MemoryCredentialStore() };
     })();
-    const { LocalKms } = await import("../../src/vault/local-kms.js");
+    const { LocalKms } = await import("../../src/vault/kms/local.js");
     const { Secret } = await import("../../src/secret.js");
     const { randomBytes } = await import("node:crypto");
     const inner = new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32))));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { RevisionWitness } from "../../src/vault/manifest.js";
-import { MemoryCredentialStore } from "../../src/vault/memory-store.js";
-import { createVault } from "../../src/vault/vault.js";
+import { createVault } from "../../src/vault/core/vault.js";
+import type { RevisionWitness } from "../../src/vault/format/manifest.js";
+import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { localKms, makeIdp, must } from "./helpers.js";
 
 function memoryWitness(): RevisionWitness {

@@ -4,7 +4,6 @@ import type pg from "pg";
 import { describe, expectTypeOf, it } from "vitest";
 import type { Secret } from "../../src/secret.js";
 import type { EmergencyVault } from "../../src/trading/emergency.js";
-import type { KmsLike } from "../../src/vault/aws-kms.js";
 import type {
   CredentialSecrets,
   KmsProvider,
@@ -12,9 +11,10 @@ import type {
   VaultEmergencyOps,
   VaultHandlers,
 } from "../../src/vault/index.js";
-import type { LocalKms } from "../../src/vault/local-kms.js";
-import type { PgPoolLike } from "../../src/vault/postgres-store.js";
-import type { SqliteDatabaseLike } from "../../src/vault/sqlite-store.js";
+import type { KmsLike } from "../../src/vault/kms/aws.js";
+import type { LocalKms } from "../../src/vault/kms/local.js";
+import type { PgPoolLike } from "../../src/vault/stores/postgres/store.js";
+import type { SqliteDatabaseLike } from "../../src/vault/stores/sqlite.js";
 
 describe("public types", () => {
   it("credentials are handed over as Secrets, and the callback's result comes back", () => {

@@ -1,8 +1,13 @@
 import { canonicalize } from "../../canonical.js";
-import { payloadCommitment } from "../commitment.js";
-import { type AuditEntry, encodeEntry, entryHash, GENESIS_PREV_HASH } from "../entry.js";
-import { sha256Node } from "../sha256.js";
-import type { StoredEntry } from "../store.js";
+import {
+  type AuditEntry,
+  encodeEntry,
+  entryHash,
+  GENESIS_PREV_HASH,
+  payloadCommitment,
+} from "../core/portable.js";
+import { sha256Node } from "../primitives/index.js";
+import type { StoredEntry } from "../storage/index.js";
 
 /**
  * `count` valid, linked entries of `chainId` starting at `first` after `prevHash`, for adapter

@@ -15,9 +15,9 @@
  */
 import { isKeywardenError, type KeywardenErrorCode } from "../../errors.js";
 import { hostIdentity } from "../../guard/identity.js";
-import { GENESIS_PREV_HASH, userChainId } from "../entry.js";
-import { AuditLog } from "../log.js";
-import type { AuditStore, StoredEntry } from "../store.js";
+import { AuditLog } from "../core/index.js";
+import { GENESIS_PREV_HASH, userChainId } from "../core/portable.js";
+import type { AuditStore, StoredEntry } from "../storage/index.js";
 import { fixtureEntries } from "./fixtures.js";
 
 /** The two functions of a vitest/jest/mocha-style runner the suite needs. */

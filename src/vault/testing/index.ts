@@ -23,7 +23,7 @@ import type {
   GrantRow,
   UserKeyRow,
   UserLockRow,
-} from "../store.js";
+} from "../stores/index.js";
 
 /** The two functions of a vitest/jest/mocha-style runner the suite needs. */
 export interface ConformanceRunner {

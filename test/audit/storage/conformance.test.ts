@@ -4,13 +4,16 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { createDynamoDbAuditTable, openDynamoDbAuditStore } from "../../../src/audit/dynamodb.js";
+import {
+  createDynamoDbAuditTable,
+  openDynamoDbAuditStore,
+} from "../../../src/audit/storage/dynamodb/store.js";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
-} from "../../../src/audit/postgres.js";
-import { openSqliteAuditStore } from "../../../src/audit/sqlite.js";
-import type { AuditStore } from "../../../src/audit/store.js";
+} from "../../../src/audit/storage/postgres/store.js";
+import { openSqliteAuditStore } from "../../../src/audit/storage/sqlite/store.js";
+import type { AuditStore } from "../../../src/audit/storage/store.js";
 import { runAuditStoreConformance } from "../../../src/audit/testing/index.js";
 import { createDatabase } from "../../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../../support/services.js";

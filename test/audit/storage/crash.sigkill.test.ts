@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { openFileAuditStore } from "../../../src/audit/file-store.js";
+import { openFileAuditStore } from "../../../src/audit/storage/file/store.js";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
-} from "../../../src/audit/postgres.js";
-import { openSqliteAuditStore } from "../../../src/audit/sqlite.js";
-import type { AuditStore } from "../../../src/audit/store.js";
+} from "../../../src/audit/storage/postgres/store.js";
+import { openSqliteAuditStore } from "../../../src/audit/storage/sqlite/store.js";
+import type { AuditStore } from "../../../src/audit/storage/store.js";
 import { createDatabase } from "../../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../../support/services.js";
 import { expectChainHoldsAcks, startWriter, type WriterRun } from "./support/processes.js";

@@ -4,7 +4,7 @@ import {
   createDynamoDbAuditTable,
   type DynamoDbClientLike,
   openDynamoDbAuditStore,
-} from "../../../src/audit/dynamodb.js";
+} from "../../../src/audit/storage/dynamodb/store.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { collect, fakeEntries, freshChain, storeBattery } from "./support/battery.js";
 import { appendN, logFor, verifyStored } from "./support/chain.js";

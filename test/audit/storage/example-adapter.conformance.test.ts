@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import type { AuditStore } from "../../../src/audit/store.js";
+import type { AuditStore } from "../../../src/audit/storage/store.js";
 import { runAuditStoreConformance } from "../../../src/audit/testing/index.js";
 import { createTxKvAuditStore, memoryTxKv } from "./example/txkv-adapter.js";
 

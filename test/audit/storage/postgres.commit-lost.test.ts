@@ -1,11 +1,11 @@
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { AuditLog } from "../../../src/audit/log.js";
+import { AuditLog } from "../../../src/audit/core/log.js";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
   type PgPoolLike,
-} from "../../../src/audit/postgres.js";
+} from "../../../src/audit/storage/postgres/store.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { hostIdentity } from "../../../src/guard/identity.js";
 import { createDatabase } from "../../support/postgres.js";

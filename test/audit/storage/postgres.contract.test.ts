@@ -3,7 +3,7 @@ import { afterAll, beforeAll } from "vitest";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
-} from "../../../src/audit/postgres.js";
+} from "../../../src/audit/storage/postgres/store.js";
 import { createDatabase } from "../../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../../support/services.js";
 import { storeBattery } from "./support/battery.js";

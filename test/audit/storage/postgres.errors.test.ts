@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
-} from "../../../src/audit/postgres.js";
+} from "../../../src/audit/storage/postgres/store.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { createDatabase } from "../../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../../support/services.js";

@@ -1,10 +1,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuditLog } from "../../../src/audit/log.js";
+import { AuditLog } from "../../../src/audit/core/log.js";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
-} from "../../../src/audit/postgres.js";
+} from "../../../src/audit/storage/postgres/store.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { hostIdentity } from "../../../src/guard/identity.js";
 import { findPostgresBin } from "../../support/postgres.js";

@@ -2,15 +2,19 @@ import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fromHex } from "../../../src/audit/hex.js";
-import { inclusionProof, rootAtSize, verifyInclusion } from "../../../src/audit/merkle.js";
+import { fromHex } from "../../../src/audit/primitives/hex.js";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
   POSTGRES_MIGRATIONS,
-} from "../../../src/audit/postgres.js";
-import type { StoredEntry } from "../../../src/audit/store.js";
-import { storeNodeReader } from "../../../src/audit/transparency-log.js";
+} from "../../../src/audit/storage/postgres/store.js";
+import type { StoredEntry } from "../../../src/audit/storage/store.js";
+import { storeNodeReader } from "../../../src/audit/transparency/log.js";
+import {
+  inclusionProof,
+  rootAtSize,
+  verifyInclusion,
+} from "../../../src/audit/transparency/merkle.js";
 import { migrateCommand } from "../../../src/cli/audit-migrate.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { hostIdentity, operatorIdentity } from "../../../src/guard/identity.js";

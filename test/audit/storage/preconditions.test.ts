@@ -12,13 +12,13 @@ import {
   createDynamoDbAuditTable,
   type DynamoDbClientLike,
   openDynamoDbAuditStore,
-} from "../../../src/audit/dynamodb.js";
+} from "../../../src/audit/storage/dynamodb/store.js";
 import {
   createPostgresAuditStore,
   migratePostgresAuditStore,
-} from "../../../src/audit/postgres.js";
-import { openSqliteAuditStore } from "../../../src/audit/sqlite.js";
-import type { AuditStore } from "../../../src/audit/store.js";
+} from "../../../src/audit/storage/postgres/store.js";
+import { openSqliteAuditStore } from "../../../src/audit/storage/sqlite/store.js";
+import type { AuditStore } from "../../../src/audit/storage/store.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { createDatabase } from "../../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../../support/services.js";

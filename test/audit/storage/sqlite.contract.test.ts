@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
-import { openSqliteAuditStore } from "../../../src/audit/sqlite.js";
+import { openSqliteAuditStore } from "../../../src/audit/storage/sqlite/store.js";
 import { storeBattery } from "./support/battery.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kw-sqlite-"));

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { openSqliteAuditStore } from "../../../src/audit/sqlite.js";
+import { openSqliteAuditStore } from "../../../src/audit/storage/sqlite/store.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { hostIdentity } from "../../../src/guard/identity.js";
 import { appendN, logFor, verifyStored } from "./support/chain.js";

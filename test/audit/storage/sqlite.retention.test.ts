@@ -3,11 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fromHex } from "../../../src/audit/hex.js";
-import { inclusionProof, rootAtSize, verifyInclusion } from "../../../src/audit/merkle.js";
-import { openSqliteAuditStore } from "../../../src/audit/sqlite.js";
-import type { StoredEntry } from "../../../src/audit/store.js";
-import { storeNodeReader } from "../../../src/audit/transparency-log.js";
+import { fromHex } from "../../../src/audit/primitives/hex.js";
+import { openSqliteAuditStore } from "../../../src/audit/storage/sqlite/store.js";
+import type { StoredEntry } from "../../../src/audit/storage/store.js";
+import { storeNodeReader } from "../../../src/audit/transparency/log.js";
+import {
+  inclusionProof,
+  rootAtSize,
+  verifyInclusion,
+} from "../../../src/audit/transparency/merkle.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { hostIdentity } from "../../../src/guard/identity.js";
 import { collect } from "./support/battery.js";

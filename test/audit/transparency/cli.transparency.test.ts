@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog, openFileAuditStore, userChainId } from "../../../src/audit/index.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
 import {
   checkCheckpointFile,
   openCheckpointCheck,

@@ -3,19 +3,24 @@
  * (fixed Ed25519 seeds; Ed25519 signatures are deterministic). The doc test compares each block.
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { formatCheckpoint } from "../../../src/audit/checkpoint.js";
+import { concat, toBase64, toHex, utf8 } from "../../../src/audit/primitives/portable.js";
+import { formatCheckpoint } from "../../../src/audit/transparency/checkpoint.js";
 import {
   consistencyProof,
   hashChildren,
   inclusionProof,
   MemoryMerkleNodes,
   MerkleFrontier,
-} from "../../../src/audit/merkle.js";
-import { computeKeyId, keyIdHex, SIG_TYPE_ED25519, signNote } from "../../../src/audit/note.js";
-import { formatReceipt, leafHashOfBody } from "../../../src/audit/receipt.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { concat, toBase64, toHex, utf8 } from "../../../src/audit/transparency-bytes.js";
-import { createCosigner } from "../../../src/audit/witness.js";
+} from "../../../src/audit/transparency/merkle.js";
+import {
+  computeKeyId,
+  keyIdHex,
+  SIG_TYPE_ED25519,
+  signNote,
+} from "../../../src/audit/transparency/note.js";
+import { formatReceipt, leafHashOfBody } from "../../../src/audit/transparency/receipt.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
+import { createCosigner } from "../../../src/audit/transparency/witness.js";
 import { Secret } from "../../../src/secret.js";
 
 function signerFromSeed(name: string, seed: Uint8Array): LocalEd25519Signer {

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { parseVerifierKey } from "../../../src/audit/note.js";
-import { verifyReceipt } from "../../../src/audit/receipt.js";
-import { cosignatureVerifier } from "../../../src/audit/witness.js";
+import { parseVerifierKey } from "../../../src/audit/transparency/note.js";
+import { verifyReceipt } from "../../../src/audit/transparency/receipt.js";
+import { cosignatureVerifier } from "../../../src/audit/transparency/witness.js";
 import { buildDocExample } from "./doc-example.js";
 
 async function docBlocks(): Promise<Map<string, string>> {

@@ -2,18 +2,18 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openFileAuditStore } from "../../../src/audit/file-store.js";
 import { AuditLog, createMemoryAuditStore, userChainId } from "../../../src/audit/index.js";
-import { merkleRoot } from "../../../src/audit/merkle.js";
-import { parseVerifierKey } from "../../../src/audit/note.js";
-import { verifyReceipt } from "../../../src/audit/receipt.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { fromHex } from "../../../src/audit/transparency-bytes.js";
-import { TransparencyLog } from "../../../src/audit/transparency-log.js";
+import { fromHex } from "../../../src/audit/primitives/portable.js";
+import { openFileAuditStore } from "../../../src/audit/storage/file/store.js";
+import { TransparencyLog } from "../../../src/audit/transparency/log.js";
+import { merkleRoot } from "../../../src/audit/transparency/merkle.js";
+import { parseVerifierKey } from "../../../src/audit/transparency/note.js";
 import {
   CheckpointPublisher,
   type UserDelivery,
-} from "../../../src/audit/transparency-publisher.js";
+} from "../../../src/audit/transparency/publisher.js";
+import { verifyReceipt } from "../../../src/audit/transparency/receipt.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
 import { hostIdentity, runAs } from "../../../src/guard/index.js";
 
 const CHAIN = userChainId("alice");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sha256, sha256Portable } from "../../../src/audit/primitives/portable.js";
 import {
   consistencyProof,
   EMPTY_ROOT,
@@ -9,8 +10,7 @@ import {
   rootAtSize,
   verifyConsistency,
   verifyInclusion,
-} from "../../../src/audit/merkle.js";
-import { sha256, sha256Portable } from "../../../src/audit/transparency-bytes.js";
+} from "../../../src/audit/transparency/merkle.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import * as ref from "./reference-merkle.js";
 

@@ -2,19 +2,19 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseVerifierKey } from "../../../src/audit/note.js";
-import { leafHashOfBody } from "../../../src/audit/receipt.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { TransparencyLog } from "../../../src/audit/transparency-log.js";
+import { TransparencyLog } from "../../../src/audit/transparency/log.js";
 import {
   checkCheckpointUpdate,
   LeafAccumulator,
   type MonitorRecord,
-} from "../../../src/audit/transparency-monitor.js";
+} from "../../../src/audit/transparency/monitor.js";
+import { parseVerifierKey } from "../../../src/audit/transparency/note.js";
+import { leafHashOfBody } from "../../../src/audit/transparency/receipt.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
 import {
   readMonitorRecord,
   writeMonitorRecord,
-} from "../../../src/audit/transparency-state-file.js";
+} from "../../../src/audit/transparency/state-file.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { appendEntries, createTestStore } from "./support.js";
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { chainOrigin, formatCheckpoint, parseCheckpoint } from "../../../src/audit/checkpoint.js";
+import {
+  chainOrigin,
+  formatCheckpoint,
+  parseCheckpoint,
+} from "../../../src/audit/transparency/checkpoint.js";
 import {
   decodeVerifierKey,
   formatVerifierKey,
@@ -8,9 +12,12 @@ import {
   parseVerifierKey,
   SIG_TYPE_ED25519,
   signNote,
-} from "../../../src/audit/note.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { cosignatureVerifier, verifyCosignedCheckpoint } from "../../../src/audit/witness.js";
+} from "../../../src/audit/transparency/note.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
+import {
+  cosignatureVerifier,
+  verifyCosignedCheckpoint,
+} from "../../../src/audit/transparency/witness.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { Secret } from "../../../src/secret.js";
 

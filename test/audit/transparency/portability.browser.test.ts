@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { leafHashOfBody } from "../../../src/audit/receipt.js";
-import { toHex } from "../../../src/audit/transparency-bytes.js";
-import { entryTreeReader } from "../../../src/audit/transparency-tree-fallback.js";
+import { toHex } from "../../../src/audit/primitives/portable.js";
+import { leafHashOfBody } from "../../../src/audit/transparency/receipt.js";
+import { entryTreeReader } from "../../../src/audit/transparency/tree-fallback.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { createTestStore } from "./support.js";
 
@@ -43,7 +43,7 @@ describe("offline verifier bundle", () => {
   it("bundles for the browser (esbuild, platform browser) without node built-ins", async () => {
     const { build } = await import("esbuild");
     const out = await build({
-      entryPoints: [new URL("../../../src/audit/transparency-verify.ts", import.meta.url).pathname],
+      entryPoints: [new URL("../../../src/audit/transparency/verify.ts", import.meta.url).pathname],
       bundle: true,
       platform: "browser",
       format: "esm",
@@ -52,7 +52,7 @@ describe("offline verifier bundle", () => {
       metafile: true,
     });
     const inputs = Object.keys(out.metafile?.inputs ?? {});
-    expect(inputs.some((i) => i.includes("src/audit/merkle.ts"))).toBe(true);
+    expect(inputs.some((i) => i.includes("src/audit/transparency/merkle.ts"))).toBe(true);
     expect(
       inputs.filter(
         (i) =>

@@ -5,20 +5,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseVerifierKey } from "../../../src/audit/note.js";
-import { verifyReceipt } from "../../../src/audit/receipt.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { TransparencyLog } from "../../../src/audit/transparency-log.js";
+import { TransparencyLog } from "../../../src/audit/transparency/log.js";
+import { parseVerifierKey } from "../../../src/audit/transparency/note.js";
 import {
   CheckpointPublisher,
   type PublishError,
   type UserDelivery,
-} from "../../../src/audit/transparency-publisher.js";
+} from "../../../src/audit/transparency/publisher.js";
+import { verifyReceipt } from "../../../src/audit/transparency/receipt.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
 import {
   callbackCheckpointSink,
   fileCheckpointSink,
   httpCheckpointSink,
-} from "../../../src/audit/transparency-sinks.js";
+} from "../../../src/audit/transparency/sinks.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { appendEntries, createTestStore } from "./support.js";
 

@@ -1,7 +1,7 @@
 /**
  * A naive, recursive RFC 9162 reference written straight from the definitions of §2.1.1, §2.1.3.1
  * and §2.1.4.1 (MTH, PATH, PROOF/SUBPROOF), with node:crypto SHA-256. It shares no code with
- * src/audit/merkle.ts, so the exhaustive tests compare two independent implementations.
+ * src/audit/transparency/merkle.ts, so the exhaustive tests compare two independent implementations.
  */
 import { createHash } from "node:crypto";
 

@@ -6,13 +6,13 @@ import { inspect } from "node:util";
 import type { KMS } from "@aws-sdk/client-kms";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
-import { openNote, parseVerifierKey, signNote } from "../../../src/audit/note.js";
-import { LocalEd25519Signer, writeSignerKeyFile } from "../../../src/audit/signer.js";
-import { concat } from "../../../src/audit/transparency-bytes.js";
+import { concat } from "../../../src/audit/primitives/bytes.js";
 import {
   createKmsEd25519Signer,
   type KmsSigningClientLike,
-} from "../../../src/audit/transparency-kms.js";
+} from "../../../src/audit/transparency/kms-signer.js";
+import { openNote, parseVerifierKey, signNote } from "../../../src/audit/transparency/note.js";
+import { LocalEd25519Signer, writeSignerKeyFile } from "../../../src/audit/transparency/signer.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { Secret } from "../../../src/secret.js";
 

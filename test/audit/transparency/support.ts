@@ -4,10 +4,14 @@
  * AuditLog does (entry hash = SHA-256(0x00 || body); tree nodes written atomically with them).
  */
 
-import { leafHashOfBody } from "../../../src/audit/receipt.js";
-import type { AuditStore, StoredCheckpoint, StoredEntry } from "../../../src/audit/store.js";
-import { toHex } from "../../../src/audit/transparency-bytes.js";
-import type { TransparencyLog } from "../../../src/audit/transparency-log.js";
+import { toHex } from "../../../src/audit/primitives/portable.js";
+import type {
+  AuditStore,
+  StoredCheckpoint,
+  StoredEntry,
+} from "../../../src/audit/storage/store.js";
+import type { TransparencyLog } from "../../../src/audit/transparency/log.js";
+import { leafHashOfBody } from "../../../src/audit/transparency/receipt.js";
 import { KeywardenError } from "../../../src/errors.js";
 
 export interface TestStore extends AuditStore {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { parseCheckpoint } from "../../../src/audit/checkpoint.js";
-import { merkleRoot, verifyConsistency } from "../../../src/audit/merkle.js";
-import { openNote, parseVerifierKey } from "../../../src/audit/note.js";
+import { parseCheckpoint } from "../../../src/audit/transparency/checkpoint.js";
+import { TransparencyLog } from "../../../src/audit/transparency/log.js";
+import { merkleRoot, verifyConsistency } from "../../../src/audit/transparency/merkle.js";
+import { openNote, parseVerifierKey } from "../../../src/audit/transparency/note.js";
 import {
   formatReceipt,
   leafHashOfBody,
   parseReceipt,
   verifyReceipt,
-} from "../../../src/audit/receipt.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { TransparencyLog } from "../../../src/audit/transparency-log.js";
+} from "../../../src/audit/transparency/receipt.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { appendEntries, createTestStore } from "./support.js";
 

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseVerifierKey } from "../../../src/audit/note.js";
-import { LocalEd25519Signer } from "../../../src/audit/signer.js";
-import { TransparencyLog } from "../../../src/audit/transparency-log.js";
-import { fileWitnessState } from "../../../src/audit/transparency-state-file.js";
+import { TransparencyLog } from "../../../src/audit/transparency/log.js";
+import { parseVerifierKey } from "../../../src/audit/transparency/note.js";
+import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
+import { fileWitnessState } from "../../../src/audit/transparency/state-file.js";
 import {
   cosignatureMessage,
   cosignatureVerifier,
@@ -13,7 +13,7 @@ import {
   MemoryWitnessState,
   verifyCosignedCheckpoint,
   witnessCheckpoint,
-} from "../../../src/audit/witness.js";
+} from "../../../src/audit/transparency/witness.js";
 import { isKeywardenError } from "../../../src/errors.js";
 import { appendEntries, createTestStore } from "./support.js";
 

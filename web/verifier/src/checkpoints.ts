@@ -4,21 +4,23 @@
  * `checkCheckpointUpdate` (truncation and rewrite detection) and `verifyReceipt`. This file only
  * sequences those calls and names their outcomes for the page.
  */
-import { parseCheckpoint } from "../../../src/audit/checkpoint.js";
-import { type NoteVerifier, parseNote, parseVerifierKey } from "../../../src/audit/note.js";
-import { RECEIPT_HEADER, verifyReceipt } from "../../../src/audit/receipt.js";
-import { bytesEqual, toBase64 } from "../../../src/audit/transparency-bytes.js";
-import {
-  checkCheckpointUpdate,
-  type MonitorFailure,
-  type MonitorRecord,
-} from "../../../src/audit/transparency-monitor.js";
+
+import { bytesEqual, toBase64 } from "../../../src/audit/primitives/portable.js";
 import {
   type CheckpointPolicy,
   type CosignatureVerifier,
+  checkCheckpointUpdate,
   cosignatureVerifier,
+  type MonitorFailure,
+  type MonitorRecord,
+  type NoteVerifier,
+  parseCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  RECEIPT_HEADER,
   verifyCosignedCheckpoint,
-} from "../../../src/audit/witness.js";
+  verifyReceipt,
+} from "../../../src/audit/transparency/portable.js";
 
 /** Outcome of one piece of evidence compared with the export. */
 export type EvidenceStatus =

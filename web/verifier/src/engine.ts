@@ -1,23 +1,24 @@
 /**
  * The verification the page runs (in a Web Worker, or on the page when workers are unavailable).
  * Everything that decides validity is the library's own code, bundled unchanged:
- * - `verifyExport` (src/audit/export-reader.ts → verify.ts, entry.ts, commitment.ts, jsonl.ts,
+ * - `verifyExport` (src/audit/export/reader.ts → verify.ts, entry.ts, commitment.ts, jsonl.ts,
  *   csv.ts) with `sha256Portable` (@noble/hashes) checks every entry of the export;
  * - checkpoints.ts calls the transparency verifiers (note.ts, witness.ts, checkpoint.ts,
  *   merkle.ts, transparency-monitor.ts, receipt.ts; Ed25519 via @noble/curves).
  * A second pass with the library's `readExport` collects the rows shown in the history table and
  * the verified entry hashes the checkpoints are compared with.
  */
+
+import type { VerifyResult } from "../../../src/audit/core/portable.js";
 import {
   type ExportFormat,
+  type ExportManifest,
+  manifestSignatureProblem,
   readExport,
   type VerifyExportResult,
   verifyExport,
-} from "../../../src/audit/export-reader.js";
-import { type ExportManifest, manifestSignatureProblem } from "../../../src/audit/manifest.js";
-import { sha256Portable } from "../../../src/audit/sha256-portable.js";
-import { fromHex } from "../../../src/audit/transparency-bytes.js";
-import type { VerifyResult } from "../../../src/audit/verify.js";
+} from "../../../src/audit/export/index.js";
+import { fromHex, sha256Portable } from "../../../src/audit/primitives/portable.js";
 import {
   buildPolicy,
   type CheckpointPolicyOrProblem,

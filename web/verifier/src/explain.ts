@@ -2,7 +2,7 @@
  * Plain-language wording of every result, for a reader who is not a developer and does not trust
  * their platform. Each text says what was checked and what it means, without jargon.
  */
-import type { VerifyFailureReason } from "../../../src/audit/verify.js";
+import type { VerifyFailureReason } from "../../../src/audit/core/portable.js";
 import type { EvidenceFinding, LogHistoryFinding } from "./checkpoints.js";
 import type { ManifestSignatureFinding, Verdict, VerifyReport } from "./engine.js";
 

@@ -2,7 +2,7 @@
  * Turns verified audit entries into rows a person can read: time, action, exchange, symbol, side,
  * amounts. Display only: nothing here decides validity (the library's verifier does).
  */
-import type { AuditEntry } from "../../../src/audit/entry.js";
+import type { AuditEntry } from "../../../src/audit/core/portable.js";
 
 /** One row of the history table. */
 export interface HistoryRow {

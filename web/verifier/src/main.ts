@@ -5,7 +5,7 @@
  * history table and the activity chart. No network: the page's CSP forbids it and nothing here
  * asks for it.
  */
-import { RECEIPT_HEADER } from "../../../src/audit/receipt.js";
+import { RECEIPT_HEADER } from "../../../src/audit/transparency/portable.js";
 import { byId } from "./dom.js";
 import type { VerifyProgress, VerifyReport } from "./engine.js";
 import type { VerifyJob, WorkerMessage } from "./protocol.js";

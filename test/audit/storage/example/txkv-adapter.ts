@@ -9,7 +9,7 @@ import type {
   AppendResult,
   AuditStore,
   StoredEntry,
-} from "../../../../src/audit/store.js";
+} from "../../../../src/audit/storage/store.js";
 import { KeywardenError } from "../../../../src/errors.js";
 
 /** The only thing the adapter needs from the database: reads and one atomic compare-and-put. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuditStore, StoredEntry } from "../../../../src/audit/store.js";
+import type { AuditStore, StoredEntry } from "../../../../src/audit/storage/store.js";
 import { isKeywardenError } from "../../../../src/errors.js";
 
 /** A store factory for the battery: `open` twice with the same `name` must reach the same data. */

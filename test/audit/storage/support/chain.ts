@@ -1,9 +1,9 @@
-import { AuditLog } from "../../../../src/audit/log.js";
-import { sha256Node } from "../../../../src/audit/sha256.js";
-import { LocalEd25519Signer } from "../../../../src/audit/signer.js";
-import type { AuditStore, StoredEntry } from "../../../../src/audit/store.js";
-import { TransparencyLog } from "../../../../src/audit/transparency-log.js";
-import { type VerifyResult, verifyEntries } from "../../../../src/audit/verify.js";
+import { AuditLog } from "../../../../src/audit/core/log.js";
+import { type VerifyResult, verifyEntries } from "../../../../src/audit/core/verify.js";
+import { sha256Node } from "../../../../src/audit/primitives/sha256.js";
+import type { AuditStore, StoredEntry } from "../../../../src/audit/storage/store.js";
+import { TransparencyLog } from "../../../../src/audit/transparency/log.js";
+import { LocalEd25519Signer } from "../../../../src/audit/transparency/signer.js";
 import { hostIdentity } from "../../../../src/guard/identity.js";
 
 /** An AuditLog over `store` that also maintains the Merkle tree nodes (when the store keeps them). */

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { fromHex } from "../../../../src/audit/hex.js";
-import { merkleRoot, rootAtSize } from "../../../../src/audit/merkle.js";
-import type { AuditStore, StoredEntry } from "../../../../src/audit/store.js";
-import { storeNodeReader } from "../../../../src/audit/transparency-log.js";
+import { fromHex } from "../../../../src/audit/primitives/hex.js";
+import type { AuditStore, StoredEntry } from "../../../../src/audit/storage/store.js";
+import { storeNodeReader } from "../../../../src/audit/transparency/log.js";
+import { merkleRoot, rootAtSize } from "../../../../src/audit/transparency/merkle.js";
 import { collect } from "./battery.js";
 import { verifyStored } from "./chain.js";
 

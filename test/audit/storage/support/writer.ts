@@ -5,10 +5,10 @@
  * acknowledged append on stdout as `ACK <seq> <key> <hash>` (pipes are synchronous on Linux, so a
  * line written before a SIGKILL reaches the parent).
  */
-import { AuditLog } from "../../../../src/audit/log.js";
-import { LocalEd25519Signer } from "../../../../src/audit/signer.js";
-import type { AuditStore } from "../../../../src/audit/store.js";
-import { TransparencyLog } from "../../../../src/audit/transparency-log.js";
+import { AuditLog } from "../../../../src/audit/core/log.js";
+import type { AuditStore } from "../../../../src/audit/storage/store.js";
+import { TransparencyLog } from "../../../../src/audit/transparency/log.js";
+import { LocalEd25519Signer } from "../../../../src/audit/transparency/signer.js";
 import { isKeywardenError } from "../../../../src/errors.js";
 import { hostIdentity } from "../../../../src/guard/identity.js";
 
@@ -34,17 +34,19 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> }> {
   if (cfg.kind === "postgres") {
     const { default: pg } = await import("pg");
-    const { createPostgresAuditStore } = await import("../../../../src/audit/postgres.js");
+    const { createPostgresAuditStore } = await import(
+      "../../../../src/audit/storage/postgres/store.js"
+    );
     const pool = new pg.Pool({ connectionString: cfg.target, max: 3 });
     pool.on("error", () => {}); // idle-client errors during a server restart
     return { store: createPostgresAuditStore({ pool }), close: () => pool.end() };
   }
   if (cfg.kind === "sqlite") {
-    const { openSqliteAuditStore } = await import("../../../../src/audit/sqlite.js");
+    const { openSqliteAuditStore } = await import("../../../../src/audit/storage/sqlite/store.js");
     const store = await openSqliteAuditStore({ database: cfg.target });
     return { store, close: async () => store.close?.() };
   }
-  const { openFileAuditStore } = await import("../../../../src/audit/file-store.js");
+  const { openFileAuditStore } = await import("../../../../src/audit/storage/file/store.js");
   // The file store has one writer at a time: take the lock, append a few, let go.
   for (;;) {
     try {

@@ -1,0 +1,190 @@
+/**
+ * The salted payload commitment (format v1). The hashed entry carries only
+ * `payloadCommitment = SHA-256(salt || UTF-8(JCS(payload)))` with a fresh 32-byte random salt; the
+ * payload and its salt (the *opening*) are stored beside the entry. Erasing the opening removes the
+ * personal data while the chain still verifies; without the salt, the commitment cannot be
+ * confirmed against guessed payloads.
+ *
+ * @packageDocumentation
+ */
+import { type JsonValue, parseCanonical } from "../../canonical.js";
+import { KeywardenError } from "../../errors.js";
+import type { Sha256 } from "../primitives/index.js";
+import {
+  canonicalJson,
+  decodeAsciiHexWithin,
+  publicDigestEquals,
+  toHex,
+} from "../primitives/portable.js";
+import type { HexHash } from "../storage/index.js";
+
+/** Salt length in bytes. */
+export const SALT_BYTES = 32;
+
+/** A payload opening: the payload and the salt of its commitment. */
+export interface PayloadOpening {
+  /** 64 lowercase hex characters. */
+  readonly salt: string;
+  readonly value: JsonValue;
+}
+
+const encoder = new TextEncoder();
+let scratch = new Uint8Array(4096);
+/** Salts drawn per CSPRNG call. */
+const SALT_POOL = 128;
+
+function malformed(why: string): never {
+  throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", why);
+}
+
+/** The scratch buffer, at least `bytes` long. */
+function scratchOf(bytes: number): Uint8Array {
+  if (scratch.length < bytes) scratch = new Uint8Array(Math.max(bytes, 2 * scratch.length));
+  return scratch;
+}
+
+function digestHex(input: Uint8Array, sha256: Sha256): HexHash {
+  return sha256.bytesHex ? sha256.bytesHex(input) : toHex(sha256(input));
+}
+
+/**
+ * `SHA-256(salt || UTF-8(valueText))` in lowercase hex, where `valueText` is the payload's
+ * canonical JSON text.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when `saltHex` is not 32 bytes of lowercase hex.
+ *
+ * @example
+ * ```ts
+ * payloadCommitment("11".repeat(32), '{"scope":"all"}', sha256Node);
+ * ```
+ */
+export function payloadCommitment(saltHex: string, valueText: string, sha256: Sha256): HexHash {
+  if (typeof saltHex !== "string" || saltHex.length !== 2 * SALT_BYTES)
+    malformed("payload salt must be 32 bytes of lowercase hex");
+  return openingDigest(`${OPENING_PREFIX}${saltHex}${OPENING_VALUE}${valueText}}`, sha256);
+}
+
+const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
+const ascii = new TextDecoder();
+let saltHexPool = "";
+let saltsLeft = 0;
+
+/**
+ * A fresh 32-byte CSPRNG salt in lowercase hex. Salts are drawn 128 at a time: one
+ * getRandomValues call and one hex encoding per pool, then each salt is a slice of it. (A salt is
+ * not a secret: it is stored in the opening beside the payload it blinds.)
+ */
+function freshSaltHex(): string {
+  if (saltsLeft === 0) {
+    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(SALT_BYTES * SALT_POOL));
+    const digits = new Uint8Array(bytes.length * 2);
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i] as number;
+      digits[2 * i] = HEX_DIGITS[b >> 4] as number;
+      digits[2 * i + 1] = HEX_DIGITS[b & 15] as number;
+    }
+    bytes.fill(0);
+    saltHexPool = ascii.decode(digits);
+    digits.fill(0);
+    saltsLeft = SALT_POOL;
+  }
+  saltsLeft--;
+  return saltHexPool.slice(saltsLeft * 2 * SALT_BYTES, (saltsLeft + 1) * 2 * SALT_BYTES);
+}
+
+/**
+ * Commits to `value` with a fresh random salt. Returns the opening text to store beside the entry
+ * and the commitment to put in it.
+ *
+ * @example
+ * ```ts
+ * const { opening, commitment } = commitPayload({ scope: "all" }, sha256Node);
+ * ```
+ * @throws {KeywardenError} `ERR_CANONICAL_INVALID_VALUE` when `value` is not canonical JSON.
+ */
+export function commitPayload(
+  value: unknown,
+  sha256: Sha256,
+): { opening: string; commitment: HexHash } {
+  // Encoding it for the digest makes the engine lay the text out flat once, so what is kept is
+  // not a rope of its pieces.
+  const opening = `{"salt":"${freshSaltHex()}","value":${canonicalJson(value)}}`;
+  return { opening, commitment: openingDigest(opening, sha256) };
+}
+
+const OPENING_PREFIX = '{"salt":"';
+const OPENING_VALUE = '","value":';
+const VALUE_AT = OPENING_PREFIX.length + 2 * SALT_BYTES + OPENING_VALUE.length;
+
+/**
+ * Parses an opening text, which must be canonical JSON `{"salt":"<64 hex>","value":…}`.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when it is not.
+ *
+ * @example
+ * ```ts
+ * parseOpening('{"salt":"…64 hex…","value":{"scope":"all"}}').value; // { scope: "all" }
+ * ```
+ */
+export function parseOpening(text: string): PayloadOpening {
+  let v: JsonValue;
+  try {
+    v = parseCanonical(text);
+  } catch (err) {
+    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "payload opening is not canonical JSON", {
+      cause: err,
+    });
+  }
+  if (
+    typeof v !== "object" ||
+    v === null ||
+    Array.isArray(v) ||
+    Object.keys(v).length !== 2 ||
+    typeof v.salt !== "string" ||
+    !/^[0-9a-f]{64}$/.test(v.salt) ||
+    !("value" in v)
+  )
+    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "payload opening has the wrong shape");
+  return { salt: v.salt, value: v.value as JsonValue };
+}
+
+/**
+ * True when `openingText` opens `commitment`. Only the layout is checked before hashing: when the
+ * commitment matches, the value bytes are exactly the canonical text that was committed to.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the opening does not have the
+ * `{"salt":"<64 hex>","value":…}` layout.
+ *
+ * @example
+ * ```ts
+ * if (!openingMatches(stored.payload, entry.payloadCommitment, sha256Node)) reject();
+ * ```
+ */
+export function openingMatches(openingText: string, commitment: HexHash, sha256: Sha256): boolean {
+  if (
+    typeof openingText !== "string" ||
+    openingText.length <= VALUE_AT + 1 ||
+    !openingText.startsWith(OPENING_PREFIX) ||
+    !openingText.startsWith(OPENING_VALUE, VALUE_AT - OPENING_VALUE.length) ||
+    openingText.charCodeAt(openingText.length - 1) !== 0x7d
+  )
+    malformed("payload opening has the wrong layout");
+  return publicDigestEquals(openingDigest(openingText, sha256), commitment);
+}
+
+/**
+ * `SHA-256(salt || UTF-8(value))` of an opening whose delimiters are in place.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the salt is not lowercase hex.
+ */
+function openingDigest(openingText: string, sha256: Sha256): HexHash {
+  // One UTF-8 encoding of the whole opening. Its first VALUE_AT characters are ASCII exactly when
+  // the salt is hex (the delimiters are in place), and then characters and bytes line up: the
+  // salt's hex is at bytes [9, 73) and the value at [83, written - 1). The salt is decoded in
+  // place into the 32 bytes right before the value, so `salt || value` is one contiguous range.
+  const buf = scratchOf(openingText.length * 3);
+  const { written } = encoder.encodeInto(openingText, buf);
+  if (!decodeAsciiHexWithin(buf, OPENING_PREFIX.length, SALT_BYTES, VALUE_AT - SALT_BYTES))
+    malformed("payload salt must be 32 bytes of lowercase hex");
+  return digestHex(buf.subarray(VALUE_AT - SALT_BYTES, written - 1), sha256);
+}

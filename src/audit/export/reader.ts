@@ -1,0 +1,247 @@
+/**
+ * Reading exports back: JSON Lines or CSV byte streams to decoded records, with verification.
+ * Works over any async iterable of byte chunks (a Node stream, a fetch body).
+ *
+ * @packageDocumentation
+ */
+import { parse } from "csv-parse/sync";
+import { KeywardenError } from "../../errors.js";
+import type { AuditEntry } from "../core/portable.js";
+import {
+  ChainVerifier,
+  pushUncheckedEntry,
+  type VerifyBroken,
+  type VerifyFailureReason,
+  type VerifyItem,
+  type VerifyValid,
+} from "../core/portable.js";
+import type { Sha256 } from "../primitives/index.js";
+import type { ChainHead } from "../storage/index.js";
+import type { NoteVerifier } from "../transparency/portable.js";
+import { decodeCsvRecord } from "./csv.js";
+import {
+  decodeJsonlLine,
+  type ExportRecord,
+  parseJsonlEntryLine,
+  type RawExportRecord,
+  splitJsonlLine,
+} from "./jsonl.js";
+import { MAX_LINE_BYTES, malformedInput, readLineBatches } from "./line-reader.js";
+import { type ExportManifest, manifestSignatureProblem } from "./manifest.js";
+
+/** Export file formats. */
+export type ExportFormat = "jsonl" | "csv";
+
+/** Options of {@link readExport} and {@link verifyExport}. */
+export interface ReadExportOptions {
+  readonly format: ExportFormat;
+  /** Cap on one line in bytes (default 1 MiB). */
+  readonly maxLineBytes?: number | undefined;
+}
+
+/**
+ * Decodes an export: the manifest record first, then entry records.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line of the first bad record.
+ *
+ * @example
+ * ```ts
+ * for await (const r of readExport(createReadStream("a.csv"), { format: "csv" })) if (r.kind === "entry") show(r.item.entry);
+ * ```
+ */
+export async function* readExport(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: ReadExportOptions,
+): AsyncGenerator<ExportRecord> {
+  for await (const batch of recordBatches(chunks, options, true)) yield* batch as ExportRecord[];
+}
+
+/** An entry line decoded in one pass, for the verifier (see `parseJsonlEntryLine`). */
+interface ParsedEntryRecord {
+  readonly kind: "parsed";
+  readonly entry: AuditEntry;
+  readonly item: VerifyItem & { readonly line: number };
+}
+
+/**
+ * The records of an export, one array per input chunk. With `decodeEntries` false, JSON Lines
+ * entry records carry the entry text only (the verifier decodes it once, itself).
+ */
+async function* recordBatches(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: ReadExportOptions,
+  decodeEntries: boolean,
+): AsyncGenerator<Array<ExportRecord | RawExportRecord | ParsedEntryRecord>> {
+  if (options?.format !== "jsonl" && options?.format !== "csv")
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
+  const csv = options.format === "csv";
+  const manifestAt = csv ? 2 : 1;
+  let index = 0;
+  for await (const lines of readLineBatches(chunks, options.maxLineBytes ?? MAX_LINE_BYTES)) {
+    const batch: Array<ExportRecord | RawExportRecord | ParsedEntryRecord> = [];
+    try {
+      for (const { text, line } of lines) {
+        let record: ExportRecord | RawExportRecord | ParsedEntryRecord | undefined;
+        if (!csv) {
+          if (decodeEntries) record = decodeJsonlLine(text, line);
+          else {
+            const parsed = parseJsonlEntryLine(text, line);
+            record = parsed
+              ? { kind: "parsed", entry: parsed.entry, item: parsed.item }
+              : splitJsonlLine(text, line);
+          }
+        } else {
+          let rows: string[][];
+          try {
+            rows = parse(text, { relax_column_count: true, bom: false }) as string[][];
+          } catch {
+            return malformedInput(line, "not a valid RFC 4180 CSV record");
+          }
+          if (rows.length !== 1)
+            malformedInput(line, "expected exactly one CSV record on the line");
+          record = decodeCsvRecord(rows[0] as string[], index, line);
+        }
+        index++;
+        if (record === undefined) continue;
+        if ((record.kind === "manifest") !== (index === manifestAt))
+          malformedInput(
+            line,
+            record.kind === "manifest"
+              ? "manifest after the first record"
+              : "export does not start with a manifest",
+          );
+        batch.push(record);
+      }
+    } catch (err) {
+      if (batch.length > 0) yield batch;
+      throw err;
+    }
+    yield batch;
+  }
+}
+
+/**
+ * Why an export failed: a chain failure, or `manifest-signature` — with `manifestKeys` given, the
+ * manifest is unsigned, its signature or origin is malformed, or no given key verifies it.
+ */
+export type ExportFailureReason = VerifyFailureReason | "manifest-signature";
+
+/** The first problem found in an export. */
+export type VerifyExportBroken = Omit<VerifyBroken, "reason"> & {
+  readonly reason: ExportFailureReason;
+};
+
+/** Result of {@link verifyExport}: the verification result and the manifest, if one was read. */
+export type VerifyExportResult = (VerifyValid | VerifyExportBroken) & {
+  readonly manifest: ExportManifest | undefined;
+};
+
+/** Options of {@link verifyExport}. */
+export interface VerifyExportOptions extends ReadExportOptions {
+  readonly sha256: Sha256;
+  /** A head obtained out of band (e.g. a published checkpoint); detects truncation. */
+  readonly expected?: ChainHead | undefined;
+  readonly onProgress?: ((verified: number) => void) | undefined;
+  /**
+   * Trusted keys for the manifest signature (format §6.1), e.g. `[parseVerifierKey(vkey)]`.
+   * When given (even empty), the manifest must carry a signature that one of them verifies;
+   * signatures by other keys are ignored. When absent, a manifest signature is NOT checked (a
+   * signed export verifies exactly like an unsigned one).
+   */
+  readonly manifestKeys?: readonly NoteVerifier[] | undefined;
+  /** With `manifestKeys`: also accept an unsigned manifest (a signed one must still verify). */
+  readonly allowUnsignedManifest?: boolean | undefined;
+}
+
+/**
+ * Verifies an export file end to end: every entry, the manifest's size and head, (when given)
+ * a head obtained out of band, which detects an export cut short together with its manifest, and
+ * (with `manifestKeys`) the manifest's signature, checked before any entry is read.
+ *
+ * @example
+ * ```ts
+ * const r = await verifyExport(createReadStream("chain.jsonl"), { format: "jsonl", sha256: sha256Node });
+ * const s = await verifyExport(createReadStream("chain.jsonl"), { format: "jsonl", sha256: sha256Node, manifestKeys: [parseVerifierKey(vkey)] });
+ * ```
+ * @throws {KeywardenError} on I/O errors of the source; `ERR_INVALID_ARGUMENT` for invalid
+ * options (e.g. `manifestKeys` that are not note verifiers); bad content is a result.
+ */
+export async function verifyExport(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: VerifyExportOptions,
+): Promise<VerifyExportResult> {
+  const keys = options?.manifestKeys;
+  if (
+    keys !== undefined &&
+    (!Array.isArray(keys) ||
+      !keys.every((k) => typeof k === "object" && k !== null && typeof k.verify === "function"))
+  )
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "manifestKeys must be note verifiers");
+  let manifest: ExportManifest | undefined;
+  let v = new ChainVerifier({ sha256: options.sha256, expected: options.expected });
+  try {
+    for await (const batch of recordBatches(chunks, options, false)) {
+      for (const record of batch) {
+        if (record.kind === "manifest") {
+          manifest = record.manifest;
+          const problem =
+            keys === undefined
+              ? undefined
+              : manifestSignatureProblem(manifest, {
+                  keys,
+                  allowUnsigned: options.allowUnsignedManifest,
+                });
+          if (problem !== undefined)
+            return {
+              ok: false,
+              seq: 0,
+              reason: "manifest-signature",
+              message: problem,
+              line: record.line,
+              manifest,
+            };
+          // Every entry must belong to the manifest's chain.
+          v = new ChainVerifier({
+            sha256: options.sha256,
+            expected: options.expected,
+            chainId: manifest.chainId,
+            maxEntries: manifest.size,
+          });
+          continue;
+        }
+        const failure =
+          record.kind === "parsed"
+            ? pushUncheckedEntry(v, record.entry, record.item)
+            : v.push(record.item);
+        if (failure) return { ...failure, manifest };
+        if (options.onProgress && v.verified % 65536 === 0) options.onProgress(v.verified);
+      }
+    }
+  } catch (err) {
+    if (err instanceof KeywardenError && err.code === "ERR_AUDIT_MALFORMED_INPUT") {
+      const line = err.details?.line;
+      return { ...v.malformed(err.message, typeof line === "number" ? line : undefined), manifest };
+    }
+    throw err;
+  }
+  const result = v.finish();
+  if (!result.ok) return { ...result, manifest };
+  if (!manifest) return { ...v.malformed("export has no manifest"), manifest };
+  if (result.size < manifest.size)
+    return {
+      ok: false,
+      seq: result.size,
+      reason: "truncated",
+      message: `manifest promises ${manifest.size} entries, found ${result.size}`,
+      manifest,
+    };
+  if (result.headHash !== manifest.headHash)
+    return {
+      ok: false,
+      seq: result.size - 1,
+      reason: "head-mismatch",
+      message: "last entry differs from the manifest's head",
+      manifest,
+    };
+  return { ...result, manifest };
+}

@@ -1,0 +1,15 @@
+/**
+ * Master-key providers: the `KmsProvider` contract, the local file-based KMS, the AWS KMS binding
+ * (`keywarden/vault/aws-kms`) with its key-policy generator, KMS error mapping and the per-session
+ * data-key cache. May import the vault's format room, the guard's identity type and the foundation;
+ * never stores or the vault's core.
+ *
+ * @packageDocumentation
+ */
+
+export * from "./aws.js";
+export * from "./aws-policy.js";
+export * from "./data-key-cache.js";
+export * from "./errors.js";
+export * from "./local.js";
+export * from "./provider.js";

@@ -1,0 +1,13 @@
+/**
+ * Credential stores: the `CredentialStore` contract (store.ts), memory and file stores, the shared
+ * SQL row codec, SQLite (`keywarden/vault/sqlite`) and PostgreSQL (`keywarden/vault/postgres`, a
+ * sub-room with its row-level-security mode). Stores hold only sealed envelopes and never decrypt.
+ * May import the guard's RLS helpers and the foundation; never kms or the vault's core.
+ *
+ * @packageDocumentation
+ */
+export * from "./file.js";
+export * from "./memory.js";
+export * from "./sql-rows.js";
+export * from "./sqlite.js";
+export * from "./store.js";
