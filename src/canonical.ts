@@ -12,17 +12,9 @@
  */
 import { KeywardenError } from "./errors.js";
 
-/** A JSON value that can be canonicalized. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+import { type JsonValue, MAX_DEPTH } from "./json-value.js";
 
-/** Maximum nesting depth accepted by {@link canonicalize} and {@link parseJson}. */
-export const MAX_DEPTH = 64;
+export { type JsonValue, MAX_DEPTH } from "./json-value.js";
 
 const encoder = new TextEncoder();
 

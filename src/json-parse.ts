@@ -1,6 +1,5 @@
-import type { JsonValue } from "./canonical.js";
-import { MAX_DEPTH } from "./canonical.js";
 import { KeywardenError } from "./errors.js";
+import { type JsonValue, MAX_DEPTH } from "./json-value.js";
 
 /**
  * Strict RFC 8259 / I-JSON (RFC 7493) parser: rejects duplicate object keys, lone surrogates

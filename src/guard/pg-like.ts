@@ -18,8 +18,19 @@ export interface PgClientLike {
   release(destroy?: Error | boolean): void;
 }
 
-/** A connection pool (`pg.Pool`). */
+/**
+ * A connection pool (`pg.Pool`): the one structural pool type of every PostgreSQL binding in
+ * keywarden (the guard's RLS helpers, the audit store, the credential store).
+ */
 export interface PgPoolLike {
   /** Checks out a connection. */
   connect(): Promise<PgClientLike>;
+  /**
+   * Runs one statement on any idle connection (`pg.Pool#query`). Optional in the type so that a
+   * connect-only pool serves the guard and the audit store; the credential store requires it.
+   */
+  query?<Row = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<PgQueryResultLike<Row>>;
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { KeywardenError } from "../errors.js";
-import type { Identity } from "./identity.js";
+import type { Identity } from "./identity-types.js";
 
 /**
  * The process-global guard state, shared by every copy of keywarden loaded in the process (two

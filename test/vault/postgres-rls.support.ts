@@ -44,7 +44,10 @@ export function forgetOwnerPredicates(pool: PgPoolLike): PgPoolLike {
       ? text.replace(/\buser_id = (\$\d+) AND\b/g, "$1::text IS NOT NULL AND")
       : text;
   return {
-    query: (text, values) => pool.query(rewrite(text), values),
+    query: (text, values) => {
+      if (!pool.query) throw new Error("the wrapped pool has no query()");
+      return pool.query(rewrite(text), values);
+    },
     connect: async () => {
       const c = await pool.connect();
       const wrapped: PgClientLike = {

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../../src/audit/primitives/portable.js";
 import { leafHashOfBody } from "../../../src/audit/transparency/receipt.js";
@@ -6,38 +5,8 @@ import { entryTreeReader } from "../../../src/audit/transparency/tree-fallback.j
 import { isKeywardenError } from "../../../src/errors.js";
 import { createTestStore } from "./support.js";
 
-// The files the offline (browser) verifier bundles: no node-only import may appear in them.
-const VERIFY_FILES = [
-  "merkle",
-  "note",
-  "checkpoint",
-  "witness",
-  "receipt",
-  "transparency-monitor",
-  "transparency-bytes",
-  "hex",
-];
-const ALLOWED = /^(?:\.\/[a-z-]+\.js|\.\.\/errors\.js|@noble\/(?:hashes|curves)\/[a-z0-9]+\.js)$/;
-
-describe("offline verifier portability", () => {
-  it("verification files import only each other, ../errors.js and @noble/* (no node: modules)", async () => {
-    for (const f of VERIFY_FILES) {
-      const src = await readFile(new URL(`../../../src/audit/${f}.ts`, import.meta.url), "utf8");
-      const specifiers = [...src.matchAll(/^import(?: type)? [^;]*? from "([^"]+)";/gms)].map(
-        (m) => m[1] as string,
-      );
-      // hex.ts imports nothing; every other file must be seen importing something.
-      if (f !== "hex") expect(specifiers.length, f).toBeGreaterThan(0);
-      for (const s of specifiers) expect(s, `${f} imports ${s}`).toMatch(ALLOWED);
-      const imported = [...src.matchAll(/from "\.\/([a-z-]+)\.js"/g)].map((m) => m[1] as string);
-      for (const dep of imported) {
-        // type-only imports of node-side modules are erased at build time
-        const line = src.split("\n").find((l) => l.includes(`"./${dep}.js"`)) ?? "";
-        if (!VERIFY_FILES.includes(dep)) expect(line, `${f} -> ${dep}`).toMatch(/^import type /);
-      }
-    }
-  });
-});
+// That no browser-safe file (portable.ts doors, keywarden/audit/verify, the verifier page) reaches a
+// node: module is a rule of test/architecture/imports.test.ts, over the whole import graph.
 
 describe("offline verifier bundle", () => {
   it("bundles for the browser (esbuild, platform browser) without node built-ins", async () => {

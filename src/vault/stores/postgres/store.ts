@@ -6,7 +6,9 @@
  *
  * @packageDocumentation
  */
+
 import { KeywardenError } from "../../../errors.js";
+import type { PgClientLike, PgPoolLike, PgQueryResultLike } from "../../../guard/index.js";
 import { RLS_USER_SETTING } from "../../../guard/rls.js";
 import type { CredentialStore, OwnerScopedStore, StoreCommit } from "../index.js";
 import {
@@ -26,27 +28,12 @@ import {
 } from "../index.js";
 import { verifyVaultRowLevelSecurity } from "./rls.js";
 
+export type { PgClientLike, PgPoolLike } from "../../../guard/index.js";
 export { type VaultRlsSetupOptions, vaultRlsSetupSql } from "./rls.js";
 
-/** Result of a query. */
-export interface PgResultLike {
-  // biome-ignore lint/suspicious/noExplicitAny: rows are validated by the mappers
-  rows: any[];
-  rowCount: number | null;
-}
-
-/** A pooled client (for transactions). */
-export interface PgClientLike {
-  query(text: string, values?: unknown[]): Promise<PgResultLike>;
-  /** Returns the connection; an error (or `true`) destroys it instead (`pg` semantics). */
-  release(destroy?: Error | boolean): void;
-}
-
-/** The subset of `pg.Pool` the store uses. */
-export interface PgPoolLike {
-  query(text: string, values?: unknown[]): Promise<PgResultLike>;
-  connect(): Promise<PgClientLike>;
-}
+/** Result of a query (the guard's {@link PgQueryResultLike}; rows are validated by the mappers). */
+// biome-ignore lint/suspicious/noExplicitAny: rows are validated by the mappers
+export type PgResultLike = PgQueryResultLike<any>;
 
 const U = TABLES.users;
 const C = TABLES.credentials;
@@ -72,7 +59,10 @@ export interface PostgresStoreOptions {
 
 /** Thrown inside a transaction to roll it back and report a refused compare-and-swap. */
 const CAS_REFUSED = Symbol("cas-refused");
-const isPool = (p: unknown): p is PgPoolLike =>
+/** A pool with `query` (the credential store's one requirement beyond the guard's pool type). */
+type QueryablePool = PgPoolLike & Required<Pick<PgPoolLike, "query">>;
+
+const isPool = (p: unknown): p is QueryablePool =>
   typeof p === "object" &&
   p !== null &&
   typeof (p as PgPoolLike).query === "function" &&
@@ -98,9 +88,9 @@ const ph = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + 
  * ```
  */
 export class PostgresCredentialStore implements CredentialStore {
-  readonly #pool: PgPoolLike;
+  readonly #pool: QueryablePool;
   readonly #rls: boolean;
-  readonly #operatorPool: PgPoolLike | undefined;
+  readonly #operatorPool: QueryablePool | undefined;
 
   /**
    * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for a pool without `query`/`connect`, an
@@ -212,7 +202,7 @@ export class PostgresCredentialStore implements CredentialStore {
    */
   async listUserIds(): Promise<string[]> {
     let rows: { user_id: unknown }[];
-    if (!this.#rls) rows = (await this.#pool.query(LIST_USER_IDS_SQL)).rows;
+    if (!this.#rls) rows = (await this.#pool.query<{ user_id: unknown }>(LIST_USER_IDS_SQL)).rows;
     else {
       /* Precondition: in RLS mode the operator's user listing needs a separate operatorPool. */
       if (!this.#operatorPool) {
@@ -222,7 +212,7 @@ export class PostgresCredentialStore implements CredentialStore {
         );
       }
       rows = await this.#tx(this.#operatorPool, ["row_security", "off"], async (c) => {
-        return (await c.query(LIST_USER_IDS_SQL)).rows;
+        return (await c.query<{ user_id: unknown }>(LIST_USER_IDS_SQL)).rows;
       });
     }
     return rows.map((row) => String(row.user_id)).sort();
