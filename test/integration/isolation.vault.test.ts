@@ -21,7 +21,7 @@ import type { CredentialRow, CredentialStore, GrantRow } from "../../src/vault/s
 import { createDatabase } from "../support/postgres.js";
 import { describeWithPostgres, pgUrl } from "../support/services.js";
 import { countingKms, localKms, makeIdp } from "../vault/helpers.js";
-import { forgetOwnerPredicates, rlsRoles } from "../vault/postgres-rls.support.js";
+import { forgetOwnerPredicates, rlsRoles } from "../vault/stores/postgres-rls.support.js";
 
 /**
  * The isolation kit over the vault's guarded handlers (`vaultHandlers`): every owned handler is
