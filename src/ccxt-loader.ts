@@ -91,3 +91,30 @@ export function loadCcxtExchange(exchangeId: string): Promise<CcxtExchangeClass>
   }
   return pending;
 }
+
+/**
+ * The fields of a ccxt instance (and of its constructor config) that hold credentials. The one
+ * list the detector and the trading client clear after every call and refuse in host config.
+ */
+export const CCXT_CREDENTIAL_FIELDS = [
+  "apiKey",
+  "secret",
+  "password",
+  "uid",
+  "privateKey",
+  "walletAddress",
+  "token",
+  "login",
+  "twofa",
+  "accessToken",
+] as const;
+
+/** ccxt's copies of the last signed request and of its response, cleared with the credentials. */
+export const CCXT_LAST_EXCHANGE_FIELDS = [
+  "last_request_headers",
+  "last_request_body",
+  "last_request_url",
+  "last_http_response",
+  "last_json_response",
+  "last_response_headers",
+] as const;

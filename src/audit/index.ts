@@ -111,7 +111,7 @@ export {
   writeMonitorRecord,
   writeSignerKeyFile,
 } from "./transparency/index.js";
-export * from "./transparency/portable.js";
+export * from "./transparency/verify.js";
 export {
   type ChainTreeReader,
   CheckpointPublisher,

@@ -1,5 +1,9 @@
 import { parseJson } from "../canonical.js";
-import { loadCcxtExchange } from "../ccxt-loader.js";
+import {
+  CCXT_CREDENTIAL_FIELDS,
+  CCXT_LAST_EXCHANGE_FIELDS,
+  loadCcxtExchange,
+} from "../ccxt-loader.js";
 import { KeywardenError } from "../errors.js";
 import { scrubText } from "../scrub.js";
 import { Secret } from "../secret.js";
@@ -62,24 +66,7 @@ interface ExchangeLike {
 type ExchangeCtor = new (config: Record<string, unknown>) => ExchangeLike;
 
 /** Instance fields that hold credentials or signed request/response data. */
-const SENSITIVE_FIELDS = [
-  "apiKey",
-  "secret",
-  "password",
-  "uid",
-  "privateKey",
-  "walletAddress",
-  "token",
-  "login",
-  "twofa",
-  "accessToken",
-  "last_request_headers",
-  "last_request_body",
-  "last_request_url",
-  "last_http_response",
-  "last_json_response",
-  "last_response_headers",
-] as const;
+const SENSITIVE_FIELDS = [...CCXT_CREDENTIAL_FIELDS, ...CCXT_LAST_EXCHANGE_FIELDS];
 
 const NETWORK_CLASSES = new Set([
   "NetworkError",

@@ -1,4 +1,4 @@
-import { loadCcxtExchange } from "../ccxt-loader.js";
+import { CCXT_CREDENTIAL_FIELDS, loadCcxtExchange } from "../ccxt-loader.js";
 import type { ExchangeFactory, ExchangeLike } from "./exchange-like.js";
 
 /** Options of {@link ccxtExchangeFactory}. */
@@ -12,16 +12,6 @@ export interface CcxtFactoryOptions {
   /** Use the exchange's testnet/sandbox URLs (ccxt `setSandboxMode(true)`). */
   readonly sandbox?: boolean | undefined;
 }
-
-const CREDENTIAL_KEYS = [
-  "apiKey",
-  "secret",
-  "password",
-  "uid",
-  "privateKey",
-  "walletAddress",
-  "token",
-];
 
 /**
  * An {@link ExchangeFactory} that builds credential-free ccxt instances, loading only the
@@ -37,7 +27,7 @@ export function ccxtExchangeFactory(options: CcxtFactoryOptions = {}): ExchangeF
   return async (exchange: string): Promise<ExchangeLike> => {
     const Exchange = await loadCcxtExchange(exchange);
     const config = { ...(options.config?.(exchange) ?? {}) };
-    for (const k of CREDENTIAL_KEYS) delete config[k];
+    for (const k of CCXT_CREDENTIAL_FIELDS) delete config[k];
     const ccxtOptions = {
       // keywarden lists open orders across symbols to cancel them (kill switch, reconciliation).
       warnOnFetchOpenOrdersWithoutSymbol: false,

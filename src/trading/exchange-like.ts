@@ -2,6 +2,7 @@
  * The subset of a ccxt exchange instance keywarden uses, typed structurally so that the trading
  * core never imports ccxt (kysely's rule: "we don't use the type from the driver here").
  */
+import { CCXT_CREDENTIAL_FIELDS, CCXT_LAST_EXCHANGE_FIELDS } from "../ccxt-loader.js";
 
 /** A unified ccxt order (the fields keywarden reads). */
 export interface OrderLike {
@@ -96,31 +97,13 @@ export interface ExchangeLike {
 /** Creates credential-free exchange instances (the ccxt binding supplies one). */
 export type ExchangeFactory = (exchange: string) => ExchangeLike | Promise<ExchangeLike>;
 
-/** Credential fields on an instance, and ccxt's copies of the last request and response. */
-const CREDENTIAL_FIELDS = [
-  "apiKey",
-  "secret",
-  "password",
-  "uid",
-  "privateKey",
-  "walletAddress",
-  "token",
-] as const;
-const LAST_FIELDS = [
-  "last_request_headers",
-  "last_request_body",
-  "last_request_url",
-  "last_http_response",
-  "last_json_response",
-  "last_response_headers",
-] as const;
-
 /**
  * Removes every credential and every copy of the last signed request from an instance, so no
  * reference keeps the secret strings alive once the call is over.
  */
 export function clearCredentials(instance: ExchangeLike): void {
-  for (const f of CREDENTIAL_FIELDS)
+  for (const f of CCXT_CREDENTIAL_FIELDS)
     (instance as unknown as Record<string, unknown>)[f] = undefined;
-  for (const f of LAST_FIELDS) (instance as unknown as Record<string, unknown>)[f] = undefined;
+  for (const f of CCXT_LAST_EXCHANGE_FIELDS)
+    (instance as unknown as Record<string, unknown>)[f] = undefined;
 }

@@ -64,7 +64,7 @@ function jcsInteger(value: number): string {
 /**
  * The exact context bytes authenticated with a blob of `kind` (see docs/vault-format.md §3): the
  * header, then the RFC 8785 canonical JSON of the context. Written out directly for speed (keys
- * already in JCS order); test/vault/format.seal.test.ts checks it against `canonicalize`.
+ * already in JCS order); test/vault/format/format.seal.test.ts checks it against `canonicalize`.
  */
 export function associatedData(kind: Kind, context: CredentialAad | ManifestAad): Uint8Array {
   const json =
