@@ -111,7 +111,6 @@ export {
   writeMonitorRecord,
   writeSignerKeyFile,
 } from "./transparency/index.js";
-export * from "./transparency/verify.js";
 export {
   type ChainTreeReader,
   CheckpointPublisher,
@@ -133,3 +132,4 @@ export {
   type WitnessStateStore,
   witnessCheckpoint,
 } from "./transparency/portable.js";
+export * from "./transparency/verify.js";
