@@ -2,157 +2,46 @@
  * The vault: stores users' exchange credentials sealed under per-user data keys, and opens them
  * only for a verified session or a live trading grant, only for the extent of one callback.
  *
+ * This file is the assembly: `createVault` and the `Vault` class, a thin facade that holds the
+ * private state built from `VaultOptions` (context.ts) and delegates each method to the file
+ * owning that job — credential-lifecycle.ts (store, rotate, disable, list, describe), credential-open.ts
+ * (`withCredentials`), grant-operations.ts (create, resume, find, list, revoke grants) and
+ * user-operations.ts (re-wrap, erase, list users, emergency lock).
+ *
  * @packageDocumentation
  */
-import { randomBytes } from "node:crypto";
-import { KeywardenError, NOT_FOUND_MESSAGE } from "../../errors.js";
-import { assertUserId, type Identity, isIdentity, isIdentityLive } from "../../guard/identity.js";
+import { KeywardenError } from "../../errors.js";
+import type { Identity } from "../../guard/identity.js";
 import type { Secret } from "../../secret.js";
+import { createVaultContext, type VaultContext, type VaultOptions } from "./context.js";
+import type { CredentialInput, CredentialSecrets } from "./credential-fields.js";
 import {
-  BLOB_KIND,
-  decryptFailed,
-  openBlob,
-  openManifest,
-  type RevisionWitness,
-  sealBlob,
-} from "../format/index.js";
-import type { KmsContext, KmsProvider } from "../kms/index.js";
-import { DataKeyCache, type DataKeyCacheOptions } from "../kms/index.js";
-import type { CredentialRow, CredentialStore, UserKeyRow } from "../stores/index.js";
-import {
-  grantKeyContext,
-  kmsAuthorization,
-  requireKind,
-  unauthorized,
-  userKeyContext,
-} from "./authorization.js";
-import {
-  type CredentialInput,
-  type CredentialSecrets,
-  decodeFields,
-  encodeFields,
-  wipeFields,
-} from "./credential-fields.js";
-import { GrantBook, type GrantOptions, type GrantSummary } from "./grants.js";
-import { UserKeyring } from "./keyring.js";
-import { assertReason, assertUnlocked, LockBook, type LockStatus } from "./locks.js";
-import {
-  assertCredentialId,
-  assertExchange,
-  assertLabel,
-  type VaultAuditSink,
-  vaultEvent,
-} from "./support.js";
+  type CredentialMetadata,
+  changeCredential,
+  describeCredential,
+  listCredentials,
+  type StoreCredentialInput,
+  storeCredential,
+} from "./credential-lifecycle.js";
+import { type OpenOptions, openCredentials } from "./credential-open.js";
+import * as grantOps from "./grant-operations.js";
+import type { GrantOptions, GrantSummary } from "./grants.js";
+import type { LockStatus } from "./locks.js";
+import * as userOps from "./user-operations.js";
 
-/** Options of {@link createVault}. */
-export interface VaultOptions {
-  /** Wraps and unwraps data keys ({@link LocalKms}, or `AwsKms` from `keywarden/vault/aws-kms`). */
-  readonly kms: KmsProvider;
-  /** Where sealed rows live. */
-  readonly store: CredentialStore;
-  /** Receives store/rotate/disable/re-wrap/delete/grant events (never key material). */
-  readonly audit?: VaultAuditSink;
-  /** Persistent high-water marks of manifest sequence numbers (rollback detection). */
-  readonly witness?: RevisionWitness;
-  /** Opt-in data-key cache: off by default (see docs/vault-format.md §8 for the trade-off). */
-  readonly dataKeyCache?: DataKeyCacheOptions;
-  /** Longest grant allowed, in ms. Default 30 days. */
-  readonly maxGrantTtlMs?: number;
-  /** Clock, for tests. Default `Date.now`. */
-  readonly now?: () => number;
-}
-
-/** Non-secret metadata of a stored credential set. */
-export interface CredentialMetadata {
-  readonly credentialId: string;
-  readonly exchange: string;
-  readonly label: string | null;
-  readonly revision: number;
-  readonly disabled: boolean;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
-/** Input of {@link Vault.store}. */
-export interface StoreCredentialInput {
-  /** Exchange id, e.g. `"binance"` (lowercase ccxt id). */
-  readonly exchange: string;
-  /** Field values: `apiKey`, `secret`, `passphrase`/`password`, `uid`, extras. */
-  readonly credentials: CredentialInput;
-  /** Chosen id; default a random `cred_…` id. */
-  readonly credentialId?: string;
-  /** Non-secret label. */
-  readonly label?: string;
-}
-
-/** Options of {@link Vault.withCredentials}. */
-export interface OpenOptions {
-  /** What the credentials are opened for (`"trade"`, `"cancel"`, `"read"`…); required for grants. */
-  readonly action?: string;
-}
-
-const notFound = () => new KeywardenError("ERR_VAULT_CREDENTIAL_NOT_FOUND", NOT_FOUND_MESSAGE);
-const toMeta = (r: CredentialRow): CredentialMetadata => ({
-  credentialId: r.credentialId,
-  exchange: r.exchange,
-  label: r.label,
-  revision: r.revision,
-  disabled: r.disabled,
-  createdAt: r.createdAt,
-  updatedAt: r.updatedAt,
-});
+export type { VaultOptions } from "./context.js";
+export type { CredentialMetadata, StoreCredentialInput } from "./credential-lifecycle.js";
+export type { OpenOptions } from "./credential-open.js";
 
 /**
  * The vault. Create one with {@link createVault}.
  */
 export class Vault {
-  readonly #kms: KmsProvider;
-  readonly #audit: VaultAuditSink | undefined;
-  readonly #ring: UserKeyring;
-  readonly #now: () => number;
-  readonly #grants: GrantBook;
-  readonly #locks: LockBook;
-  readonly #store: CredentialStore;
+  readonly #ctx: VaultContext;
 
   /** @internal Use {@link createVault}. */
   constructor(options: VaultOptions) {
-    this.#kms = options.kms;
-    this.#audit = options.audit;
-    this.#now = options.now ?? Date.now;
-    this.#ring = new UserKeyring({
-      kms: options.kms,
-      store: options.store,
-      witness: options.witness,
-      cache: options.dataKeyCache ? new DataKeyCache(options.dataKeyCache) : undefined,
-      now: this.#now,
-    });
-    this.#grants = new GrantBook({
-      kms: this.#kms,
-      now: this.#now,
-      maxTtlMs: options.maxGrantTtlMs ?? 30 * 24 * 3600_000,
-      emit: (userId, action, payload, actor) => this.#emit(userId, action, payload, actor),
-      mutate: (session, fn) => this.#ring.mutate(session, fn),
-      purge: (userId) => this.#ring.purge(userId),
-      scoped: (userId) => this.#ring.scoped(userId),
-    });
-    this.#store = options.store;
-    this.#locks = new LockBook({
-      ring: this.#ring,
-      now: this.#now,
-      emitUser: (userId, action, payload, actor) => this.#emit(userId, action, payload, actor),
-      emitOperator: async (action, payload, actor) => {
-        await this.#audit?.append("operator", action, vaultEvent(payload), actor);
-      },
-    });
-  }
-
-  async #emit(
-    userId: string,
-    action: string,
-    payload: Record<string, string | number | null>,
-    actor: Identity,
-  ) {
-    await this.#audit?.append(`user:${userId}`, action, vaultEvent(payload), actor);
+    this.#ctx = createVaultContext(options);
   }
 
   /**
@@ -169,70 +58,7 @@ export class Vault {
    * `ERR_KMS_*` from the KMS.
    */
   async store(session: Identity, input: StoreCredentialInput): Promise<CredentialMetadata> {
-    const who = requireKind(session, ["session"], this.#now());
-    assertExchange(input?.exchange);
-    const credentialId = input.credentialId ?? `cred_${randomBytes(12).toString("base64url")}`;
-    assertCredentialId(credentialId);
-    const label = input.label ?? null;
-    if (label !== null) assertLabel(label);
-    const plain = encodeFields(input.credentials);
-    let meta: CredentialMetadata | undefined;
-    try {
-      await this.#ring.mutate(who, (m, key) => {
-        if (m.credentials[credentialId]) {
-          throw new KeywardenError("ERR_VAULT_REVISION_CONFLICT", "credential id already exists");
-        }
-        const now = this.#now();
-        const row = this.#sealRow(key, who.userId, credentialId, input.exchange, 1, plain, {
-          label,
-          createdAt: now,
-          disabled: false,
-        });
-        meta = toMeta(row);
-        return {
-          manifest: {
-            ...m,
-            credentials: {
-              ...m.credentials,
-              [credentialId]: { exchange: input.exchange, revision: 1, state: "active" },
-            },
-          },
-          credentials: [row],
-        };
-      });
-    } finally {
-      plain.fill(0);
-    }
-    await this.#emit(
-      who.userId,
-      "vault.credential.stored",
-      {
-        credentialId,
-        exchange: input.exchange,
-        revision: 1,
-        sessionId: who.id,
-      },
-      who,
-    );
-    return meta as CredentialMetadata;
-  }
-
-  #sealRow(
-    key: Uint8Array,
-    userId: string,
-    credentialId: string,
-    exchange: string,
-    revision: number,
-    plain: Uint8Array,
-    rest: { label: string | null; createdAt: number; disabled: boolean },
-  ): CredentialRow {
-    const sealed = sealBlob(
-      key,
-      BLOB_KIND.credential,
-      { userId, exchange, credentialId, revision },
-      plain,
-    );
-    return { userId, credentialId, exchange, revision, sealed, updatedAt: this.#now(), ...rest };
+    return storeCredential(this.#ctx, session, input);
   }
 
   /**
@@ -250,7 +76,13 @@ export class Vault {
     credentialId: string,
     credentials: CredentialInput,
   ): Promise<CredentialMetadata> {
-    return this.#change(session, credentialId, "vault.credential.rotated", credentials);
+    return changeCredential(
+      this.#ctx,
+      session,
+      credentialId,
+      "vault.credential.rotated",
+      credentials,
+    );
   }
 
   /**
@@ -264,82 +96,13 @@ export class Vault {
    * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`, `ERR_VAULT_CREDENTIAL_NOT_FOUND`, `ERR_KMS_*`.
    */
   async disable(session: Identity, credentialId: string): Promise<CredentialMetadata> {
-    return this.#change(session, credentialId, "vault.credential.disabled", undefined);
-  }
-
-  async #change(
-    session: Identity,
-    credentialId: string,
-    action: string,
-    credentials: CredentialInput | undefined,
-  ): Promise<CredentialMetadata> {
-    const who = requireKind(session, ["session"], this.#now());
-    assertCredentialId(credentialId);
-    const plain = credentials ? encodeFields(credentials) : undefined;
-    const scoped = this.#ring.scoped(who.userId);
-    let meta: CredentialMetadata | undefined;
-    try {
-      await this.#ring.mutate(who, async (m, key) => {
-        const entry = m.credentials[credentialId];
-        const row = await scoped.getCredential(credentialId);
-        if (!entry || !row || row.userId !== who.userId || row.exchange !== entry.exchange)
-          throw notFound();
-        const revision = entry.revision + 1;
-        let next: CredentialRow;
-        if (plain) {
-          next = this.#sealRow(key, who.userId, credentialId, entry.exchange, revision, plain, {
-            label: row.label,
-            createdAt: row.createdAt,
-            disabled: false,
-          });
-        } else {
-          // Disabling destroys the sealed secret too: re-enabling needs a rotate with new secrets.
-          next = this.#sealRow(
-            key,
-            who.userId,
-            credentialId,
-            entry.exchange,
-            revision,
-            new Uint8Array(0),
-            {
-              label: row.label,
-              createdAt: row.createdAt,
-              disabled: true,
-            },
-          );
-        }
-        meta = toMeta(next);
-        return {
-          manifest: {
-            ...m,
-            credentials: {
-              ...m.credentials,
-              [credentialId]: {
-                exchange: entry.exchange,
-                revision,
-                state: plain ? "active" : "disabled",
-              },
-            },
-          },
-          credentials: [next],
-        };
-      });
-    } finally {
-      plain?.fill(0);
-    }
-    const done = meta as CredentialMetadata;
-    await this.#emit(
-      who.userId,
-      action,
-      {
-        credentialId,
-        exchange: done.exchange,
-        revision: done.revision,
-        sessionId: who.id,
-      },
-      who,
+    return changeCredential(
+      this.#ctx,
+      session,
+      credentialId,
+      "vault.credential.disabled",
+      undefined,
     );
-    return done;
   }
 
   /**
@@ -353,9 +116,7 @@ export class Vault {
    * host identity.
    */
   async list(identity: Identity): Promise<CredentialMetadata[]> {
-    const who = requireKind(identity, ["session", "grant", "host"], this.#now());
-    const rows = await this.#ring.scoped(who.userId).listCredentials();
-    return rows.filter((r) => r.userId === who.userId).map(toMeta);
+    return listCredentials(this.#ctx, identity);
   }
 
   /**
@@ -374,12 +135,7 @@ export class Vault {
     identity: Identity,
     credentialId: string,
   ): Promise<(CredentialMetadata & { readonly userId: string }) | undefined> {
-    const who = requireKind(identity, ["session", "grant", "host"], this.#now());
-    if (typeof credentialId !== "string") return undefined;
-    const row = await this.#ring.scoped(who.userId).getCredential(credentialId);
-    /* Precondition: a row of another owner is never described, even if a store returns one. */
-    if (!row || row.userId !== who.userId || row.credentialId !== credentialId) return undefined;
-    return { userId: row.userId, ...toMeta(row) };
+    return describeCredential(this.#ctx, identity, credentialId);
   }
 
   /**
@@ -405,78 +161,7 @@ export class Vault {
     fn: (creds: CredentialSecrets) => T | Promise<T>,
     options: OpenOptions = {},
   ): Promise<Awaited<T>> {
-    const now = this.#now();
-    if (isIdentity(identity) && identity.kind === "grant" && !isIdentityLive(identity, now)) {
-      await this.#grants.expiredOpen(identity);
-    }
-    const who = requireKind(identity, ["session", "grant"], now);
-    if (typeof fn !== "function")
-      throw new KeywardenError("ERR_INVALID_ARGUMENT", "fn must be a function");
-    assertCredentialId(credentialId);
-    const userId = who.userId;
-    const scoped = this.#ring.scoped(userId);
-    const [row, userKey, lock] = await Promise.all([
-      scoped.getCredential(credentialId),
-      scoped.getUserKey(),
-      scoped.getLock(),
-    ]);
-    assertUnlocked(lock);
-    /* Precondition: a row of another owner is never opened, even if a store returns one. */
-    if (
-      !row ||
-      !userKey ||
-      row.userId !== userId ||
-      userKey.userId !== userId ||
-      row.credentialId !== credentialId
-    ) {
-      throw notFound();
-    }
-    const auth = kmsAuthorization(who);
-    let wrapped: Uint8Array;
-    let context: KmsContext;
-    if (who.kind === "grant") {
-      wrapped = await this.#grants.precheck(scoped, who, row.exchange, options.action);
-      context = grantKeyContext(userId, who.id);
-    } else {
-      wrapped = userKey.wrappedDataKey;
-      context = userKeyContext(userId);
-    }
-    const { key: dk, cached } = await this.#ring.unwrap(who, wrapped, context, auth);
-    let secrets: CredentialSecrets | undefined;
-    try {
-      const manifest = dk.use((k) => openManifest(k, userId, userKey.seq, userKey.manifest));
-      await this.#ring.checkSeq(userId, userKey.seq);
-      const entry = manifest.credentials[credentialId];
-      if (!entry) throw notFound();
-      /* Precondition: the row's revision and exchange must equal the sealed manifest's. */
-      if (entry.revision !== row.revision || entry.exchange !== row.exchange) throw decryptFailed();
-      if (entry.state !== "active") {
-        throw new KeywardenError("ERR_VAULT_CREDENTIAL_DISABLED", "credential is disabled");
-      }
-      if (who.kind === "grant") {
-        await this.#grants.authorize(manifest, who, entry.exchange, options.action);
-      }
-      const plain = dk.use((k) =>
-        openBlob(
-          k,
-          BLOB_KIND.credential,
-          { userId, exchange: row.exchange, credentialId, revision: row.revision },
-          row.sealed,
-        ),
-      );
-      try {
-        secrets = decodeFields(plain);
-      } finally {
-        plain.fill(0);
-      }
-    } finally {
-      if (!cached) dk.wipe();
-    }
-    try {
-      return await fn(secrets as CredentialSecrets);
-    } finally {
-      if (secrets) wipeFields(secrets);
-    }
+    return openCredentials(this.#ctx, identity, credentialId, fn, options);
   }
 
   /**
@@ -497,8 +182,7 @@ export class Vault {
     session: Identity,
     options: GrantOptions,
   ): Promise<{ grant: Identity; summary: GrantSummary }> {
-    const who = requireKind(session, ["session"], this.#now());
-    return this.#grants.create(who, options);
+    return grantOps.createGrant(this.#ctx, session, options);
   }
 
   /**
@@ -515,8 +199,7 @@ export class Vault {
    * `ERR_VAULT_GRANT_INVALID` / `_REVOKED` / `_EXPIRED`.
    */
   async resumeGrant(caller: Identity, userId: string, grantId: string): Promise<Identity> {
-    this.#requireActingFor(caller, userId);
-    return this.#grants.resume(userId, grantId);
+    return grantOps.resumeGrant(this.#ctx, caller, userId, grantId);
   }
 
   /**
@@ -536,15 +219,7 @@ export class Vault {
     userId: string,
     need: { exchange: string; action: string },
   ): Promise<Identity | undefined> {
-    this.#requireActingFor(caller, userId);
-    return this.#grants.find(userId, need);
-  }
-
-  /** A live identity that acts for `userId` (any kind but operator must be that user's), or an operator. */
-  #requireActingFor(caller: Identity, userId: string): void {
-    const who = requireKind(caller, ["session", "grant", "host", "operator"], this.#now());
-    /* Precondition: a grant is looked up only by or for its own user, or by an operator. */
-    if (who.kind !== "operator" && who.userId !== userId) throw unauthorized();
+    return grantOps.findGrant(this.#ctx, caller, userId, need);
   }
 
   /**
@@ -557,8 +232,7 @@ export class Vault {
    * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED` unless a live session or host identity.
    */
   async listGrants(identity: Identity): Promise<GrantSummary[]> {
-    const who = requireKind(identity, ["session", "host"], this.#now());
-    return this.#grants.list(who.userId);
+    return grantOps.listGrants(this.#ctx, identity);
   }
 
   /**
@@ -576,10 +250,7 @@ export class Vault {
     identity: Identity,
     target: { grantId: string; userId?: string },
   ): Promise<void> {
-    const who = requireKind(identity, ["session", "operator"], this.#now());
-    const userId = who.kind === "operator" ? target.userId : who.userId;
-    if (userId === undefined) throw unauthorized();
-    return this.#grants.revoke(who, userId, target.grantId);
+    return grantOps.revokeGrant(this.#ctx, identity, target);
   }
 
   /**
@@ -595,21 +266,7 @@ export class Vault {
    * has no key; `ERR_KMS_*`.
    */
   async rewrap(session: Identity): Promise<void> {
-    const who = requireKind(session, ["session"], this.#now());
-    const userId = who.userId;
-    const auth = kmsAuthorization(who);
-    const scoped = this.#ring.scoped(userId);
-    if (!(await scoped.getUserKey())) throw notFound();
-    let keyId = "";
-    await this.#ring.mutate(who, async (m, _key, row) => {
-      const ctx = userKeyContext(userId);
-      const main = await this.#kms.reEncrypt((row as UserKeyRow).wrappedDataKey, ctx, ctx, auth);
-      keyId = main.keyId;
-      const grants = await this.#grants.rewrapCopies(scoped, m, auth);
-      return { manifest: m, userKey: { wrappedDataKey: main.wrapped, keyId: main.keyId }, grants };
-    });
-    this.#ring.purge(userId);
-    await this.#emit(userId, "vault.user.rewrapped", { keyId, sessionId: who.id }, who);
+    return userOps.rewrapUserKey(this.#ctx, session);
   }
 
   /**
@@ -624,12 +281,7 @@ export class Vault {
    * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`.
    */
   async deleteUser(identity: Identity, userId: string = identity?.userId): Promise<void> {
-    const who = requireKind(identity, ["session", "operator"], this.#now());
-    if (who.kind === "session" && userId !== who.userId) throw unauthorized();
-    const scoped = this.#ring.scoped(userId);
-    await scoped.shred();
-    this.#ring.purge(userId);
-    await this.#emit(userId, "vault.user.shredded", { actorKind: who.kind, actorId: who.id }, who);
+    return userOps.shredUser(this.#ctx, identity, userId);
   }
 
   /**
@@ -643,11 +295,7 @@ export class Vault {
    * `ERR_NOT_SUPPORTED` when the store has no `listUserIds`.
    */
   async listUserIds(operator: Identity): Promise<string[]> {
-    requireKind(operator, ["operator"], this.#now());
-    if (typeof this.#store.listUserIds !== "function") {
-      throw new KeywardenError("ERR_NOT_SUPPORTED", "this credential store cannot list users");
-    }
-    return this.#store.listUserIds();
+    return userOps.listUserIds(this.#ctx, operator);
   }
 
   /**
@@ -666,8 +314,7 @@ export class Vault {
    * placed, the lock stays (fail-closed) and the audit error is thrown.
    */
   async lockUser(operator: Identity, userId: string, reason: string): Promise<number> {
-    const who = requireKind(operator, ["operator"], this.#now());
-    return this.#locks.lock(who, userId, reason);
+    return userOps.lockUser(this.#ctx, operator, userId, reason);
   }
 
   /**
@@ -683,17 +330,7 @@ export class Vault {
    * `ERR_INVALID_ARGUMENT` for an invalid user id or reason.
    */
   async revokeAllGrants(operator: Identity, userId: string, reason: string): Promise<number> {
-    const who = requireKind(operator, ["operator"], this.#now());
-    assertUserId(userId);
-    assertReason(reason);
-    const grants = await this.#ring.scoped(userId).listGrants();
-    let revoked = 0;
-    for (const g of grants) {
-      if (g.userId !== userId || (g.revokedAt !== null && g.wrappedDataKey === null)) continue;
-      await this.#grants.revoke(who, userId, g.grantId);
-      revoked++;
-    }
-    return revoked;
+    return grantOps.revokeAllGrants(this.#ctx, operator, userId, reason);
   }
 
   /**
@@ -710,8 +347,7 @@ export class Vault {
    * operators cannot unlock); `ERR_KMS_*` / `ERR_VAULT_DECRYPT_FAILED` when re-authorization fails.
    */
   async unlock(session: Identity): Promise<boolean> {
-    const who = requireKind(session, ["session"], this.#now());
-    return this.#locks.unlock(who);
+    return userOps.unlockUser(this.#ctx, session);
   }
 
   /**
@@ -726,10 +362,7 @@ export class Vault {
    * @throws {KeywardenError} `ERR_VAULT_UNAUTHORIZED`; `ERR_INVALID_ARGUMENT` for an invalid id.
    */
   async lockStatus(identity: Identity, userId: string = identity?.userId): Promise<LockStatus> {
-    const who = requireKind(identity, ["session", "host", "operator"], this.#now());
-    if (who.kind !== "operator" && userId !== who.userId) throw unauthorized();
-    assertUserId(userId);
-    return this.#locks.status(userId);
+    return userOps.lockStatus(this.#ctx, identity, userId);
   }
 }
 
