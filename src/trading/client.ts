@@ -1,13 +1,28 @@
-import { randomBytes } from "node:crypto";
-import { z } from "zod";
+/**
+ * The trading client facade: `TradingClient` and `createTradingClient`. It owns the public
+ * surface — the options, the ownership-guarded methods (each wrapped by `owned`, so every call is
+ * checked against the caller's identity before anything runs), the per-credential `handle()`
+ * proxy that exposes only the allowlisted methods, public market data — and the glue every action
+ * goes through: finding a credential for the caller, recording an audit entry, refusing a method,
+ * and opening credentials for one call on a pooled instance with exchange errors scrubbed. The
+ * work itself lives in orders.ts (placement, cancels, private reads), kill-switch.ts (fencing and
+ * cancel-and-lock) and reconcile.ts, as functions of the one `ClientContext` the class builds.
+ */
 import { userChainId } from "../audit/core/portable.js";
 import type { JsonValue } from "../canonical.js";
 import { isKeywardenError, KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
-import { hostIdentity, type Identity } from "../guard/identity.js";
+import type { Identity } from "../guard/identity.js";
 import { owned } from "../guard/owned.js";
 import type { Secret } from "../secret.js";
+import type { ClientContext, Row } from "./client-context.js";
 import type { ExchangeFactory, ExchangeLike, OrderLike } from "./exchange-like.js";
+import {
+  type CancelOutcome,
+  fireKillSwitch,
+  type KillSwitchReport,
+  releaseKillSwitch,
+} from "./kill-switch.js";
 import { KeyedMutex } from "./lock.js";
 import {
   FUNDS_MOVING_METHODS,
@@ -15,12 +30,16 @@ import {
   isFundsMovingName,
   MARKET_DATA_METHODS,
 } from "./methods.js";
+import { type OrderRequest, type PrivateRead, parameterSchema } from "./order-schemas.js";
+import { cancelAll, cancelOrder, createOrder, privateRead } from "./orders.js";
 import { InstancePool } from "./pool.js";
 import type { TradingAudit, TradingCredentialMeta, TradingVault } from "./ports.js";
-import { compareOrders, type LoggedOrder, type ReconciliationReport } from "./reconcile.js";
-import { assertRisk, type RiskLimits, riskLimitsSchema } from "./risk.js";
+import { type ReconciliationReport, reconcileCredential } from "./reconcile.js";
+import { type RiskLimits, riskLimitsSchema } from "./risk.js";
 import { exchangeError, scrubExchangeError } from "./scrub.js";
 import type { KillSwitchState, TradingStateStore } from "./state.js";
+
+export type { CancelOutcome, KillSwitchReport, OrderRequest };
 
 /** Options of {@link createTradingClient}. */
 export interface TradingClientOptions {
@@ -38,70 +57,6 @@ export interface TradingClientOptions {
   readonly maxInstancesPerExchange?: number | undefined;
   /** Attempts per exchange when the kill switch cancels open orders (default 3). */
   readonly cancelAttempts?: number | undefined;
-}
-
-/** An order request, as ccxt's `createOrder` takes it. */
-export interface OrderRequest {
-  readonly symbol: string;
-  readonly type: "limit" | "market";
-  readonly side: "buy" | "sell";
-  readonly amount: number;
-  readonly price?: number | undefined;
-  /** Only order-shaping parameters: `timeInForce`, `postOnly`, `reduceOnly`, `triggerPrice`, `stopPrice`. */
-  readonly params?: Readonly<Record<string, string | number | boolean>> | undefined;
-}
-
-const ALLOWED_PARAMS = new Set([
-  "timeInForce",
-  "postOnly",
-  "reduceOnly",
-  "triggerPrice",
-  "stopPrice",
-]);
-const symbolSchema = z
-  .string()
-  .regex(/^[A-Z0-9]{1,20}\/[A-Z0-9]{1,20}(?::[A-Z0-9]{1,20})?$/, "a ccxt symbol such as BTC/USDT");
-const orderSchema = z
-  .object({
-    symbol: symbolSchema,
-    type: z.enum(["limit", "market"]),
-    side: z.enum(["buy", "sell"]),
-    amount: z.number().positive().finite(),
-    price: z.number().positive().finite().optional(),
-    params: z
-      .record(z.string(), z.union([z.string().max(64), z.number().finite(), z.boolean()]))
-      .optional(),
-  })
-  .strict()
-  .refine((o) => o.type === "market" || o.price !== undefined, "a limit order needs a price")
-  .refine(
-    (o) => Object.keys(o.params ?? {}).every((k) => ALLOWED_PARAMS.has(k)),
-    "unsupported order parameter",
-  );
-const orderIdSchema = z.string().min(1).max(128);
-const parameterSchema = z
-  .object({
-    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/),
-    from: z.json().optional(),
-    to: z.json(),
-  })
-  .strict();
-
-/** The result of one exchange's cancel during a kill switch. */
-export interface CancelOutcome {
-  readonly credentialId: string;
-  readonly exchange: string;
-  /** `canceled`: cancel-all succeeded; `failed`: every attempt failed; `not-authorized`: no session or grant to open the key. */
-  readonly outcome: "canceled" | "failed" | "not-authorized";
-  readonly attempts: number;
-  readonly error?: string | undefined;
-}
-
-/** What {@link TradingClient.fireKillSwitch} did. */
-export interface KillSwitchReport {
-  readonly userId: string;
-  readonly state: KillSwitchState;
-  readonly cancels: readonly CancelOutcome[];
 }
 
 /**
@@ -132,34 +87,6 @@ export interface TradingHandle {
   fetchMarkets(): Promise<unknown>;
 }
 
-type Row = TradingCredentialMeta & { userId: string };
-type PrivateRead = "fetchOrder" | "fetchOpenOrders" | "fetchMyTrades" | "fetchBalance";
-
-const newClientOrderId = () => `kw${randomBytes(12).toString("hex")}`;
-const decimal = (n: number) => {
-  const s = String(n);
-  return /e/i.test(s) ? n.toFixed(20).replace(/\.?0+$/, "") : s;
-};
-
-/**
- * Cancels every open order on one account. Many exchanges (Binance among them) cancel "all" only
- * per symbol, so this lists the open orders first and cancels per symbol, then checks that nothing
- * is left open.
- */
-async function cancelEverything(x: ExchangeLike): Promise<Array<{ id: string; symbol: string }>> {
-  const open = await x.fetchOpenOrders();
-  const symbols = [...new Set(open.map((o) => o.symbol))];
-  for (const symbol of symbols) await x.cancelAllOrders(symbol);
-  const left = symbols.length > 0 ? await x.fetchOpenOrders() : [];
-  if (left.length > 0) {
-    throw new KeywardenError(
-      "ERR_TRADING_PARTIAL_CANCEL",
-      `${left.length} order(s) still open after cancel`,
-    );
-  }
-  return open.map((o) => ({ id: String(o.id), symbol: o.symbol }));
-}
-
 /** Sets a credential set on an instance as ccxt expects (strings), for one call. */
 function applyCredentials(
   instance: ExchangeLike,
@@ -188,14 +115,7 @@ function applyCredentials(
  * for this call only → the exchange call on a pooled instance → the result entry.
  */
 export class TradingClient {
-  readonly #vault: TradingVault;
-  readonly #audit: TradingAudit;
-  readonly #state: TradingStateStore;
-  readonly #pool: InstancePool;
-  readonly #risk: (userId: string) => RiskLimits | undefined;
-  readonly #cancelAttempts: number;
-  readonly #lock = new KeyedMutex();
-  readonly #inflight = new Map<string, Set<Promise<unknown>>>();
+  readonly #ctx: ClientContext;
 
   /** Places an order: see {@link TradingHandle.createOrder}. */
   readonly createOrder: (credentialId: string, order: OrderRequest) => Promise<OrderLike>;
@@ -237,16 +157,26 @@ export class TradingClient {
   ) => Promise<void>;
 
   constructor(options: TradingClientOptions) {
-    this.#vault = options.vault;
-    this.#audit = options.audit;
-    this.#state = options.state;
-    this.#pool = new InstancePool(options.exchanges, {
-      maxPerExchange: options.maxInstancesPerExchange ?? 8,
-    });
     const risk = options.risk;
-    this.#risk = typeof risk === "function" ? risk : () => risk;
+    const riskOf = typeof risk === "function" ? risk : () => risk;
     if (risk && typeof risk !== "function") riskLimitsSchema.parse(risk);
-    this.#cancelAttempts = options.cancelAttempts ?? 3;
+    this.#ctx = {
+      vault: options.vault,
+      audit: options.audit,
+      state: options.state,
+      pool: new InstancePool(options.exchanges, {
+        maxPerExchange: options.maxInstancesPerExchange ?? 8,
+      }),
+      risk: riskOf,
+      cancelAttempts: options.cancelAttempts ?? 3,
+      lock: new KeyedMutex(),
+      inflight: new Map<string, Set<Promise<unknown>>>(),
+      call: (identity, row, action, fn) => this.#call(identity, row, action, fn),
+      record: (identity, userId, action, payload) =>
+        this.#record(identity, userId, action, payload),
+      refuse: (credentialId, method) => this.#refuse(credentialId, method),
+    };
+    const ctx = this.#ctx;
 
     const credentialPolicy = (name: string) => ({
       name,
@@ -256,22 +186,22 @@ export class TradingClient {
     });
     this.createOrder = owned<[string, OrderRequest], Row, Promise<OrderLike>>(
       { ...credentialPolicy("trading.createOrder"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _credentialId, order) => this.#createOrder(identity, row, order),
+      ({ identity, row }, _credentialId, order) => createOrder(ctx, identity, row, order),
     );
     this.cancelOrder = owned<[string, string, string?], Row, Promise<unknown>>(
       { ...credentialPolicy("trading.cancelOrder"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _c, orderId, symbol) => this.#cancelOrder(identity, row, orderId, symbol),
+      ({ identity, row }, _c, orderId, symbol) => cancelOrder(ctx, identity, row, orderId, symbol),
     );
     this.cancelAllOrders = owned<[string, string?], Row, Promise<unknown>>(
       {
         ...credentialPolicy("trading.cancelAllOrders"),
         id: (credentialId: string) => credentialId,
       },
-      ({ identity, row }, _c, symbol) => this.#cancelAll(identity, row, symbol),
+      ({ identity, row }, _c, symbol) => cancelAll(ctx, identity, row, symbol),
     );
     this.read = owned<[string, PrivateRead, readonly unknown[]], Row, Promise<unknown>>(
       { ...credentialPolicy("trading.read"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _c, method, args) => this.#privateRead(identity, row, method, args),
+      ({ identity, row }, _c, method, args) => privateRead(ctx, identity, row, method, args),
     );
     const accountPolicy = (name: string) => ({
       name,
@@ -287,7 +217,7 @@ export class TradingClient {
       { userId: string },
       Promise<KillSwitchReport>
     >(accountPolicy("trading.fireKillSwitch"), ({ identity, row }, _u, reason, opts) =>
-      this.#fire(identity, row.userId, reason, opts?.authorization),
+      fireKillSwitch(ctx, identity, row.userId, reason, opts?.authorization),
     );
     this.reconcile = owned<
       [string, { since?: number; symbols?: readonly string[] }?],
@@ -295,7 +225,7 @@ export class TradingClient {
       Promise<ReconciliationReport>
     >(
       { ...credentialPolicy("trading.reconcile"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _c, options) => this.#reconcile(identity, row, options ?? {}),
+      ({ identity, row }, _c, options) => reconcileCredential(ctx, identity, row, options ?? {}),
     );
     this.recordParameterChange = owned<
       [string, { name: string; from?: JsonValue; to: JsonValue }],
@@ -314,7 +244,7 @@ export class TradingClient {
     );
     this.releaseKillSwitch = owned<[string, string], { userId: string }, Promise<KillSwitchState>>(
       accountPolicy("trading.releaseKillSwitch"),
-      ({ identity, row }, _u, reason) => this.#release(identity, row.userId, reason),
+      ({ identity, row }, _u, reason) => releaseKillSwitch(ctx, identity, row.userId, reason),
     );
   }
 
@@ -379,7 +309,7 @@ export class TradingClient {
       throw new KeywardenError("ERR_GUARD_NOT_FOUND", "resource not found");
     if (!(MARKET_DATA_METHODS as readonly string[]).includes(method))
       return this.#refuse(credentialId, method);
-    const shared = await this.#pool.marketData(row.exchange);
+    const shared = await this.#ctx.pool.marketData(row.exchange);
     const fn = (shared as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
     if (typeof fn !== "function")
       throw new KeywardenError("ERR_NOT_SUPPORTED", `${row.exchange} has no ${method}`);
@@ -395,7 +325,7 @@ export class TradingClient {
     credentialId: string,
   ): Promise<(TradingCredentialMeta & { userId: string }) | undefined> {
     if (identity.kind === "operator") return undefined;
-    const list = await this.#vault.list(identity);
+    const list = await this.#ctx.vault.list(identity);
     const found = list.find((c) => c.credentialId === credentialId);
     return found ? { ...found, userId: identity.userId } : undefined;
   }
@@ -406,7 +336,7 @@ export class TradingClient {
     action: string,
     payload: unknown,
   ): Promise<void> {
-    await this.#audit.appendEntry(userChainId(userId), { action, payload, actor: identity });
+    await this.#ctx.audit.appendEntry(userChainId(userId), { action, payload, actor: identity });
   }
 
   async #refuse(credentialId: string, method: string): Promise<never> {
@@ -429,19 +359,6 @@ export class TradingClient {
     );
   }
 
-  async #killState(userId: string): Promise<KillSwitchState> {
-    try {
-      return await this.#state.get(userId);
-    } catch (cause) {
-      /* Precondition: when the kill-switch state cannot be read, no order is sent. */
-      throw new KeywardenError(
-        "ERR_TRADING_STATE_UNAVAILABLE",
-        "kill-switch state is unavailable; order refused",
-        { cause },
-      );
-    }
-  }
-
   /** Opens the credentials and runs `fn` on a pooled instance, scrubbing any exchange error. */
   async #call<T>(
     identity: Identity,
@@ -449,11 +366,11 @@ export class TradingClient {
     action: string,
     fn: (x: ExchangeLike) => Promise<T>,
   ): Promise<T> {
-    return this.#vault.withCredentials(
+    return this.#ctx.vault.withCredentials(
       identity,
       row.credentialId,
       (creds) =>
-        this.#pool.withInstance(row.exchange, async (instance) => {
+        this.#ctx.pool.withInstance(row.exchange, async (instance) => {
           const values = applyCredentials(instance, creds);
           try {
             return await fn(instance);
@@ -465,372 +382,6 @@ export class TradingClient {
         }),
       { action },
     );
-  }
-
-  #track<T>(userId: string, p: Promise<T>): Promise<T> {
-    let set = this.#inflight.get(userId);
-    if (!set) {
-      set = new Set();
-      this.#inflight.set(userId, set);
-    }
-    set.add(p);
-    const done = () => {
-      set.delete(p);
-      if (set.size === 0) this.#inflight.delete(userId);
-    };
-    p.then(done, done);
-    return p;
-  }
-
-  async #createOrder(
-    identity: Identity,
-    row: TradingCredentialMeta & { userId: string },
-    input: OrderRequest,
-  ): Promise<OrderLike> {
-    const parsed = orderSchema.safeParse(input);
-    if (!parsed.success)
-      throw new KeywardenError(
-        "ERR_INVALID_ARGUMENT",
-        `invalid order: ${parsed.error.issues[0]?.message}`,
-      );
-    const order = parsed.data;
-    const clientOrderId = newClientOrderId();
-    const base = {
-      exchange: row.exchange,
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      amount: decimal(order.amount),
-      ...(order.price === undefined ? {} : { price: decimal(order.price) }),
-      clientOrderId,
-    };
-    const limits = this.#risk(row.userId);
-    const lastPrice =
-      limits && (limits.maxNotional !== undefined || limits.priceBand !== undefined)
-        ? await this.#lastPrice(row.exchange, order.symbol)
-        : undefined;
-    const send = await this.#lock.run(row.userId, async () => {
-      /* Precondition: the kill-switch check and the order intent happen under the same per-user lock. */
-      const state = await this.#killState(row.userId);
-      if (state.active) {
-        throw new KeywardenError(
-          "ERR_TRADING_KILL_SWITCH_ACTIVE",
-          "kill switch is active; order refused",
-        );
-      }
-      if (limits) {
-        try {
-          assertRisk(limits, { ...order, lastPrice });
-        } catch (err) {
-          await this.#record(identity, row.userId, "order.failed", {
-            exchange: row.exchange,
-            symbol: order.symbol,
-            side: order.side,
-            clientOrderId,
-            code: "ERR_TRADING_RISK_LIMIT",
-            message: (err as Error).message.slice(0, 500),
-          });
-          throw err;
-        }
-      }
-      /* Precondition: if the write-ahead intent cannot be recorded, nothing is sent. */
-      try {
-        await this.#record(identity, row.userId, "order.intent", base);
-      } catch (cause) {
-        throw new KeywardenError(
-          "ERR_TRADING_INTENT_NOT_RECORDED",
-          "order intent could not be recorded; nothing was sent",
-          { cause },
-        );
-      }
-      return this.#track(row.userId, this.#sendOrder(identity, row, order, clientOrderId, limits));
-    });
-    const result = await send;
-    return result;
-  }
-
-  async #sendOrder(
-    identity: Identity,
-    row: TradingCredentialMeta & { userId: string },
-    order: z.infer<typeof orderSchema>,
-    clientOrderId: string,
-    limits: RiskLimits | undefined,
-  ): Promise<OrderLike> {
-    try {
-      const placed = await this.#call(identity, row, "trade", async (x) => {
-        if (limits?.maxOpenOrders !== undefined) {
-          const open = await x.fetchOpenOrders(order.symbol);
-          assertRisk(
-            { maxOpenOrders: limits.maxOpenOrders },
-            { ...order, openOrders: open.length },
-          );
-        }
-        return x.createOrder(order.symbol, order.type, order.side, order.amount, order.price, {
-          ...order.params,
-          clientOrderId,
-        });
-      });
-      await this.#record(identity, row.userId, "order.placed", {
-        exchange: row.exchange,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        amount: decimal(order.amount),
-        ...(order.price === undefined ? {} : { price: decimal(order.price) }),
-        clientOrderId,
-        orderId: String(placed.id),
-      });
-      return placed;
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? "ERR_TRADING_EXCHANGE_ERROR";
-      await this.#record(identity, row.userId, "order.failed", {
-        exchange: row.exchange,
-        symbol: order.symbol,
-        side: order.side,
-        clientOrderId,
-        code,
-        message: String((err as Error).message ?? "").slice(0, 500),
-      });
-      throw err;
-    }
-  }
-
-  async #lastPrice(exchange: string, symbol: string): Promise<number | undefined> {
-    try {
-      const ticker = await (await this.#pool.marketData(exchange)).fetchTicker(symbol);
-      return typeof ticker.last === "number" ? ticker.last : undefined;
-    } catch {
-      return undefined; // the risk check fails closed without a last price
-    }
-  }
-
-  async #cancelOrder(
-    identity: Identity,
-    row: TradingCredentialMeta & { userId: string },
-    orderId: string,
-    symbol?: string,
-  ): Promise<unknown> {
-    orderIdSchema.parse(orderId);
-    if (symbol !== undefined) symbolSchema.parse(symbol);
-    const result = await this.#call(identity, row, "cancel", (x) => x.cancelOrder(orderId, symbol));
-    await this.#record(identity, row.userId, "order.canceled", {
-      exchange: row.exchange,
-      orderId,
-      ...(symbol ? { symbol } : {}),
-    });
-    return result;
-  }
-
-  async #cancelAll(
-    identity: Identity,
-    row: TradingCredentialMeta & { userId: string },
-    symbol?: string,
-  ): Promise<unknown> {
-    if (symbol !== undefined) symbolSchema.parse(symbol);
-    const result = await this.#call(identity, row, "cancel", (x) => x.cancelAllOrders(symbol));
-    const canceled = Array.isArray(result) ? (result as OrderLike[]) : [];
-    for (const o of canceled) {
-      if (o?.id)
-        await this.#record(identity, row.userId, "order.canceled", {
-          exchange: row.exchange,
-          orderId: String(o.id),
-          symbol: o.symbol,
-        });
-    }
-    return result;
-  }
-
-  async #privateRead(
-    identity: Identity,
-    row: TradingCredentialMeta,
-    method: string,
-    args: readonly unknown[],
-  ): Promise<unknown> {
-    if (!["fetchOrder", "fetchOpenOrders", "fetchMyTrades", "fetchBalance"].includes(method))
-      return this.#refuse(row.credentialId, method);
-    return this.#call(identity, row, "read", async (x) => {
-      const fn = (
-        x as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>
-      )[method];
-      if (typeof fn !== "function")
-        throw new KeywardenError("ERR_NOT_SUPPORTED", `${row.exchange} has no ${method}`);
-      return fn.apply(x, args as unknown[]);
-    });
-  }
-
-  async #fire(
-    identity: Identity,
-    userId: string,
-    reason: string,
-    authorization?: Identity,
-  ): Promise<KillSwitchReport> {
-    z.string().min(1).max(1000).parse(reason);
-    const state: KillSwitchState = {
-      active: true,
-      reason,
-      changedBy: identity.kind === "operator" ? `operator:${identity.userId}` : identity.userId,
-      changedAt: new Date().toISOString(),
-    };
-    await this.#lock.run(userId, () => this.#state.set(userId, state));
-    /* Postcondition: orders that passed the check before the switch complete first, then are canceled. */
-    await Promise.allSettled([...(this.#inflight.get(userId) ?? [])]);
-    const cancels = await this.#cancelEverywhere(identity, userId, authorization);
-    await this.#record(identity, userId, "killswitch.fired", {
-      scope: "all",
-      reason,
-      cancels: cancels.map((c) => ({
-        exchange: c.exchange,
-        credentialId: c.credentialId,
-        outcome: c.outcome,
-        attempts: c.attempts,
-      })),
-    });
-    const report = { userId, state, cancels };
-    const failed = cancels.filter((c) => c.outcome !== "canceled");
-    if (failed.length > 0) {
-      throw new KeywardenError(
-        "ERR_TRADING_PARTIAL_CANCEL",
-        `kill switch is active, but open orders could not be canceled on ${failed.length} account(s)`,
-        {
-          details: { userId, failed: failed.length, canceled: cancels.length - failed.length },
-          cause: report,
-        },
-      );
-    }
-    return report;
-  }
-
-  /**
-   * Cancels every open order of `userId` on every enabled credential, with the authorization the
-   * user left: the explicit one, else the caller's own session or grant, else (operators, hosts) a
-   * live grant whose scope covers `cancel` on that exchange. An account with none is reported as
-   * `not-authorized`, never skipped silently.
-   */
-  async #cancelEverywhere(
-    caller: Identity,
-    userId: string,
-    explicit?: Identity,
-  ): Promise<CancelOutcome[]> {
-    const userOwn = (i: Identity | undefined) =>
-      i && i.userId === userId && (i.kind === "session" || i.kind === "grant") ? i : undefined;
-    const own = userOwn(explicit) ?? userOwn(caller);
-    // Listing needs no key: metadata only, readable by a host identity for the user.
-    const lister =
-      own ?? hostIdentity(userId, { id: `killswitch:${caller.id}`.slice(0, 256), ttlMs: 60_000 });
-    let creds: TradingCredentialMeta[];
-    try {
-      creds = (await this.#vault.list(lister)).filter((c) => !c.disabled);
-    } catch {
-      return [{ credentialId: "*", exchange: "*", outcome: "not-authorized", attempts: 0 }];
-    }
-    const row = (c: TradingCredentialMeta) => ({ ...c, userId });
-    return Promise.all(
-      creds.map(async (c): Promise<CancelOutcome> => {
-        const auth =
-          own ??
-          (await this.#vault.findGrant?.(caller, userId, {
-            exchange: c.exchange,
-            action: "cancel",
-          }));
-        if (!auth) {
-          return {
-            credentialId: c.credentialId,
-            exchange: c.exchange,
-            outcome: "not-authorized",
-            attempts: 0,
-          };
-        }
-        let lastError = "";
-        for (let attempt = 1; attempt <= this.#cancelAttempts; attempt++) {
-          try {
-            const canceled = await this.#call(auth, row(c), "cancel", (x) => cancelEverything(x));
-            for (const o of canceled) {
-              await this.#record(auth, userId, "order.canceled", {
-                exchange: c.exchange,
-                orderId: o.id,
-                symbol: o.symbol,
-              });
-            }
-            return {
-              credentialId: c.credentialId,
-              exchange: c.exchange,
-              outcome: "canceled",
-              attempts: attempt,
-            };
-          } catch (err) {
-            lastError = (err as { code?: string }).code ?? "error";
-            if ((err as { code?: string }).code?.startsWith("ERR_VAULT")) {
-              return {
-                credentialId: c.credentialId,
-                exchange: c.exchange,
-                outcome: "not-authorized",
-                attempts: attempt,
-                error: lastError,
-              };
-            }
-            await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
-          }
-        }
-        return {
-          credentialId: c.credentialId,
-          exchange: c.exchange,
-          outcome: "failed",
-          attempts: this.#cancelAttempts,
-          error: lastError,
-        };
-      }),
-    );
-  }
-
-  async #reconcile(
-    identity: Identity,
-    row: Row,
-    options: { since?: number; symbols?: readonly string[] },
-  ): Promise<ReconciliationReport> {
-    const since = options.since ?? 0;
-    const logged: LoggedOrder[] = [];
-    for await (const e of this.#audit.readEntries(userChainId(row.userId))) {
-      const body = JSON.parse(e.body) as { action?: string; ts?: string };
-      if (body.action !== "order.placed" || e.payload === null) continue;
-      if (since && Date.parse(body.ts ?? "") < since) continue;
-      const value = (JSON.parse(e.payload) as { value?: Record<string, unknown> }).value ?? {};
-      if (value.exchange !== row.exchange || typeof value.orderId !== "string") continue;
-      logged.push({
-        orderId: value.orderId,
-        clientOrderId: typeof value.clientOrderId === "string" ? value.clientOrderId : undefined,
-        symbol: String(value.symbol),
-        seq: e.seq,
-      });
-    }
-    const symbols = [...new Set([...(options.symbols ?? []), ...logged.map((o) => o.symbol)])];
-    for (const sym of symbols) symbolSchema.parse(sym);
-    return this.#call(identity, row, "read", async (x) => {
-      const history =
-        typeof x.fetchOrders === "function" &&
-        (x as { has?: Record<string, unknown> }).has?.fetchOrders !== false;
-      const orders: OrderLike[] = [];
-      for (const sym of symbols) {
-        orders.push(
-          ...(history && x.fetchOrders
-            ? await x.fetchOrders(sym, since || undefined)
-            : await x.fetchOpenOrders(sym)),
-        );
-      }
-      return compareOrders(orders, logged, history ? "full" : "open-only");
-    });
-  }
-
-  async #release(identity: Identity, userId: string, reason: string): Promise<KillSwitchState> {
-    z.string().min(1).max(1000).parse(reason);
-    const state: KillSwitchState = {
-      active: false,
-      reason,
-      changedBy: identity.kind === "operator" ? `operator:${identity.userId}` : identity.userId,
-      changedAt: new Date().toISOString(),
-    };
-    await this.#lock.run(userId, () => this.#state.set(userId, state));
-    await this.#record(identity, userId, "killswitch.released", { scope: "all", reason });
-    return state;
   }
 }
 
