@@ -28,6 +28,7 @@ import {
   type AuditFloorInput,
   auditEntryFloor,
   auditEntryFloorBuffers,
+  auditFloorInputOf,
   settingsLine,
 } from "./floors.js";
 
@@ -82,17 +83,10 @@ const ready = seeded.then(async () => {
   );
   for (let at = 0; at < bytes.length; at += 65536) jsonl.push(bytes.subarray(at, at + 65536));
 });
-const leafInputs = () => entries.map((e) => Buffer.concat([Buffer.from([0]), Buffer.from(e.body)]));
-/** salt || payload, exactly the bytes of each payload commitment (see core/commitment.ts). */
-const openingInputs = () =>
-  entries.map((e) => {
-    const text = e.payload as string;
-    return Buffer.concat([Buffer.from(text.slice(9, 73), "hex"), Buffer.from(text.slice(83, -1))]);
-  });
 let floorInput: AuditFloorInput = { leaves: [], openings: [] };
 const floorSetup = async () => {
   await ready;
-  floorInput = { leaves: leafInputs(), openings: openingInputs() };
+  floorInput = auditFloorInputOf(entries);
 };
 const FLOOR = "floor: node:crypto SHA-256 of 0x00||entry and salt||payload per entry";
 

@@ -5,8 +5,9 @@
  * same run, over the same bytes as the operation, so vitest's summary ("floor … x faster than
  * …") reads directly as operation / floor.
  *
- * - audit verify: per entry, SHA-256(0x00 || body) (the entry hash) and SHA-256(opening) (the
- *   salted payload commitment, over exactly the bytes `payloadCommitment` hashes);
+ * - audit verify: per entry, SHA-256(0x00 || body) (the entry hash) and SHA-256(salt || payload)
+ *   (the salted payload commitment, over exactly the bytes `payloadCommitment` hashes); the
+ *   benches check with {@link assertAuditFloorInput} that these are the entries' own digests;
  * - audit append: the same two digests per entry (append computes both);
  * - Merkle-maintaining append: the same, plus SHA-256(0x01 || left || right) for every tree node
  *   that becomes complete (n - popcount(n) of them for n leaves); the leaf hash is the entry hash;
@@ -37,6 +38,34 @@ export interface AuditFloorInput {
   readonly leaves: readonly Buffer[];
   /** The exact bytes of each payload commitment (salt || canonical payload, as format v1 hashes). */
   readonly openings: readonly Buffer[];
+}
+
+/**
+ * The floor's bytes for stored entries: 0x00 || body, and salt || payload cut from the opening
+ * text `{"salt":"<64 hex>","value":<payload>}`. Checked: each digest must equal the entry's stored
+ * hash and its body's `payloadCommitment`, so the floor hashes exactly what the code hashes.
+ *
+ * @throws Error when a digest of the prepared bytes differs from the entry's.
+ */
+export function auditFloorInputOf(
+  entries: readonly { body: string; hash: string; payload?: string | null }[],
+): AuditFloorInput {
+  const leaves: Buffer[] = [];
+  const openings: Buffer[] = [];
+  for (const e of entries) {
+    const text = e.payload as string;
+    const leaf = Buffer.concat([Buffer.from([0]), Buffer.from(e.body)]);
+    const opening = Buffer.concat([
+      Buffer.from(text.slice(9, 73), "hex"),
+      Buffer.from(text.slice(83, -1)),
+    ]);
+    const commitment = (JSON.parse(e.body) as { payloadCommitment: string }).payloadCommitment;
+    if (hash("sha256", leaf, "hex") !== e.hash || hash("sha256", opening, "hex") !== commitment)
+      throw new Error("floor input does not hash to the entry's own digests");
+    leaves.push(leaf);
+    openings.push(opening);
+  }
+  return { leaves, openings };
 }
 
 /**
@@ -106,7 +135,8 @@ export function wrapDataKey(master: Uint8Array, aad: Uint8Array, dataKey: Uint8A
   return Buffer.concat([iv, ct, c.getAuthTag()]);
 }
 
-function unwrapDataKey(master: Uint8Array, aad: Uint8Array, wrapped: Buffer): Buffer {
+/** Unwraps IV (12) || ciphertext (32) || tag (16); throws when the tag or associated data differ. */
+export function unwrapDataKey(master: Uint8Array, aad: Uint8Array, wrapped: Buffer): Buffer {
   const d = createDecipheriv("aes-256-gcm", master, wrapped.subarray(0, 12));
   d.setAAD(aad);
   d.setAuthTag(wrapped.subarray(44));

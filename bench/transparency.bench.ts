@@ -30,7 +30,13 @@ import {
 import { leafHashOfBody } from "../src/audit/transparency/receipt.js";
 import { LocalEd25519Signer } from "../src/audit/transparency/signer.js";
 import { hostIdentity, runAs } from "../src/guard/index.js";
-import { type AuditFloorInput, auditEntryFloor, auditMerkleFloor, settingsLine } from "./floors.js";
+import {
+  type AuditFloorInput,
+  auditEntryFloor,
+  auditFloorInputOf,
+  auditMerkleFloor,
+  settingsLine,
+} from "./floors.js";
 
 const chainId = userChainId("bench");
 const actor = hostIdentity("bench");
@@ -69,16 +75,9 @@ const floorSetup = async () => {
       Array.from({ length: APPENDS }, (_, i) => input(i)),
     ),
   );
-  const leaves: Buffer[] = [];
-  const openings: Buffer[] = [];
-  for await (const e of store.read(chainId, 0)) {
-    const text = e.payload as string;
-    leaves.push(Buffer.concat([Buffer.from([0]), Buffer.from(e.body)]));
-    openings.push(
-      Buffer.concat([Buffer.from(text.slice(9, 73), "hex"), Buffer.from(text.slice(83, -1))]),
-    );
-  }
-  floorInput = { leaves, openings };
+  const stored = [];
+  for await (const e of store.read(chainId, 0)) stored.push(e);
+  floorInput = auditFloorInputOf(stored);
 };
 
 describe(`append ${APPENDS} entries, memory store (target: with Merkle state <= 1.2x plain; floors for each)`, () => {

@@ -44,6 +44,7 @@ import {
   envelopeOpenFloor,
   sealForFloor,
   settingsLine,
+  unwrapDataKey,
   wrapDataKey,
 } from "./floors.js";
 
@@ -90,6 +91,8 @@ const floorInput: EnvelopeFloorInput = {
   blobAad: associatedData(BLOB_KIND.credential, ctx),
   plaintext: encodeFields({ secret: secret64 }),
 };
+// The floor's KMS associated data must be LocalKms's own: GCM rejects the real wrapped key otherwise.
+unwrapDataKey(master, floorInput.kmsAad, Buffer.from(wrapped.subarray(11))).fill(0);
 const floorWrapped = wrapDataKey(master, floorInput.kmsAad, randomBytes(32));
 const floorSealed = sealForFloor(floorInput, floorWrapped);
 const TIME = Number(process.env.KW_BENCH_TIME ?? 1500);
