@@ -1,8 +1,9 @@
 /**
  * Trading overhead, same run. The vitest group compares keywarden's per-order stages (run without
- * the network) with constructing one ccxt instance: the target is that keywarden's added work costs
- * at most half a construction, i.e. the stages run at least 2x faster. The end-to-end figure
- * (keywarden's order minus a raw warm ccxt order, both against the simulator) is printed first.
+ * the network) with its two floors: constructing one ccxt instance (issue 21's target: the stages
+ * cost at most 0.1x, i.e. run >= 10x faster) and one ccxt `sign()` of a private order request
+ * (target: at most 1x). The end-to-end figure (keywarden's order minus a raw warm ccxt order, both
+ * against the simulator) is printed first, with the settings.
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, bench, describe } from "vitest";
@@ -20,9 +21,12 @@ import { createVault } from "../src/vault/core/vault.js";
 import { LocalKms } from "../src/vault/kms/local.js";
 import { MemoryCredentialStore } from "../src/vault/stores/memory.js";
 import { makeIdp } from "../test/vault/helpers.js";
-import { formatReport, measureTradingOverhead } from "./trading-overhead.js";
+import { settingsLine } from "./floors.js";
+import { formatReport, measureTradingOverhead, SIGNED_ORDER_PARAMS } from "./trading-overhead.js";
 
-console.log(formatReport(await measureTradingOverhead(200)));
+const ORDERS = 200;
+console.log(settingsLine("trading.bench.ts", { ordersEndToEnd: ORDERS, exchange: "binance" }));
+console.log(formatReport(await measureTradingOverhead(ORDERS)));
 
 const Binance = await loadCcxtExchange("binance");
 const idp = await makeIdp();
@@ -57,10 +61,17 @@ const payload = {
   clientOrderId: "kw1",
 };
 
-describe("per order: keywarden's added work vs one ccxt instance construction", () => {
+const signer = new Binance({ apiKey: "k".repeat(64), secret: "s".repeat(64) }) as unknown as {
+  sign(path: string, api: string, method: string, params: object): unknown;
+};
+
+describe("per order: keywarden's added work vs one ccxt construction and one ccxt signing", () => {
   afterAll(() => sim.close());
-  bench("ccxt instance construction (baseline)", () => {
+  bench("floor: ccxt instance construction", () => {
     new Binance({});
+  });
+  bench("floor: ccxt sign() of a private order request (binance, dummy key)", () => {
+    signer.sign("order", "private", "POST", { ...SIGNED_ORDER_PARAMS });
   });
   bench("keywarden stages: guard, kill switch, intent, open, checkout, result", async () => {
     await vault.list(grant);

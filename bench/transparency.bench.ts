@@ -30,6 +30,13 @@ import {
 import { leafHashOfBody } from "../src/audit/transparency/receipt.js";
 import { LocalEd25519Signer } from "../src/audit/transparency/signer.js";
 import { hostIdentity, runAs } from "../src/guard/index.js";
+import {
+  type AuditFloorInput,
+  auditEntryFloor,
+  auditFloorInputOf,
+  auditMerkleFloor,
+  settingsLine,
+} from "./floors.js";
 
 const chainId = userChainId("bench");
 const actor = hostIdentity("bench");
@@ -50,7 +57,43 @@ const { signer } = LocalEd25519Signer.generate("bench.example.com");
 const dir = mkdtempSync(join(tmpdir(), "kw-tbench-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe(`append ${APPENDS} entries, memory store (ratio: with Merkle state / plain)`, () => {
+console.log(
+  settingsLine("transparency.bench.ts", {
+    appendsPerIteration: APPENDS,
+    timeMsPerAppendBench: 4000,
+  }),
+);
+
+/** The floors' bytes: the same entries, appended once, as 0x00||body and salt||payload. */
+let floorInput: AuditFloorInput = { leaves: [], openings: [] };
+const floorSetup = async () => {
+  if (floorInput.leaves.length) return;
+  const store = createMemoryAuditStore();
+  await runAs(actor, () =>
+    new AuditLog({ store }).appendEntries(
+      chainId,
+      Array.from({ length: APPENDS }, (_, i) => input(i)),
+    ),
+  );
+  const stored = [];
+  for await (const e of store.read(chainId, 0)) stored.push(e);
+  floorInput = auditFloorInputOf(stored);
+};
+
+describe(`append ${APPENDS} entries, memory store (target: with Merkle state <= 1.2x plain; floors for each)`, () => {
+  bench(
+    "floor, plain append: SHA-256 entry hash + payload commitment",
+    () => auditEntryFloor(floorInput),
+    {
+      time: 1000,
+      setup: floorSetup,
+    },
+  );
+  bench(
+    "floor, Merkle append: the same + SHA-256(0x01||l||r) per completed tree node",
+    () => auditMerkleFloor(floorInput),
+    { time: 1000, setup: floorSetup },
+  );
   bench(
     "plain chain append (AuditLog.appendEntry)",
     async () => {
