@@ -143,6 +143,31 @@ describeWithPostgres("PostgreSQL sequencer", () => {
     }
   });
 
+  it("an entry the sequencer refuses is reported to its waiter with the refusal's code, its payload cleared", async () => {
+    const pool = await freshPool();
+    const s = new PostgresSequencedAppender({ pool });
+    try {
+      // Alice's host identity may not write Bob's chain: the sequencer's AuditLog refuses it.
+      const err = await s
+        .append("user:bob", {
+          action: "parameter.changed",
+          payload: { name: "x", to: 1 },
+          actor: hostIdentity("alice"),
+          idempotencyKey: "wrong-chain",
+        })
+        .catch((e: unknown) => e);
+      expect(isKeywardenError(err, "ERR_GUARD_UNAUTHENTICATED")).toBe(true);
+      const q = await pool.query(
+        "select failed_code, payload from keywarden_audit.sequencer_queue where idempotency_key = 'wrong-chain'",
+      );
+      expect(q.rows).toEqual([{ failed_code: "ERR_GUARD_UNAUTHENTICATED", payload: "null" }]);
+      expect((await createPostgresAuditStore({ pool }).head("user:bob")).size).toBe(0);
+    } finally {
+      await s.close();
+      await pool.end();
+    }
+  });
+
   const PROCESSES = Number(process.env.KW_SEQ_PROCESSES ?? 8);
   const LANES = Number(process.env.KW_SEQ_LANES ?? 4);
   const KILLS = Number(process.env.KW_SEQ_KILLS ?? 20);
