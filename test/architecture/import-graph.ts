@@ -46,6 +46,7 @@ export const ROOMS: Readonly<Record<string, number>> = {
   "src/audit/core": 3,
   "src/audit/transparency": 3,
   "src/audit/export": 4,
+  "src/audit/sequencer": 4,
   "src/audit/access": 5,
   "src/audit/testing": 6,
   "src/vault/format": 0,

@@ -85,8 +85,43 @@ create trigger entries_append_only before update or delete on keywarden_audit.en
   },
 ];
 
+/**
+ * Opt-in migrations of the sequencer's queue and lease tables (see `PostgresSequencedAppender`),
+ * applied only with `migratePostgresAuditStore(pool, { sequencer: true })`. Their versions start
+ * at 1001 so they never collide with the core schema's.
+ */
+export const POSTGRES_SEQUENCER_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1001,
+    name: "1001_sequencer",
+    sql: `
+create table keywarden_audit.sequencer_queue (
+  id bigserial primary key,
+  chain_id text not null,
+  idempotency_key text not null,
+  action text not null,
+  payload text not null,
+  actor text not null,
+  failed_code text,
+  enqueued_at timestamptz not null default now(),
+  unique (chain_id, idempotency_key)
+);
+create index sequencer_queue_pending on keywarden_audit.sequencer_queue (chain_id, id)
+  where failed_code is null;
+create table keywarden_audit.sequencer_leases (
+  chain_id text primary key,
+  token bigint not null check (token >= 1),
+  holder text not null,
+  expires_at timestamptz not null
+);
+`,
+  },
+];
+
 /** Options of {@link migratePostgresAuditStore}. */
 export interface PostgresMigrateOptions {
+  /** Also create the sequencer's queue and lease tables ({@link POSTGRES_SEQUENCER_MIGRATIONS}). */
+  readonly sequencer?: boolean | undefined;
   /**
    * Also put the audit tables under row-level security per user (see `rlsSetupSql` in
    * `keywarden/guard`): the owner column is `owner_user_id`, and the app role gets only what the
@@ -152,13 +187,17 @@ export async function migratePostgresAuditStore(
     );
     const have = new Set(done.rows.map((r) => Number(r.version)));
     const known = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;
-    if ([...have].some((v) => v > known))
+    const knownSequencer = POSTGRES_SEQUENCER_MIGRATIONS.map((m) => m.version);
+    if ([...have].some((v) => (v > 1000 ? !knownSequencer.includes(v) : v > known)))
       throw new KeywardenError(
         "ERR_AUDIT_STORE_CORRUPT",
         "the audit database has a newer schema than this keywarden",
       );
     const applied: string[] = [];
-    for (const m of POSTGRES_MIGRATIONS) {
+    const wanted = options.sequencer
+      ? [...POSTGRES_MIGRATIONS, ...POSTGRES_SEQUENCER_MIGRATIONS]
+      : POSTGRES_MIGRATIONS;
+    for (const m of wanted) {
       if (have.has(m.version)) continue;
       await client.query(m.sql);
       await client.query(

@@ -14,6 +14,8 @@ const WRITER = fileURLToPath(new URL("./writer.ts", import.meta.url));
 export interface WriterRun {
   readonly child: ChildProcess;
   readonly acks: Array<{ seq: number; key: string; hash: string }>;
+  /** With `sequencer`: the appender's lease holder id (reported on start). */
+  readonly holder?: string | undefined;
   readonly done: Promise<{
     code: number | null;
     signal: NodeJS.Signals | null;
@@ -31,6 +33,8 @@ export function startWriter(config: {
   writer: string;
   count: number;
   lanes?: number;
+  sequencer?: boolean;
+  app?: string;
 }): WriterRun {
   const child = spawn(
     process.execPath,
@@ -41,6 +45,7 @@ export function startWriter(config: {
   let buf = "";
   let stderr = "";
   let finished = false;
+  let holder: string | undefined;
   child.stdout?.on("data", (d: Buffer) => {
     buf += d.toString();
     let nl = buf.indexOf("\n");
@@ -50,6 +55,7 @@ export function startWriter(config: {
       const [tag, seq, key, hash] = line.split(" ");
       if (tag === "ACK") acks.push({ seq: Number(seq), key: key as string, hash: hash as string });
       if (tag === "DONE") finished = true;
+      if (tag === "HOLDER") holder = seq;
       nl = buf.indexOf("\n");
     }
   });
@@ -62,7 +68,14 @@ export function startWriter(config: {
     stderr: string;
     finished: boolean;
   }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr, finished })));
-  return { child, acks, done };
+  return {
+    child,
+    acks,
+    done,
+    get holder() {
+      return holder;
+    },
+  };
 }
 
 /**

@@ -23,12 +23,18 @@ interface Config {
   serve?: boolean;
   /** Skip Merkle tree maintenance (to measure its share of the cost). */
   noTree?: boolean;
+  /** PostgreSQL only: append through the sequencer queue (PostgresSequencedAppender). */
+  sequencer?: boolean;
+  /** With `sequencer`: the pool's `application_name` (to stand for one "host"). */
+  app?: string;
 }
 
 const cfg = JSON.parse(process.argv[2] as string) as Config;
 const chainId = `user:${cfg.userId}`;
 const actor = hostIdentity(cfg.userId, { id: `writer:${cfg.writer}` });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The PostgreSQL pool, for the sequenced appender. */
+let sequencerPool: import("../../../../src/guard/pg-like.js").PgPoolLike | undefined;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> }> {
@@ -37,8 +43,13 @@ async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> 
     const { createPostgresAuditStore } = await import(
       "../../../../src/audit/storage/postgres/store.js"
     );
-    const pool = new pg.Pool({ connectionString: cfg.target, max: 3 });
+    const pool = new pg.Pool({
+      connectionString: cfg.target,
+      max: 3,
+      ...(cfg.app ? { application_name: cfg.app } : {}),
+    });
     pool.on("error", () => {}); // idle-client errors during a server restart
+    sequencerPool = pool;
     return { store: createPostgresAuditStore({ pool }), close: () => pool.end() };
   }
   if (cfg.kind === "sqlite") {
@@ -59,7 +70,9 @@ async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> 
   }
 }
 
-async function appendOne(log: AuditLog, i: number, report = true): Promise<void> {
+type Appender = Pick<AuditLog, "appendEntry">;
+
+async function appendOne(log: Appender, i: number, report = true): Promise<void> {
   const key = `${cfg.writer}-${i}`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -100,11 +113,26 @@ async function main(): Promise<void> {
       signer: LocalEd25519Signer.generate("audit.test").signer,
       logName: "audit.test",
     });
-    const log = new AuditLog({
+    let log: Appender = new AuditLog({
       store,
       ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
       maxAttempts: 1000,
     });
+    if (cfg.sequencer) {
+      const { PostgresSequencedAppender } = await import(
+        "../../../../src/audit/sequencer/index.js"
+      );
+      const seq = new PostgresSequencedAppender({
+        pool: sequencerPool as NonNullable<typeof sequencerPool>,
+        ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
+      });
+      // The writer reports only seq and hash, which the sequenced entry carries too.
+      log = {
+        appendEntry: (c, input) =>
+          seq.append(c, input) as unknown as ReturnType<Appender["appendEntry"]>,
+      };
+      say(`HOLDER ${seq.holder}`);
+    }
     if (cfg.serve) {
       const { createInterface } = await import("node:readline");
       let base = 0;
