@@ -82,9 +82,12 @@ describe.each(CONFIRMED)("%s through real ccxt and the simulator", (id) => {
     expect(codes(result)).toContain("WITHDRAW_ENABLED");
     expect(requests).toBe(calls);
   });
-  it(`trade-only → accepted, with exactly ${calls} request(s)`, async () => {
+  // OKX and HTX: a Trade key can move funds between master and sub-accounts (okx.model.ts, htx.model.ts).
+  const tradeMovesFunds = id === "okx" || id === "htx";
+  it(`trade-only → ${tradeMovesFunds ? "transfer-capable, rejected by default" : "accepted"}, with exactly ${calls} request(s)`, async () => {
     const { result, requests } = await detect(id, TRADE);
-    expect(codes(result)).toEqual([]);
+    expect(codes(result)).toEqual(tradeMovesFunds ? ["TRANSFER_ENABLED"] : []);
+    expect(codes(result, { ...LOOSE_IP, rejectTransfer: false })).toEqual([]);
     expect(requests).toBe(calls);
   });
   it("read-only → rejected by default, accepted with acceptReadOnly", async () => {
@@ -211,7 +214,13 @@ describe("ccxt binding details", () => {
       const before = sim.requests.count({ exchange: id });
       const audit = memoryAudit();
       await onboardKey(
-        { userId: "u", exchange: id, credentials: secrets(k), policy: LOOSE_IP },
+        // HTX: a Trade key can move funds to sub-accounts; allowed here to count a full onboarding.
+        {
+          userId: "u",
+          exchange: id,
+          credentials: secrets(k),
+          policy: { ...LOOSE_IP, rejectTransfer: false },
+        },
         {
           detect: detectorFor(id),
           audit,
