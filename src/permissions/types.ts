@@ -24,6 +24,7 @@ export const SUPPORTED_EXCHANGES = [
   "cryptocom",
   "mexc",
   "bitstamp",
+  "woo",
 ] as const;
 
 /** A ccxt exchange id the detector supports. */

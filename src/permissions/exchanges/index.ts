@@ -22,6 +22,7 @@ import { kucoin } from "./kucoin.js";
 import { mexc } from "./mexc.js";
 import { okx } from "./okx.js";
 import type { ExchangeSpec } from "./spec.js";
+import { woo } from "./woo.js";
 
 /** Every spec by exchange id. */
 export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object.freeze({
@@ -42,4 +43,5 @@ export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object
   cryptocom,
   mexc,
   bitstamp,
+  woo,
 });
