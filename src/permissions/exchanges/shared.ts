@@ -97,6 +97,8 @@ export function permissions(
   const value: KeyPermissions = {
     exchange,
     ...rest,
+    /* Postcondition: a key that can withdraw can move funds out of its account, so it can transfer. */
+    transfer: rest.withdraw === true ? true : rest.transfer,
     unknownTokens: Object.freeze([...unknownTokens]),
     evidence: Object.freeze({ ...fields.evidence }),
     source,
