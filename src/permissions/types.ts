@@ -25,6 +25,7 @@ export const SUPPORTED_EXCHANGES = [
   "mexc",
   "bitstamp",
   "woo",
+  "hyperliquid",
 ] as const;
 
 /** A ccxt exchange id the detector supports. */

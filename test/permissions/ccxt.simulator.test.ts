@@ -5,6 +5,7 @@ import { onboardKey } from "../../src/permissions/onboard.js";
 import { decide } from "../../src/permissions/policy.js";
 import {
   type ExchangeSimulator,
+  type SimulatedExchangeId,
   startExchangeSimulator,
 } from "../../src/permissions/testing/index.js";
 import type { DetectionResult, ExchangeId } from "../../src/permissions/types.js";
@@ -12,7 +13,7 @@ import { register, secrets, type TestKey, testKey } from "./support/credentials.
 import { memoryAudit } from "./support/fake.js";
 
 /** Exchanges whose parser is confirmed: they can accept a key. */
-const CONFIRMED: ExchangeId[] = [
+const CONFIRMED: SimulatedExchangeId[] = [
   "binance",
   "binanceusdm",
   "bybit",
@@ -49,14 +50,14 @@ const DOCUMENTED_IP_CODE: Partial<Record<ExchangeId, string>> = {
   bitget: "IP_NOT_ALLOWED",
 };
 
-const detectorFor = (id: ExchangeId, timeoutMs = 5000) =>
+const detectorFor = (id: SimulatedExchangeId, timeoutMs = 5000) =>
   createCcxtDetector({ baseUrl: sim.url(id), timeoutMs, afterCall: (i) => cleared.push(i) });
 const codes = (r: DetectionResult, policy: object = LOOSE_IP) => {
   const v = decide(r, policy);
   return v.ok ? [] : [...new Set(v.findings.map((f) => f.code))];
 };
 async function detect(
-  id: ExchangeId,
+  id: SimulatedExchangeId,
   perms: object,
   opts: { probe?: boolean; key?: TestKey; timeoutMs?: number } = {},
 ) {
@@ -279,7 +280,7 @@ describe("ccxt binding details", () => {
       deribit: [],
       bitstamp: [],
     };
-    for (const [id, endpoints] of Object.entries(READS) as [ExchangeId, string[]][]) {
+    for (const [id, endpoints] of Object.entries(READS) as [SimulatedExchangeId, string[]][]) {
       const before = sim.requests.all().length;
       await detect(id, WITHDRAW, { probe: true });
       const sent = sim.requests

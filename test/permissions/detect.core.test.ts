@@ -45,6 +45,7 @@ describe("runDetection", () => {
           "privatePostAuthRPermissions",
           "privatePostV1Roles",
           "v1PrivatePostPrivateGetWithdrawalHistory",
+          "publicPostInfo", // hyperliquid: POST /info {type:"userRole"}, an unsigned read
         ]).toContain(p);
       }
       for (const step of spec.plan({ ...KEY, uid: "1" }))

@@ -17,6 +17,7 @@ import { deribit } from "./deribit.js";
 import { gate } from "./gate.js";
 import { gemini } from "./gemini.js";
 import { htx } from "./htx.js";
+import { hyperliquid } from "./hyperliquid.js";
 import { kraken } from "./kraken.js";
 import { kucoin } from "./kucoin.js";
 import { mexc } from "./mexc.js";
@@ -44,4 +45,5 @@ export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object
   mexc,
   bitstamp,
   woo,
+  hyperliquid,
 });
