@@ -28,7 +28,7 @@ describe("hyperliquid rules", () => {
     expect(aborted.ok).toBe(false);
     expect(aborted.findings?.[0]?.code).toBe("PERMISSION_UNKNOWN");
     const bad = hyperliquid.plan({ apiKey: MASTER, signer: "not-an-address" } as never);
-    expect((bad[0]?.params([]) as { ok?: boolean }).ok).toBe(false);
+    expect((bad[0]?.params([]) as { ok?: boolean } | undefined)?.ok).toBe(false);
   });
 
   it("Precondition: an agent is accepted only for the account the key is used for", () => {
