@@ -3,8 +3,8 @@ import { EXCHANGE_SPECS } from "../../src/permissions/exchanges/index.js";
 import { decide } from "../../src/permissions/policy.js";
 import type { DetectionResult, ExchangeId } from "../../src/permissions/types.js";
 import { type LoadedFixture, loadFixtures } from "./fixtures/load.js";
+import { replay } from "./fixtures/replay.js";
 
-const TEST_KEY = "fixture-test-key";
 const POLICY = { requireIpRestriction: false } as const;
 const all = loadFixtures();
 const specOf = (id: string) =>
@@ -19,16 +19,6 @@ const runs: { id: string; f: LoadedFixture }[] = all.flatMap((f) =>
       ]
     : [{ id: f.exchange, f }],
 );
-
-export function replay(id: string, f: LoadedFixture): DetectionResult {
-  const spec = specOf(id);
-  if (!spec) throw new Error(`fixture folder ${f.exchange} names no registered exchange`);
-  const key = { apiKey: TEST_KEY, ...f.fixture.key };
-  return spec.parse(
-    f.fixture.answers.map((a) => a.body),
-    key,
-  );
-}
 
 describe("response fixtures replayed through the parsers", () => {
   it("there are fixtures, and every folder names a registered exchange", () => {
