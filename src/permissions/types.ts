@@ -26,6 +26,11 @@ export const SUPPORTED_EXCHANGES = [
   "bitstamp",
   "woo",
   "hyperliquid",
+  "upbit",
+  "coinex",
+  "bitvavo",
+  "whitebit",
+  "phemex",
 ] as const;
 
 /** A ccxt exchange id the detector supports. */

@@ -23,6 +23,7 @@ import { kucoin } from "./kucoin.js";
 import { mexc } from "./mexc.js";
 import { okx } from "./okx.js";
 import type { ExchangeSpec } from "./spec.js";
+import { bitvavo, coinex, phemex, upbit, whitebit } from "./unsupported.js";
 import { woo } from "./woo.js";
 
 /** Every spec by exchange id. */
@@ -46,4 +47,9 @@ export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object
   bitstamp,
   woo,
   hyperliquid,
+  upbit,
+  coinex,
+  bitvavo,
+  whitebit,
+  phemex,
 });
