@@ -5,6 +5,7 @@ import { scrubText } from "../scrub.js";
 import { Secret } from "../secret.js";
 import type { CallFailure, CallOutcome, DetectFn, DetectRequest } from "./detect.js";
 import { runDetection } from "./detect.js";
+import { EXCHANGE_SPECS } from "./exchanges/index.js";
 import { type ExchangeId, SUPPORTED_EXCHANGES } from "./types.js";
 
 /** The ccxt version whose internal layout (`js/src/<id>.js`) this binding was tested against. */
@@ -224,9 +225,11 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
       const Ctor = await loadExchangeClass(exchange);
       secretText = credentials.secret.useText((t) => t);
       passwordText = credentials.password?.useText((t) => t) ?? "";
+      const evm = EXCHANGE_SPECS[exchange].derive === "evm-address-of-secret";
       const ex = new Ctor({
-        apiKey,
-        secret: secretText,
+        ...(evm
+          ? { walletAddress: apiKey, privateKey: secretText }
+          : { apiKey, secret: secretText }),
         ...(passwordText ? { password: passwordText } : {}),
         timeout,
         verbose: false,
@@ -299,9 +302,28 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
     };
 
     try {
-      return await runDetection(exchange, { apiKey, ...(uid ? { uid } : {}) }, call, {
-        probe: request.probe === true,
-      });
+      let signer: string | undefined;
+      if (EXCHANGE_SPECS[exchange].derive === "evm-address-of-secret") {
+        /* Precondition: the address whose role is read is the one the held secret signs as, derived here, never claimed. */
+        const ex = await open();
+        const derive = ex.ethGetAddressFromPrivateKey;
+        try {
+          signer =
+            typeof derive === "function"
+              ? String((derive as (k: string) => unknown).call(ex, secretText))
+              : undefined;
+        } catch {
+          signer = undefined;
+        }
+      }
+      return await runDetection(
+        exchange,
+        { apiKey, ...(uid ? { uid } : {}), ...(signer ? { signer } : {}) },
+        call,
+        {
+          probe: request.probe === true,
+        },
+      );
     } finally {
       /* Precondition: credentials and last request/response fields are cleared from the instance after the call. */
       if (instance) {

@@ -66,6 +66,12 @@ export interface ExchangeSpec {
    * cancels anything. The binding refuses any method not listed here.
    */
   readonly readOnlyMethods: readonly string[];
+  /**
+   * How the binding derives {@link KeyContext.signer} from the held secret before planning:
+   * `evm-address-of-secret` = the EVM address of the secret as a secp256k1 private key (Hyperliquid,
+   * whose ccxt class then takes `walletAddress` = the API key field and `privateKey` = the secret).
+   */
+  readonly derive?: "evm-address-of-secret";
   /** The calls to make, in order; empty when there is nothing safe to call. */
   plan(key: KeyContext): readonly CallStep[];
   /** Turns the answers (one per step, in order) into permissions or findings. */
