@@ -31,6 +31,7 @@ export const SUPPORTED_EXCHANGES = [
   "bitvavo",
   "whitebit",
   "phemex",
+  "lbank",
 ] as const;
 
 /** A ccxt exchange id the detector supports. */

@@ -20,6 +20,7 @@ import { htx } from "./htx.js";
 import { hyperliquid } from "./hyperliquid.js";
 import { kraken } from "./kraken.js";
 import { kucoin } from "./kucoin.js";
+import { lbank } from "./lbank.js";
 import { mexc } from "./mexc.js";
 import { okx } from "./okx.js";
 import type { ExchangeSpec } from "./spec.js";
@@ -52,4 +53,5 @@ export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object
   bitvavo,
   whitebit,
   phemex,
+  lbank,
 });
