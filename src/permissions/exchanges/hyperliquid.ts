@@ -16,8 +16,8 @@ const METHOD = "publicPostInfo";
 const ROLES = grantTable(hyperliquidModel, "role");
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
-/** The key context with the signer address the binding derives from the private key. */
-type HyperliquidKey = KeyContext & { readonly signer?: string };
+/** The key context; `signer` is the address the binding derives from the private key. */
+type HyperliquidKey = KeyContext;
 
 const Answer = z.looseObject({
   role: z.string(),
@@ -38,6 +38,7 @@ export const hyperliquid: ExchangeSpec = {
   source:
     "https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint#query-a-users-role",
   model: hyperliquidModel,
+  derive: "evm-address-of-secret",
   readOnlyMethods: [METHOD],
   plan: (key: HyperliquidKey) => [
     {
