@@ -3,10 +3,12 @@
  * the onboarding gate would reach. Credentials come from environment variables (deleted after
  * reading) or stdin — never from argv — and are never echoed.
  */
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseJson } from "../canonical.js";
 import { KeywardenError } from "../errors.js";
+import type { RecordedAnswer } from "../permissions/ccxt.js";
 import type { ExchangeCredentials } from "../permissions/detect.js";
 import { decide, type PermissionPolicy } from "../permissions/policy.js";
 import { type Capability, type ExchangeId, SUPPORTED_EXCHANGES } from "../permissions/types.js";
@@ -42,6 +44,9 @@ Options:
   --allow-ip ADDRESS    a host outbound address the allow-list may contain (repeatable)
   --allow-transfer      do not reject transfer permissions
   --probe               allow the exchange's opt-in read-only probe (mexc, cryptocom)
+  --record FILE         also write the raw permission answer to FILE (created, never overwritten),
+                        redacted (credentials, ids, names, IP addresses) and in the fixture format,
+                        safe to paste into an issue (docs/permissions.md, "Recording a response")
   --timeout MS          per-request timeout (default 10000)
   --url URL             send requests to a local server instead (http, loopback only): ccxt still
                         signs the real URL and https://HOST/PATH is sent to URL/HOST/PATH
@@ -58,6 +63,7 @@ const OPTIONS = {
   probe: { type: "boolean" },
   timeout: { type: "string" },
   url: { type: "string" },
+  record: { type: "string" },
 } as const;
 
 const MAX_STDIN = 64 * 1024;
@@ -195,8 +201,36 @@ async function check(argv: string[], io: CliIo): Promise<number> {
   const shown = [plain.apiKey, plain.secret, plain.password ?? ""];
   try {
     const { createCcxtDetector } = await import("../permissions/ccxt.js");
-    const detect = createCcxtDetector({ timeoutMs, ...(args.url ? { baseUrl: args.url } : {}) });
+    const recorded: RecordedAnswer[] = [];
+    const detect = createCcxtDetector({
+      timeoutMs,
+      ...(args.url ? { baseUrl: args.url } : {}),
+      ...(args.record ? { onAnswer: (a: RecordedAnswer) => recorded.push(a) } : {}),
+    });
     const result = await detect({ exchange, credentials, probe: args.probe === true });
+    if (args.record) {
+      const { recordingFile } = await import("./key-record.js");
+      const { EXCHANGE_SPECS } = await import("../permissions/exchanges/index.js");
+      const body = recordingFile(
+        exchange,
+        EXCHANGE_SPECS[exchange].source,
+        recorded,
+        result,
+        shown,
+      );
+      /* Precondition: the recording holds no credential value (checked after redaction). */
+      if (shown.some((v) => v.length >= 4 && body.includes(v))) {
+        throw new KeywardenError(
+          "ERR_INVALID_ARGUMENT",
+          "recording refused: a credential survived redaction",
+        );
+      }
+      try {
+        await writeFile(args.record, body, { flag: "wx", mode: 0o600 });
+      } catch {
+        usageError("--record: cannot create the file (it must not exist yet)");
+      }
+    }
     const verdict = decide(result, policy);
     const permissions = verdict.permissions ?? (result.ok ? result.permissions : undefined);
     const findings = verdict.ok ? [] : verdict.findings;

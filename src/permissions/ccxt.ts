@@ -9,6 +9,7 @@ import { scrubText } from "../scrub.js";
 import { Secret } from "../secret.js";
 import type { CallFailure, CallOutcome, DetectFn, DetectRequest } from "./detect.js";
 import { runDetection } from "./detect.js";
+import { EXCHANGE_SPECS } from "./exchanges/index.js";
 import { type ExchangeId, SUPPORTED_EXCHANGES } from "./types.js";
 
 /** The ccxt version whose internal layout (`js/src/<id>.js`) this binding was tested against. */
@@ -48,6 +49,29 @@ export interface CcxtDetectorOptions {
    * and the key is refused, as it should be.
    */
   readonly sandbox?: boolean;
+  /**
+   * Receives each raw answer of the permission read (the exchange's parsed response body, or the
+   * error body with its HTTP status), for `keywarden key check --record`. Response data only:
+   * never a request, header or credential — redact ids before persisting it.
+   */
+  readonly onAnswer?: (answer: RecordedAnswer) => void;
+}
+
+/** One raw answer as {@link CcxtDetectorOptions.onAnswer} receives it. */
+export interface RecordedAnswer {
+  readonly method: string;
+  /** HTTP status when ccxt reported one (error answers), else 200. */
+  readonly status: number;
+  /** The response's content type, when known. */
+  readonly contentType?: string;
+  readonly body: unknown;
+}
+
+/** The last response ccxt reported (status, raw body, content type). */
+interface Captured {
+  readonly status: number;
+  readonly body: string;
+  readonly contentType?: string;
 }
 
 /** The subset of a ccxt instance the binding touches. */
@@ -181,16 +205,18 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
     let instance: ExchangeLike | undefined;
     let secretText = "";
     let passwordText = "";
-    const capture: { last?: { status: number; body: string } | undefined } = {};
+    const capture: { last?: Captured | undefined } = {};
 
     const open = async (): Promise<ExchangeLike> => {
       if (instance) return instance;
       const Ctor = await loadExchangeClass(exchange);
       secretText = credentials.secret.useText((t) => t);
       passwordText = credentials.password?.useText((t) => t) ?? "";
+      const evm = EXCHANGE_SPECS[exchange].derive === "evm-address-of-secret";
       const ex = new Ctor({
-        apiKey,
-        secret: secretText,
+        ...(evm
+          ? { walletAddress: apiKey, privateKey: secretText }
+          : { apiKey, secret: secretText }),
         ...(passwordText ? { password: passwordText } : {}),
         timeout,
         verbose: false,
@@ -211,7 +237,13 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
       }
       const original = ex.onRestResponse.bind(ex);
       ex.onRestResponse = (status, statusText, url, method, ...rest) => {
-        capture.last = { status, body: typeof rest[1] === "string" ? rest[1] : "" };
+        const headers = rest[0] as Record<string, unknown> | undefined;
+        const type = headers?.["content-type"] ?? headers?.["Content-Type"];
+        capture.last = {
+          status,
+          body: typeof rest[1] === "string" ? rest[1] : "",
+          ...(typeof type === "string" ? { contentType: type.slice(0, 80) } : {}),
+        };
         return original(status, statusText, url, method, ...rest);
       };
       instance = ex;
@@ -227,10 +259,24 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
       }
       try {
         const body: unknown = await (fn as (p: object) => Promise<unknown>).call(ex, { ...params });
+        const type = (capture.last as Captured | undefined)?.contentType;
+        options.onAnswer?.({ method, status: 200, ...(type ? { contentType: type } : {}), body });
         return { ok: true, body } satisfies CallOutcome;
       } catch (err) {
         if (err instanceof KeywardenError) throw err;
-        const seen = capture.last as { status: number; body: string } | undefined;
+        const seen = capture.last as Captured | undefined;
+        if (seen && options.onAnswer) {
+          const raw = rawBody(seen.body);
+          options.onAnswer({
+            method,
+            status: seen.status,
+            ...(seen.contentType ? { contentType: seen.contentType } : {}),
+            body:
+              typeof raw === "string"
+                ? scrubText(raw, [apiKey, secretText, passwordText], 2000)
+                : raw,
+          });
+        }
         const message = err instanceof Error ? err.message : String(err);
         return {
           ok: false,
@@ -243,9 +289,28 @@ export function createCcxtDetector(options: CcxtDetectorOptions = {}): DetectFn 
     };
 
     try {
-      return await runDetection(exchange, { apiKey, ...(uid ? { uid } : {}) }, call, {
-        probe: request.probe === true,
-      });
+      let signer: string | undefined;
+      if (EXCHANGE_SPECS[exchange].derive === "evm-address-of-secret") {
+        /* Precondition: the address whose role is read is the one the held secret signs as, derived here, never claimed. */
+        const ex = await open();
+        const derive = ex.ethGetAddressFromPrivateKey;
+        try {
+          signer =
+            typeof derive === "function"
+              ? String((derive as (k: string) => unknown).call(ex, secretText))
+              : undefined;
+        } catch {
+          signer = undefined;
+        }
+      }
+      return await runDetection(
+        exchange,
+        { apiKey, ...(uid ? { uid } : {}), ...(signer ? { signer } : {}) },
+        call,
+        {
+          probe: request.probe === true,
+        },
+      );
     } finally {
       /* Precondition: credentials and last request/response fields are cleared from the instance after the call. */
       if (instance) {

@@ -24,6 +24,14 @@ export const SUPPORTED_EXCHANGES = [
   "cryptocom",
   "mexc",
   "bitstamp",
+  "woo",
+  "hyperliquid",
+  "upbit",
+  "coinex",
+  "bitvavo",
+  "whitebit",
+  "phemex",
+  "lbank",
 ] as const;
 
 /** A ccxt exchange id the detector supports. */

@@ -44,8 +44,9 @@ const envFor = (k: ReturnType<typeof testKey>) => ({
 
 describe("keywarden key check", () => {
   it("accepts a trade-only key from the environment, deletes the variables, never echoes the secret", async () => {
-    const k = testKey("okx");
-    register(sim, "okx", k, {
+    // Bitget (passphrase exchange): an OKX Trade key can transfer, so it is no longer accepted.
+    const k = testKey("bitget");
+    register(sim, "bitget", k, {
       read: true,
       trade: true,
       withdraw: false,
@@ -53,7 +54,7 @@ describe("keywarden key check", () => {
       ipAllowList: ["127.0.0.1"],
     });
     const r = await cli(
-      ["--exchange", "okx", "--url", sim.url("okx"), "--allow-ip", "127.0.0.1"],
+      ["--exchange", "bitget", "--url", sim.url("bitget"), "--allow-ip", "127.0.0.1"],
       envFor(k),
     );
     expect(r.err).toBe("");

@@ -45,6 +45,8 @@ describe("runDetection", () => {
           "privatePostAuthRPermissions",
           "privatePostV1Roles",
           "v1PrivatePostPrivateGetWithdrawalHistory",
+          "publicPostInfo", // hyperliquid: POST /info {type:"userRole"}, an unsigned read
+          "spotPrivatePostSupplementApiRestrictions", // lbank: the key's own restrictions
         ]).toContain(p);
       }
       for (const step of spec.plan({ ...KEY, uid: "1" }))

@@ -49,7 +49,7 @@ describe("onboardKey", () => {
         payload: {
           exchange: "binance",
           reason: "WITHDRAW_ENABLED",
-          findings: ["WITHDRAW_ENABLED"],
+          findings: ["WITHDRAW_ENABLED", "TRANSFER_ENABLED"], // a withdrawal moves funds out: transfer too
         },
       },
     ]);

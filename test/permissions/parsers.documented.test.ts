@@ -203,7 +203,7 @@ describe("variants: unknown tokens make the verdict unknown", () => {
       "kucoin",
       {
         ...doc.kucoinSample,
-        data: { ...doc.kucoinSample.data, permission: "General,Spot,Withdrawal" },
+        data: { ...doc.kucoinSample.data, permission: "General,Spot,Teleport" },
       },
     ],
     ["coinbase", { ...doc.coinbaseSample, can_teleport: true }],
@@ -219,7 +219,7 @@ describe("variants: unknown tokens make the verdict unknown", () => {
     ],
     [
       "bitget",
-      { ...doc.bitgetSample, data: { ...doc.bitgetSample.data, authorities: ["stow", "p2pw"] } },
+      { ...doc.bitgetSample, data: { ...doc.bitgetSample.data, authorities: ["stow", "zzow"] } },
     ],
     ["bitfinex", [...doc.bitfinexSample, ["teleport", 0, 0]]],
     ["gemini", { ...doc.geminiSample, isTeleporter: true }],

@@ -79,7 +79,7 @@ describe("recheckKey", () => {
         payload: {
           exchange: "binance",
           reason: "recheck:WITHDRAW_ENABLED",
-          findings: ["WITHDRAW_ENABLED"],
+          findings: ["WITHDRAW_ENABLED", "TRANSFER_ENABLED"], // a withdrawal moves funds out: transfer too
         },
       },
     ]);

@@ -64,4 +64,5 @@ export const PERMISSION_CALLS: Record<SimulatedExchangeId, PermissionCall> = {
     ...single("POST /api/v2/withdrawal-requests/", "privatePostWithdrawalRequests"),
     probe: true,
   },
+  woo: single("GET /v3/account/credentials", "v3PrivateGetAccountCredentials"),
 };

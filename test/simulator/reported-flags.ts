@@ -77,4 +77,8 @@ export const REPORTED_FLAGS: Record<
   cryptocom: undefined,
   mexc: (r) => ({ trade: obj(r).canTrade === true, withdraw: obj(r).canWithdraw === true }),
   bitstamp: undefined,
+  woo: (r) => {
+    const perms = list(first(obj(obj(r).data).rows).permissions);
+    return { trade: perms.includes("TRADE"), withdraw: perms.includes("WITHDRAWAL") };
+  },
 };

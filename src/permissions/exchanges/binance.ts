@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { ExchangeId, FindingCode } from "../types.js";
+import { binanceModel } from "./binance.model.js";
 import {
   type Evidence,
   errorAnswer,
@@ -36,6 +37,9 @@ const FIELDS = {
   ipRestrict: "ip",
 } as const;
 
+/** Every flag the cited model lists (binance.model.ts); FIELDS must not name any other. */
+const KNOWN = new Set(binanceModel.values.map((v) => v.value));
+
 /** Raw Binance codes (reference §2 error table; -2015 is ambiguous: key, IP or permission). */
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "-2015": "INVALID_KEY",
@@ -62,8 +66,8 @@ function parseBinance(id: ExchangeId, answer: unknown) {
     return typeof v === "boolean" ? v : undefined;
   };
   for (const [name, value] of Object.entries(body)) {
-    // An unknown flag that is ON might grant anything: fail closed on it.
-    if (!Object.hasOwn(FIELDS, name) && value === true) unknownTokens.push(name);
+    // A flag the cited model does not list that is ON might grant anything: fail closed on it.
+    if (!KNOWN.has(name) && value === true) unknownTokens.push(name);
   }
   if (typeof body.createTime === "number") evidence.createTime = body.createTime;
   const trades = (Object.keys(FIELDS) as (keyof typeof FIELDS)[])
@@ -97,6 +101,7 @@ export function binanceFamily(id: "binance" | "binanceusdm"): ExchangeSpec {
     id,
     status: "confirmed",
     source: "https://developers.binance.com/docs/wallet/account/api-key-permission",
+    model: id === "binance" ? binanceModel : { ...binanceModel, exchange: id },
     readOnlyMethods: [METHOD],
     plan: () => [{ method: METHOD, params: () => ({}) }],
     parse: (answers) =>

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { bingxModel } from "./bingx.model.js";
 import { errorAnswer, ipFacts, malformed, matchCode, permissions, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
@@ -32,6 +33,7 @@ export const bingx: ExchangeSpec = {
   id: "bingx",
   status: "unconfirmed",
   source: "https://bingx-api.github.io/docs/#/en-us/common/sub-account (3rd-party model)",
+  model: bingxModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

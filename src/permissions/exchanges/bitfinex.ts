@@ -7,33 +7,15 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
-import {
-  errorAnswer,
-  type Grant,
-  malformed,
-  matchCode,
-  permissions,
-  readTokens,
-  shape,
-} from "./shared.js";
+import { bitfinexModel } from "./bitfinex.model.js";
+import { grantTable } from "./model.js";
+import { errorAnswer, malformed, matchCode, permissions, readTokens, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privatePostAuthRPermissions";
 
-/** What WRITE=1 on each documented scope grants. */
-const WRITE: Readonly<Record<string, Grant>> = {
-  account: "none",
-  history: "none",
-  settings: "none",
-  orders: "trade",
-  positions: "trade",
-  funding: "trade",
-  // Wallet transfers can go to another Bitfinex user (`email_dst`): funds leave the account.
-  wallets: "transfer",
-  bfxpay: "transfer",
-  withdraw: "withdraw",
-  ui_withdraw: "withdraw",
-};
+/** Value → grants, from the cited model (bitfinexModel). */
+const WRITE = grantTable(bitfinexModel);
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "10100": "INVALID_KEY",
@@ -50,6 +32,7 @@ export const bitfinex: ExchangeSpec = {
   id: "bitfinex",
   status: "confirmed",
   source: "https://docs.bitfinex.com/reference/key-permissions",
+  model: bitfinexModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

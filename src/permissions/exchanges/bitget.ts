@@ -9,9 +9,10 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { bitgetModel } from "./bitget.model.js";
+import { grantTable } from "./model.js";
 import {
   errorAnswer,
-  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -25,28 +26,8 @@ import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privateSpotGetV2SpotAccountInfo";
 
-const TOKENS: Readonly<Record<string, Grant>> = {
-  readonly: "read",
-  trade: "trade",
-  // Read-only short codes (documented as read-only).
-  coor: "read",
-  cpor: "read",
-  stor: "read",
-  smor: "read",
-  ttor: "read",
-  wtor: "read",
-  taxr: "read",
-  chor: "read",
-  p2pr: "read",
-  // Order and position write codes: futures orders, futures positions, spot, margin.
-  coow: "trade",
-  cpow: "trade",
-  stow: "trade",
-  smow: "trade",
-  // Wallet transfer (conservatively: can move funds to another account) and wallet withdrawal.
-  wtow: "transfer",
-  wwow: "withdraw",
-};
+/** Value → grants, from the cited model (bitgetModel). */
+const TOKENS = grantTable(bitgetModel);
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "40014": "PERMISSION_DENIED",
@@ -68,6 +49,7 @@ export const bitget: ExchangeSpec = {
   id: "bitget",
   status: "confirmed",
   source: "https://www.bitget.com/api-doc/spot/account/Get-Account-Info",
+  model: bitgetModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

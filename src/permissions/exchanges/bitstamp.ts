@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { bitstampModel } from "./probe.model.js";
 import { failed, matchCode, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
@@ -27,6 +28,7 @@ export const bitstamp: ExchangeSpec = {
   id: "bitstamp",
   status: "unsupported",
   source: "https://www.bitstamp.net/api/",
+  model: bitstampModel,
   readOnlyMethods: [],
   plan: () => [],
   parse: () => failed("bitstamp", "UNSUPPORTED"),

@@ -7,9 +7,10 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { bybitModel } from "./bybit.model.js";
+import { grantTable } from "./model.js";
 import {
   errorAnswer,
-  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -22,26 +23,8 @@ import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privateGetV5UserQueryApi";
 
-/** `Category:Token` pairs from the documented permission lists. */
-const TOKENS: Readonly<Record<string, Grant>> = {
-  "ContractTrade:Order": "trade",
-  "ContractTrade:Position": "trade",
-  "Spot:SpotTrade": "trade",
-  "Options:OptionsTrade": "trade",
-  "Derivatives:DerivativesTrade": "trade",
-  "CopyTrading:CopyTrading": "trade",
-  "BlockTrade:BlockTrade": "trade",
-  "Exchange:ExchangeHistory": "read",
-  "NFT:NFTQueryProductList": "read",
-  // Between the key owner's own account types (funding ↔ unified): funds stay with the owner.
-  "Wallet:AccountTransfer": "none",
-  // Master ↔ sub-account transfers move funds off this account.
-  "Wallet:SubMemberTransfer": "transfer",
-  "Wallet:SubMemberTransferList": "transfer",
-  "Wallet:Withdraw": "withdraw",
-  "Earn:Earn": "none",
-  "Affiliate:Affiliate": "read",
-};
+/** Value → grants, from the cited model (bybitModel). */
+const TOKENS = grantTable(bybitModel);
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "10003": "INVALID_KEY",
@@ -63,6 +46,7 @@ export const bybit: ExchangeSpec = {
   id: "bybit",
   status: "confirmed",
   source: "https://bybit-exchange.github.io/docs/v5/user/apikey-info",
+  model: bybitModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

@@ -8,12 +8,14 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { coinbaseModel } from "./coinbase.model.js";
 import { type Evidence, errorAnswer, malformed, matchCode, permissions, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "v3PrivateGetBrokerageKeyPermissions";
 
-const KNOWN = new Set(["can_view", "can_trade", "can_transfer"]);
+/** The flags of the cited model (coinbase.model.ts). */
+const KNOWN = new Set(coinbaseModel.values.map((v) => v.value));
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   PERMISSION_DENIED: "PERMISSION_DENIED",
@@ -36,6 +38,7 @@ export const coinbase: ExchangeSpec = {
   status: "confirmed",
   source:
     "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/data-api/get-api-key-permissions",
+  model: coinbaseModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { cryptocomModel } from "./probe.model.js";
 import { errorAnswer, malformed, matchCode, permissions, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
@@ -28,6 +29,7 @@ export const cryptocom: ExchangeSpec = {
   id: "cryptocom",
   status: "probe-only",
   source: "https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html",
+  model: cryptocomModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

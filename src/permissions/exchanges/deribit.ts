@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { deribitModel } from "./deribit.model.js";
 import { errorAnswer, malformed, matchCode, permissions, shape, tokenEvidence } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
@@ -28,6 +29,7 @@ export const deribit: ExchangeSpec = {
   id: "deribit",
   status: "unsupported",
   source: "https://docs.deribit.com/api-reference/authentication/public-auth",
+  model: deribitModel,
   readOnlyMethods: [],
   plan: () => [],
   parse(answers) {

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { gateModel } from "./gate.model.js";
 import { errorAnswer, ipFacts, malformed, matchCode, permissions, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
@@ -32,6 +33,7 @@ export const gate: ExchangeSpec = {
   id: "gate",
   status: "unconfirmed",
   source: "https://github.com/gateio/gateapi-python (AccountApi.md, Key.md, KeyPerms.md)",
+  model: gateModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

@@ -7,12 +7,14 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { geminiModel } from "./gemini.model.js";
 import { type Evidence, errorAnswer, malformed, matchCode, permissions, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privatePostV1Roles";
 
-const KNOWN = new Set(["isAuditor", "isTrader", "isFundManager"]);
+/** The role flags of the cited model (gemini.model.ts). */
+const KNOWN = new Set(geminiModel.values.map((v) => v.value));
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   MissingRole: "PERMISSION_DENIED",
@@ -29,6 +31,7 @@ export const gemini: ExchangeSpec = {
   id: "gemini",
   status: "confirmed",
   source: "https://docs.gemini.com/roles",
+  model: geminiModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

@@ -10,10 +10,11 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { htxModel } from "./htx.model.js";
+import { grantTable } from "./model.js";
 import {
   errorAnswer,
   failed,
-  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -28,11 +29,8 @@ import type { CallStep, ExchangeSpec } from "./spec.js";
 const UID = "v2PrivateGetUserUid";
 const KEYS = "v2PrivateGetUserApiKey";
 
-const TOKENS: Readonly<Record<string, Grant>> = {
-  readOnly: "read",
-  trade: "trade",
-  withdraw: "withdraw",
-};
+/** Value → grants, from the cited model (htxModel). */
+const TOKENS = grantTable(htxModel);
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "1002": "INVALID_KEY",
@@ -74,6 +72,7 @@ export const htx: ExchangeSpec = {
   id: "htx",
   status: "confirmed",
   source: "https://huobiapi.github.io/docs/spot/v1/en/",
+  model: htxModel,
   readOnlyMethods: [UID, KEYS],
   plan(key) {
     const query = (uid: string): CallStep => ({
@@ -110,7 +109,8 @@ export const htx: ExchangeSpec = {
       read: reading ? (reading.read === false ? true : reading.read) : "unknown",
       trade: reading?.trade ?? "unknown",
       withdraw: reading?.withdraw ?? "unknown",
-      transfer: reading?.withdraw ?? "unknown",
+      /* Precondition: an HTX Trade key can transfer between parent and sub-accounts. */
+      transfer: reading?.transfer ?? "unknown",
       ...(ips === undefined ? { ipRestricted: "unknown" } : ipFacts(ips)),
       unknownTokens: reading?.unknownTokens ?? [],
       evidence: {

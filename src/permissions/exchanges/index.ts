@@ -17,11 +17,15 @@ import { deribit } from "./deribit.js";
 import { gate } from "./gate.js";
 import { gemini } from "./gemini.js";
 import { htx } from "./htx.js";
+import { hyperliquid } from "./hyperliquid.js";
 import { kraken } from "./kraken.js";
 import { kucoin } from "./kucoin.js";
+import { lbank } from "./lbank.js";
 import { mexc } from "./mexc.js";
 import { okx } from "./okx.js";
 import type { ExchangeSpec } from "./spec.js";
+import { bitvavo, coinex, phemex, upbit, whitebit } from "./unsupported.js";
+import { woo } from "./woo.js";
 
 /** Every spec by exchange id. */
 export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object.freeze({
@@ -42,4 +46,12 @@ export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object
   cryptocom,
   mexc,
   bitstamp,
+  woo,
+  hyperliquid,
+  upbit,
+  coinex,
+  bitvavo,
+  whitebit,
+  phemex,
+  lbank,
 });

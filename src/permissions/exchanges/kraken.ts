@@ -8,9 +8,10 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { krakenModel } from "./kraken.model.js";
+import { grantTable } from "./model.js";
 import {
   errorAnswer,
-  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -23,12 +24,8 @@ import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privatePostGetApiKeyInfo";
 
-const TOKENS: Readonly<Record<string, Grant>> = {
-  "query-funds": "read",
-  "query-open-trades": "read",
-  "modify-trades": "trade",
-  "withdraw-funds": "withdraw",
-};
+/** Value → grants, from the cited model (krakenModel). */
+const TOKENS = grantTable(krakenModel);
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "EGeneral:Permission denied": "PERMISSION_DENIED",
@@ -47,6 +44,7 @@ export const kraken: ExchangeSpec = {
   id: "kraken",
   status: "confirmed",
   source: "https://docs.kraken.com/api-reference/account-data/get-api-key-info",
+  model: krakenModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

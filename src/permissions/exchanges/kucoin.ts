@@ -8,9 +8,10 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { kucoinModel } from "./kucoin.model.js";
+import { grantTable } from "./model.js";
 import {
   errorAnswer,
-  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -24,17 +25,8 @@ import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privateGetUserApiKey";
 
-const TOKENS: Readonly<Record<string, Grant>> = {
-  General: "read",
-  Spot: "trade",
-  Margin: "trade",
-  Futures: "trade",
-  Earn: "none",
-  // Master ↔ sub-account transfers: funds leave this account.
-  InnerTransfer: "transfer",
-  // "Allows a key to transfer funds (including deposit and withdrawal)".
-  Transfer: "withdraw",
-};
+/** Value → grants, from the cited model (kucoinModel). */
+const TOKENS = grantTable(kucoinModel);
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "400003": "INVALID_KEY",
@@ -58,6 +50,7 @@ export const kucoin: ExchangeSpec = {
   id: "kucoin",
   status: "confirmed",
   source: "https://www.kucoin.com/docs-new/rest/account-info/account-funding/get-apikey-info",
+  model: kucoinModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { mexcModel } from "./probe.model.js";
 import { errorAnswer, malformed, matchCode, permissions, shape } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
@@ -29,6 +30,7 @@ export const mexc: ExchangeSpec = {
   id: "mexc",
   status: "probe-only",
   source: "https://www.mexc.com/api-docs/spot-v3/",
+  model: mexcModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {

@@ -1,15 +1,17 @@
 /**
  * OKX v5: `GET /api/v5/account/config` (`privateGetAccountConfig`, permission Read): `perm` is a
  * comma list of `read_only`, `trade`, `withdraw`; `ip` the bound addresses (`""` when none).
+ * `trade` also grants transfer: "Funds transfer" needs only Trade (see okx.model.ts).
  * Source: https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-account-configuration
  *
  * @packageDocumentation
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
+import { grantTable } from "./model.js";
+import { okxModel } from "./okx.model.js";
 import {
   errorAnswer,
-  type Grant,
   ipFacts,
   malformed,
   matchCode,
@@ -23,11 +25,8 @@ import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "privateGetAccountConfig";
 
-const TOKENS: Readonly<Record<string, Grant>> = {
-  read_only: "read",
-  trade: "trade",
-  withdraw: "withdraw",
-};
+/** Value → grants, from the cited model (okxModel). */
+const TOKENS = grantTable(okxModel);
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "50110": "IP_NOT_ALLOWED",
@@ -53,6 +52,7 @@ export const okx: ExchangeSpec = {
   id: "okx",
   status: "confirmed",
   source: "https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-account-configuration",
+  model: okxModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {
@@ -80,9 +80,8 @@ export const okx: ExchangeSpec = {
       read: reading.read === false ? true : reading.read, // every OKX key can read
       trade: reading.trade,
       withdraw: reading.withdraw,
-      // OKX reports no separate transfer permission. Residual risk (docs/permissions.md): OKX
-      // lets a Trade key move funds between a master account and its own sub-accounts.
-      transfer: reading.withdraw,
+      /* Precondition: an OKX Trade key can transfer (Funds transfer needs only Trade: master → sub, sub → master). */
+      transfer: reading.transfer,
       ...(config.ip === undefined ? { ipRestricted: "unknown" } : ipFacts(splitList(config.ip))),
       unknownTokens: reading.unknownTokens,
       evidence: {

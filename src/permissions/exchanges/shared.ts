@@ -15,8 +15,11 @@ import type {
 } from "../types.js";
 import type { ErrorMatch } from "./spec.js";
 
-/** What a permission token grants. `none` = known, grants none of the tracked capabilities. */
-export type Grant = "read" | "trade" | "withdraw" | "transfer" | "none";
+/**
+ * What a permission token grants. `none` = known, grants none of the tracked capabilities.
+ * `unknown` = documented but not explained: withdraw and transfer read as `"unknown"` (fail closed).
+ */
+export type Grant = "read" | "trade" | "withdraw" | "transfer" | "none" | "unknown";
 
 /** Result of reading a token list against a table of known tokens. */
 export interface TokenReading {
@@ -28,22 +31,30 @@ export interface TokenReading {
 }
 
 /**
- * Reads tokens against `table`. A capability is `true` when a token grants it; otherwise `false`
- * when every token is known, `"unknown"` when any is not (it might grant it).
+ * Reads tokens against `table` (value → one grant or several, see `grantTable`). A capability is
+ * `true` when a token grants it; otherwise `"unknown"` when any token is not in the table (it might
+ * grant it) or, for withdraw and transfer, when a token's documented meaning is `unknown`; else
+ * `false`.
  */
 export function readTokens(
   tokens: readonly string[],
-  table: Readonly<Record<string, Grant>>,
+  table: Readonly<Record<string, Grant | readonly Grant[]>>,
 ): TokenReading {
   const granted = new Set<Grant>();
   const unknownTokens: string[] = [];
   for (const token of tokens) {
     const grant = Object.hasOwn(table, token) ? table[token] : undefined;
     if (grant === undefined) unknownTokens.push(token);
-    else granted.add(grant);
+    else if (typeof grant === "string") granted.add(grant);
+    else for (const g of grant) granted.add(g);
   }
+  const unexplained = granted.has("unknown");
   const cap = (g: Grant): Capability =>
-    granted.has(g) ? true : unknownTokens.length > 0 ? "unknown" : false;
+    granted.has(g)
+      ? true
+      : unknownTokens.length > 0 || (unexplained && (g === "withdraw" || g === "transfer"))
+        ? "unknown"
+        : false;
   return {
     read: cap("read"),
     trade: cap("trade"),
@@ -86,6 +97,8 @@ export function permissions(
   const value: KeyPermissions = {
     exchange,
     ...rest,
+    /* Postcondition: a key that can withdraw can move funds out of its account, so it can transfer. */
+    transfer: rest.withdraw === true ? true : rest.transfer,
     unknownTokens: Object.freeze([...unknownTokens]),
     evidence: Object.freeze({ ...fields.evidence }),
     source,

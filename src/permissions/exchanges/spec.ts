@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import type { DetectionResult, ExchangeId, FindingCode } from "../types.js";
+import type { PermissionModel } from "./model.js";
 
 /** What a plan or parser may know about the key (never the secret). */
 export interface KeyContext {
@@ -13,6 +14,11 @@ export interface KeyContext {
   readonly apiKey: string;
   /** The account uid, when the caller supplies it (HTX: saves the uid lookup). */
   readonly uid?: string;
+  /**
+   * The address the held secret signs as (Hyperliquid: the EVM address of the private key), derived
+   * by the binding from the secret; public, never the secret itself.
+   */
+  readonly signer?: string;
 }
 
 /** Parameters of one implicit-method call. */
@@ -53,11 +59,19 @@ export interface ExchangeSpec {
   readonly status: SpecStatus;
   /** Where the documented shape comes from. */
   readonly source: string;
+  /** The exchange's cited permission model (./model.ts); the parser's token tables come from it. */
+  readonly model: PermissionModel;
   /**
    * Every method this spec may call. Each is a documented read: it never creates, changes or
    * cancels anything. The binding refuses any method not listed here.
    */
   readonly readOnlyMethods: readonly string[];
+  /**
+   * How the binding derives {@link KeyContext.signer} from the held secret before planning:
+   * `evm-address-of-secret` = the EVM address of the secret as a secp256k1 private key (Hyperliquid,
+   * whose ccxt class then takes `walletAddress` = the API key field and `privateKey` = the secret).
+   */
+  readonly derive?: "evm-address-of-secret";
   /** The calls to make, in order; empty when there is nothing safe to call. */
   plan(key: KeyContext): readonly CallStep[];
   /** Turns the answers (one per step, in order) into permissions or findings. */

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { SUPPORTED_EXCHANGES } from "../types.js";
+import type { ExchangeId } from "../types.js";
 
 /**
  * Every exchange the simulator can play, by its ccxt id.
@@ -13,7 +13,27 @@ import { SUPPORTED_EXCHANGES } from "../types.js";
  * for (const id of SIMULATED_EXCHANGES) sim.setKey(id, { apiKey: `${id}-k`, secret: "s", passphrase: "p" });
  * ```
  */
-export const SIMULATED_EXCHANGES = SUPPORTED_EXCHANGES;
+export const SIMULATED_EXCHANGES = [
+  "binance",
+  "binanceusdm",
+  "bybit",
+  "okx",
+  "kucoin",
+  "coinbase",
+  "kraken",
+  "bitget",
+  "bitfinex",
+  "gemini",
+  "bingx",
+  "htx",
+  "gate",
+  "deribit",
+  "cryptocom",
+  "mexc",
+  "bitstamp",
+  // Exchanges added in Permissions v2 that have a simulator: append here.
+  "woo",
+] as const satisfies readonly ExchangeId[];
 
 /** A ccxt exchange id the simulator serves. */
 export type SimulatedExchangeId = (typeof SIMULATED_EXCHANGES)[number];

@@ -1,5 +1,8 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import type { ExchangeSimulator } from "../../../src/permissions/testing/index.js";
+import type {
+  ExchangeSimulator,
+  SimulatedExchangeId,
+} from "../../../src/permissions/testing/index.js";
 import type { ExchangeId } from "../../../src/permissions/types.js";
 import { Secret } from "../../../src/secret.js";
 
@@ -42,7 +45,12 @@ export function testKey(id: ExchangeId, tag = "k") {
 
 export type TestKey = ReturnType<typeof testKey>;
 
-export function register(sim: ExchangeSimulator, id: ExchangeId, k: TestKey, permissions: object) {
+export function register(
+  sim: ExchangeSimulator,
+  id: SimulatedExchangeId,
+  k: TestKey,
+  permissions: object,
+) {
   sim.setKey(id, {
     apiKey: k.apiKey,
     secret: k.secret,

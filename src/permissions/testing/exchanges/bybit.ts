@@ -53,7 +53,7 @@ function authenticate(request: SimRequest, context: AuthContext): AuthResult {
 /**
  * Documented sample of GET /v5/user/query-api (bybit-exchange/docs `docs/v5/user/apikey-info.mdx`),
  * permission fields from the configured set: trade fills the ContractTrade/Spot/Options/
- * Derivatives lists and `readOnly: 0`; transfer adds Wallet `AccountTransfer`; withdraw adds Wallet
+ * Derivatives lists and `readOnly: 0`; transfer adds Wallet `AccountTransfer` and `SubMemberTransfer` (master ↔ sub; AccountTransfer alone stays with the owner); withdraw adds Wallet
  * `Withdraw`; an IP-restricted key reports its list in `ips` instead of `["*"]`.
  */
 export function bybitQueryApi(
@@ -61,7 +61,10 @@ export function bybitQueryApi(
   apiKey: string,
   now: number,
 ): Record<string, unknown> {
-  const wallet = [...(p.transfer ? ["AccountTransfer"] : []), ...(p.withdraw ? ["Withdraw"] : [])];
+  const wallet = [
+    ...(p.transfer ? ["AccountTransfer", "SubMemberTransfer"] : []),
+    ...(p.withdraw ? ["Withdraw"] : []),
+  ];
   return {
     retCode: 0,
     retMsg: "",

@@ -17,6 +17,7 @@ import { krakenSpec } from "./kraken.js";
 import { kucoinSpec } from "./kucoin.js";
 import { mexcSpec } from "./mexc.js";
 import { okxSpec } from "./okx.js";
+import { wooSpec } from "./woo.js";
 
 /** Builds the spec of every simulated exchange. */
 export function buildSpecs(market: SpotMarket): Record<SimulatedExchangeId, ExchangeSpec> {
@@ -38,5 +39,6 @@ export function buildSpecs(market: SpotMarket): Record<SimulatedExchangeId, Exch
     cryptocom: cryptocomSpec,
     mexc: mexcSpec,
     bitstamp: bitstampSpec,
+    woo: wooSpec,
   };
 }

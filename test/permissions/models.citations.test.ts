@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { EXCHANGE_SPECS } from "../../src/permissions/exchanges/index.js";
+import { grantTable } from "../../src/permissions/exchanges/model.js";
+import { decide } from "../../src/permissions/policy.js";
+import { loadFixtures } from "./fixtures/load.js";
+import { replay } from "./fixtures/replay.js";
+
+const specs = Object.values(EXCHANGE_SPECS);
+const LOOSE = { requireIpRestriction: false, acceptReadOnly: true, rejectTransfer: false } as const;
+const GRANTS = new Set(["read", "trade", "withdraw", "transfer", "none", "unknown"]);
+
+describe.each(specs.map((s) => [s.id, s] as const))("permission model: %s", (id, spec) => {
+  const m = spec.model;
+  it("names its exchange and status", () => {
+    expect(m.exchange).toBe(id);
+    expect(m.status).toBe(spec.status);
+  });
+  it("every value, transfer path and rule is cited (https URL and a section)", () => {
+    const cites = [
+      ...m.values.map((v) => v.cite),
+      ...m.transferPaths.map((t) => t.cite),
+      ...m.accountRules.map((r) => r.cite),
+    ];
+    for (const c of cites) {
+      expect(c.url).toMatch(/^https:\/\/[^\s]+$/);
+      expect(c.section.trim().length).toBeGreaterThan(2);
+      expect(["primary", "third-party"]).toContain(c.kind);
+    }
+  });
+  it("grants are from the closed set; a value that moves funds off-exchange also counts as transfer", () => {
+    for (const v of m.values) {
+      expect(v.grants.length).toBeGreaterThan(0);
+      for (const g of v.grants) expect(GRANTS.has(g)).toBe(true);
+      if (v.grants.includes("withdraw")) expect(v.grants).toContain("transfer");
+      if (v.grants.includes("unknown")) expect(v.note, `${v.value} needs a note`).toBeTruthy();
+    }
+    expect(() => grantTable(m)).not.toThrow();
+  });
+  it("every transfer path requires values the model lists", () => {
+    const known = new Set(m.values.map((v) => v.value));
+    for (const t of m.transferPaths) for (const r of t.requires) expect(known.has(r), r).toBe(true);
+  });
+  it("only confirmed models may accept: others list no value that is pure read/trade... or make no call", () => {
+    if (spec.status === "confirmed") return;
+    const fixtures = loadFixtures().filter((f) => f.exchange === id);
+    for (const f of fixtures) {
+      const r = replay(id, f);
+      if (r.ok) expect([r.permissions.withdraw, r.permissions.transfer]).toContain("unknown");
+    }
+  });
+});
+
+describe("no permission value accepted by a parser lacks a citation", () => {
+  it("every token in the evidence of an accepted fixture is a cited model value", () => {
+    for (const f of loadFixtures()) {
+      const id = f.exchange;
+      if (!Object.hasOwn(EXCHANGE_SPECS, id)) continue;
+      const spec = EXCHANGE_SPECS[id as keyof typeof EXCHANGE_SPECS];
+      const r = replay(id, f);
+      // Only answers a parser lets through (loosest policy) are in question.
+      if (!r.ok || !decide(r, LOOSE).ok) continue;
+      const known = new Set(spec.model.values.map((v) => v.value));
+      for (const v of Object.values(r.permissions.evidence)) {
+        if (!Array.isArray(v)) continue;
+        for (const token of v) {
+          if (/^\d{1,3}(\.\d{1,3}){3}|\*/.test(token)) continue; // IP lists
+          expect(
+            known.has(token) || [...known].some((k) => k.endsWith(`:${token}`) || k === token),
+            `${f.file}: ${token}`,
+          ).toBe(true);
+        }
+      }
+      for (const [name, v] of Object.entries(r.permissions.evidence)) {
+        if (
+          typeof v === "boolean" &&
+          name !== "isMaster" &&
+          /^(enable|permits|is[A-Z]|can_)/.test(name)
+        ) {
+          expect(known.has(name), `${f.file}: ${name}`).toBe(true);
+        }
+      }
+    }
+  });
+});
