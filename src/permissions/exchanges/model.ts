@@ -7,8 +7,23 @@
  *
  * @packageDocumentation
  */
-import type { Grant } from "./shared.js";
-import type { SpecStatus } from "./spec.js";
+
+/**
+ * What a permission token grants. `none` = known, grants none of the tracked capabilities.
+ * `unknown` = documented but not explained: withdraw and transfer read as `"unknown"` (fail closed).
+ */
+export type Grant = "read" | "trade" | "withdraw" | "transfer" | "none" | "unknown";
+
+/** How a spec stands against the reference (see docs/permissions.md). */
+export type SpecStatus =
+  /** Parsed from a documented response; may accept keys. */
+  | "confirmed"
+  /** Endpoint exists but the answer is unconfirmed: can only ever reject or report unknown. */
+  | "unconfirmed"
+  /** No permission endpoint: an opt-in probe at best; can only ever reject or report unknown. */
+  | "probe-only"
+  /** No endpoint and no safe probe: always unknown, no call is made. */
+  | "unsupported";
 
 /** Where a statement comes from. */
 export interface Citation {

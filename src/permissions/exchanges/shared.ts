@@ -13,13 +13,10 @@ import type {
   FindingCode,
   KeyPermissions,
 } from "../types.js";
+import type { Grant } from "./model.js";
 import type { ErrorMatch } from "./spec.js";
 
-/**
- * What a permission token grants. `none` = known, grants none of the tracked capabilities.
- * `unknown` = documented but not explained: withdraw and transfer read as `"unknown"` (fail closed).
- */
-export type Grant = "read" | "trade" | "withdraw" | "transfer" | "none" | "unknown";
+export type { Grant };
 
 /** Result of reading a token list against a table of known tokens. */
 export interface TokenReading {

@@ -42,16 +42,9 @@ export interface ErrorMatch {
   readonly exchangeCode: string;
 }
 
-/** How a spec stands against the reference (see docs/permissions.md). */
-export type SpecStatus =
-  /** Parsed from a documented response; may accept keys. */
-  | "confirmed"
-  /** Endpoint exists but the answer is unconfirmed: can only ever reject or report unknown. */
-  | "unconfirmed"
-  /** No permission endpoint: an opt-in probe at best; can only ever reject or report unknown. */
-  | "probe-only"
-  /** No endpoint and no safe probe: always unknown, no call is made. */
-  | "unsupported";
+import type { SpecStatus } from "./model.js";
+
+export type { SpecStatus };
 
 /** One exchange's parser and call plan. */
 export interface ExchangeSpec {
