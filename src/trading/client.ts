@@ -6,6 +6,7 @@ import { isKeywardenError, KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
 import { hostIdentity, type Identity } from "../guard/identity.js";
 import { owned } from "../guard/owned.js";
+import { observeKillSwitch, observeOrder } from "../observability/hooks.js";
 import type { Secret } from "../secret.js";
 import type { ExchangeFactory, ExchangeLike, OrderLike } from "./exchange-like.js";
 import { KeyedMutex } from "./lock.js";
@@ -256,7 +257,10 @@ export class TradingClient {
     });
     this.createOrder = owned<[string, OrderRequest], Row, Promise<OrderLike>>(
       { ...credentialPolicy("trading.createOrder"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _credentialId, order) => this.#createOrder(identity, row, order),
+      ({ identity, row }, _credentialId, order) =>
+        observeOrder({ ...order, exchange: row.exchange }, () =>
+          this.#createOrder(identity, row, order),
+        ),
     );
     this.cancelOrder = owned<[string, string, string?], Row, Promise<unknown>>(
       { ...credentialPolicy("trading.cancelOrder"), id: (credentialId: string) => credentialId },
@@ -672,6 +676,7 @@ export class TradingClient {
       changedAt: new Date().toISOString(),
     };
     await this.#lock.run(userId, () => this.#state.set(userId, state));
+    observeKillSwitch("active", "client");
     /* Postcondition: orders that passed the check before the switch complete first, then are canceled. */
     await Promise.allSettled([...(this.#inflight.get(userId) ?? [])]);
     const cancels = await this.#cancelEverywhere(identity, userId, authorization);
@@ -829,6 +834,7 @@ export class TradingClient {
       changedAt: new Date().toISOString(),
     };
     await this.#lock.run(userId, () => this.#state.set(userId, state));
+    observeKillSwitch("inactive", "client");
     await this.#record(identity, userId, "killswitch.released", { scope: "all", reason });
     return state;
   }

@@ -18,6 +18,7 @@ import {
 } from "../format/index.js";
 import type { KmsContext, KmsProvider } from "../kms/index.js";
 import { DataKeyCache, type DataKeyCacheOptions } from "../kms/index.js";
+import { observedKms } from "../kms/observed.js";
 import type { CredentialRow, CredentialStore, UserKeyRow } from "../stores/index.js";
 import {
   grantKeyContext,
@@ -36,6 +37,7 @@ import {
 import { GrantBook, type GrantOptions, type GrantSummary } from "./grants.js";
 import { UserKeyring } from "./keyring.js";
 import { assertReason, assertUnlocked, LockBook, type LockStatus } from "./locks.js";
+import { observeVault } from "./observed.js";
 import {
   assertCredentialId,
   assertExchange,
@@ -747,5 +749,5 @@ export function createVault(options: VaultOptions): Vault {
   if (!options?.kms || !options.store) {
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "createVault needs a kms and a store");
   }
-  return new Vault(options);
+  return observeVault(new Vault({ ...options, kms: observedKms(options.kms) }));
 }
