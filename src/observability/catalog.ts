@@ -66,7 +66,7 @@ export const METRICS = {
     kind: "counter",
     unit: "{verdict}",
     description:
-      "Permission detector verdicts by exchange; a refused verdict counts once per finding code",
+      "Permission verdicts (detection judged by the policy) by exchange; a refused verdict counts once per finding code",
     attributes: ["exchange", "verdict", "finding.code"],
   },
   orders: {

@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 import { KeywardenError } from "../errors.js";
-import { observeDetectorVerdict } from "../observability/hooks.js";
 import type { Secret } from "../secret.js";
 import { EXCHANGE_SPECS } from "./exchanges/index.js";
 import { failed } from "./exchanges/shared.js";
@@ -113,9 +112,7 @@ export async function runDetection(
   call: ExchangeCaller,
   options: { readonly probe?: boolean } = {},
 ): Promise<DetectionResult> {
-  const result = await runSpec(EXCHANGE_SPECS[exchange], key, call, options);
-  observeDetectorVerdict(exchange, result);
-  return result;
+  return runSpec(EXCHANGE_SPECS[exchange], key, call, options);
 }
 
 /**

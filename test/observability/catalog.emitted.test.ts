@@ -31,6 +31,7 @@ import {
   SPANS,
 } from "../../src/observability/index.js";
 import { runDetection } from "../../src/permissions/detect.js";
+import { decide } from "../../src/permissions/policy.js";
 import { createTradingClient } from "../../src/trading/client.js";
 import type { ExchangeLike } from "../../src/trading/exchange-like.js";
 import { createMemoryTradingState } from "../../src/trading/state.js";
@@ -91,11 +92,15 @@ async function runFlow(): Promise<void> {
     exchange: "binance",
     credentials: { apiKey: "alice-api-key", secret: SECRET },
   });
-  await runDetection("binance", { apiKey: "k" }, async () => ({
-    ok: true,
-    body: { ...binanceSample, enableSpotAndMarginTrading: true },
-  }));
-  await runDetection("binance", { apiKey: "k" }, async () => ({ ok: false, kind: "network" }));
+  // Verdicts: a trade-only key accepted, a withdraw-enabled key refused, an unreachable exchange.
+  const binance = (body: unknown) =>
+    runDetection("binance", { apiKey: "k" }, async () => ({ ok: true, body }));
+  const trade = { ...binanceSample, enableSpotAndMarginTrading: true, ipRestrict: true };
+  decide(await binance(trade));
+  decide(await binance({ ...trade, enableWithdrawals: true }));
+  decide(
+    await runDetection("binance", { apiKey: "k" }, async () => ({ ok: false, kind: "network" })),
+  );
   // A failed open: another user's session does not find alice's credential.
   const bob = await idp.session("bob-91aa");
   await vault.withCredentials(bob, credentialId, () => undefined).catch(() => undefined);
@@ -123,7 +128,8 @@ beforeAll(async () => {
   });
   await runFlow();
   await reader.forceFlush();
-  for (const rm of metricExporter.getMetrics())
+  // Cumulative temporality: the last export holds the totals.
+  for (const rm of metricExporter.getMetrics().slice(-1))
     for (const scope of rm.scopeMetrics)
       for (const m of scope.metrics) {
         const list = emitted.get(m.descriptor.name) ?? [];
@@ -170,7 +176,14 @@ describe("observability", () => {
     expect(sum("keywarden.trading.kill_switch.transitions", { state: "active" })).toBe(1);
     expect(sum("keywarden.trading.kill_switch.transitions", { state: "inactive" })).toBe(1);
     expect(sum("keywarden.permissions.verdicts", { verdict: "ok" })).toBe(1);
-    expect(sum("keywarden.permissions.verdicts", { verdict: "refused" })).toBeGreaterThan(0);
+    expect(
+      sum("keywarden.permissions.verdicts", {
+        verdict: "refused",
+        "finding.code": "WITHDRAW_ENABLED",
+        exchange: "binance",
+      }),
+    ).toBe(1);
+    expect(sum("keywarden.permissions.verdicts", { verdict: "refused" })).toBeGreaterThan(1);
     expect(sum("keywarden.vault.credential.opens", { outcome: "ok" })).toBeGreaterThan(0);
     expect(sum("keywarden.vault.credential.opens", { outcome: "error" })).toBe(1);
     expect(sum("keywarden.kms.calls", { "kms.operation": "generateDataKey" })).toBeGreaterThan(0);
