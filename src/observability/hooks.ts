@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import { METRICS, SPANS } from "./catalog.js";
+import { type LoggerLike, redactingLogger } from "./logger.js";
 import type {
   AttributesLike,
   CounterLike,
@@ -25,6 +26,17 @@ interface Active {
 }
 
 let active: Active | undefined;
+let logger: LoggerLike | undefined;
+
+/** @internal Sets (or, with undefined, removes) the host's logger, wrapped to redact. */
+export function useLogger(host: LoggerLike | undefined): void {
+  logger = host === undefined ? undefined : redactingLogger(host).child({ lib: "keywarden" });
+}
+
+type Level = "debug" | "info" | "warn" | "error";
+function log(level: Level, event: string, fields: Record<string, unknown>): void {
+  logger?.[level]({ event, ...fields }, event);
+}
 
 /** `SpanStatusCode` of `@opentelemetry/api`. */
 const STATUS_OK = 1;
@@ -119,7 +131,7 @@ export async function observeKmsCall<T>(
   operation: "generateDataKey" | "decrypt" | "reEncrypt",
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (!active) return fn();
+  if (!active && !logger) return fn();
   const base = { "kms.provider": provider, "kms.operation": operation };
   const start = performance.now();
   return inSpan(SPANS.kmsCall.name, base, async () => {
@@ -130,6 +142,7 @@ export async function observeKmsCall<T>(
       return out;
     } catch (err) {
       add("kmsCalls", 1, { ...base, outcome: "error", "error.code": errorCode(err) });
+      log("warn", "kms.call.failed", { provider, operation, code: errorCode(err) });
       record("kmsDuration", seconds(start), { ...base, outcome: "error" });
       throw err;
     }
@@ -146,21 +159,24 @@ export async function observeCredentialOpen<T>(
   identityKind: string,
   run: (opened: () => void) => Promise<T>,
 ): Promise<T> {
-  if (!active) return run(() => undefined);
+  if (!active && !logger) return run(() => undefined);
   let wasOpened = false;
   const opened = () => {
     if (wasOpened) return;
     wasOpened = true;
     add("credentialOpens", 1, { "identity.kind": identityKind, outcome: "ok" });
+    log("debug", "vault.credential.opened", { identityKind });
   };
   return inSpan(SPANS.credentialOpen.name, { "keywarden.identity.kind": identityKind }, () =>
     run(opened).catch((err: unknown) => {
-      if (!wasOpened)
+      if (!wasOpened) {
         add("credentialOpens", 1, {
           "identity.kind": identityKind,
           outcome: "error",
           "error.code": errorCode(err),
         });
+        log("warn", "vault.credential.open_refused", { identityKind, code: errorCode(err) });
+      }
       throw err;
     }),
   );
@@ -172,7 +188,7 @@ export async function observeCredentialOpen<T>(
  * @internal
  */
 export function observeAuditAppend<T>(entries: number, fn: () => Promise<T>): Promise<T> {
-  if (!active) return fn();
+  if (!active && !logger) return fn();
   const start = performance.now();
   return fn().then(
     (out) => {
@@ -185,6 +201,7 @@ export function observeAuditAppend<T>(entries: number, fn: () => Promise<T>): Pr
       const code = errorCode(err);
       const outcome = code === "ERR_AUDIT_APPEND_CONFLICT" ? "conflict" : "error";
       add("auditAppends", 1, { outcome, "error.code": code });
+      log(outcome === "conflict" ? "debug" : "error", `audit.append.${outcome}`, { code, entries });
       record("auditAppendDuration", seconds(start), { outcome });
       record("auditAppendBatch", entries, { outcome });
       throw err;
@@ -201,13 +218,15 @@ export function observeDetectorVerdict(
   exchange: string,
   result: { readonly ok: boolean; readonly findings?: readonly { readonly code: string }[] },
 ): void {
-  if (!active) return;
+  if (!active && !logger) return;
   if (result.ok) {
     add("detectorVerdicts", 1, { exchange, verdict: "ok", "finding.code": "none" });
+    log("info", "permissions.accepted", { exchange });
     return;
   }
   const codes = new Set((result.findings ?? []).map((f) => f.code));
   if (codes.size === 0) codes.add("none");
+  log("warn", "permissions.refused", { exchange, findings: [...codes] });
   for (const code of codes)
     add("detectorVerdicts", 1, { exchange, verdict: "refused", "finding.code": code });
 }
@@ -238,7 +257,7 @@ export function observeOrder<T>(
   order: { exchange: string; symbol?: unknown; side?: unknown; type?: unknown },
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (!active) return fn();
+  if (!active && !logger) return fn();
   const str = (v: unknown) => (typeof v === "string" ? v.slice(0, 32) : "unknown");
   const attributes = {
     "keywarden.exchange": str(order.exchange),
@@ -254,14 +273,16 @@ export function observeOrder<T>(
           outcome: "placed",
           reason: "none",
         });
+        log("info", "trading.order.placed", { exchange: attributes["keywarden.exchange"] });
         return out;
       },
       (err: unknown) => {
         const code = errorCode(err);
-        add("orders", 1, {
+        const outcome = REFUSALS.has(code) ? "refused" : "failed";
+        add("orders", 1, { exchange: attributes["keywarden.exchange"], outcome, reason: code });
+        log(outcome === "refused" ? "warn" : "error", `trading.order.${outcome}`, {
           exchange: attributes["keywarden.exchange"],
-          outcome: REFUSALS.has(code) ? "refused" : "failed",
-          reason: code,
+          code,
         });
         throw err;
       },
@@ -279,4 +300,5 @@ export function observeKillSwitch(
   source: "client" | "emergency",
 ): void {
   add("killSwitchTransitions", 1, { state, source });
+  log("warn", "trading.kill_switch", { state, source });
 }

@@ -1,5 +1,5 @@
 /**
- * `keywarden/observability`: metrics and traces through OpenTelemetry. keywarden never loads
+ * `keywarden/observability`: metrics and traces through OpenTelemetry, and structured logs. keywarden never loads
  * `@opentelemetry/api` by itself (it is an optional peer): until the host calls
  * {@link enableObservability} every hook is a no-op. The instruments come from the global
  * meter and tracer providers the host registers with its OpenTelemetry SDK; no attribute carries a
@@ -8,11 +8,21 @@
  * @packageDocumentation
  */
 import { KeywardenError } from "../errors.js";
-import { activate, deactivate } from "./hooks.js";
+import { activate, deactivate, useLogger } from "./hooks.js";
+import type { LoggerLike } from "./logger.js";
 import type { OtelApiLike } from "./otel-like.js";
 
 export { METRICS, type MetricSpec, SPANS, type SpanSpec } from "./catalog.js";
 export { observabilityEnabled } from "./hooks.js";
+export {
+  LOG_REDACT_PATHS,
+  type LogFn,
+  type LoggerLike,
+  REDACTED,
+  REDACTED_FIELDS,
+  redactForLog,
+  redactingLogger,
+} from "./logger.js";
 export type {
   AttributesLike,
   CounterLike,
@@ -70,4 +80,23 @@ export async function enableObservability(options: { api?: OtelApiLike } = {}): 
  */
 export function disableObservability(): void {
   deactivate();
+}
+
+/**
+ * Sends keywarden's structured log events (KMS failures, refused credential opens, audit append
+ * failures, permission verdicts, orders placed/refused/failed, kill-switch changes; see
+ * docs/observability.md) to the host's pino-compatible `logger`, as a child with
+ * `{ lib: "keywarden" }`. Every object is redacted first ({@link REDACTED_FIELDS}; errors reduced
+ * to their code). `{ logger: undefined }` stops logging. Without it keywarden logs nothing, and it
+ * never writes to the console.
+ *
+ * @example
+ * ```ts
+ * import pino from "pino";
+ * configureLogging({ logger: pino({ level: "info" }) });
+ * ```
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when the logger lacks a level method or `child`.
+ */
+export function configureLogging(options: { readonly logger: LoggerLike | undefined }): void {
+  useLogger(options?.logger);
 }
