@@ -231,7 +231,8 @@ Options:
   --proof FILE        consistency proof from the remembered size (base64 lines)
   --witness VKEY      a witness cosignature key (repeatable); --quorum K of them must cosign
   --max-age SECONDS   reject checkpoints older than this (frozen log)
-  --json              machine-readable result
+  --json              print {"ok":true,"status":"first-run"|"unchanged"|"grew","origin","size",
+                      "message"} or {"ok":false,"reason","message"} on stdout
   -h, --help          this text`,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -258,7 +259,7 @@ the entry it carries. Prints the proven entry. Exits 0 only when it verifies.
 Options:
   --vkey KEY       the log's verifier key
   --witness VKEY   witness cosignature key (repeatable); --quorum K of them must cosign
-  --json           machine-readable result
+  --json           print {"ok":true,"origin","size","index","entry"} on stdout
   -h, --help       this text`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({

@@ -38,7 +38,7 @@ export async function loadSigner(
 /** `keywarden audit keygen`. */
 export const keygenCommand: Command = {
   summary: "Generate an Ed25519 checkpoint (or witness) signing key; print its public verifier key",
-  usage: `Usage: keywarden audit keygen --name NAME --out FILE [--cosigner]
+  usage: `Usage: keywarden audit keygen --name NAME --out FILE [--cosigner] [--json]
 
 Writes a new signing key to FILE (mode 0600, never overwritten) in the signed-note signer-key
 format, and prints the PUBLIC verifier key to publish (e.g. on your website and in user docs).
@@ -49,6 +49,7 @@ Options:
   --name NAME    key name: your log name (e.g. audit.example.com) or witness name
   --out FILE     where to write the private key
   --cosigner     print the witness cosignature verifier key (type 0x04) instead
+  --json         print {"ok":true,"name","verifierKey","cosigner":bool} (the public key only)
   -h, --help     this text`,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -58,6 +59,7 @@ Options:
         name: { type: "string" },
         out: { type: "string" },
         cosigner: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
       },
     });
     if (!values.name || !values.out) usageError("--name and --out are required");
@@ -67,7 +69,13 @@ Options:
     } finally {
       privateKey.wipe();
     }
-    println(io.stdout, values.cosigner ? createCosigner(signer).verifierKey : signer.verifierKey);
+    const verifierKey = values.cosigner ? createCosigner(signer).verifierKey : signer.verifierKey;
+    println(
+      io.stdout,
+      values.json
+        ? JSON.stringify({ ok: true, name: values.name, verifierKey, cosigner: values.cosigner })
+        : verifierKey,
+    );
     signer.destroy();
     return EXIT.ok;
   },

@@ -20,7 +20,7 @@ import { type Command, EXIT } from "./run.js";
 /** `keywarden audit witness`. */
 export const witnessCommand: Command = {
   summary: "Act as a witness: check a checkpoint against the last one seen and cosign it",
-  usage: `Usage: keywarden audit witness --checkpoint FILE --log-vkey KEY --state FILE (--key FILE | --key-env VAR) [--proof FILE] [--out FILE]
+  usage: `Usage: keywarden audit witness --checkpoint FILE --log-vkey KEY --state FILE (--key FILE | --key-env VAR) [--proof FILE] [--out FILE] [--json]
 
 A minimal C2SP tlog-witness: verifies the log's signature, refuses a smaller tree (rollback) or a
 different root at the same size (fork), requires a consistency proof from the size it last saw
@@ -35,6 +35,7 @@ Options:
   --key FILE          witness signing key file; or --key-env VAR
   --proof FILE        consistency proof from the last seen size (base64 lines)
   --out FILE          write the cosigned checkpoint to FILE instead of stdout
+  --json              print {"ok":true,"note"} or {"ok":false,"reason"[,"knownSize"]} on stdout
   -h, --help          this text`,
   async run(argv, io) {
     const { values } = parseArgs({
@@ -48,6 +49,7 @@ Options:
         "key-env": { type: "string" },
         proof: { type: "string" },
         out: { type: "string" },
+        json: { type: "boolean", default: false },
       },
     });
     if (!values.checkpoint || !values.state || !values["log-vkey"]?.length)
@@ -65,7 +67,8 @@ Options:
     try {
       origin = parseCheckpoint(parseNote(note).text).origin;
     } catch {
-      println(io.stderr, "witness refused: bad-signature");
+      if (values.json) println(io.stdout, JSON.stringify({ ok: false, reason: "bad-signature" }));
+      else println(io.stderr, "witness refused: bad-signature");
       return EXIT.failed;
     }
     const keys = Object.entries(logs)
@@ -82,13 +85,27 @@ Options:
         cosigner: createCosigner(signer),
       });
       if (!r.ok) {
+        if (values.json) {
+          println(
+            io.stdout,
+            JSON.stringify({
+              ok: false,
+              reason: r.reason,
+              ...(r.knownSize === undefined ? {} : { knownSize: r.knownSize }),
+            }),
+          );
+          return EXIT.failed;
+        }
         println(
           io.stderr,
           `witness refused: ${r.reason}${r.knownSize === undefined ? "" : ` (last seen size ${r.knownSize})`}`,
         );
         return EXIT.failed;
       }
-      await writeOutput(io, values.out, r.note);
+      if (values.json) {
+        if (values.out) await writeOutput(io, values.out, r.note);
+        println(io.stdout, JSON.stringify({ ok: true, note: r.note }));
+      } else await writeOutput(io, values.out, r.note);
       return EXIT.ok;
     } finally {
       signer.destroy();
