@@ -5,6 +5,7 @@
  * by the backend where it can (file: no lock; SQLite: a read-only connection; PostgreSQL:
  * `default_transaction_read_only`) and by a view that refuses every write call.
  */
+import { isAbsolute, join } from "node:path";
 import type { AuditStore } from "../audit/storage/index.js";
 import { KeywardenError } from "../errors.js";
 import type { CliIo } from "./io.js";
@@ -210,7 +211,6 @@ export async function openStoreFromUrl(
   options: { readOnly: boolean; source?: "argv" | "env" },
 ): Promise<OpenedStore> {
   const url = parseStoreUrl(text, options.source ?? "argv", io.env);
-  const { isAbsolute, join } = await import("node:path");
   const opened = await openParsed(url, io, options.readOnly, (p) =>
     isAbsolute(p) ? p : join(io.cwd, p),
   );
