@@ -28,6 +28,7 @@ export const entries = {
   "permissions-testing": "src/permissions/testing/index.ts",
   trading: "src/trading/index.ts",
   embedded: "src/embedded/index.ts",
+  observability: "src/observability/index.ts",
   cli: "src/cli/main.ts",
 } as const;
 

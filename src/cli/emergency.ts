@@ -5,7 +5,8 @@ import { type Command, type CommandGroup, EXIT } from "./run.js";
 
 const revokeAll: Command = {
   summary: "Fire every kill switch, lock every key and revoke every grant (decrypts nothing)",
-  usage: `Usage: keywarden emergency revoke-all --data-dir DIR --reason TEXT --operator ID [--json]
+  usage: `Usage: keywarden emergency revoke-all --data-dir DIR --reason TEXT --operator ID
+                                    [--audit-store URL | --audit-store-env NAME] [--json]
 
 For a suspected leak of the key store. For every user of the embedded keywarden in DIR: fires the
 kill switch (no new orders), locks every stored credential until the user re-authorizes with a live
@@ -20,7 +21,12 @@ Options:
   --data-dir DIR    the embedded keywarden data directory
   --reason TEXT     why (recorded in every audit entry)
   --operator ID     the operator's id (recorded as the actor)
-  --json            print the summary as JSON on stdout after the notices
+  --audit-store URL where the audit chains live, when not in DIR/audit.jsonl: file:PATH,
+                    sqlite:PATH, postgres://… (password from PGPASSWORD/~/.pgpass) or
+                    dynamodb://TABLE?region=R (opened for writing)
+  --audit-store-env NAME  or: the audit store URL from environment variable NAME
+  --json            print the summary {"users","credentialsDisabled","grantsRevoked","failures":
+                    [{"userId","step","code"}],...} as JSON on stdout after the notices
   -h, --help        this text`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseArgs({
@@ -29,6 +35,8 @@ Options:
         "data-dir": { type: "string" },
         reason: { type: "string" },
         operator: { type: "string" },
+        "audit-store": { type: "string" },
+        "audit-store-env": { type: "string" },
         json: { type: "boolean" },
       },
       strict: true,
@@ -42,12 +50,26 @@ Options:
       return EXIT.usage;
     }
     const { emergencyRevokeEmbedded } = await import("../embedded/emergency.js");
-    const report = await emergencyRevokeEmbedded(
-      resolve(io.cwd, values["data-dir"]),
-      values.reason,
-      values.operator,
-      (n) => println(io.stdout, JSON.stringify(n)),
-    );
+    const custom =
+      values["audit-store"] !== undefined || values["audit-store-env"] !== undefined
+        ? await (await import("./store-open.js")).openStoreOption(
+            { store: values["audit-store"], "store-env": values["audit-store-env"] },
+            io,
+            { readOnly: false },
+          )
+        : undefined;
+    let report: Awaited<ReturnType<typeof emergencyRevokeEmbedded>>;
+    try {
+      report = await emergencyRevokeEmbedded(
+        resolve(io.cwd, values["data-dir"]),
+        values.reason,
+        values.operator,
+        (n) => println(io.stdout, JSON.stringify(n)),
+        custom ? { auditStore: custom.store } : {},
+      );
+    } finally {
+      await custom?.close();
+    }
     if (values.json) println(io.stdout, JSON.stringify(report));
     println(
       io.stderr,

@@ -38,7 +38,8 @@ Credentials (never on the command line):
 
 Options:
   --exchange ID         one of: ${SUPPORTED_EXCHANGES.join(", ")}
-  --json                machine-readable output
+  --json                print {"exchange","verdict":"accepted"|"rejected","permissions"|null,
+                        "findings":[{"code","exchange","message"[,"details"]}]}
   --accept-read-only    accept keys that cannot trade
   --no-require-ip       do not require an IP allow-list
   --allow-ip ADDRESS    a host outbound address the allow-list may contain (repeatable)

@@ -8,7 +8,7 @@ import { buildKeyPolicy, buildTrustPolicy, createMasterKeyFile } from "../vault/
 import { println } from "./io.js";
 import { type Command, type CommandGroup, EXIT } from "./run.js";
 
-const INIT_USAGE = `Usage: keywarden kms init --out PATH
+const INIT_USAGE = `Usage: keywarden kms init --out PATH [--json]
 
 Creates a LocalKms master key file (32 random bytes) with mode 0600. Fails if PATH exists.
 LocalKms is for development and self-hosting: whoever can read this file can decrypt every
@@ -16,10 +16,12 @@ user's data key. Use AWS KMS (keywarden/vault/aws-kms) where operators must not 
 
 Options:
   --out PATH       where to create the key file
+  --json           print {"ok":true,"path":"<absolute path>"} on stdout
   -h, --help       this text`;
 
 const POLICY_USAGE = `Usage: keywarden kms policy --account ID --oidc-provider HOST --audience AUD
          --session-role NAME --key-admin ARN [--key-admin ARN …] [--grant-role NAME] [--partition P]
+         [--json]
 
 Prints {"trustPolicy": …, "keyPolicy": …} as JSON: the trust policy of the role users' sessions
 assume with their JWT (STS AssumeRoleWithWebIdentity), and the key policy that lets that role use
@@ -35,6 +37,7 @@ Options:
   --grant-role NAME    role the trading bot runs as for grants (optional)
   --key-admin ARN      key administrator principal (repeatable; administers, never uses)
   --partition P        AWS partition (default aws)
+  --json               accepted for uniformity: the output is always {"trustPolicy","keyPolicy"}
   -h, --help           this text`;
 
 /** `keywarden kms init`. */
@@ -45,7 +48,7 @@ export const initCommand: Command = {
     const { values } = parseArgs({
       args: argv,
       strict: true,
-      options: { out: { type: "string" } },
+      options: { out: { type: "string" }, json: { type: "boolean", default: false } },
     });
     if (!values.out) {
       println(io.stderr, INIT_USAGE);
@@ -53,7 +56,8 @@ export const initCommand: Command = {
     }
     const path = resolve(io.cwd, values.out);
     createMasterKeyFile(path);
-    println(io.stdout, `created master key file ${path} (mode 0600)`);
+    if (values.json) println(io.stdout, JSON.stringify({ ok: true, path }));
+    else println(io.stdout, `created master key file ${path} (mode 0600)`);
     return EXIT.ok;
   },
 };
@@ -74,6 +78,7 @@ export const policyCommand: Command = {
         "grant-role": { type: "string" },
         "key-admin": { type: "string", multiple: true },
         partition: { type: "string" },
+        json: { type: "boolean", default: false },
       },
     });
     const required = [

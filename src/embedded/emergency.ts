@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { AuditLog, auditSink } from "../audit/core/index.js";
 import { openFileAuditStore } from "../audit/storage/file/index.js";
+import type { AuditStore } from "../audit/storage/index.js";
 import { KeywardenError } from "../errors.js";
 import { runAs } from "../guard/context.js";
 import { operatorIdentity } from "../guard/identity.js";
@@ -35,7 +36,9 @@ const refusingKms: KmsProvider = {
  * Emergency revocation over an embedded keywarden data directory (the layout `openKeywarden`
  * creates): fires every user's kill switch, locks every user's credentials, revokes every grant,
  * records it on each user's chain and the operator chain, and hands one `rotate-keys` notice per
- * user to `notify`. It opens no master key and makes no KMS call.
+ * user to `notify`. It opens no master key and makes no KMS call. `options.auditStore` replaces the
+ * data directory's audit file (a deployment whose audit chains live in another store); the caller
+ * keeps it open and closes it.
  *
  * @example
  * ```ts
@@ -51,9 +54,11 @@ export async function emergencyRevokeEmbedded(
   reason: string,
   operatorId: string,
   notify?: (notice: RotateKeysNotice) => void | Promise<void>,
+  options: { readonly auditStore?: AuditStore | undefined } = {},
 ): Promise<EmergencyReport> {
   const operator = operatorIdentity(operatorId);
-  const auditStore = await openFileAuditStore(join(dataDir, "audit.jsonl"));
+  const own = options.auditStore === undefined;
+  const auditStore = options.auditStore ?? (await openFileAuditStore(join(dataDir, "audit.jsonl")));
   try {
     const audit = new AuditLog({ store: auditStore });
     const vault = createVault({
@@ -70,6 +75,6 @@ export async function emergencyRevokeEmbedded(
       }),
     );
   } finally {
-    await auditStore.close?.();
+    if (own) await auditStore.close?.();
   }
 }

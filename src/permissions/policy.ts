@@ -4,9 +4,11 @@
  *
  * @packageDocumentation
  */
+
 import { isIP } from "node:net";
 import { z } from "zod";
 import { KeywardenError } from "../errors.js";
+import { observeDetectorVerdict } from "../observability/hooks.js";
 import { finding, rejectionError } from "./findings.js";
 import {
   type DetectionResult,
@@ -151,11 +153,14 @@ export function evaluatePermissions(
  * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for an invalid policy.
  */
 export function decide(result: DetectionResult, policy: PermissionPolicy = {}): PermissionVerdict {
+  let verdict: PermissionVerdict;
   if (!result.ok) {
     resolvePolicy(policy);
-    return { ok: false, findings: result.findings };
-  }
-  return evaluatePermissions(result.permissions, policy);
+    verdict = { ok: false, findings: result.findings };
+  } else verdict = evaluatePermissions(result.permissions, policy);
+  const exchange = result.ok ? result.permissions.exchange : result.findings[0]?.exchange;
+  observeDetectorVerdict(exchange ?? "unknown", verdict);
+  return verdict;
 }
 
 /**

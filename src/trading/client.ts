@@ -14,6 +14,7 @@ import { isKeywardenError, KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
 import type { Identity } from "../guard/identity.js";
 import { owned } from "../guard/owned.js";
+import { observeOrder } from "../observability/hooks.js";
 import type { Secret } from "../secret.js";
 import type { ClientContext, Row } from "./client-context.js";
 import type { ExchangeFactory, ExchangeLike, OrderLike } from "./exchange-like.js";
@@ -186,7 +187,10 @@ export class TradingClient {
     });
     this.createOrder = owned<[string, OrderRequest], Row, Promise<OrderLike>>(
       { ...credentialPolicy("trading.createOrder"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _credentialId, order) => createOrder(ctx, identity, row, order),
+      ({ identity, row }, _credentialId, order) =>
+        observeOrder({ ...order, exchange: row.exchange }, () =>
+          createOrder(ctx, identity, row, order),
+        ),
     );
     this.cancelOrder = owned<[string, string, string?], Row, Promise<unknown>>(
       { ...credentialPolicy("trading.cancelOrder"), id: (credentialId: string) => credentialId },

@@ -4,6 +4,7 @@ import { KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
 import type { Identity } from "../guard/identity.js";
 import { publicHandler } from "../guard/public-handler.js";
+import { observeKillSwitch } from "../observability/hooks.js";
 import type { TradingAudit } from "./ports.js";
 import type { KillSwitchState, TradingStateStore } from "./state.js";
 
@@ -92,6 +93,7 @@ export const emergencyRevokeAll = publicHandler(
       // Each step is attempted for every user even when an earlier one failed: fail safe, not fast.
       try {
         await state.set(userId, fired);
+        observeKillSwitch("active", "emergency");
       } catch (err) {
         failures.push({ userId, step: "killswitch", code: codeOf(err) });
       }

@@ -7,9 +7,11 @@
  * `canceled`, `failed` or `not-authorized` — never skipped silently. Releasing writes the state
  * back under the same lock. Both are recorded in the user's audit chain.
  */
+
 import { z } from "zod";
 import { KeywardenError } from "../errors.js";
 import { hostIdentity, type Identity } from "../guard/identity.js";
+import { observeKillSwitch } from "../observability/hooks.js";
 import type { ClientContext } from "./client-context.js";
 import type { ExchangeLike } from "./exchange-like.js";
 import type { TradingCredentialMeta } from "./ports.js";
@@ -67,6 +69,7 @@ export async function fireKillSwitch(
     changedAt: new Date().toISOString(),
   };
   await ctx.lock.run(userId, () => ctx.state.set(userId, state));
+  observeKillSwitch("active", "client");
   /* Postcondition: orders that passed the check before the switch complete first, then are canceled. */
   await Promise.allSettled([...(ctx.inflight.get(userId) ?? [])]);
   const cancels = await cancelEverywhere(ctx, identity, userId, authorization);
@@ -193,6 +196,7 @@ export async function releaseKillSwitch(
     changedAt: new Date().toISOString(),
   };
   await ctx.lock.run(userId, () => ctx.state.set(userId, state));
+  observeKillSwitch("inactive", "client");
   await ctx.record(identity, userId, "killswitch.released", { scope: "all", reason });
   return state;
 }

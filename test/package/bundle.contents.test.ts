@@ -34,6 +34,7 @@ describe("subpath bundles stay light", () => {
     "audit.js",
     "vault.js",
     "permissions.js",
+    "observability.js",
   ])("%s pulls in none of ccxt, @aws-sdk/*, pg, better-sqlite3", async (entry) => {
     const inputs = await packagesIn(entry);
     expect(inputs.length).toBeGreaterThan(0);

@@ -7,6 +7,7 @@
 import { KeywardenError } from "../../errors.js";
 import { requireIdentity } from "../../guard/context.js";
 import { assertIdentity, type Identity } from "../../guard/identity.js";
+import { observeAuditAppend } from "../../observability/hooks.js";
 import { type Sha256, sha256Node } from "../primitives/index.js";
 import { fromHex, isHexHash } from "../primitives/portable.js";
 import type { AuditStore, ChainHead, StoredEntry, TreeNode } from "../storage/index.js";
@@ -406,11 +407,10 @@ export class AuditLog {
         : undefined;
       if (treeNodes !== undefined && "then" in treeNodes) treeNodes = await treeNodes;
       try {
-        const r = await store.append(
-          treeNodes
-            ? { chainId, expectedSize: head.size, entries: fresh, treeNodes }
-            : { chainId, expectedSize: head.size, entries: fresh },
-        );
+        const request = treeNodes
+          ? { chainId, expectedSize: head.size, entries: fresh, treeNodes }
+          : { chainId, expectedSize: head.size, entries: fresh };
+        const r = await observeAuditAppend(fresh.length, () => store.append(request));
         /* Postcondition: the store reports exactly the size and head hash that were appended. */
         invariant(
           r !== null &&

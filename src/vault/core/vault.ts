@@ -13,6 +13,7 @@
 import { KeywardenError } from "../../errors.js";
 import type { Identity } from "../../guard/identity.js";
 import type { Secret } from "../../secret.js";
+import { observedKms } from "../kms/index.js";
 import { createVaultContext, type VaultContext, type VaultOptions } from "./context.js";
 import type { CredentialInput, CredentialSecrets } from "./credential-fields.js";
 import {
@@ -27,6 +28,7 @@ import { type OpenOptions, openCredentials } from "./credential-open.js";
 import * as grantOps from "./grant-operations.js";
 import type { GrantOptions, GrantSummary } from "./grants.js";
 import type { LockStatus } from "./locks.js";
+import { observeVault } from "./observed.js";
 import * as userOps from "./user-operations.js";
 
 export type { VaultOptions } from "./context.js";
@@ -380,5 +382,5 @@ export function createVault(options: VaultOptions): Vault {
   if (!options?.kms || !options.store) {
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "createVault needs a kms and a store");
   }
-  return new Vault(options);
+  return observeVault(new Vault({ ...options, kms: observedKms(options.kms) }));
 }

@@ -14,4 +14,5 @@ export * from "./aws-policy.js";
 export * from "./data-key-cache.js";
 export * from "./errors.js";
 export * from "./local.js";
+export * from "./observed.js";
 export * from "./provider.js";

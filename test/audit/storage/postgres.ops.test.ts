@@ -61,10 +61,19 @@ describeWithPostgres("postgres audit store: operations", () => {
         rls: false,
       });
       expect(a.io.env.KW_DB).toBeUndefined();
-      const b = captureIo();
-      expect(await migrateCommand.run(["--store", db], b.io)).toBe(0);
+      // A password on the command line is refused (other users can read argv), never echoed;
+      // the same URL without it, with PGPASSWORD, works.
+      const password = decodeURIComponent(new URL(db).password);
+      const typed = captureIo();
+      expect(await migrateCommand.run(["--store", db], typed.io)).toBe(2);
+      expect(typed.text().stderr).toContain("password");
+      expect(`${typed.text().stdout}${typed.text().stderr}`).not.toContain(password);
+      const bare = new URL(db);
+      bare.password = "";
+      const b = captureIo({ PGPASSWORD: password });
+      expect(await migrateCommand.run(["--store", bare.toString()], b.io)).toBe(0);
       expect(b.text().stdout).toContain("up to date");
-      expect(b.text().stdout).not.toContain(decodeURIComponent(new URL(db).password));
+      expect(b.text().stdout).not.toContain(password);
       const pool = new pg.Pool({ connectionString: db, max: 4 });
       try {
         const results = await Promise.all([1, 2, 3].map(() => migratePostgresAuditStore(pool)));

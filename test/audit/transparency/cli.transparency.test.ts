@@ -5,11 +5,8 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog, openFileAuditStore, userChainId } from "../../../src/audit/index.js";
 import { LocalEd25519Signer } from "../../../src/audit/transparency/signer.js";
-import {
-  checkCheckpointFile,
-  openCheckpointCheck,
-  transparencyCommands,
-} from "../../../src/cli/audit-transparency.js";
+import { checkCheckpointFile, openCheckpointCheck } from "../../../src/cli/audit-monitor.js";
+import { transparencyCommands } from "../../../src/cli/audit-transparency.js";
 import type { CliIo } from "../../../src/cli/io.js";
 import { runCli } from "../../../src/cli/run.js";
 import { hostIdentity, runAs } from "../../../src/guard/index.js";

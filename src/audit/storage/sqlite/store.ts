@@ -45,6 +45,11 @@ export interface SqliteAuditStoreOptions {
   readonly busyTimeoutMs?: number | undefined;
   /** Commit concurrent append requests together (default true). */
   readonly groupCommit?: boolean | undefined;
+  /**
+   * Open an existing database file read-only (SQLite refuses every write; the schema is neither
+   * created nor upgraded). For exports and verification beside a running writer.
+   */
+  readonly readOnly?: boolean | undefined;
 }
 
 /** The SQLite store: the contract plus retention. */
@@ -113,9 +118,17 @@ function toEntry(row: {
   };
 }
 
-async function openDatabase(database: string | SqliteDatabaseLike): Promise<SqliteDatabaseLike> {
+async function openDatabase(
+  database: string | SqliteDatabaseLike,
+  readOnly: boolean,
+): Promise<SqliteDatabaseLike> {
   if (typeof database !== "string") return database;
-  let mod: { default: new (path: string) => SqliteDatabaseLike };
+  let mod: {
+    default: new (
+      path: string,
+      options?: { readonly?: boolean; fileMustExist?: boolean },
+    ) => SqliteDatabaseLike;
+  };
   try {
     mod = (await import("better-sqlite3")) as unknown as typeof mod;
   } catch (err) {
@@ -125,7 +138,9 @@ async function openDatabase(database: string | SqliteDatabaseLike): Promise<Sqli
       { cause: err },
     );
   }
-  return new mod.default(database);
+  return readOnly
+    ? new mod.default(database, { readonly: true, fileMustExist: true })
+    : new mod.default(database);
 }
 
 /**
@@ -161,16 +176,24 @@ export async function openSqliteAuditStore(
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "busyTimeoutMs must be 0..600000");
   let db: SqliteDatabaseLike;
   try {
-    db = await openDatabase(options.database);
+    db = await openDatabase(options.database, options.readOnly === true);
     db.pragma(`busy_timeout = ${busy}`);
-    db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${sync}`);
-    db.pragma("secure_delete = ON");
+    if (options.readOnly !== true) {
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${sync}`);
+      db.pragma("secure_delete = ON");
+    }
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version > SQLITE_SCHEMA_VERSION)
       throw new KeywardenError(
         "ERR_AUDIT_STORE_CORRUPT",
         "the audit database has a newer schema than this keywarden",
+      );
+    /* Precondition: a read-only open never creates or upgrades the schema. */
+    if (version < SQLITE_SCHEMA_VERSION && options.readOnly === true)
+      throw new KeywardenError(
+        "ERR_AUDIT_STORE_CORRUPT",
+        "not a keywarden audit database at the current schema (open it writable once to migrate)",
       );
     if (version < SQLITE_SCHEMA_VERSION)
       db.transaction(() => {
