@@ -12,6 +12,7 @@
  */
 import { KeywardenError } from "../../errors.js";
 import type { Identity } from "../../guard/identity.js";
+import { observeCredentialOpen } from "../../observability/hooks.js";
 import type { Secret } from "../../secret.js";
 import { observedKms } from "../kms/index.js";
 import { createVaultContext, type VaultContext, type VaultOptions } from "./context.js";
@@ -28,7 +29,6 @@ import { type OpenOptions, openCredentials } from "./credential-open.js";
 import * as grantOps from "./grant-operations.js";
 import type { GrantOptions, GrantSummary } from "./grants.js";
 import type { LockStatus } from "./locks.js";
-import { observeVault } from "./observed.js";
 import * as userOps from "./user-operations.js";
 
 export type { VaultOptions } from "./context.js";
@@ -163,7 +163,19 @@ export class Vault {
     fn: (creds: CredentialSecrets) => T | Promise<T>,
     options: OpenOptions = {},
   ): Promise<Awaited<T>> {
-    return openCredentials(this.#ctx, identity, credentialId, fn, options);
+    const kind = typeof identity?.kind === "string" ? identity.kind : "unknown";
+    return observeCredentialOpen(kind, (opened) =>
+      openCredentials(
+        this.#ctx,
+        identity,
+        credentialId,
+        (creds) => {
+          opened();
+          return fn(creds);
+        },
+        options,
+      ),
+    );
   }
 
   /**
@@ -382,5 +394,5 @@ export function createVault(options: VaultOptions): Vault {
   if (!options?.kms || !options.store) {
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "createVault needs a kms and a store");
   }
-  return observeVault(new Vault({ ...options, kms: observedKms(options.kms) }));
+  return new Vault({ ...options, kms: observedKms(options.kms) });
 }
