@@ -175,14 +175,18 @@ export function openingMatches(openingText: string, commitment: HexHash, sha256:
   return publicDigestEquals(openingDigest(openingText, sha256), commitment);
 }
 
-/** True when `text` is exactly the canonical JSON text of its own value (no duplicates either). */
+/**
+ * True when `text` is exactly the canonical JSON text of an object with the two members `salt`
+ * and `value` (no duplicates, no third member; the salt's hex is checked by the digest step).
+ */
 function isCanonicalText(text: string): boolean {
+  let v: JsonValue;
   try {
-    parseCanonical(text);
-    return true;
+    v = parseCanonical(text);
   } catch {
     return false;
   }
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2;
 }
 
 /**
