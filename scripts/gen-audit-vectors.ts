@@ -21,6 +21,7 @@ import {
 } from "../src/audit/export/index.js";
 import { LocalEd25519Signer } from "../src/audit/transparency/index.js";
 import { Secret } from "../src/secret.js";
+import { transparencyVectors } from "./gen-audit-vectors-transparency.js";
 
 const OUT = join(import.meta.dirname, "..", "test", "vectors", "audit");
 const jcs = (v: unknown): string => {
@@ -1399,6 +1400,16 @@ function signerOf(name: string, s: Uint8Array): LocalEd25519Signer {
 
 async function main(): Promise<void> {
   await signedCases();
+  const log = signerOf("audit.example.com", seed);
+  const other = signerOf(
+    "other.example.com",
+    Uint8Array.from({ length: 32 }, (_, i) => 100 + i),
+  );
+  for (const t of await transparencyVectors(log, other)) {
+    if (ids.has(t.id)) throw new Error(`duplicate id ${t.id}`);
+    ids.add(t.id);
+    vectors.push(t as unknown as Vector);
+  }
   const check = process.argv.includes("--check");
   mkdirSync(OUT, { recursive: true });
   const wanted = new Map(vectors.map((v) => [`${v.id}.json`, `${JSON.stringify(v, null, 2)}\n`]));

@@ -15,8 +15,22 @@ import {
   verifyExport,
 } from "../../src/audit/export/index.js";
 import { sha256Node } from "../../src/audit/primitives/index.js";
-import { parseVerifierKey } from "../../src/audit/transparency/index.js";
-import { type AuditVector, inputBytes, loadAuditVectors } from "./vectors.js";
+import {
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyConsistency,
+  verifyCosignedCheckpoint,
+  verifyReceipt,
+} from "../../src/audit/transparency/index.js";
+import { isKeywardenError } from "../../src/errors.js";
+import {
+  type AuditVector,
+  inputBytes,
+  loadAuditVectors,
+  loadTransparencyVectors,
+  type TransparencyVector,
+} from "./vectors.js";
 
 const vectors = loadAuditVectors();
 
@@ -85,6 +99,62 @@ describe("audit conformance vectors: library", () => {
   );
 });
 
+const b64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+
+/** What the library answers for a transparency vector, in the vector's terms. */
+function transparencyResult(v: TransparencyVector): unknown {
+  if (v.kind === "consistency") {
+    const i = v.input;
+    return {
+      valid: verifyConsistency(i.size1, i.size2, i.proof.map(b64), b64(i.root1), b64(i.root2)),
+    };
+  }
+  const logKeys = v.trusted.logKeys.map((k) => parseVerifierKey(k));
+  try {
+    if (v.kind === "checkpoint") {
+      const checked = verifyCosignedCheckpoint(v.input.text, {
+        logKeys,
+        ...(v.trusted.origin === undefined ? {} : { origin: v.trusted.origin }),
+      });
+      // The same body through the plain note opener: both readings must agree.
+      const cp = parseCheckpoint(openNote(v.input.text, logKeys).text);
+      expect(cp.size).toBe(checked.checkpoint.size);
+      return {
+        valid: true,
+        origin: cp.origin,
+        size: cp.size,
+        root: Buffer.from(cp.rootHash).toString("base64"),
+      };
+    }
+    const leafHash = v.trusted.leafHash
+      ? new Uint8Array(Buffer.from(v.trusted.leafHash, "hex"))
+      : undefined;
+    const r = verifyReceipt(v.input.text, { logKeys, ...(leafHash ? { leafHash } : {}) });
+    const cp = r.checkpoint.checkpoint;
+    return {
+      valid: true,
+      origin: cp.origin,
+      size: cp.size,
+      root: Buffer.from(cp.rootHash).toString("base64"),
+      index: r.index,
+    };
+  } catch (err) {
+    if (!isKeywardenError(err)) throw err;
+    return { valid: false, error: err.code };
+  }
+}
+
+describe("audit conformance vectors: transparency (library)", () => {
+  const tv = loadTransparencyVectors();
+  it("covers consistency proofs, checkpoints and receipts", () => {
+    for (const kind of ["consistency", "checkpoint", "receipt"])
+      expect(tv.filter((v) => v.kind === kind).length, kind).toBeGreaterThanOrEqual(20);
+  });
+  it.each(tv.map((v) => [v.id, v] as const))("%s", (_id, v) => {
+    expect(transparencyResult(v)).toEqual(v.result);
+  });
+});
+
 describe("audit conformance vectors: generator", () => {
   it("the checked-in files are exactly what scripts/gen-audit-vectors.ts generates", async () => {
     const { execFile } = await import("node:child_process");
@@ -94,6 +164,6 @@ describe("audit conformance vectors: generator", () => {
       ["--import", "tsx", "scripts/gen-audit-vectors.ts", "--check"],
       { cwd: new URL("../..", import.meta.url) },
     );
-    expect(stdout).toBe(`${vectors.length} vectors\n`);
+    expect(stdout).toBe(`${vectors.length + loadTransparencyVectors().length} vectors\n`);
   }, 60_000);
 });
