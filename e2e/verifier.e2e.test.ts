@@ -3,7 +3,7 @@
  * a user opens it from disk. Fixtures are made with the library (AuditLog, exports, a signed and
  * witness-cosigned checkpoint); the page must reach the same verdicts as the library.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -214,7 +214,11 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await wrong.close();
 
     const unchecked = await verify({ exportPath: f.signed });
-    expect(await verdict(unchecked)).toBe("valid-unanchored");
+    expect(await verdict(unchecked)).toBe("not-checked");
+    expect(await resultText(unchecked)).toContain(
+      "The file is intact — signatures were not checked",
+    );
+    expect(await resultText(unchecked)).not.toContain("could not be trusted");
     expect(await resultText(unchecked)).toContain(
       "Signed by the platform, but not checked: enter the platform's verifier key.",
     );
@@ -227,6 +231,68 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     expect(await resultText(page)).toContain("All 40 entries are intact and in order");
     expect(await resultText(page)).toContain("CSV file");
     expect(await page.locator("#history-body tr").count()).toBe(40);
+    await page.close();
+  });
+
+  it("a checkpoint with no verifier key is 'not checked', not an untrusted signature", async () => {
+    const page = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint });
+    expect(await verdict(page)).toBe("not-checked");
+    const text = await resultText(page);
+    expect(text).toContain("The file is intact — signatures were not checked");
+    expect(text).not.toContain("could not be trusted");
+    await page.close();
+  });
+
+  it("a malformed verifier key is reported, not silently ignored", async () => {
+    const page = await verify({
+      exportPath: f.signed,
+      checkpoint: f.checkpoint,
+      vkey: "not a key",
+    });
+    expect(await verdict(page)).toBe("bad-key");
+    expect(await resultText(page)).toContain("The verifier key you entered is not valid");
+    await page.close();
+  });
+
+  it("an empty file, random bytes or a checkpoint picked as the export are 'not an audit export'", async () => {
+    const cases: Array<[string, string | Uint8Array]> = [
+      ["empty.jsonl", ""],
+      ["random.csv", Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2])],
+      ["checkpoint.txt", f.checkpoint],
+      ["receipt.jsonl", f.receipt],
+    ];
+    for (const [name, content] of cases) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      const page = await verify({ exportPath: path });
+      expect(await verdict(page), name).toBe("not-export");
+      const text = await resultText(page);
+      expect(text, name).toContain("This is not an audit export");
+      expect(text, name).not.toContain("altered or damaged");
+      await page.close();
+    }
+  });
+
+  it("a file starting with a BOM is named as such", async () => {
+    const path = join(dir, "bom.jsonl");
+    await writeFile(path, `\uFEFF${await readFile(f.jsonl, "utf8")}`);
+    const page = await verify({ exportPath: path });
+    expect(await verdict(page)).toBe("broken");
+    expect(await resultText(page)).toContain("byte-order mark (BOM");
+    await page.close();
+  });
+
+  it("the format comes from the content, not the file name", async () => {
+    const path = join(dir, "export-named-wrongly.csv");
+    await writeFile(path, await readFile(f.jsonl));
+    const page = await verify({
+      exportPath: path,
+      checkpoint: f.checkpoint,
+      vkey: f.vkey,
+      witness: f.witnessKey,
+    });
+    expect(await verdict(page)).toBe("valid");
+    expect(await resultText(page)).toContain("JSONL file");
     await page.close();
   });
 

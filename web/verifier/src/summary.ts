@@ -64,7 +64,7 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
   const tone =
     report.verdict === "valid" || report.verdict === "valid-prefix"
       ? "ok"
-      : report.verdict === "valid-unanchored"
+      : report.verdict === "valid-unanchored" || report.verdict === "not-checked"
         ? "warn"
         : "bad";
   const size = report.chain.ok ? report.chain.size : report.rows.length + report.rowsOmitted;
