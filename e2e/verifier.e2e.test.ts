@@ -296,6 +296,15 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await page.close();
   });
 
+  it("accessibility: focus on the verdict, a named progress bar, a captioned table, the ⚠ flag in words", async () => {
+    const page = await verify({ exportPath: f.tampered });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("verdict");
+    expect(await page.getAttribute("#progress-bar", "aria-label")).toBe("Verification progress");
+    expect(await page.textContent("table caption")).toContain("not verified");
+    expect(await page.textContent("#history-body")).toContain("⚠ not verified");
+    await page.close();
+  });
+
   it("the page made no network request and hit no CSP violation", () => {
     expect(requests.length).toBeGreaterThan(0);
     const foreign = requests.filter((u) => !/^(?:file|blob|data):/.test(u));

@@ -160,6 +160,9 @@ async function verify(): Promise<void> {
     renderHistory(report.rows, report.rowsOmitted);
     historyBox.hidden = false;
     document.body.dataset.verdict = report.verdict;
+    // Screen-reader and keyboard users land on the answer, not at the top of the form.
+    resultBox.hidden = false;
+    document.getElementById("verdict")?.focus();
   } catch (err) {
     resultBox.textContent = `The file could not be read: ${err instanceof Error ? err.message : "unknown error"}`;
     document.body.dataset.verdict = "error";

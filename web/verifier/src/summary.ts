@@ -130,7 +130,10 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
   into.replaceChildren(
     el(
       "div",
-      { class: `verdict ${tone}`, attrs: { id: "verdict", "data-verdict": report.verdict } },
+      {
+        class: `verdict ${tone}`,
+        attrs: { id: "verdict", "data-verdict": report.verdict, tabindex: "-1" },
+      },
       el("h2", { text: v.title }),
       el("p", { text: v.body }),
       el("p", {

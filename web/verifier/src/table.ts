@@ -50,7 +50,7 @@ function rowEl(r: HistoryRow): HTMLTableRowElement {
     tr.firstElementChild?.append(
       el("span", {
         class: "flag",
-        text: " ⚠",
+        text: " ⚠ not verified",
         attrs: { title: "not verified: at or after the first problem" },
       }),
     );
