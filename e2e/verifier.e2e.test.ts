@@ -165,7 +165,10 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     const text = await resultText(page);
     expect(text).toContain("entry #7 (line 9 of the file) was changed after it was written");
     expect((await page.getAttribute("#history-body tr[data-seq='6']", "class")) ?? "").toBe("");
-    expect(await page.getAttribute("#history-body tr[data-seq='7']", "class")).toBe("unverified");
+    expect(await page.getAttribute("#history-body tr[data-seq='7']", "class")).toBe(
+      "unverified first-broken",
+    );
+    expect(await page.getAttribute("#history-body tr[data-seq='8']", "class")).toBe("unverified");
     await page.close();
   });
 
@@ -302,6 +305,9 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     expect(await page.getAttribute("#progress-bar", "aria-label")).toBe("Verification progress");
     expect(await page.textContent("table caption")).toContain("not verified");
     expect(await page.textContent("#history-body")).toContain("⚠ not verified");
+    // The first broken entry is marked apart from the rows after it.
+    expect(await page.locator("#history-body tr.first-broken").count()).toBe(1);
+    expect(await page.textContent("#history-body tr.first-broken")).toContain("✗ first problem");
     await page.close();
   });
 
