@@ -311,6 +311,41 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await page.close();
   });
 
+  it("shows which key was trusted: its name and key id", async () => {
+    const page = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint, vkey: f.vkey });
+    const [name, id] = f.vkey.split("+");
+    expect(await resultText(page)).toContain(`${name} (key ${id}) platform signature — valid`);
+    await page.close();
+  });
+
+  it("says when a dropped file was not recognised or replaced an earlier one", async () => {
+    const page = await context.newPage();
+    await page.goto(pageUrl);
+    await page.waitForSelector("body[data-state='ready']");
+    const dropFiles = async (files: Array<{ name: string; text: string }>) => {
+      const handle = await page.evaluateHandle((list) => {
+        const dt = new DataTransfer();
+        for (const x of list) dt.items.add(new File([x.text], x.name));
+        return dt;
+      }, files);
+      await page.dispatchEvent("#drop", "drop", { dataTransfer: handle });
+    };
+    const jsonl = await readFile(f.jsonl, "utf8");
+    await dropFiles([
+      { name: "a.jsonl", text: jsonl },
+      { name: "notes.txt", text: "hello" },
+    ]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"a.jsonl": taken as the export.');
+    expect(await page.textContent("#drop-note")).toContain('"notes.txt": not recognised');
+    await dropFiles([{ name: "b.jsonl", text: jsonl }]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"b.jsonl": taken as the export, replacing "a.jsonl".');
+    await page.close();
+  });
+
   it("the page made no network request and hit no CSP violation", () => {
     expect(requests.length).toBeGreaterThan(0);
     const foreign = requests.filter((u) => !/^(?:file|blob|data):/.test(u));

@@ -39,7 +39,12 @@ function signatureList(sigs: readonly SignatureFinding[]): Node | undefined {
         : "witness cosignature — INVALID";
     else text = "signature by a key you did not supply — not checked";
     ul.append(
-      el("li", { attrs: { "data-role": s.role } }, el("code", { text: s.name }), ` ${text}`),
+      el(
+        "li",
+        { attrs: { "data-role": s.role } },
+        el("code", { text: `${s.name} (key ${s.keyId})` }),
+        ` ${text}`,
+      ),
     );
   }
   return ul;
