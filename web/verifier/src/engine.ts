@@ -116,6 +116,15 @@ export const MAX_ROWS = 500_000;
 
 const CSV_HEADER_START = "seq,ts,chain_id,";
 
+/** True when `text` holds a control character no text file has (U+0000–U+0008, U+000E–U+001F). */
+function hasBinaryControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x08 || (c >= 0x0e && c <= 0x1f)) return true;
+  }
+  return false;
+}
+
 /** What the file is, from its first bytes (see {@link FileKind}). */
 export function detectFileKind(head: Uint8Array): FileKind {
   if (head.length === 0) return "empty";
@@ -135,7 +144,7 @@ export function detectFileKind(head: Uint8Array): FileKind {
       return "not-text";
     }
   }
-  if (/[\x00-\x08\x0e-\x1f]/.test(text)) return "not-text";
+  if (hasBinaryControl(text)) return "not-text";
   if (text.startsWith("{")) return "jsonl";
   if (text.startsWith(CSV_HEADER_START)) return "csv";
   if (text.startsWith("c2sp.org/tlog-proof@v1\n")) return "receipt";
