@@ -3,7 +3,7 @@
  * a user opens it from disk. Fixtures are made with the library (AuditLog, exports, a signed and
  * witness-cosigned checkpoint); the page must reach the same verdicts as the library.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -165,7 +165,10 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     const text = await resultText(page);
     expect(text).toContain("entry #7 (line 9 of the file) was changed after it was written");
     expect((await page.getAttribute("#history-body tr[data-seq='6']", "class")) ?? "").toBe("");
-    expect(await page.getAttribute("#history-body tr[data-seq='7']", "class")).toBe("unverified");
+    expect(await page.getAttribute("#history-body tr[data-seq='7']", "class")).toBe(
+      "unverified first-broken",
+    );
+    expect(await page.getAttribute("#history-body tr[data-seq='8']", "class")).toBe("unverified");
     await page.close();
   });
 
@@ -214,7 +217,11 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await wrong.close();
 
     const unchecked = await verify({ exportPath: f.signed });
-    expect(await verdict(unchecked)).toBe("valid-unanchored");
+    expect(await verdict(unchecked)).toBe("not-checked");
+    expect(await resultText(unchecked)).toContain(
+      "The file is intact — signatures were not checked",
+    );
+    expect(await resultText(unchecked)).not.toContain("could not be trusted");
     expect(await resultText(unchecked)).toContain(
       "Signed by the platform, but not checked: enter the platform's verifier key.",
     );
@@ -227,6 +234,115 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     expect(await resultText(page)).toContain("All 40 entries are intact and in order");
     expect(await resultText(page)).toContain("CSV file");
     expect(await page.locator("#history-body tr").count()).toBe(40);
+    await page.close();
+  });
+
+  it("a checkpoint with no verifier key is 'not checked', not an untrusted signature", async () => {
+    const page = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint });
+    expect(await verdict(page)).toBe("not-checked");
+    const text = await resultText(page);
+    expect(text).toContain("The file is intact — signatures were not checked");
+    expect(text).not.toContain("could not be trusted");
+    await page.close();
+  });
+
+  it("a malformed verifier key is reported, not silently ignored", async () => {
+    const page = await verify({
+      exportPath: f.signed,
+      checkpoint: f.checkpoint,
+      vkey: "not a key",
+    });
+    expect(await verdict(page)).toBe("bad-key");
+    expect(await resultText(page)).toContain("The verifier key you entered is not valid");
+    await page.close();
+  });
+
+  it("an empty file, random bytes or a checkpoint picked as the export are 'not an audit export'", async () => {
+    const cases: Array<[string, string | Uint8Array]> = [
+      ["empty.jsonl", ""],
+      ["random.csv", Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2])],
+      ["checkpoint.txt", f.checkpoint],
+      ["receipt.jsonl", f.receipt],
+    ];
+    for (const [name, content] of cases) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      const page = await verify({ exportPath: path });
+      expect(await verdict(page), name).toBe("not-export");
+      const text = await resultText(page);
+      expect(text, name).toContain("This is not an audit export");
+      expect(text, name).not.toContain("altered or damaged");
+      await page.close();
+    }
+  });
+
+  it("a file starting with a BOM is named as such", async () => {
+    const path = join(dir, "bom.jsonl");
+    await writeFile(path, `\uFEFF${await readFile(f.jsonl, "utf8")}`);
+    const page = await verify({ exportPath: path });
+    expect(await verdict(page)).toBe("broken");
+    expect(await resultText(page)).toContain("byte-order mark (BOM");
+    await page.close();
+  });
+
+  it("the format comes from the content, not the file name", async () => {
+    const path = join(dir, "export-named-wrongly.csv");
+    await writeFile(path, await readFile(f.jsonl));
+    const page = await verify({
+      exportPath: path,
+      checkpoint: f.checkpoint,
+      vkey: f.vkey,
+      witness: f.witnessKey,
+    });
+    expect(await verdict(page)).toBe("valid");
+    expect(await resultText(page)).toContain("JSONL file");
+    await page.close();
+  });
+
+  it("accessibility: focus on the verdict, a named progress bar, a captioned table, the ⚠ flag in words", async () => {
+    const page = await verify({ exportPath: f.tampered });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("verdict");
+    expect(await page.getAttribute("#progress-bar", "aria-label")).toBe("Verification progress");
+    expect(await page.textContent("table caption")).toContain("not verified");
+    expect(await page.textContent("#history-body")).toContain("⚠ not verified");
+    // The first broken entry is marked apart from the rows after it.
+    expect(await page.locator("#history-body tr.first-broken").count()).toBe(1);
+    expect(await page.textContent("#history-body tr.first-broken")).toContain("✗ first problem");
+    await page.close();
+  });
+
+  it("shows which key was trusted: its name and key id", async () => {
+    const page = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint, vkey: f.vkey });
+    const [name, id] = f.vkey.split("+");
+    expect(await resultText(page)).toContain(`${name} (key ${id}) platform signature — valid`);
+    await page.close();
+  });
+
+  it("says when a dropped file was not recognised or replaced an earlier one", async () => {
+    const page = await context.newPage();
+    await page.goto(pageUrl);
+    await page.waitForSelector("body[data-state='ready']");
+    const dropFiles = async (files: Array<{ name: string; text: string }>) => {
+      const handle = await page.evaluateHandle((list) => {
+        const dt = new DataTransfer();
+        for (const x of list) dt.items.add(new File([x.text], x.name));
+        return dt;
+      }, files);
+      await page.dispatchEvent("#drop", "drop", { dataTransfer: handle });
+    };
+    const jsonl = await readFile(f.jsonl, "utf8");
+    await dropFiles([
+      { name: "a.jsonl", text: jsonl },
+      { name: "notes.txt", text: "hello" },
+    ]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"a.jsonl": taken as the export.');
+    expect(await page.textContent("#drop-note")).toContain('"notes.txt": not recognised');
+    await dropFiles([{ name: "b.jsonl", text: jsonl }]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"b.jsonl": taken as the export, replacing "a.jsonl".');
     await page.close();
   });
 

@@ -85,10 +85,16 @@ describe("verifier engine verdicts", () => {
 
   it("garbage, an empty file and a file cut mid-line are results, never crashes", async () => {
     const garbage = await runVerification(request("%PDF-1.7\n\u0000\u0001binary", "x.jsonl"));
-    expect(garbage.verdict).toBe("broken");
+    // Not an export at all: said so, not "altered or damaged".
+    expect(garbage.verdict).toBe("not-export");
+    expect(garbage.fileKind).toBe("not-text");
     expect(garbage.chain).toMatchObject({ ok: false, reason: "malformed", line: 1 });
     const empty = await runVerification(request("", "x.jsonl"));
+    expect(empty.verdict).toBe("not-export");
+    expect(empty.fileKind).toBe("empty");
     expect(empty.chain).toMatchObject({ ok: false, reason: "malformed" });
+    const checkpoint = await runVerification(request(f.current, "x.jsonl"));
+    expect([checkpoint.verdict, checkpoint.fileKind]).toEqual(["not-export", "checkpoint"]);
     const cut = f.jsonl.slice(0, f.jsonl.length - 40);
     const r = await runVerification(request(cut, "x.jsonl", { ...keys(), checkpoint: f.current }));
     expect(r.verdict).toBe("broken");
@@ -186,7 +192,12 @@ describe("verifier engine verdicts", () => {
     expect(wrong.evidence[0]?.status).toBe("bad-signature");
     const noKey = await runVerification(request(f.jsonl, "a.jsonl", { checkpoint: f.current }));
     expect(noKey.evidence[0]?.status).toBe("no-key");
-    expect(noKey.verdict).toBe("bad-evidence");
+    // No key given: not checked, which is not the same as a signature that failed.
+    expect(noKey.verdict).toBe("not-checked");
+    const badKey = await runVerification(
+      request(f.jsonl, "a.jsonl", { checkpoint: f.current, verifierKeys: ["not a key"] }),
+    );
+    expect(badKey.verdict).toBe("bad-key");
   });
 
   it("a checkpoint signed for another user's chain is reported as such", () => {

@@ -149,11 +149,13 @@ export function parseOpening(text: string): PayloadOpening {
 }
 
 /**
- * True when `openingText` opens `commitment`. Only the layout is checked before hashing: when the
- * commitment matches, the value bytes are exactly the canonical text that was committed to.
+ * True when `openingText` opens `commitment`. The opening must be the RFC 8785 canonical text of
+ * `{"salt":"<64 hex>","value":…}` (format §4, §6): a matching digest alone is not enough, since an
+ * operator who re-chains a log can commit to a non-canonical value text (a space, unsorted or
+ * duplicate members, an escaped `/`), and that would give one log two byte strings.
  *
- * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the opening does not have the
- * `{"salt":"<64 hex>","value":…}` layout.
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` when the opening does not have that layout
+ * or is not canonical JSON.
  *
  * @example
  * ```ts
@@ -169,7 +171,22 @@ export function openingMatches(openingText: string, commitment: HexHash, sha256:
     openingText.charCodeAt(openingText.length - 1) !== 0x7d
   )
     malformed("payload opening has the wrong layout");
+  if (!isCanonicalText(openingText)) malformed("payload opening is not canonical JSON");
   return publicDigestEquals(openingDigest(openingText, sha256), commitment);
+}
+
+/**
+ * True when `text` is exactly the canonical JSON text of an object with the two members `salt`
+ * and `value` (no duplicates, no third member; the salt's hex is checked by the digest step).
+ */
+function isCanonicalText(text: string): boolean {
+  let v: JsonValue;
+  try {
+    v = parseCanonical(text);
+  } catch {
+    return false;
+  }
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2;
 }
 
 /**

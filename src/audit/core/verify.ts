@@ -261,7 +261,7 @@ export class ChainVerifier {
       return this.#reject(
         unchecked,
         item,
-        entry.seq,
+        this.#next,
         "foreign-chain",
         "entry belongs to another chain",
         line,
@@ -287,7 +287,7 @@ export class ChainVerifier {
         return this.#reject(
           unchecked,
           item,
-          entry.seq,
+          this.#next,
           "duplicate",
           `seq ${entry.seq} appears twice`,
           line,
@@ -295,7 +295,7 @@ export class ChainVerifier {
       return this.#reject(
         unchecked,
         item,
-        entry.seq,
+        this.#next,
         "reorder",
         `seq ${entry.seq} appears after seq ${this.#next - 1}`,
         line,

@@ -68,6 +68,13 @@ function humanCells(entry: AuditEntry, opening: string | null): string[] {
 const row = (cells: readonly string[]) =>
   stringify([cells], { eof: true, record_delimiter: "unix" });
 
+/**
+ * @internal The one byte string the exporter writes for a record with these cells (with its LF).
+ * The reader requires every line to be exactly this (format §7): a cell quoted that needs no
+ * quotes, or any other RFC 4180 variant, would give one log two byte strings.
+ */
+export const csvRecordText = row;
+
 /** The header row and the manifest row. */
 export function csvHead(manifest: ExportManifest): string {
   const manifestRow = [

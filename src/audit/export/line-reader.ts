@@ -22,11 +22,11 @@ export function malformedInput(line: number, why: string): never {
 }
 
 /**
- * Yields the lines of `chunks`. A final line without `\n` is yielded too (a complete export ends
- * with `\n`, but truncation is the verifier's finding, not a parse error).
+ * Yields the lines of `chunks`. Every line, the last included, must end with `\n` (format §6):
+ * a final line without it is an error naming that line, so one log has one byte string.
  *
  * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line on invalid UTF-8, a CR,
- * an empty line or a line longer than `maxLineBytes`.
+ * an empty line, a line longer than `maxLineBytes` or a last line without its `\n`.
  */
 export async function* readLines(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
@@ -125,7 +125,11 @@ export async function* readLineBatches(
     }
     if (batch.length > 0) yield batch;
   }
-  if (pendingBytes > 0) yield [emit(concat(pending, pendingBytes))];
+  if (pendingBytes > 0) {
+    // The line is checked as any other first (a CR or bad UTF-8 is named as such), then refused.
+    const last = emit(concat(pending, pendingBytes));
+    malformedInput(last.line, "last line does not end with LF");
+  }
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -18,7 +18,7 @@ import {
 import type { Sha256 } from "../primitives/index.js";
 import type { ChainHead } from "../storage/index.js";
 import type { NoteVerifier } from "../transparency/portable.js";
-import { decodeCsvRecord } from "./csv.js";
+import { csvRecordText, decodeCsvRecord } from "./csv.js";
 import {
   decodeJsonlLine,
   type ExportRecord,
@@ -99,6 +99,8 @@ async function* recordBatches(
           }
           if (rows.length !== 1)
             malformedInput(line, "expected exactly one CSV record on the line");
+          if (csvRecordText(rows[0] as string[]) !== `${text}\n`)
+            malformedInput(line, "CSV record is not written as the exporter writes it (quoting)");
           record = decodeCsvRecord(rows[0] as string[], index, line);
         }
         index++;

@@ -1,7 +1,7 @@
 /**
  * The line reader decodes a chunk's whole lines at once. This holds it to the obvious reading,
  * one line at a time, on arbitrary bytes cut into arbitrary chunks: same lines, same line
- * numbers, and the same first error (invalid UTF-8, CR, empty or overlong line).
+ * numbers, and the same first error (invalid UTF-8, CR, empty or overlong line, a last line without LF).
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
@@ -20,7 +20,8 @@ function reference(bytes: Uint8Array, max: number): Outcome {
       parts.push(bytes.subarray(start, i));
       start = i + 1;
     }
-  if (start < bytes.length) parts.push(bytes.subarray(start));
+  const unterminated = start < bytes.length;
+  if (unterminated) parts.push(bytes.subarray(start));
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   for (const [i, part] of parts.entries()) {
     const line = i + 1;
@@ -33,6 +34,8 @@ function reference(bytes: Uint8Array, max: number): Outcome {
       return { lines, error: `line ${line}: invalid UTF-8` };
     }
     if (text.includes("\r")) return { lines, error: `line ${line}: carriage return in line` };
+    if (unterminated && i === parts.length - 1)
+      return { lines, error: `line ${line}: last line does not end with LF` };
     lines.push({ text, line });
   }
   return { lines };

@@ -44,6 +44,8 @@ export type EvidenceStatus =
 /** A signature line found on a note, and whether it verified. */
 export interface SignatureFinding {
   readonly name: string;
+  /** The signature's key ID, 8 hex digits (which key of that name signed). */
+  readonly keyId: string;
   readonly role: "log" | "witness" | "unknown";
   /** True when checked with a key the user gave; `false` = checked and failed; `null` = no key. */
   readonly valid: boolean | null;
@@ -111,16 +113,18 @@ export function signaturesOf(
     return [];
   }
   return parsed.signatures.map((sig): SignatureFinding => {
+    const keyId = (sig.keyId >>> 0).toString(16).padStart(8, "0");
     const log = policy?.logKeys.find((k) => k.name === sig.name && k.keyId === sig.keyId);
-    if (log) return { name: sig.name, role: "log", valid: log.verify(parsed.text, sig.signature) };
+    if (log)
+      return { name: sig.name, keyId, role: "log", valid: log.verify(parsed.text, sig.signature) };
     const w = policy?.witnesses?.find((k) => k.name === sig.name && k.keyId === sig.keyId);
     if (w) {
       const ts = w.timestampOf(parsed.text, sig.signature);
       return ts === undefined
-        ? { name: sig.name, role: "witness", valid: false }
-        : { name: sig.name, role: "witness", valid: true, timestamp: ts };
+        ? { name: sig.name, keyId, role: "witness", valid: false }
+        : { name: sig.name, keyId, role: "witness", valid: true, timestamp: ts };
     }
-    return { name: sig.name, role: "unknown", valid: null };
+    return { name: sig.name, keyId, role: "unknown", valid: null };
   });
 }
 

@@ -57,9 +57,26 @@ export type Verdict =
   | "truncated"
   | "rewritten"
   | "bad-evidence"
+  | "not-export"
+  | "bad-key"
+  | "not-checked"
   | "valid-unanchored"
   | "valid-prefix"
   | "valid";
+
+/**
+ * What the file is, read from its first bytes (never from its name): an export in one of the two
+ * formats, an export preceded by a UTF-8 byte-order mark, or something else a user may pick by
+ * mistake.
+ */
+export type FileKind =
+  | ExportFormat
+  | "bom"
+  | "empty"
+  | "not-text"
+  | "checkpoint"
+  | "receipt"
+  | "unknown";
 
 /** The export manifest's signature (format §6.1), checked with the verifier keys the user gave. */
 export interface ManifestSignatureFinding {
@@ -77,6 +94,10 @@ export interface ManifestSignatureFinding {
 export interface VerifyReport {
   readonly verdict: Verdict;
   readonly format: ExportFormat;
+  /** What the file's first bytes say it is. */
+  readonly fileKind: FileKind;
+  /** `bad-key`: a verifier or witness key the user entered is not a valid key. */
+  readonly keyProblem: "bad-key" | undefined;
   /** The library's result for the export itself (manifest omitted; see `manifest`). */
   readonly chain: VerifyResult;
   readonly manifest: { chainId: string; size: number; headHash: string | null } | undefined;
@@ -93,11 +114,51 @@ export interface VerifyReport {
 /** Most rows kept for the table. */
 export const MAX_ROWS = 500_000;
 
-/** Picks the format from the file name, else from the first byte (`{` is JSON Lines). */
-export function detectFormat(name: string, firstByte: number | undefined): ExportFormat {
-  if (/\.csv$/i.test(name)) return "csv";
-  if (/\.jsonl?$/i.test(name)) return "jsonl";
-  return firstByte === 0x7b ? "jsonl" : "csv";
+const CSV_HEADER_START = "seq,ts,chain_id,";
+
+/** True when `text` holds a control character no text file has (U+0000–U+0008, U+000E–U+001F). */
+function hasBinaryControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x08 || (c >= 0x0e && c <= 0x1f)) return true;
+  }
+  return false;
+}
+
+/** What the file is, from its first bytes (see {@link FileKind}). */
+export function detectFileKind(head: Uint8Array): FileKind {
+  if (head.length === 0) return "empty";
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return "bom";
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      head.subarray(0, Math.min(head.length, 60)),
+    );
+  } catch {
+    // A multi-byte character cut at the end of the sample is still text.
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(
+        head.subarray(0, Math.min(head.length, 56)),
+      );
+    } catch {
+      return "not-text";
+    }
+  }
+  if (hasBinaryControl(text)) return "not-text";
+  if (text.startsWith("{")) return "jsonl";
+  if (text.startsWith(CSV_HEADER_START)) return "csv";
+  if (text.startsWith("c2sp.org/tlog-proof@v1\n")) return "receipt";
+  if (/^[\x21-\x2a\x2c-\x7e]{1,255}\n(?:0|[1-9][0-9]*)\n/.test(text)) return "checkpoint";
+  return "unknown";
+}
+
+/**
+ * The format to read the file in: from its content; the name only decides between the two when
+ * the content names neither (the file is then reported as not an export anyway).
+ */
+export function detectFormat(name: string, kind: FileKind): ExportFormat {
+  if (kind === "jsonl" || kind === "csv") return kind;
+  return /\.csv$/i.test(name) ? "csv" : "jsonl";
 }
 
 async function* counting(
@@ -127,12 +188,12 @@ function verdictOf(
   for (const bad of [
     "bad-signature",
     "wrong-chain",
-    "no-key",
     "origin-mismatch",
     "time-went-backwards",
     "bad-checkpoint",
   ])
     if (statuses.has(bad)) return "bad-evidence";
+  if (statuses.has("no-key") || manifestSignature?.status === "no-key") return "not-checked";
   if (evidence.some((e) => e.status === "matches")) return "valid";
   return evidence.some((e) => e.status === "covers-prefix") ? "valid-prefix" : "valid-unanchored";
 }
@@ -148,12 +209,16 @@ export async function runVerification(
   onProgress: (p: VerifyProgress) => void = () => {},
 ): Promise<VerifyReport> {
   const started = Date.now();
-  let firstByte: number | undefined;
+  let head = new Uint8Array(0);
   for await (const chunk of req.openExport()) {
-    firstByte = chunk[0];
-    if (firstByte !== undefined) break;
+    const joined = new Uint8Array(head.length + chunk.length);
+    joined.set(head);
+    joined.set(chunk, head.length);
+    head = joined;
+    if (head.length >= 64) break;
   }
-  const format = detectFormat(req.exportName, firstByte);
+  const fileKind = detectFileKind(head);
+  const format = detectFormat(req.exportName, fileKind);
   const total = req.exportSize;
 
   // Pass 1: the library's verifier over every byte of the file.
@@ -218,9 +283,19 @@ export async function runVerification(
       ? compareLogHistory(earlierNote, current, policy, comparable)
       : undefined;
 
+  const keyProblem = policy === "bad-key" ? "bad-key" : undefined;
+  const notExport =
+    !chain.ok &&
+    manifest === undefined &&
+    fileKind !== "jsonl" &&
+    fileKind !== "csv" &&
+    fileKind !== "bom";
+  const verdict = verdictOf(chain, evidence, logHistory, manifestSignature);
   return {
-    verdict: verdictOf(chain, evidence, logHistory, manifestSignature),
+    verdict: notExport ? "not-export" : verdict === "broken" ? verdict : (keyProblem ?? verdict),
     format,
+    fileKind,
+    keyProblem,
     chain,
     manifest: manifest
       ? { chainId: manifest.chainId, size: manifest.size, headHash: manifest.headHash }
@@ -241,6 +316,8 @@ function manifestSignatureOf(
   if (!manifest) return undefined;
   if (manifest.signature === undefined && manifest.origin === undefined)
     return { status: "unsigned" };
+  if (policy === "bad-key")
+    return { status: "invalid", reason: "the verifier key you gave is not a valid key" };
   if (typeof policy === "string") return { status: "no-key" };
   const problem = manifestSignatureProblem(manifest, { keys: policy.logKeys });
   return problem === undefined ? { status: "valid" } : { status: "invalid", reason: problem };

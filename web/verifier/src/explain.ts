@@ -32,6 +32,18 @@ export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
     title: "This is not the history the platform signed",
     body: "The entries in this file differ from the ones the platform committed to in its signed checkpoint. The history was rewritten or replaced.",
   },
+  "not-export": {
+    title: "This is not an audit export",
+    body: "The file you chose is not a keywarden audit history (a .jsonl or .csv export): it is empty, not text, or another kind of file — a signed checkpoint or a receipt, for example, belongs in the fields below. Nothing about any history was checked. Choose the export file itself.",
+  },
+  "bad-key": {
+    title: "The verifier key you entered is not valid",
+    body: "A key you entered is not a verifier key (it should look like name+1a2b3c4d+AbCd…, all on one line, as the platform published it). Signatures were not checked. Check the key and try again.",
+  },
+  "not-checked": {
+    title: "The file is intact — signatures were not checked",
+    body: "Every entry is intact and correctly linked. The file or the checkpoint you added is signed, but no verifier key was entered, so the signature was not checked and completeness is not proven. Enter the platform's verifier key to check it.",
+  },
   "bad-evidence": {
     title: "A signature could not be trusted",
     body: "The entries themselves look intact, but the file's signed summary, or the signed checkpoint or receipt you supplied, did not verify with the key you gave (or is for another account). Completeness is therefore NOT proven.",
@@ -50,7 +62,10 @@ export function chainProblemText(report: VerifyReport): string {
     reorder: `The entries are out of order around ${at}.`,
     duplicate: `${at} appears twice.`,
     "foreign-chain": `${at} belongs to a different account's history.`,
-    malformed: `The file is damaged or is not a keywarden export at ${at}: ${c.message}.`,
+    malformed:
+      report.fileKind === "bom"
+        ? "The file starts with a byte-order mark (BOM, the bytes EF BB BF), which a keywarden export never has: an editor or spreadsheet re-saved it, so it is no longer the exported file byte for byte. Use the file exactly as exported."
+        : `The file is damaged or is not a keywarden export at ${at}: ${c.message}.`,
     "payload-mismatch": `The details shown for ${at} (amounts, symbols, …) are not the details that were originally recorded.`,
     truncated: `The file ends early: ${c.message}.`,
     "head-mismatch": `The last entry is not the one the file's own summary names: the end of the history was replaced.`,

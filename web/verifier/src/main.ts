@@ -43,24 +43,50 @@ async function readSmallText(file: File): Promise<string> {
   return file.text();
 }
 
-/** Sorts dropped files into their slots by content. */
-async function classify(file: File): Promise<void> {
+/** Sorts dropped files into their slots by content; says what it did with each. */
+async function classify(file: File): Promise<string> {
   const head = await file.slice(0, 512).text();
+  const name = `"${file.name}"`;
   if (
     head.startsWith('{"manifest"') ||
     head.startsWith("seq,ts,") ||
     /\.(jsonl|csv)$/i.test(file.name)
   ) {
+    const earlier = state.exportFile?.name;
     setExport(file);
-    return;
+    return earlier === undefined
+      ? `${name}: taken as the export.`
+      : `${name}: taken as the export, replacing "${earlier}".`;
   }
   const text = await readSmallText(file);
-  if (text.startsWith(`${RECEIPT_HEADER}\n`)) earlierText.value = text;
-  else if (text.includes("\n\n\u2014 ")) {
-    if (checkpointText.value.trim() === "") checkpointText.value = text;
-    else earlierText.value = text;
-  } else if (/^[^+\s]+\+[0-9a-f]{8}\+B/.test(text.trim())) witnessText.value += `${text.trim()}\n`;
-  else if (/^[^+\s]+\+[0-9a-f]{8}\+A/.test(text.trim())) vkeyText.value = text.trim();
+  const replacing = (slot: HTMLTextAreaElement, what: string) =>
+    slot.value.trim() === ""
+      ? `${name}: taken as ${what}.`
+      : `${name}: taken as ${what}, replacing the one entered before.`;
+  if (text.startsWith(`${RECEIPT_HEADER}\n`)) {
+    const note = replacing(earlierText, "the receipt you kept");
+    earlierText.value = text;
+    return note;
+  }
+  if (text.includes("\n\n\u2014 ")) {
+    if (checkpointText.value.trim() === "") {
+      checkpointText.value = text;
+      return `${name}: taken as the signed checkpoint.`;
+    }
+    const note = replacing(earlierText, "the earlier checkpoint");
+    earlierText.value = text;
+    return note;
+  }
+  if (/^[^+\s]+\+[0-9a-f]{8}\+B/.test(text.trim())) {
+    witnessText.value += `${text.trim()}\n`;
+    return `${name}: added as a witness key.`;
+  }
+  if (/^[^+\s]+\+[0-9a-f]{8}\+A/.test(text.trim())) {
+    const note = replacing(vkeyText, "the platform's verifier key");
+    vkeyText.value = text.trim();
+    return note;
+  }
+  return `${name}: not recognised (not an export, checkpoint, receipt or verifier key) — ignored.`;
 }
 
 function wireTextFile(inputId: string, target: HTMLTextAreaElement): void {
@@ -160,6 +186,9 @@ async function verify(): Promise<void> {
     renderHistory(report.rows, report.rowsOmitted);
     historyBox.hidden = false;
     document.body.dataset.verdict = report.verdict;
+    // Screen-reader and keyboard users land on the answer, not at the top of the form.
+    resultBox.hidden = false;
+    document.getElementById("verdict")?.focus();
   } catch (err) {
     resultBox.textContent = `The file could not be read: ${err instanceof Error ? err.message : "unknown error"}`;
     document.body.dataset.verdict = "error";
@@ -190,8 +219,23 @@ drop.addEventListener("drop", (ev) => {
   ev.preventDefault();
   drop.classList.remove("over");
   const files = [...(ev.dataTransfer?.files ?? [])];
-  // A file that cannot be classified (unreadable, too large for a key or checkpoint) is ignored.
-  void files.reduce((p, f) => p.then(() => classify(f).catch(() => {})), Promise.resolve());
+  const dropNote = byId("drop-note");
+  const notes: string[] = [];
+  // A file that cannot be classified (unreadable, too large for a key or checkpoint) is named.
+  void files
+    .reduce(
+      (p, f) =>
+        p.then(() =>
+          classify(f).then(
+            (n) => void notes.push(n),
+            () => void notes.push(`"${f.name}": could not be read — ignored.`),
+          ),
+        ),
+      Promise.resolve(),
+    )
+    .then(() => {
+      dropNote.textContent = notes.join(" ");
+    });
 });
 // Dropping a file anywhere else must not navigate away from the page.
 for (const type of ["dragover", "drop"]) window.addEventListener(type, (ev) => ev.preventDefault());

@@ -39,7 +39,12 @@ function signatureList(sigs: readonly SignatureFinding[]): Node | undefined {
         : "witness cosignature — INVALID";
     else text = "signature by a key you did not supply — not checked";
     ul.append(
-      el("li", { attrs: { "data-role": s.role } }, el("code", { text: s.name }), ` ${text}`),
+      el(
+        "li",
+        { attrs: { "data-role": s.role } },
+        el("code", { text: `${s.name} (key ${s.keyId})` }),
+        ` ${text}`,
+      ),
     );
   }
   return ul;
@@ -64,7 +69,7 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
   const tone =
     report.verdict === "valid" || report.verdict === "valid-prefix"
       ? "ok"
-      : report.verdict === "valid-unanchored"
+      : report.verdict === "valid-unanchored" || report.verdict === "not-checked"
         ? "warn"
         : "bad";
   const size = report.chain.ok ? report.chain.size : report.rows.length + report.rowsOmitted;
@@ -130,7 +135,10 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
   into.replaceChildren(
     el(
       "div",
-      { class: `verdict ${tone}`, attrs: { id: "verdict", "data-verdict": report.verdict } },
+      {
+        class: `verdict ${tone}`,
+        attrs: { id: "verdict", "data-verdict": report.verdict, tabindex: "-1" },
+      },
       el("h2", { text: v.title }),
       el("p", { text: v.body }),
       el("p", {

@@ -26,7 +26,7 @@ function matches(r: HistoryRow, text: string, action: string): boolean {
     .includes(text);
 }
 
-function rowEl(r: HistoryRow): HTMLTableRowElement {
+function rowEl(r: HistoryRow, first: boolean): HTMLTableRowElement {
   const details = r.redacted
     ? el("span", {
         class: "redacted",
@@ -35,7 +35,10 @@ function rowEl(r: HistoryRow): HTMLTableRowElement {
     : r.details;
   const tr = el(
     "tr",
-    { class: r.verified ? "" : "unverified", attrs: { "data-seq": String(r.seq) } },
+    {
+      class: r.verified ? "" : first ? "unverified first-broken" : "unverified",
+      attrs: { "data-seq": String(r.seq) },
+    },
     el("td", { class: "num", text: String(r.seq) }),
     el("td", { class: "time", text: formatTs(r.ts) }),
     el("td", { text: r.action }),
@@ -46,11 +49,13 @@ function rowEl(r: HistoryRow): HTMLTableRowElement {
     el("td", { class: "num", text: r.price }),
     el("td", { class: "details" }, details),
   );
-  if (!r.verified)
+  if (first)
+    tr.firstElementChild?.append(el("strong", { class: "flag", text: " ✗ first problem" }));
+  else if (!r.verified)
     tr.firstElementChild?.append(
       el("span", {
         class: "flag",
-        text: " ⚠",
+        text: " ⚠ not verified",
         attrs: { title: "not verified: at or after the first problem" },
       }),
     );
@@ -73,10 +78,13 @@ export function renderHistory(rows: readonly HistoryRow[], omitted: number): voi
   text.value = "";
   let page = 0;
   let filtered: readonly HistoryRow[] = rows;
+  const firstBroken = rows.find((r) => !r.verified);
   const draw = () => {
     const pages = Math.max(1, Math.ceil(filtered.length / PAGE));
     page = Math.min(page, pages - 1);
-    body.replaceChildren(...filtered.slice(page * PAGE, (page + 1) * PAGE).map(rowEl));
+    body.replaceChildren(
+      ...filtered.slice(page * PAGE, (page + 1) * PAGE).map((r) => rowEl(r, r === firstBroken)),
+    );
     count.textContent = `${filtered.length} of ${rows.length} entries${omitted ? ` (${omitted} more verified but not listed)` : ""}`;
     const prev = el("button", { text: "← earlier", attrs: { type: "button" } });
     const next = el("button", { text: "later →", attrs: { type: "button" } });
@@ -103,4 +111,9 @@ export function renderHistory(rows: readonly HistoryRow[], omitted: number): voi
   text.oninput = refilter;
   action.onchange = refilter;
   refilter();
+  // A broken history opens at its first problem, wherever it is in a large table.
+  if (firstBroken !== undefined) {
+    page = Math.floor(rows.indexOf(firstBroken) / PAGE);
+    draw();
+  }
 }
