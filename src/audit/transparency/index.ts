@@ -18,6 +18,7 @@ export * from "./receipt.js";
 export * from "./signer.js";
 export * from "./sinks.js";
 export * from "./state-file.js";
+export * from "./tiles/index.js";
 export * from "./tree-fallback.js";
 export * from "./verify.js";
 export * from "./witness.js";

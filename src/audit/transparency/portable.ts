@@ -12,6 +12,7 @@ export * from "./monitor.js";
 export * from "./note.js";
 export * from "./publisher.js";
 export * from "./receipt.js";
+export * from "./tiles/portable.js";
 export * from "./tree-fallback.js";
 export * from "./verify.js";
 export * from "./witness.js";
