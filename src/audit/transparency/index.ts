@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export * from "./checkpoint.js";
+export * from "./heads/index.js";
 export * from "./kms-signer.js";
 export * from "./log.js";
 export * from "./merkle.js";

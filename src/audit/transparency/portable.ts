@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from "./checkpoint.js";
+export * from "./heads/portable.js";
 export * from "./kms-signer.js";
 export * from "./log.js";
 export * from "./merkle.js";
