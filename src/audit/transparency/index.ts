@@ -23,3 +23,4 @@ export * from "./tiles/index.js";
 export * from "./tree-fallback.js";
 export * from "./verify.js";
 export * from "./witness.js";
+export * from "./witnessing/index.js";

@@ -17,3 +17,4 @@ export * from "./tiles/portable.js";
 export * from "./tree-fallback.js";
 export * from "./verify.js";
 export * from "./witness.js";
+export * from "./witnessing/portable.js";

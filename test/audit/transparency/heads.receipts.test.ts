@@ -103,7 +103,8 @@ async function setup(witnessCount: number) {
     signer,
     headsSecret: Secret.copyOf(SECRET_BYTES),
     now: () => 1764400000,
-    cosign: async (note, _oldSize, proof) => {
+    cosign: async (note, proofFrom, oldSize) => {
+      const proof = await proofFrom(oldSize);
       cosignCalls++;
       let out = note;
       for (const w of witnesses) {

@@ -24,11 +24,16 @@ export interface ChainHead {
 }
 
 /**
- * Collects witness cosignatures for a freshly signed heads checkpoint: given the note, the
- * previously published size and the consistency proof from it, returns the note with the
- * cosignature lines added (see the tlog-witness client).
+ * Collects witness cosignatures for a freshly signed heads checkpoint: given the note, a function
+ * giving the consistency proof from any older size (witnesses may be behind), and the previously
+ * published size, returns the note with the cosignature lines added. {@link collectCosignatures}
+ * fits: `(note, proofFrom) => collectCosignatures({ witnesses, note, proofFrom }).then((r) => r.note)`.
  */
-export type HeadsCosign = (note: string, oldSize: number, proof: Uint8Array[]) => Promise<string>;
+export type HeadsCosign = (
+  note: string,
+  proofFrom: (oldSize: number) => Promise<Uint8Array[]>,
+  previousSize: number,
+) => Promise<string>;
 
 /** Options of {@link HeadsLog.open}. */
 export interface HeadsLogOptions {
@@ -159,14 +164,9 @@ export class HeadsLog {
     });
     let note = await signNote(text, [this.#options.signer]);
     if (this.#options.cosign !== undefined) {
-      const proof =
-        oldSize === 0
-          ? []
-          : await new TileLogClient(directoryTileFetcher(this.#options.dir)).consistencyProof(
-              oldSize,
-              size,
-            );
-      note = await this.#options.cosign(note, oldSize, proof);
+      const client = new TileLogClient(directoryTileFetcher(this.#options.dir));
+      const proofFrom = (old: number) => client.consistencyProof(old, size);
+      note = await this.#options.cosign(note, proofFrom, oldSize);
     }
     await this.#writer.publishCheckpoint(note);
     this.#note = note;
