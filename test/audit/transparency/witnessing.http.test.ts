@@ -17,7 +17,6 @@ import {
   FileWitnessState,
   formatAddCheckpoint,
   parseAddCheckpoint,
-  type RunningWitnessServer,
   startWitnessServer,
 } from "../../../src/audit/transparency/witnessing/index.js";
 import { isKeywardenError } from "../../../src/errors.js";
