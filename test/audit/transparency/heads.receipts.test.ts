@@ -62,6 +62,18 @@ describe("heads leaf encoding (docs/audit-format.md vectors)", () => {
       "326285fe9da6bc6577409cb0e2e0d78d1968f0b3bfca19e74962403e13e98b9e",
     );
   });
+  it("the vector in docs/audit-format.md §17.1 is what the code produces", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../../docs/audit-format.md", import.meta.url), "utf8");
+    const block = /<!-- heads-vector -->\n```text\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+    const key = deriveChainKey(secret, chainOrigin);
+    const leaf = new TextDecoder().decode(
+      encodeHeadLeaf(key, { size: 3, rootHash: root(0xab), time: 1764400000 }),
+    );
+    expect(block).toBe(
+      `chain key (base64)  ${toBase64(key)}\nleaf                ${leaf.replaceAll("\n", "\\n")}\nleaf hash (hex)     ${toHex(leafHashOfBody(leaf))}\n`,
+    );
+  });
   it("tags of one chain differ per size and repeat for the same size; other chains differ", () => {
     const key = deriveChainKey(secret, chainOrigin);
     const other = deriveChainKey(secret, "audit.example.com/keywarden/user:43");
