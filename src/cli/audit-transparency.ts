@@ -37,6 +37,7 @@ import {
 } from "../audit/transparency/portable.js";
 import { KeywardenError } from "../errors.js";
 import { Secret } from "../secret.js";
+import { headsCommands } from "./audit-heads.js";
 import { type CliIo, println } from "./io.js";
 import { type Command, EXIT } from "./run.js";
 
@@ -634,4 +635,5 @@ export const transparencyCommands: Record<string, Command> = {
   witness,
   "check-checkpoint": checkCheckpoint,
   "verify-receipt": verifyReceiptCommand,
+  ...headsCommands,
 };
