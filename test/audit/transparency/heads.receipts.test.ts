@@ -74,6 +74,17 @@ describe("heads leaf encoding (docs/audit-format.md vectors)", () => {
       `chain key (base64)  ${toBase64(key)}\nleaf                ${leaf.replaceAll("\n", "\\n")}\nleaf hash (hex)     ${toHex(leafHashOfBody(leaf))}\n`,
     );
   });
+  it("the operator's node:crypto HMAC and the portable one give the same chain keys", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kw-heads-mac-"));
+    dirs.push(dir);
+    const heads = await HeadsLog.open({
+      dir,
+      origin: ORIGIN,
+      signer: LocalEd25519Signer.generate(ORIGIN).signer,
+      headsSecret: secret,
+    });
+    expect(toHex(heads.chainKey(chainOrigin))).toBe(toHex(deriveChainKey(secret, chainOrigin)));
+  });
   it("tags of one chain differ per size and repeat for the same size; other chains differ", () => {
     const key = deriveChainKey(secret, chainOrigin);
     const other = deriveChainKey(secret, "audit.example.com/keywarden/user:43");

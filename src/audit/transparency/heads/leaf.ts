@@ -33,6 +33,12 @@ import {
 } from "../../primitives/portable.js";
 import { isValidOrigin } from "../checkpoint.js";
 
+/** HMAC-SHA256 of `message` under `key` (injectable so Node callers can use node:crypto). */
+export type HmacSha256 = (key: Uint8Array, message: Uint8Array) => Uint8Array;
+
+/** The portable HMAC-SHA256 (@noble/hashes). */
+export const hmacSha256Portable: HmacSha256 = (key, message) => hmac(nobleSha256, key, message);
+
 /** First line of every heads-log leaf. */
 export const HEAD_LEAF_HEADER = "keywarden-head/v1";
 
@@ -56,13 +62,17 @@ export interface HeadLeaf {
  * ```
  * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for an invalid origin; `ERR_SECRET_WIPED` for a wiped secret.
  */
-export function deriveChainKey(headsSecret: Secret, chainOrigin: string): Uint8Array {
+export function deriveChainKey(
+  headsSecret: Secret,
+  chainOrigin: string,
+  mac: HmacSha256 = hmacSha256Portable,
+): Uint8Array {
   if (!isValidOrigin(chainOrigin))
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid chain origin");
   return headsSecret.use((k) => {
     if (k.length < 32)
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "heads secret must be ≥ 32 bytes");
-    return hmac(nobleSha256, k, utf8(`${HEAD_LEAF_HEADER} chain-key\n${chainOrigin}`));
+    return mac(k, utf8(`${HEAD_LEAF_HEADER} chain-key\n${chainOrigin}`));
   });
 }
 
@@ -75,10 +85,14 @@ export function deriveChainKey(headsSecret: Secret, chainOrigin: string): Uint8A
  * ```
  * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for a key that is not 32 bytes or a bad size.
  */
-export function chainTag(chainKey: Uint8Array, size: number): Uint8Array {
+export function chainTag(
+  chainKey: Uint8Array,
+  size: number,
+  mac: HmacSha256 = hmacSha256Portable,
+): Uint8Array {
   assertHash(chainKey, "chain key");
   assertIndex(size, "chain size");
-  return hmac(nobleSha256, chainKey, utf8(`${HEAD_LEAF_HEADER} tag\n${size}\n`));
+  return mac(chainKey, utf8(`${HEAD_LEAF_HEADER} tag\n${size}\n`));
 }
 
 /**
@@ -93,8 +107,9 @@ export function chainTag(chainKey: Uint8Array, size: number): Uint8Array {
 export function encodeHeadLeaf(
   chainKey: Uint8Array,
   head: { readonly size: number; readonly rootHash: Uint8Array; readonly time: number },
+  mac: HmacSha256 = hmacSha256Portable,
 ): Uint8Array {
-  const tag = chainTag(chainKey, head.size);
+  const tag = chainTag(chainKey, head.size, mac);
   assertHash(head.rootHash, "chain root");
   assertIndex(head.time, "checkpoint time");
   return utf8(`${HEAD_LEAF_HEADER}\n${toBase64(tag)}\n${toBase64(head.rootHash)}\n${head.time}\n`);

@@ -7,13 +7,18 @@
  *
  * @packageDocumentation
  */
+import { createHmac } from "node:crypto";
 import { KeywardenError } from "../../../errors.js";
 import type { Secret } from "../../../secret.js";
 import { formatCheckpoint, isValidOrigin, parseCheckpoint } from "../checkpoint.js";
 import { type NoteSigner, parseNote, signNote } from "../note.js";
 import { formatReceipt } from "../receipt.js";
 import { directoryTileFetcher, TileDirectoryWriter, TileLogClient } from "../tiles/index.js";
-import { deriveChainKey, encodeHeadLeaf } from "./leaf.js";
+import { deriveChainKey, encodeHeadLeaf, type HmacSha256 } from "./leaf.js";
+
+/** node:crypto HMAC-SHA256 (the operator side; verifiers use the portable one). */
+const hmacNode: HmacSha256 = (key, message) =>
+  new Uint8Array(createHmac("sha256", key).update(message).digest());
 
 /** A chain checkpoint to record: its origin, size, root and time. */
 export interface ChainHead {
@@ -117,7 +122,7 @@ export class HeadsLog {
 
   /** The chain key to deliver to the owner of `chainOrigin` (with their first checkpoint). */
   chainKey(chainOrigin: string): Uint8Array {
-    return deriveChainKey(this.#options.headsSecret, chainOrigin);
+    return deriveChainKey(this.#options.headsSecret, chainOrigin, hmacNode);
   }
 
   /**
@@ -127,11 +132,11 @@ export class HeadsLog {
    */
   enqueue(head: ChainHead): number {
     this.#pending.push(
-      encodeHeadLeaf(this.chainKey(head.origin), {
-        size: head.size,
-        rootHash: head.rootHash,
-        time: head.timestamp,
-      }),
+      encodeHeadLeaf(
+        this.chainKey(head.origin),
+        { size: head.size, rootHash: head.rootHash, time: head.timestamp },
+        hmacNode,
+      ),
     );
     return this.#pending.length - 1;
   }
