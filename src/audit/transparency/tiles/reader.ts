@@ -77,6 +77,9 @@ export function httpTileFetcher(
   };
 }
 
+/** Cache key of a tile (cheaper than its path). */
+const tileId = (t: TileKey): string => `${t.level}:${t.index}:${t.width}`;
+
 /** A hash tile with its internal subtree levels precomputed (levels[r][j] = node of 2^r hashes). */
 type ExpandedTile = Uint8Array[][];
 
@@ -139,13 +142,14 @@ export class TileLogClient {
   }
 
   async #tile(key: TileKey): Promise<ExpandedTile> {
-    const path = tilePath(key);
-    const hit = this.#cache.get(path);
+    const id = tileId(key);
+    const hit = this.#cache.get(id);
     if (hit !== undefined) {
-      this.#cache.delete(path);
-      this.#cache.set(path, hit);
+      this.#cache.delete(id);
+      this.#cache.set(id, hit);
       return hit;
     }
+    const path = tilePath(key);
     this.#fetches++;
     let bytes = await this.#fetcher.fetch(path);
     // A reader may see a full tile that superseded the partial one it asked for: use its prefix.
@@ -156,7 +160,7 @@ export class TileLogClient {
     }
     if (bytes === undefined) throw new KeywardenError("ERR_AUDIT_TILE_INVALID", "tile is missing");
     const tile = expandTile(bytes, key.width);
-    this.#cache.set(path, tile);
+    this.#cache.set(id, tile);
     if (this.#cache.size > this.#capacity) {
       const oldest = this.#cache.keys().next().value as string;
       this.#cache.delete(oldest);
@@ -172,7 +176,7 @@ export class TileLogClient {
         const located = keys.map((k) => this.#locate(size, k));
         // Fetch distinct tiles in parallel, then read the nodes.
         const distinct = new Map<string, TileKey>();
-        for (const l of located) distinct.set(tilePath(l.tile), l.tile);
+        for (const l of located) distinct.set(l.id, l.tile);
         const tiles = new Map<string, ExpandedTile>();
         await Promise.all(
           [...distinct].map(async ([p, t]) => {
@@ -180,7 +184,7 @@ export class TileLogClient {
           }),
         );
         return located.map((l) => {
-          const node = tiles.get(tilePath(l.tile))?.[l.r]?.[l.offset];
+          const node = tiles.get(l.id)?.[l.r]?.[l.offset];
           if (node === undefined)
             throw new KeywardenError("ERR_AUDIT_TILE_INVALID", "tile is missing a node");
           return node;
@@ -189,7 +193,7 @@ export class TileLogClient {
     };
   }
 
-  #locate(size: number, k: NodeKey): { tile: TileKey; r: number; offset: number } {
+  #locate(size: number, k: NodeKey): { tile: TileKey; id: string; r: number; offset: number } {
     const level = Math.floor(k.level / TILE_HEIGHT);
     const r = k.level % TILE_HEIGHT;
     const first = k.index * 2 ** r; // index of the node's first hash at tile level `level`
@@ -199,7 +203,7 @@ export class TileLogClient {
     if (tile === undefined || (offset + 1) * 2 ** r > tile.width) {
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "node is outside the tree");
     }
-    return { tile, r, offset };
+    return { tile, id: tileId(tile), r, offset };
   }
 
   /**
