@@ -80,6 +80,7 @@ export const AUDIT_CODES = [
   "ERR_AUDIT_CHECKPOINT_INVALID",
   "ERR_AUDIT_PROOF_INVALID",
   "ERR_AUDIT_INCONSISTENT_CHECKPOINT",
+  "ERR_AUDIT_TILE_INVALID",
 ] as const;
 
 /** Codes of `keywarden/trading`: the order wrapper and kill switch. */

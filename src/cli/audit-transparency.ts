@@ -4,6 +4,7 @@
  * (./audit-monitor.ts) and witnessing (./audit-witness.ts).
  */
 import { checkpointCommand, proveCommand } from "./audit-checkpoint.js";
+import { headsCommands } from "./audit-heads.js";
 import { checkCheckpointCommand, verifyReceiptCommand } from "./audit-monitor.js";
 import { keygenCommand } from "./audit-signing-key.js";
 import { witnessCommand } from "./audit-witness.js";
@@ -17,4 +18,5 @@ export const transparencyCommands: Record<string, Command> = {
   witness: witnessCommand,
   "check-checkpoint": checkCheckpointCommand,
   "verify-receipt": verifyReceiptCommand,
+  ...headsCommands,
 };

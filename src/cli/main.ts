@@ -11,6 +11,7 @@ const groups: Record<string, () => Promise<CommandGroup>> = {
   kms: async () => (await import("./kms.js")).kms,
   key: async () => (await import("./key.js")).key,
   emergency: async () => (await import("./emergency.js")).emergency,
+  witness: async () => (await import("./witness.js")).witness,
 };
 
 process.exitCode = await runCli(process.argv.slice(2), realIo(), groups);

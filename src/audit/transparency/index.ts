@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export * from "./checkpoint.js";
+export * from "./heads/index.js";
 export * from "./kms-signer.js";
 export * from "./log.js";
 export * from "./merkle.js";
@@ -18,6 +19,8 @@ export * from "./receipt.js";
 export * from "./signer.js";
 export * from "./sinks.js";
 export * from "./state-file.js";
+export * from "./tiles/index.js";
 export * from "./tree-fallback.js";
 export * from "./verify.js";
 export * from "./witness.js";
+export * from "./witnessing/index.js";

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from "./checkpoint.js";
+export * from "./heads/portable.js";
 export * from "./kms-signer.js";
 export * from "./log.js";
 export * from "./merkle.js";
@@ -12,6 +13,8 @@ export * from "./monitor.js";
 export * from "./note.js";
 export * from "./publisher.js";
 export * from "./receipt.js";
+export * from "./tiles/portable.js";
 export * from "./tree-fallback.js";
 export * from "./verify.js";
 export * from "./witness.js";
+export * from "./witnessing/portable.js";
