@@ -87,6 +87,19 @@ const parameterSchema = z
   })
   .strict();
 
+/** Options of {@link TradingClient.createOrder}. */
+export interface CreateOrderOptions {
+  /**
+   * The client order id sent to the exchange and recorded in the write-ahead intent, 8-32
+   * characters of `[A-Za-z0-9_-]` (default: a fresh random `kw…` id). The signer uses the remote
+   * client's id here so that a retry is recognised as the same order.
+   */
+  readonly clientOrderId?: string | undefined;
+}
+
+/** Accepted client order ids: within every supported exchange's own limit. */
+export const CLIENT_ORDER_ID = /^[A-Za-z0-9_-]{8,32}$/;
+
 /** The result of one exchange's cancel during a kill switch. */
 export interface CancelOutcome {
   readonly credentialId: string;
@@ -198,7 +211,11 @@ export class TradingClient {
   readonly #inflight = new Map<string, Set<Promise<unknown>>>();
 
   /** Places an order: see {@link TradingHandle.createOrder}. */
-  readonly createOrder: (credentialId: string, order: OrderRequest) => Promise<OrderLike>;
+  readonly createOrder: (
+    credentialId: string,
+    order: OrderRequest,
+    options?: CreateOrderOptions,
+  ) => Promise<OrderLike>;
   /** Cancels one order. */
   readonly cancelOrder: (
     credentialId: string,
@@ -254,9 +271,10 @@ export class TradingClient {
       load: (id: string, identity: Identity) => this.#credential(identity, id),
       owner: (row: Row) => row.userId,
     });
-    this.createOrder = owned<[string, OrderRequest], Row, Promise<OrderLike>>(
+    this.createOrder = owned<[string, OrderRequest, CreateOrderOptions?], Row, Promise<OrderLike>>(
       { ...credentialPolicy("trading.createOrder"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _credentialId, order) => this.#createOrder(identity, row, order),
+      ({ identity, row }, _credentialId, order, options) =>
+        this.#createOrder(identity, row, order, options?.clientOrderId),
     );
     this.cancelOrder = owned<[string, string, string?], Row, Promise<unknown>>(
       { ...credentialPolicy("trading.cancelOrder"), id: (credentialId: string) => credentialId },
@@ -486,7 +504,10 @@ export class TradingClient {
     identity: Identity,
     row: TradingCredentialMeta & { userId: string },
     input: OrderRequest,
+    chosenClientOrderId?: string,
   ): Promise<OrderLike> {
+    if (chosenClientOrderId !== undefined && !CLIENT_ORDER_ID.test(chosenClientOrderId))
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid clientOrderId");
     const parsed = orderSchema.safeParse(input);
     if (!parsed.success)
       throw new KeywardenError(
@@ -494,7 +515,7 @@ export class TradingClient {
         `invalid order: ${parsed.error.issues[0]?.message}`,
       );
     const order = parsed.data;
-    const clientOrderId = newClientOrderId();
+    const clientOrderId = chosenClientOrderId ?? newClientOrderId();
     const base = {
       exchange: row.exchange,
       symbol: order.symbol,

@@ -8,6 +8,8 @@
 export { type CcxtFactoryOptions, ccxtExchangeFactory } from "./ccxt.js";
 export {
   type CancelOutcome,
+  CLIENT_ORDER_ID,
+  type CreateOrderOptions,
   createTradingClient,
   type KillSwitchReport,
   type OrderRequest,
