@@ -154,7 +154,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   let draining = false;
   const app = Fastify({
     bodyLimit: MAX_BODY_BYTES,
-    maxParamLength: 128,
+    routerOptions: { maxParamLength: 128 },
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     connectionTimeout: options.requestTimeoutMs ?? 30_000,
     keepAliveTimeout: 5_000,
