@@ -147,7 +147,7 @@ export class OrderJournal {
     const known = index.get(clientOrderId);
     if (known) {
       if (known.fingerprint !== "" && known.fingerprint !== fingerprint) throw conflict();
-      return this.#replay(grant, credential.credentialId, clientOrderId, known);
+      return this.#replay(grant, credential, clientOrderId, known);
     }
     const entry: Known = { fingerprint, symbol: order.symbol, state: "intent" };
     index.set(clientOrderId, entry);
@@ -178,10 +178,11 @@ export class OrderJournal {
 
   async #replay(
     grant: Identity,
-    credentialId: string,
+    credential: { credentialId: string; exchange: string },
     clientOrderId: string,
     known: Known,
   ): Promise<OrderLike> {
+    const credentialId = credential.credentialId;
     if (known.state === "failed") {
       const code = (ERROR_CODES as readonly string[]).includes(known.code ?? "")
         ? (known.code as KeywardenErrorCode)
@@ -208,12 +209,20 @@ export class OrderJournal {
         err.details?.kind === "OrderNotFound";
       if (known.state === "intent" && notFound) {
         /* Postcondition: an intent whose order never reached the exchange is closed as not sent. */
-        Object.assign(known, {
-          state: "failed",
-          code: "ERR_SIGNER_ORDER_NOT_SENT",
-          message: "the signer stopped before this order was sent; it was not placed",
+        const message = "the signer stopped before this order was sent; it was not placed";
+        await this.#audit.appendEntry(userChainId(grant.userId), {
+          action: "order.failed",
+          payload: {
+            exchange: credential.exchange,
+            symbol: known.symbol,
+            clientOrderId,
+            code: "ERR_SIGNER_ORDER_NOT_SENT",
+            message,
+          },
+          actor: grant,
         });
-        return this.#replay(grant, credentialId, clientOrderId, known);
+        Object.assign(known, { state: "failed", code: "ERR_SIGNER_ORDER_NOT_SENT", message });
+        return this.#replay(grant, credential, clientOrderId, known);
       }
       throw new KeywardenError(
         "ERR_SIGNER_UNAVAILABLE",

@@ -18,6 +18,7 @@ import type { Secret } from "../secret.js";
 import {
   type EmergencyVault,
   emergencyRevokeAll,
+  isAllowedMethod,
   type TradingAudit,
   type TradingClient,
   type TradingStateStore,
@@ -255,6 +256,9 @@ export class SignerService {
         const b = parse(callBody, body);
         const schema = (callArgs as Record<string, z.ZodType | undefined>)[b.method];
         if (!schema || !Object.hasOwn(callArgs, b.method)) {
+          /* Precondition: order methods are reachable only through their own routes and actions. */
+          if (isAllowedMethod(b.method))
+            throw new KeywardenError("ERR_INVALID_ARGUMENT", "order methods have their own routes");
           // The same refusal (and audit of funds-moving names) as the in-process handle.
           await this.#scope(grant, b.credentialId, undefined);
           const handle = t.handle(b.credentialId) as unknown as Record<

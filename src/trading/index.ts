@@ -29,6 +29,7 @@ export {
   ALLOWED_METHODS,
   type AllowedMethod,
   FUNDS_MOVING_METHODS,
+  isAllowedMethod,
   MARKET_DATA_METHODS,
   ORDER_METHODS,
   PRIVATE_READ_METHODS,

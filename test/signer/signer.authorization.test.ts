@@ -179,6 +179,19 @@ describe("every route × every violation is refused", () => {
     expect(await codeOf(h.createOrder("BTC/USDT", "limit", "buy", 0.001, 59000))).toBe("no error");
   });
 
+  it("order methods cannot be reached through the read route", async () => {
+    w.sim.requests.clear();
+    for (const method of ["createOrder", "cancelOrder", "cancelAllOrders"]) {
+      const r = await w.raw(
+        "/v1/call",
+        JSON.stringify({ credentialId: w.aliceBinance, method, args: [] }),
+        { authorization: `Bearer ${cap.capability}`, "x-keywarden-bot": "bot-a" },
+      );
+      expect((r.json as { error: { code: string } }).error.code).toBe("ERR_INVALID_ARGUMENT");
+    }
+    expect(w.sim.requests.all()).toEqual([]);
+  });
+
   it("operator routes refuse a bot capability and no credential", async () => {
     for (const route of ["killswitch", "emergency", "revoke", "metrics"]) {
       for (const headers of [

@@ -77,6 +77,19 @@ describe("client order ids are idempotency keys, end to end", () => {
     const again = await w.raw("/v1/orders", order("kwghost00000000000000001"), headers);
     expect(codeOf(again)).toBe("ERR_SIGNER_ORDER_NOT_SENT");
     expect(placedAtExchange()).toBe(0);
+    // The outcome is in the audit log too: the intent is closed, once.
+    const closed: unknown[] = [];
+    for await (const e of w.audit.readEntries(userChainId("alice"))) {
+      const value = e.payload
+        ? (JSON.parse(e.payload) as { value: Record<string, unknown> }).value
+        : {};
+      if (
+        (JSON.parse(e.body) as { action: string }).action === "order.failed" &&
+        value.clientOrderId === "kwghost00000000000000001"
+      )
+        closed.push(value.code);
+    }
+    expect(closed).toEqual(["ERR_SIGNER_ORDER_NOT_SENT"]);
   });
 
   it("a client order id reused for a different order is refused", async () => {
