@@ -51,10 +51,17 @@ describe("subpath bundles stay light", () => {
       logLevel: "silent",
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((p) => HEAVY.test(p) || /node_modules\/(fastify|pino)/.test(p))).toEqual([]);
+    expect(inputs.filter((p) => HEAVY.test(p) || /node_modules\/(fastify|pino)/.test(p))).toEqual(
+      [],
+    );
     const text = result.outputFiles.map((f) => f.text).join("\n");
     // Markers of the vault, the audit log and the trading client's order path.
-    for (const marker of ["keywarden-vault:grant-expiry", "order.intent", "withCredentials", "fastify"])
+    for (const marker of [
+      "keywarden-vault:grant-expiry",
+      "order.intent",
+      "withCredentials",
+      "fastify",
+    ])
       expect(text.includes(marker)).toBe(false);
   });
 

@@ -110,7 +110,9 @@ describe("the published tarball", () => {
         ],
         { cwd: project, encoding: "utf8" },
       );
-      expect(out).toMatch(/^ERR_NOT_SUPPORTED .*(@aws-sdk\/client-dynamodb|better-sqlite3|fastify)/);
+      expect(out).toMatch(
+        /^ERR_NOT_SUPPORTED .*(@aws-sdk\/client-dynamodb|better-sqlite3|fastify)/,
+      );
     },
   );
 
