@@ -27,6 +27,8 @@ export const entries = {
   "permissions-ccxt": "src/permissions/ccxt.ts",
   "permissions-testing": "src/permissions/testing/index.ts",
   trading: "src/trading/index.ts",
+  "trading-remote": "src/trading/remote/index.ts",
+  signer: "src/signer/index.ts",
   embedded: "src/embedded/index.ts",
   observability: "src/observability/index.ts",
   cli: "src/cli/main.ts",

@@ -94,6 +94,16 @@ export const TRADING_CODES = [
   "ERR_TRADING_PARTIAL_CANCEL",
 ] as const;
 
+/** Codes of `keywarden/signer` and `keywarden/trading/remote`: the signer service and its client. */
+export const SIGNER_CODES = [
+  "ERR_SIGNER_RATE_LIMITED",
+  "ERR_SIGNER_UNAVAILABLE",
+  "ERR_SIGNER_REQUEST_TOO_LARGE",
+  "ERR_SIGNER_IDEMPOTENCY_CONFLICT",
+  "ERR_SIGNER_ORDER_NOT_SENT",
+  "ERR_SIGNER_PROTOCOL",
+] as const;
+
 /** Every stable error code keywarden can throw. */
 export type KeywardenErrorCode =
   | (typeof COMMON_CODES)[number]
@@ -101,7 +111,8 @@ export type KeywardenErrorCode =
   | (typeof VAULT_CODES)[number]
   | (typeof PERMISSIONS_CODES)[number]
   | (typeof AUDIT_CODES)[number]
-  | (typeof TRADING_CODES)[number];
+  | (typeof TRADING_CODES)[number]
+  | (typeof SIGNER_CODES)[number];
 
 /** The closed list of codes, for exhaustive checks and documentation. */
 export const ERROR_CODES: readonly KeywardenErrorCode[] = [
@@ -111,6 +122,7 @@ export const ERROR_CODES: readonly KeywardenErrorCode[] = [
   ...PERMISSIONS_CODES,
   ...AUDIT_CODES,
   ...TRADING_CODES,
+  ...SIGNER_CODES,
 ];
 
 /** Options accepted by {@link KeywardenError}. */

@@ -27,6 +27,7 @@ const { values } = parseArgs({
     quiet: { type: "boolean" },
     testnet: { type: "boolean" },
     exchange: { type: "string" },
+    signer: { type: "boolean" },
   },
 });
 const testnet = values.testnet === true;
@@ -106,6 +107,101 @@ function keyFromEnv(prefix: string): DemoKey | undefined {
   };
 }
 
+/**
+ * `--signer`: the signer serves the embedded keywarden on a Unix socket; a bot process enrolled for
+ * alice places and cancels an order through it; then the demo searches the bot's environment, its
+ * heap snapshot and its output for the trade key's secret and API key.
+ */
+async function signerStep(
+  kw: Awaited<ReturnType<typeof openKeywarden>>,
+  session: Identity,
+  credentialId: string,
+  canaries: string[],
+): Promise<void> {
+  const { createMemoryCapabilityStore, createSignerServer } = await import("keywarden/signer");
+  const { createFileTradingState } = await import("keywarden/trading");
+  const { spawn } = await import("node:child_process");
+  const { createWriteStream } = await import("node:fs");
+  const socketPath = join(out, "signer.sock");
+  const logFile = join(out, "signer.log");
+  const log = createWriteStream(logFile, { mode: 0o600 });
+  const server = await createSignerServer({
+    vault: kw.vault,
+    audit: kw.audit,
+    trading: kw.trading,
+    state: createFileTradingState(join(out, "data", "killswitch")),
+    capabilities: createMemoryCapabilityStore(),
+    operator: { id: "demo-operator", token: Secret.fromString(randomBytes(32).toString("hex")) },
+    listen: { socketPath },
+    log,
+  });
+  try {
+    const { capability } = await server.enrol(session, {
+      botId: "demo-bot",
+      exchanges: [exchange],
+      actions: ["trade", "cancel", "read"],
+      ttlMs: 600_000,
+    });
+    say(
+      `   signer on ${server.address} (mode 0600); bot enrolled with a capability for alice's grant`,
+    );
+    const snapshot = join(out, "bot.heapsnapshot");
+    const bot = spawn(
+      process.execPath,
+      ["--import", "tsx", join(root, "examples/demo/bot.ts"), socketPath, credentialId, snapshot],
+      { cwd: root, env: { PATH: process.env.PATH ?? "" }, stdio: ["pipe", "pipe", "pipe"] },
+    );
+    bot.stdin.end(capability);
+    let stdout = "";
+    let stderr = "";
+    let environ = "";
+    bot.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (!environ && existsSync(`/proc/${bot.pid}/environ`)) {
+        try {
+          environ = readFileSync(`/proc/${bot.pid}/environ`, "utf8");
+        } catch {
+          environ = "";
+        }
+      }
+    });
+    bot.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((r) => bot.on("exit", r));
+    if (code !== 0) throw new Error(`the bot process failed: ${stderr.trim().slice(0, 500)}`);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const placed = lines.find((l) => l.step === "order");
+    say(`   bot: order ${placed?.id} placed and canceled through the signer`);
+    if (!lines.find((l) => l.step === "withdraw")?.refused)
+      throw new Error("withdraw was not refused");
+    say("   bot: withdraw refused: ERR_TRADING_METHOD_REFUSED");
+    const heap = readFileSync(snapshot, "utf8");
+    // Positive control: the search finds what the bot does hold (its capability).
+    if (!heap.includes(capability)) throw new Error("the heap snapshot search cannot see strings");
+    const places: Array<[string, string]> = [
+      ["environment", environ],
+      ["heap snapshot", heap],
+      ["output", stdout + stderr],
+      ["signer log", readFileSync(logFile, "utf8")],
+    ];
+    for (const [where, text] of places) {
+      for (const c of canaries)
+        if (text.includes(c)) throw new Error(`a secret is in the bot's ${where}`);
+    }
+    say(
+      `   the trade key's secret and API key are absent from the bot's environment${environ ? "" : " (not readable here)"}, its heap snapshot (${Math.round(heap.length / 1e6)} MB), its output, and the signer's log`,
+    );
+    await rm(snapshot, { force: true });
+  } finally {
+    await server.close();
+    log.end();
+  }
+}
+
 async function main(): Promise<void> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true, mode: 0o700 });
@@ -147,6 +243,9 @@ async function main(): Promise<void> {
     if (!tradeKey)
       throw new Error("--testnet needs KEYWARDEN_DEMO_API_KEY and KEYWARDEN_DEMO_API_SECRET");
     const accepted = tradeKey;
+    // For the --signer step: the values that must never reach the bot process (read before
+    // onboarding wipes the secret).
+    const canaries = values.signer ? [accepted.apiKey, accepted.secret.useText((t) => t)] : [];
 
     const kw = await stepDo(
       "Open keywarden on embedded defaults (local KMS master key 0600, file stores)",
@@ -258,6 +357,13 @@ async function main(): Promise<void> {
       );
       say("   audit: order.canceled, order.intent, order.placed, parameter.changed");
     });
+
+    if (values.signer) {
+      await stepDo(
+        "A bot in its own process trades through the signer's Unix socket (it holds no secret)",
+        () => signerStep(kw, alice, credentialId, canaries),
+      );
+    }
 
     await stepDo(
       "Fire the kill switch (cancels every open order, then blocks orders)",

@@ -4,14 +4,15 @@
  * used, so `keywarden audit verify` never loads ccxt or the AWS SDK.
  */
 import { realIo } from "./io.js";
-import { type CommandGroup, runCli } from "./run.js";
+import { type CommandEntry, runCli } from "./run.js";
 
-const groups: Record<string, () => Promise<CommandGroup>> = {
+const groups: Record<string, () => Promise<CommandEntry>> = {
   audit: async () => (await import("./audit.js")).audit,
   kms: async () => (await import("./kms.js")).kms,
   key: async () => (await import("./key.js")).key,
   emergency: async () => (await import("./emergency.js")).emergency,
   witness: async () => (await import("./witness.js")).witness,
+  serve: async () => (await import("./serve.js")).serve,
 };
 
 process.exitCode = await runCli(process.argv.slice(2), realIo(), groups);

@@ -16,10 +16,13 @@ export interface CommandGroup {
   readonly commands: Readonly<Record<string, Command>>;
 }
 
+/** A loader's result: a group of subcommands, or one command run as `keywarden <name> ...`. */
+export type CommandEntry = CommandGroup | Command;
+
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const TOP_USAGE = (groups: Record<string, CommandGroup>) =>
+const TOP_USAGE = (groups: Record<string, { summary: string }>) =>
   [
     "Usage: keywarden <group> <command> [options]",
     "",
@@ -33,26 +36,29 @@ const TOP_USAGE = (groups: Record<string, CommandGroup>) =>
 export async function runCli(
   argv: string[],
   io: CliIo,
-  loaders: Record<string, () => Promise<CommandGroup>>,
+  loaders: Record<string, () => Promise<CommandEntry>>,
 ): Promise<number> {
   const [groupName, commandName, ...rest] = argv;
+  const loaded = groupName === undefined ? undefined : await loaders[groupName]?.();
+  if (loaded && "run" in loaded) {
+    return runCommand(loaded, argv.slice(1), io);
+  }
   if (
     groupName === undefined ||
     groupName === "--help" ||
     groupName === "-h" ||
     groupName === "help"
   ) {
-    const groups: Record<string, CommandGroup> = {};
+    const groups: Record<string, { summary: string }> = {};
     for (const [name, load] of Object.entries(loaders)) groups[name] = await load();
     println(groupName === undefined ? io.stderr : io.stdout, TOP_USAGE(groups));
     return groupName === undefined ? EXIT.usage : EXIT.ok;
   }
-  const load = loaders[groupName];
-  if (!load) {
+  if (!loaded) {
     println(io.stderr, `keywarden: unknown command group '${groupName}' (see keywarden --help)`);
     return EXIT.usage;
   }
-  const group = await load();
+  const group = loaded;
   if (commandName === undefined || commandName === "--help" || commandName === "-h") {
     const lines = [
       `Usage: keywarden ${groupName} <command> [options]`,
@@ -74,6 +80,10 @@ export async function runCli(
     );
     return EXIT.usage;
   }
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: Command, rest: string[], io: CliIo): Promise<number> {
   if (rest.includes("--help") || rest.includes("-h")) {
     println(io.stdout, command.usage);
     return EXIT.ok;

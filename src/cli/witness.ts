@@ -7,11 +7,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   createCosigner,
+  FileWitnessState,
   LocalEd25519Signer,
   type NoteVerifier,
   parseVerifierKey,
+  startWitnessServer,
 } from "../audit/transparency/index.js";
-import { FileWitnessState, startWitnessServer } from "../audit/transparency/witnessing/index.js";
 import { type CliIo, println } from "./io.js";
 import { type Command, type CommandGroup, EXIT } from "./run.js";
 

@@ -31,7 +31,13 @@ import {
   isFundsMovingName,
   MARKET_DATA_METHODS,
 } from "./methods.js";
-import { type OrderRequest, type PrivateRead, parameterSchema } from "./order-schemas.js";
+import {
+  CLIENT_ORDER_ID,
+  type CreateOrderOptions,
+  type OrderRequest,
+  type PrivateRead,
+  parameterSchema,
+} from "./order-schemas.js";
 import { cancelAll, cancelOrder, createOrder, privateRead } from "./orders.js";
 import { InstancePool } from "./pool.js";
 import type { TradingAudit, TradingCredentialMeta, TradingVault } from "./ports.js";
@@ -40,7 +46,8 @@ import { type RiskLimits, riskLimitsSchema } from "./risk.js";
 import { exchangeError, scrubExchangeError } from "./scrub.js";
 import type { KillSwitchState, TradingStateStore } from "./state.js";
 
-export type { CancelOutcome, KillSwitchReport, OrderRequest };
+export type { CancelOutcome, CreateOrderOptions, KillSwitchReport, OrderRequest };
+export { CLIENT_ORDER_ID };
 
 /** Options of {@link createTradingClient}. */
 export interface TradingClientOptions {
@@ -119,7 +126,11 @@ export class TradingClient {
   readonly #ctx: ClientContext;
 
   /** Places an order: see {@link TradingHandle.createOrder}. */
-  readonly createOrder: (credentialId: string, order: OrderRequest) => Promise<OrderLike>;
+  readonly createOrder: (
+    credentialId: string,
+    order: OrderRequest,
+    options?: CreateOrderOptions,
+  ) => Promise<OrderLike>;
   /** Cancels one order. */
   readonly cancelOrder: (
     credentialId: string,
@@ -185,11 +196,11 @@ export class TradingClient {
       load: (id: string, identity: Identity) => this.#credential(identity, id),
       owner: (row: Row) => row.userId,
     });
-    this.createOrder = owned<[string, OrderRequest], Row, Promise<OrderLike>>(
+    this.createOrder = owned<[string, OrderRequest, CreateOrderOptions?], Row, Promise<OrderLike>>(
       { ...credentialPolicy("trading.createOrder"), id: (credentialId: string) => credentialId },
-      ({ identity, row }, _credentialId, order) =>
+      ({ identity, row }, _credentialId, order, options) =>
         observeOrder({ ...order, exchange: row.exchange }, () =>
-          createOrder(ctx, identity, row, order),
+          createOrder(ctx, identity, row, order, options?.clientOrderId),
         ),
     );
     this.cancelOrder = owned<[string, string, string?], Row, Promise<unknown>>(

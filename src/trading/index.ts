@@ -8,6 +8,8 @@
 export { type CcxtFactoryOptions, ccxtExchangeFactory } from "./ccxt.js";
 export {
   type CancelOutcome,
+  CLIENT_ORDER_ID,
+  type CreateOrderOptions,
   createTradingClient,
   type KillSwitchReport,
   type OrderRequest,
@@ -27,6 +29,7 @@ export {
   ALLOWED_METHODS,
   type AllowedMethod,
   FUNDS_MOVING_METHODS,
+  isAllowedMethod,
   MARKET_DATA_METHODS,
   ORDER_METHODS,
   PRIVATE_READ_METHODS,

@@ -58,3 +58,16 @@ export const parameterSchema = z
     to: z.json(),
   })
   .strict();
+
+/** Options of {@link TradingClient.createOrder}. */
+export interface CreateOrderOptions {
+  /**
+   * The client order id sent to the exchange and recorded in the write-ahead intent, 8-32
+   * characters of `[A-Za-z0-9_-]` (default: a fresh random `kw…` id). The signer uses the remote
+   * client's id here so that a retry is recognised as the same order.
+   */
+  readonly clientOrderId?: string | undefined;
+}
+
+/** Accepted client order ids: within every supported exchange's own limit. */
+export const CLIENT_ORDER_ID = /^[A-Za-z0-9_-]{8,32}$/;

@@ -13,6 +13,7 @@ import type { Identity } from "../guard/identity.js";
 import type { ClientContext, Row } from "./client-context.js";
 import type { OrderLike } from "./exchange-like.js";
 import {
+  CLIENT_ORDER_ID,
   type OrderRequest,
   orderIdSchema,
   orderSchema,
@@ -63,7 +64,10 @@ export async function createOrder(
   identity: Identity,
   row: Row,
   input: OrderRequest,
+  chosenClientOrderId?: string,
 ): Promise<OrderLike> {
+  if (chosenClientOrderId !== undefined && !CLIENT_ORDER_ID.test(chosenClientOrderId))
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid clientOrderId");
   const parsed = orderSchema.safeParse(input);
   if (!parsed.success)
     throw new KeywardenError(
@@ -71,7 +75,7 @@ export async function createOrder(
       `invalid order: ${parsed.error.issues[0]?.message}`,
     );
   const order = parsed.data;
-  const clientOrderId = newClientOrderId();
+  const clientOrderId = chosenClientOrderId ?? newClientOrderId();
   const base = {
     exchange: row.exchange,
     symbol: order.symbol,

@@ -41,6 +41,38 @@ describe("subpath bundles stay light", () => {
     expect(inputs.filter((p) => HEAVY.test(p))).toEqual([]);
   });
 
+  it("trading-remote.js (the bot's client) loads neither the vault, the audit log, ccxt nor the server framework", async () => {
+    const result = await build({
+      entryPoints: [resolve(root, "dist", "trading-remote.js")],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      logLevel: "silent",
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((p) => HEAVY.test(p) || /node_modules\/(fastify|pino)/.test(p))).toEqual(
+      [],
+    );
+    const text = result.outputFiles.map((f) => f.text).join("\n");
+    // Markers of the vault, the audit log and the trading client's order path.
+    for (const marker of [
+      "keywarden-vault:grant-expiry",
+      "order.intent",
+      "withCredentials",
+      "fastify",
+    ])
+      expect(text.includes(marker)).toBe(false);
+  });
+
+  it("signer.js imports fastify only lazily, inside createSignerServer", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(resolve(root, "dist", "signer.js"), "utf8");
+    expect(text).not.toMatch(/^import[^;]*["']fastify["']/m);
+    expect(text).toMatch(/import\(["']fastify["']\)/);
+  });
+
   it("the bundle check would catch a heavy import (it sees pg when it is really imported)", async () => {
     const result = await build({
       stdin: { contents: 'import "pg";', resolveDir: root },

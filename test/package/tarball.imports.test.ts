@@ -97,6 +97,7 @@ describe("the published tarball", () => {
       'm.openDynamoDbAuditStore({ client: { send: async () => ({}) }, tableName: "t" })',
     ],
     ["keywarden/audit/sqlite", 'm.openSqliteAuditStore({ database: "audit.db" })'],
+    ["keywarden/signer", "m.createSignerServer({ listen: { socketPath: 's.sock' } })"],
   ])(
     "using %s without its optional peer fails with ERR_NOT_SUPPORTED, naming the peer",
     (spec, call) => {
@@ -109,7 +110,9 @@ describe("the published tarball", () => {
         ],
         { cwd: project, encoding: "utf8" },
       );
-      expect(out).toMatch(/^ERR_NOT_SUPPORTED .*(@aws-sdk\/client-dynamodb|better-sqlite3)/);
+      expect(out).toMatch(
+        /^ERR_NOT_SUPPORTED .*(@aws-sdk\/client-dynamodb|better-sqlite3|fastify)/,
+      );
     },
   );
 
