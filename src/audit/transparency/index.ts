@@ -2,7 +2,9 @@
  * Publication of chain heads: the RFC 9162 Merkle tree and proofs, C2SP signed notes and
  * checkpoints, signers (local Ed25519, KMS), witnesses and cosignatures, receipts, the transparency
  * log and its publisher and sinks, the monitor and its state files, and the browser-safe verifier
- * (`keywarden/audit/verify`). May import primitives, the storage contract and the foundation; never
+ * (`keywarden/audit/verify`); in folders of their own, C2SP tlog-tiles publication and reading
+ * (tiles/), the operator-wide heads log (heads/) and the tlog-witness protocol (witnessing/). May
+ * import primitives, the storage contract and the foundation; never
  * the chain core, export or access.
  *
  * @packageDocumentation
