@@ -68,7 +68,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * @example
  * ```ts
  * const w = await startWitnessServer({ logs: { [origin]: [logKey] }, state, cosigner });
- * console.log(w.url); // http://127.0.0.1:PORT
+ * const witnessUrl = w.url; // http://127.0.0.1:PORT, for the log's witness configuration
+ * await w.close();
  * ```
  * @throws {Error} when the address cannot be bound.
  */
