@@ -102,7 +102,9 @@ export async function openPgPool(
     ...(c.applicationName ? { application_name: c.applicationName } : {}),
     ...(options.readOnly ? { options: "-c default_transaction_read_only=on" } : {}),
     password: async () =>
-      urlPassword ?? env.PGPASSWORD ?? (await readPgpass(env, { host, port, database, user })),
+      urlPassword?.useText((text) => text) ??
+      env.PGPASSWORD ??
+      (await readPgpass(env, { host, port, database, user })),
   });
   // An idle connection's error must not crash the process; the next query reports it.
   pool.on("error", () => undefined);

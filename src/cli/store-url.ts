@@ -16,6 +16,7 @@
  */
 import { z } from "zod";
 import { KeywardenError } from "../errors.js";
+import { Secret } from "../secret.js";
 
 /** Why a store URL was refused; carried in `details.reason` of the `ERR_INVALID_ARGUMENT`. */
 export type StoreUrlProblem =
@@ -45,8 +46,11 @@ export type StoreUrl =
   | {
       readonly kind: "postgres";
       readonly connection: PostgresConnection;
-      /** The password written in the URL (only accepted from `--store-env`). */
-      readonly urlPassword?: string | undefined;
+      /**
+       * The password written in the URL (only accepted from `--store-env`), as a redacting
+       * {@link Secret} so that printing or serializing a parsed URL never shows it.
+       */
+      readonly urlPassword?: Secret | undefined;
     }
   | {
       readonly kind: "dynamodb";
@@ -161,7 +165,7 @@ function parsePostgres(text: string, source: StoreUrlSource, env: NodeJS.Process
   return {
     kind: "postgres",
     connection,
-    ...(url.password ? { urlPassword: decode(url.password) } : {}),
+    ...(url.password ? { urlPassword: Secret.fromString(decode(url.password)) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { inspect } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { audit } from "../../src/cli/audit.js";
 import type { CliIo } from "../../src/cli/io.js";
@@ -76,7 +77,12 @@ describe("parseStoreUrl", () => {
     expect(r.message).not.toContain(CANARY);
     // From the environment (--store-env) the password is accepted, and still never described.
     const fromEnv = parseStoreUrl(`postgres://u:${CANARY}@h/db`, "env", {});
-    expect(fromEnv).toMatchObject({ kind: "postgres", urlPassword: CANARY });
+    expect(fromEnv.kind).toBe("postgres");
+    const password = fromEnv.kind === "postgres" ? fromEnv.urlPassword : undefined;
+    expect(password?.useText((t) => t)).toBe(CANARY);
+    // The parsed URL can be printed or serialized without showing the password.
+    expect(JSON.stringify(fromEnv)).not.toContain(CANARY);
+    expect(inspect(fromEnv, { depth: 5 })).not.toContain(CANARY);
     expect(describeStoreUrl(fromEnv)).toBe("postgres://u@h/db");
   });
 
