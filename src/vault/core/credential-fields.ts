@@ -32,7 +32,12 @@ function bad(message: string): never {
   throw new KeywardenError("ERR_INVALID_ARGUMENT", message);
 }
 
-/** Serialises a credential set; the caller zeroes the returned buffer. */
+const utf8 = new TextEncoder();
+
+/**
+ * Serialises a credential set; the caller zeroes the returned buffer. Each value is written
+ * straight into the output (no intermediate copy of a secret to wipe).
+ */
 export function encodeFields(input: CredentialInput): Uint8Array {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     bad("credentials must be an object of field name to value");
@@ -41,39 +46,84 @@ export function encodeFields(input: CredentialInput): Uint8Array {
   if (names.length === 0 || names.length > MAX_FIELDS) {
     bad(`credentials must have 1-${MAX_FIELDS} fields`);
   }
-  const values: Uint8Array[] = [];
+  const values: (string | Uint8Array | Secret)[] = [];
+  const lengths: number[] = [];
+  let total = 1;
+  for (const name of names) {
+    if (!FIELD_NAME.test(name)) bad("credential field names must match [A-Za-z][A-Za-z0-9_]*");
+    const v = input[name];
+    let length: number;
+    if (typeof v === "string") length = Buffer.byteLength(v, "utf8");
+    else if (Secret.isSecret(v)) length = v.byteLength;
+    else if (v instanceof Uint8Array) length = v.length;
+    else bad("credential field values must be strings, bytes or Secrets");
+    if (length > MAX_FIELD_BYTES)
+      bad(`credential field values must be <= ${MAX_FIELD_BYTES} bytes`);
+    values.push(v);
+    lengths.push(length);
+    total += 1 + name.length + 4 + length;
+  }
+  const out = new Uint8Array(total);
   try {
-    let total = 1;
-    for (const name of names) {
-      if (!FIELD_NAME.test(name)) bad("credential field names must match [A-Za-z][A-Za-z0-9_]*");
-      const v = input[name];
-      let bytes: Uint8Array;
-      if (typeof v === "string") bytes = new TextEncoder().encode(v);
-      else if (Secret.isSecret(v)) bytes = v.use((b) => new Uint8Array(b));
-      else if (v instanceof Uint8Array) bytes = new Uint8Array(v);
-      else bad("credential field values must be strings, bytes or Secrets");
-      values.push(bytes);
-      if (bytes.length > MAX_FIELD_BYTES)
-        bad(`credential field values must be <= ${MAX_FIELD_BYTES} bytes`);
-      total += 1 + name.length + 4 + bytes.length;
-    }
-    const out = new Uint8Array(total);
-    const view = new DataView(out.buffer);
     out[0] = names.length;
     let at = 1;
-    names.forEach((name, i) => {
-      const v = values[i] as Uint8Array;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const v = values[i] as string | Uint8Array | Secret;
+      const length = lengths[i] as number;
       out[at++] = name.length;
       for (let j = 0; j < name.length; j++) out[at++] = name.charCodeAt(j);
-      view.setUint32(at, v.length);
-      at += 4;
-      out.set(v, at);
-      at += v.length;
-    });
+      out[at++] = length >>> 24;
+      out[at++] = (length >>> 16) & 0xff;
+      out[at++] = (length >>> 8) & 0xff;
+      out[at++] = length & 0xff;
+      const field = out.subarray(at, at + length);
+      if (typeof v === "string") {
+        if (utf8.encodeInto(v, field).written !== length)
+          bad("credential field could not be encoded");
+      } else if (v instanceof Uint8Array) {
+        if (v.length !== length) bad("credential field changed while being encoded");
+        field.set(v);
+      } else
+        v.use((b) => {
+          /* a Secret wiped or resized meanwhile must not leave a short field */
+          if (b.length !== length) bad("credential field changed while being encoded");
+          field.set(b);
+        });
+      at += length;
+    }
     return out;
-  } finally {
-    for (const v of values) v.fill(0);
+  } catch (err) {
+    out.fill(0);
+    throw err;
   }
+}
+
+/** The credential field names ccxt knows (`requiredCredentials`), as constant strings. */
+const KNOWN_NAMES = [
+  "apiKey",
+  "secret",
+  "uid",
+  "password",
+  "passphrase",
+  "login",
+  "twofa",
+  "privateKey",
+  "walletAddress",
+  "token",
+];
+
+/**
+ * The field name in `plain[at, at + len)`: one of {@link KNOWN_NAMES} when the bytes spell it
+ * (no new string to build and look up), else the bytes as Latin-1 text (checked by the caller).
+ */
+function fieldName(plain: Uint8Array, at: number, len: number): string {
+  next: for (const known of KNOWN_NAMES) {
+    if (known.length !== len) continue;
+    for (let j = 0; j < len; j++) if (plain[at + j] !== known.charCodeAt(j)) continue next;
+    return known;
+  }
+  return String.fromCharCode(...plain.subarray(at, at + len));
 }
 
 /**
@@ -81,29 +131,32 @@ export function encodeFields(input: CredentialInput): Uint8Array {
  * authenticated plaintext; a malformed one (a writer bug) throws `ERR_VAULT_FORMAT`.
  */
 export function decodeFields(plain: Uint8Array): CredentialSecrets {
-  const fail = () => new KeywardenError("ERR_VAULT_FORMAT", "sealed credential is malformed");
   const out: Record<string, Secret> = Object.create(null);
-  const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+  let ok = false;
   try {
     const count = plain[0] ?? 0;
     let at = 1;
     for (let i = 0; i < count; i++) {
       const len = plain[at++];
-      if (len === undefined || at + len + 4 > plain.length) throw fail();
-      const name = String.fromCharCode(...plain.subarray(at, at + len));
+      if (len === undefined || at + len + 4 > plain.length) break;
+      const name = fieldName(plain, at, len);
       at += len;
-      const vlen = view.getUint32(at);
+      const vlen =
+        (((plain[at] as number) << 24) >>> 0) +
+        ((plain[at + 1] as number) << 16) +
+        ((plain[at + 2] as number) << 8) +
+        (plain[at + 3] as number);
       at += 4;
-      if (!FIELD_NAME.test(name) || name in out || at + vlen > plain.length) throw fail();
+      if (!FIELD_NAME.test(name) || name in out || at + vlen > plain.length) break;
       out[name] = Secret.copyOf(plain.subarray(at, at + vlen));
       at += vlen;
+      if (i === count - 1) ok = at === plain.length;
     }
-    if (at !== plain.length || count === 0) throw fail();
-    return Object.freeze(out);
-  } catch (err) {
-    for (const s of Object.values(out)) s.wipe();
-    throw err instanceof KeywardenError ? err : fail();
+  } finally {
+    if (!ok) for (const s of Object.values(out)) s.wipe();
   }
+  if (!ok) throw new KeywardenError("ERR_VAULT_FORMAT", "sealed credential is malformed");
+  return Object.freeze(out);
 }
 
 /** Wipes every Secret of a credential set. */

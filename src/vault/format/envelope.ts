@@ -67,6 +67,19 @@ function jcsInteger(value: number): string {
  * already in JCS order); test/vault/format/format.seal.test.ts checks it against `canonicalize`.
  */
 export function associatedData(kind: Kind, context: CredentialAad | ManifestAad): Uint8Array {
+  return encodeAad(kind, context, Buffer.allocUnsafeSlow);
+}
+
+/**
+ * {@link associatedData} into a buffer from `alloc`. Seal and open use Node's shared pool for it
+ * (the bytes are public, fully written, used for one cipher call and never handed out), which
+ * costs a fraction of a fresh allocation; the exported function returns memory of its own.
+ */
+function encodeAad(
+  kind: Kind,
+  context: CredentialAad | ManifestAad,
+  alloc: (size: number) => Buffer,
+): Buffer {
   const json =
     kind === BLOB_KIND.credential
       ? `{"credentialId":${jcsString((context as CredentialAad).credentialId)},"exchange":${jcsString(
@@ -77,13 +90,20 @@ export function associatedData(kind: Kind, context: CredentialAad | ManifestAad)
       : `{"format":"keywarden.vault.manifest","seq":${jcsInteger((context as ManifestAad).seq)},"userId":${jcsString(
           context.userId,
         )},"v":${FORMAT_VERSION}}`;
-  const aad = Buffer.allocUnsafeSlow(HEADER_LENGTH + Buffer.byteLength(json));
+  const aad = alloc(HEADER_LENGTH + Buffer.byteLength(json));
   aad[0] = MAGIC_0;
   aad[1] = MAGIC_1;
   aad[2] = FORMAT_VERSION;
   aad[3] = kind;
   aad.write(json, HEADER_LENGTH, "utf8");
   return aad;
+}
+
+const pooled = (size: number): Buffer => Buffer.allocUnsafe(size);
+
+/** @internal A plain Uint8Array over a Buffer's memory, without copying. */
+export function plainView(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function assertKey(key: Uint8Array): void {
@@ -104,12 +124,15 @@ export function sealBlob(
   plaintext: Uint8Array,
 ): Uint8Array {
   assertKey(key);
-  const aad = associatedData(kind, context);
+  const aad = encodeAad(kind, context, pooled);
   const iv = randomBytes(IV_LENGTH);
   const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
   const out = new Uint8Array(MIN_BLOB_LENGTH + plaintext.length);
-  out.set(aad.subarray(0, HEADER_LENGTH), 0);
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  out[2] = FORMAT_VERSION;
+  out[3] = kind;
   out.set(iv, HEADER_LENGTH);
   const body = cipher.update(plaintext);
   const fin = cipher.final();
@@ -152,26 +175,26 @@ export function openBlob(
   }
   let aad: Uint8Array;
   try {
-    aad = associatedData(kind, context);
+    aad = encodeAad(kind, context, pooled);
   } catch {
     throw decryptFailed();
   }
   const iv = blob.subarray(HEADER_LENGTH, HEADER_LENGTH + IV_LENGTH);
   const tag = blob.subarray(blob.length - TAG_LENGTH);
   const body = blob.subarray(HEADER_LENGTH + IV_LENGTH, blob.length - TAG_LENGTH);
-  const out = new Uint8Array(body.length);
+  let out: Uint8Array | undefined;
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_LENGTH });
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
-    const part = decipher.update(body);
-    out.set(part, 0);
-    part.fill(0);
+    // update() returns a buffer of its own (not a slice of Node's pool): it is handed to the
+    // caller as a plain Uint8Array over the same memory (Buffer's slice() would not copy).
+    out = plainView(decipher.update(body));
     decipher.final();
     return out;
   } catch {
     /* Postcondition: no byte of an unauthenticated plaintext survives a failed open. */
-    out.fill(0);
+    out?.fill(0);
     throw decryptFailed();
   }
 }

@@ -25,7 +25,7 @@ import {
 import { takeSecretFromEnv } from "../../env.js";
 import { KeywardenError } from "../../errors.js";
 import { Secret } from "../../secret.js";
-import { decryptFailed, jcsString } from "../format/index.js";
+import { decryptFailed, jcsString, plainView } from "../format/index.js";
 import type { GeneratedDataKey, KmsAuthorization, KmsContext, KmsProvider } from "./provider.js";
 
 const FILE_PREFIX = "keywarden-local-kms-v1 ";
@@ -52,10 +52,51 @@ function aadFor(header: Uint8Array, context: KmsContext): Uint8Array {
   // RFC 8785 canonical JSON of {format, grantId?, purpose, userId} (keys in JCS order).
   const grant = context.grantId === undefined ? "" : `"grantId":${jcsString(context.grantId)},`;
   const json = `{"format":"keywarden.local-kms",${grant}"purpose":${jcsString(context.purpose)},"userId":${jcsString(context.userId)}}`;
+  // Its own memory, not a slice of Node's shared pool: cached entries must not pin pool chunks.
   const aad = Buffer.allocUnsafeSlow(header.length + Buffer.byteLength(json));
   aad.set(header, 0);
   aad.write(json, header.length, "utf8");
   return aad;
+}
+
+/** Most contexts remembered per master key; the map is emptied when it grows past this. */
+const AAD_CACHE_LIMIT = 1024;
+
+/**
+ * The associated data of `context` under one master key, remembered: the bytes are public (key
+ * id and context), depend on nothing else, and are never handed out or modified, so a repeated
+ * open of the same user's key skips re-encoding them (issue 21). Strings that are not well-formed
+ * are refused by {@link aadFor} before anything is stored; the lookup key joins the fields with
+ * U+0000, which a well-formed field may contain, so each field is length-prefixed.
+ */
+function cachedAad(
+  cache: Map<string, Uint8Array>,
+  header: Uint8Array,
+  context: KmsContext,
+): Uint8Array {
+  const { userId, purpose, grantId } = context;
+  if (typeof userId !== "string" || typeof purpose !== "string") return aadFor(header, context);
+  const g =
+    grantId === undefined
+      ? "-"
+      : typeof grantId === "string"
+        ? `${grantId.length}:${grantId}`
+        : null;
+  if (g === null) return aadFor(header, context);
+  const key = `${userId.length}:${userId}|${purpose.length}:${purpose}|${g}`;
+  let aad = cache.get(key);
+  if (aad === undefined) {
+    aad = aadFor(header, context);
+    if (cache.size >= AAD_CACHE_LIMIT) cache.clear();
+    cache.set(key, aad);
+  }
+  return aad;
+}
+
+/** True when the key id in `wrapped` (bytes 3..10) is `id`. Key ids are public fingerprints. */
+function sameKeyId(id: Uint8Array, wrapped: Uint8Array): boolean {
+  for (let i = 0; i < KEY_ID_LENGTH; i++) if (id[i] !== wrapped[3 + i]) return false;
+  return true;
 }
 
 /**
@@ -127,6 +168,23 @@ function readKeyFile(path: string): Secret {
   }
 }
 
+interface MasterKey {
+  readonly id: Uint8Array;
+  readonly key: Secret;
+  /** "KL", version, key id: the header of every key wrapped under this master key. */
+  readonly header: Uint8Array;
+  /** Associated data per context (see {@link cachedAad}). */
+  readonly aad: Map<string, Uint8Array>;
+}
+
+function masterKey(key: Secret): MasterKey {
+  const id = fingerprint(key);
+  const header = new Uint8Array(HEADER);
+  header.set([0x4b, 0x4c, WRAP_VERSION], 0);
+  header.set(id, 3);
+  return { id, key, header, aad: new Map() };
+}
+
 /**
  * The embedded KMS provider. Wraps 32-byte data keys with AES-256-GCM under a 32-byte master key;
  * the encryption context (user, purpose, grant) is the associated data, so a wrapped key opens
@@ -144,7 +202,7 @@ function readKeyFile(path: string): Secret {
  */
 export class LocalKms implements KmsProvider {
   readonly name = "local";
-  readonly #keys: { id: Uint8Array; key: Secret }[];
+  readonly #keys: MasterKey[];
   #closed = false;
 
   /**
@@ -157,7 +215,7 @@ export class LocalKms implements KmsProvider {
       if (!Secret.isSecret(k) || k.byteLength !== 32)
         throw masterKeyError("master key must be 32 bytes");
     }
-    this.#keys = [current, ...previous].map((key) => ({ id: fingerprint(key), key }));
+    this.#keys = [current, ...previous].map(masterKey);
   }
 
   /**
@@ -200,7 +258,10 @@ export class LocalKms implements KmsProvider {
   /** Wipes every master key held; every later call fails with `ERR_KMS_MASTER_KEY`. */
   close(): void {
     this.#closed = true;
-    for (const k of this.#keys) k.key.wipe();
+    for (const k of this.#keys) {
+      k.key.wipe();
+      k.aad.clear();
+    }
   }
 
   #check(context: KmsContext, auth: KmsAuthorization): void {
@@ -212,18 +273,15 @@ export class LocalKms implements KmsProvider {
   }
 
   #wrap(dataKey: Uint8Array, context: KmsContext): Uint8Array {
-    const { id, key } = this.#keys[0] as { id: Uint8Array; key: Secret };
-    const header = new Uint8Array(HEADER);
-    header.set([0x4b, 0x4c, WRAP_VERSION], 0);
-    header.set(id, 3);
+    const entry = this.#keys[0] as MasterKey;
     const iv = randomBytes(12);
     const out = new Uint8Array(LOCAL_WRAPPED_LENGTH);
-    key.use((k) => {
+    entry.key.use((k) => {
       const c = createCipheriv("aes-256-gcm", k, iv);
-      c.setAAD(aadFor(header, context));
+      c.setAAD(cachedAad(entry.aad, entry.header, context));
       const ct = c.update(dataKey);
       c.final();
-      out.set(header, 0);
+      out.set(entry.header, 0);
       out.set(iv, HEADER);
       out.set(ct, HEADER + 12);
       out.set(c.getAuthTag(), HEADER + 12 + 32);
@@ -241,23 +299,22 @@ export class LocalKms implements KmsProvider {
     ) {
       throw decryptFailed();
     }
-    const id = wrapped.subarray(3, HEADER);
-    const entry = this.#keys.find((k) => Buffer.compare(k.id, id) === 0);
+    const entry = this.#keys.find((k) => sameKeyId(k.id, wrapped));
     if (!entry) throw decryptFailed();
-    const out = new Uint8Array(32);
+    let pt: Uint8Array | undefined;
     try {
-      entry.key.use((k) => {
+      return entry.key.use((k) => {
         const d = createDecipheriv("aes-256-gcm", k, wrapped.subarray(HEADER, HEADER + 12));
-        d.setAAD(aadFor(wrapped.subarray(0, HEADER), context));
+        d.setAAD(cachedAad(entry.aad, entry.header, context));
         d.setAuthTag(wrapped.subarray(HEADER + 44));
-        const pt = d.update(wrapped.subarray(HEADER + 12, HEADER + 44));
-        out.set(pt);
-        pt.fill(0);
+        // update() returns a buffer of its own (not a slice of Node's pool): it becomes the key,
+        // as a plain Uint8Array over the same memory.
+        pt = plainView(d.update(wrapped.subarray(HEADER + 12, HEADER + 44)));
         d.final();
+        return pt;
       });
-      return out;
     } catch {
-      out.fill(0);
+      pt?.fill(0);
       throw decryptFailed();
     }
   }
