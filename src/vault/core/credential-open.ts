@@ -9,7 +9,7 @@
  */
 import { KeywardenError } from "../../errors.js";
 import { type Identity, isIdentity, isIdentityLive } from "../../guard/identity.js";
-import { BLOB_KIND, decryptFailed, openBlob, openManifest } from "../format/index.js";
+import { BLOB_KIND, decryptFailed, openBlob } from "../format/index.js";
 import type { KmsContext } from "../kms/index.js";
 import { grantKeyContext, kmsAuthorization, requireKind, userKeyContext } from "./authorization.js";
 import { credentialNotFound, type VaultContext } from "./context.js";
@@ -70,7 +70,9 @@ export async function openCredentials<T>(
   const { key: dk, cached } = await ctx.ring.unwrap(who, wrapped, context, auth);
   let secrets: CredentialSecrets | undefined;
   try {
-    const manifest = dk.use((k) => openManifest(k, userId, userKey.seq, userKey.manifest));
+    const manifest = dk.use((k) =>
+      ctx.ring.manifests.open(k, userId, userKey.seq, userKey.manifest),
+    );
     await ctx.ring.checkSeq(userId, userKey.seq);
     const entry = manifest.credentials[credentialId];
     if (!entry) throw credentialNotFound();

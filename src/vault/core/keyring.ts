@@ -11,6 +11,7 @@ import type { Secret } from "../../secret.js";
 import {
   decryptFailed,
   type Manifest,
+  ManifestReader,
   openManifest,
   type RevisionWitness,
   sealManifest,
@@ -46,6 +47,8 @@ export interface KeyringOptions {
 export class UserKeyring {
   readonly #o: KeyringOptions;
   readonly #highWater = new Map<string, number>();
+  /** Read-only manifest opens (credential opens); see {@link ManifestReader}. */
+  readonly manifests = new ManifestReader();
 
   constructor(options: KeyringOptions) {
     this.#o = options;
@@ -54,6 +57,7 @@ export class UserKeyring {
   /** Wipes cached data keys of `userId` (grant revocation, re-wrap, deletion). */
   purge(userId: string): void {
     this.#o.cache?.purgeUser(userId);
+    this.manifests.forget(userId);
   }
 
   scoped(userId: string): OwnerScopedStore {

@@ -55,15 +55,80 @@ export function openManifest(
 ): Manifest {
   const plain = openBlob(dataKey, BLOB_KIND.manifest, { userId, seq }, sealed);
   try {
-    const parsed = manifestSchema.safeParse(parseCanonical(new TextDecoder().decode(plain)));
+    return validateManifest(new TextDecoder().decode(plain), userId, seq);
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/** Parses and checks an authenticated manifest text (canonical JSON, schema, user and seq). */
+function validateManifest(text: string, userId: string, seq: number): Manifest {
+  try {
+    const parsed = manifestSchema.safeParse(parseCanonical(text));
     if (!parsed.success || parsed.data.userId !== userId || parsed.data.seq !== seq) {
       throw decryptFailed();
     }
     return parsed.data;
   } catch {
     throw decryptFailed();
-  } finally {
-    plain.fill(0);
+  }
+}
+
+/** Most users whose last manifest a {@link ManifestReader} remembers; emptied when past it. */
+const READER_LIMIT = 1024;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * @internal Read-only manifest opens (every credential open) for one vault. Each open decrypts
+ * and authenticates the sealed manifest as {@link openManifest} does; when the authenticated text
+ * equals the text last validated for the user, the validated (deep-frozen) manifest is returned
+ * instead of parsing, re-canonicalizing and schema-checking the same bytes again (issue 21).
+ * The result must not be modified (it is frozen: a write throws).
+ */
+export class ManifestReader {
+  readonly #last = new Map<string, { text: string; manifest: Manifest }>();
+
+  /**
+   * Opens `sealed` as `userId`'s manifest at `seq`.
+   *
+   * @throws {KeywardenError} `ERR_VAULT_DECRYPT_FAILED` for any failure, as {@link openManifest}.
+   */
+  open(dataKey: Uint8Array, userId: string, seq: number, sealed: Uint8Array): Manifest {
+    const plain = openBlob(dataKey, BLOB_KIND.manifest, { userId, seq }, sealed);
+    let text: string;
+    try {
+      text = new TextDecoder().decode(plain); // as openManifest decodes it
+    } catch {
+      throw decryptFailed();
+    } finally {
+      plain.fill(0);
+    }
+    const hit = this.#last.get(userId);
+    /* Postcondition: a remembered manifest is returned only for the very text it was validated from, for the same user and seq. */
+    if (
+      hit !== undefined &&
+      hit.text === text &&
+      hit.manifest.userId === userId &&
+      hit.manifest.seq === seq
+    ) {
+      return hit.manifest;
+    }
+    const manifest = deepFreeze(validateManifest(text, userId, seq));
+    if (this.#last.size >= READER_LIMIT) this.#last.clear();
+    this.#last.set(userId, { text, manifest });
+    return manifest;
+  }
+
+  /** Forgets what is remembered for `userId` (deletion, re-wrap). */
+  forget(userId: string): void {
+    this.#last.delete(userId);
   }
 }
 
