@@ -65,6 +65,19 @@ export interface HeadsBatch {
   /** Heads index of the first leaf of the batch; leaves are in queue order. */
   readonly firstIndex: number;
   readonly count: number;
+  /**
+   * The chain checkpoints of the batch, by heads index: for each, the chain's origin and size
+   * (undefined for leaves queued with `enqueueLeaf`), so the host can deliver each user their
+   * heads receipt (`receipt(index)`).
+   */
+  readonly heads: readonly HeadsBatchEntry[];
+}
+
+/** One leaf of a {@link HeadsBatch}. */
+export interface HeadsBatchEntry {
+  readonly index: number;
+  readonly origin: string | undefined;
+  readonly size: number | undefined;
 }
 
 /**
@@ -83,6 +96,7 @@ export class HeadsLog {
   readonly #options: HeadsLogOptions;
   readonly #writer: TileDirectoryWriter;
   #pending: Uint8Array[] = [];
+  #pendingHeads: { origin: string | undefined; size: number | undefined }[] = [];
   #note: string | undefined;
 
   private constructor(
@@ -138,12 +152,14 @@ export class HeadsLog {
         hmacNode,
       ),
     );
+    this.#pendingHeads.push({ origin: head.origin, size: head.size });
     return this.#pending.length - 1;
   }
 
   /** Queues an already-encoded leaf (for callers that derive keys themselves); returns its position. */
   enqueueLeaf(leaf: Uint8Array): number {
     this.#pending.push(leaf);
+    this.#pendingHeads.push({ origin: undefined, size: undefined });
     return this.#pending.length - 1;
   }
 
@@ -156,9 +172,11 @@ export class HeadsLog {
   async integrate(): Promise<HeadsBatch | undefined> {
     if (this.#pending.length === 0) return undefined;
     const batch = this.#pending;
+    const meta = this.#pendingHeads;
     const oldSize = this.#writer.size;
     const { size, rootHash } = await this.#writer.append(batch);
     this.#pending = [];
+    this.#pendingHeads = [];
     const now = this.#options.now?.() ?? Math.floor(Date.now() / 1000);
     const text = formatCheckpoint({
       origin: this.#options.origin,
@@ -175,7 +193,8 @@ export class HeadsLog {
     }
     await this.#writer.publishCheckpoint(note);
     this.#note = note;
-    return { note, size, firstIndex: oldSize, count: batch.length };
+    const heads = meta.map((m, i) => ({ index: oldSize + i, ...m }));
+    return { note, size, firstIndex: oldSize, count: batch.length, heads };
   }
 
   /**
