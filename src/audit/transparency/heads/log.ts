@@ -13,7 +13,14 @@ import type { Secret } from "../../../secret.js";
 import { formatCheckpoint, isValidOrigin, parseCheckpoint } from "../checkpoint.js";
 import { type NoteSigner, parseNote, signNote } from "../note.js";
 import { formatReceipt } from "../receipt.js";
-import { directoryTileFetcher, TileDirectoryWriter, TileLogClient } from "../tiles/index.js";
+import {
+  directoryTileFetcher,
+  TileDirectoryWriter,
+  type TileFetcher,
+  TileLogClient,
+  TileLogWriter,
+  type TileStorage,
+} from "../tiles/index.js";
 import { deriveChainKey, encodeHeadLeaf, type HmacSha256 } from "./leaf.js";
 
 /** node:crypto HMAC-SHA256 (the operator side; verifiers use the portable one). */
@@ -42,8 +49,13 @@ export type HeadsCosign = (
 
 /** Options of {@link HeadsLog.open}. */
 export interface HeadsLogOptions {
-  /** Directory the tiles and checkpoint are published in. */
-  readonly dir: string;
+  /** Directory the tiles and checkpoint are published in (or give `storage`). */
+  readonly dir?: string;
+  /**
+   * Where to publish instead of a directory, e.g. an S3-compatible bucket
+   * (`s3TileStorage` from `keywarden/audit/tiles-s3`).
+   */
+  readonly storage?: TileStorage;
   /** The heads log's origin, e.g. `audit.example.com/keywarden-heads`. */
   readonly origin: string;
   /** The heads log's signer (key name should equal the origin). */
@@ -94,34 +106,44 @@ export interface HeadsBatchEntry {
  */
 export class HeadsLog {
   readonly #options: HeadsLogOptions;
-  readonly #writer: TileDirectoryWriter;
+  readonly #writer: TileLogWriter;
+  readonly #fetcher: TileFetcher;
   #pending: Uint8Array[] = [];
   #pendingHeads: { origin: string | undefined; size: number | undefined }[] = [];
   #note: string | undefined;
 
   private constructor(
     options: HeadsLogOptions,
-    writer: TileDirectoryWriter,
+    writer: TileLogWriter,
+    fetcher: TileFetcher,
     note: string | undefined,
   ) {
     this.#options = options;
     this.#writer = writer;
+    this.#fetcher = fetcher;
     this.#note = note;
   }
 
-  /** Opens (or starts) the heads log in `options.dir`. */
+  /** Opens (or starts) the heads log in `options.dir` (or on `options.storage`). */
   static async open(options: HeadsLogOptions): Promise<HeadsLog> {
     if (!isValidOrigin(options.origin))
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid heads origin");
-    const writer = await TileDirectoryWriter.open(options.dir);
-    const note = await new TileLogClient(directoryTileFetcher(options.dir)).checkpointNote();
+    const { dir, storage } = options;
+    if ((dir === undefined) === (storage === undefined))
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "give exactly one of dir and storage");
+    const writer =
+      storage !== undefined
+        ? await TileLogWriter.openStorage(storage)
+        : await TileDirectoryWriter.open(dir as string);
+    const fetcher = storage?.fetcher ?? directoryTileFetcher(dir as string);
+    const note = await new TileLogClient(fetcher).checkpointNote();
     if (note !== undefined && parseCheckpoint(parseNote(note).text).origin !== options.origin) {
       throw new KeywardenError(
         "ERR_AUDIT_CHECKPOINT_INVALID",
         "heads directory belongs to another origin",
       );
     }
-    return new HeadsLog(options, writer, note);
+    return new HeadsLog(options, writer, fetcher, note);
   }
 
   /** The published heads size. */
@@ -187,7 +209,7 @@ export class HeadsLog {
     });
     let note = await signNote(text, [this.#options.signer]);
     if (this.#options.cosign !== undefined) {
-      const client = new TileLogClient(directoryTileFetcher(this.#options.dir));
+      const client = new TileLogClient(this.#fetcher);
       const proofFrom = (old: number) => client.consistencyProof(old, size);
       note = await this.#options.cosign(note, proofFrom, oldSize);
     }
@@ -203,10 +225,7 @@ export class HeadsLog {
    *
    * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when the index is not published yet.
    */
-  async receipt(
-    index: number,
-    client = new TileLogClient(directoryTileFetcher(this.#options.dir)),
-  ): Promise<string> {
+  async receipt(index: number, client = new TileLogClient(this.#fetcher)): Promise<string> {
     const note = this.#note;
     if (note === undefined || index >= this.size) {
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "heads leaf is not published yet");
