@@ -91,3 +91,24 @@ describe("heads-receipt conformance vectors (library)", () => {
     expect(stdout).toBe(`${vectors.length} heads vectors\n`);
   }, 60_000);
 });
+
+describe("docs/audit-format.md §18 heads receipt example", () => {
+  it("the worked example is vector heads-valid-0-of-1, verbatim, and it verifies", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../../docs/audit-format.md", import.meta.url), "utf8");
+    const receipt = /<!-- heads-receipt-example -->\n```text\n([\s\S]*?)```/.exec(doc)?.[1];
+    const keys = /<!-- heads-receipt-keys -->\n```text\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+    const v = vectors.find((x) => x.id === "heads-valid-0-of-1") as HeadsVector;
+    expect(receipt).toBe(v.input.text);
+    const field = (name: string) =>
+      keys
+        .split("\n")
+        .filter((l) => l.startsWith(`${name} `))
+        .map((l) => l.slice(name.length).trim());
+    expect(field("heads key")).toEqual(v.trusted.headsKeys);
+    expect(field("witness")).toEqual(v.trusted.witnessKeys);
+    expect(field("chain key")).toEqual([v.trusted.chainKey]);
+    const r = checkHeadsReceipt(receipt ?? "", optionsOf(v));
+    expect(r.ok).toBe(true);
+  });
+});
