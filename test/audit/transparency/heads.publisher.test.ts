@@ -193,3 +193,51 @@ describe("CheckpointPublisher → HeadsLog (opt-in heads enqueue)", () => {
     expect(delivered).toEqual(["user:x"]);
   });
 });
+
+describe("HeadsLog: a failed integration is not lost", () => {
+  it("leaves written before a cosigning failure are published, listed and receipted with the next batch", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kw-heads-retry-"));
+    dirs.push(dir);
+    const { signer } = LocalEd25519Signer.generate(HEADS);
+    let failures = 1;
+    const previousSizes: number[] = [];
+    const heads = await HeadsLog.open({
+      dir,
+      origin: HEADS,
+      signer,
+      headsSecret: Secret.copyOf(new Uint8Array(32).fill(7)),
+      cosign: async (note, _proofFrom, previousSize) => {
+        previousSizes.push(previousSize);
+        if (failures-- > 0) throw new Error("witnesses unreachable");
+        return note;
+      },
+    });
+    const head = (i: number) => ({
+      origin: `audit.example.com/keywarden/user:r${i}`,
+      size: 1,
+      rootHash: new Uint8Array(32).fill(i),
+      timestamp: 1764400000,
+    });
+    heads.enqueue(head(0));
+    heads.enqueue(head(1));
+    await expect(heads.integrate()).rejects.toThrow("witnesses unreachable");
+    expect(heads.size).toBe(0);
+    await expect(heads.receipt(0)).rejects.toThrow("not published yet");
+    heads.enqueue(head(2));
+    const batch = await heads.integrate();
+    expect(batch?.heads.map((h) => h.index)).toEqual([0, 1, 2]);
+    expect(batch?.firstIndex).toBe(0);
+    expect(batch?.count).toBe(3);
+    expect(previousSizes).toEqual([0, 0]); // the witnesses were last shown size 0 both times
+    const logKeys = [parseVerifierKey(signer.verifierKey)];
+    for (const i of [0, 1, 2]) {
+      const v = verifyHeadsReceipt(await heads.receipt(i), {
+        chainKey: heads.chainKey(head(i).origin),
+        chain: { size: 1, rootHash: head(i).rootHash, time: 1764400000 },
+        policy: { logKeys },
+      });
+      expect(v.headsIndex).toBe(i);
+    }
+    expect(await heads.integrate()).toBeUndefined();
+  });
+});

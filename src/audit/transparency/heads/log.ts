@@ -110,7 +110,10 @@ export class HeadsLog {
   readonly #fetcher: TileFetcher;
   #pending: Uint8Array[] = [];
   #pendingHeads: { origin: string | undefined; size: number | undefined }[] = [];
+  /** Leaves already in the tiles whose checkpoint was not published (a failed integration). */
+  #carried: HeadsBatchEntry[] = [];
   #note: string | undefined;
+  #publishedSize: number;
 
   private constructor(
     options: HeadsLogOptions,
@@ -122,6 +125,7 @@ export class HeadsLog {
     this.#writer = writer;
     this.#fetcher = fetcher;
     this.#note = note;
+    this.#publishedSize = writer.size;
   }
 
   /** Opens (or starts) the heads log in `options.dir` (or on `options.storage`). */
@@ -148,7 +152,7 @@ export class HeadsLog {
 
   /** The published heads size. */
   get size(): number {
-    return this.#writer.size;
+    return this.#publishedSize;
   }
 
   /** The latest published heads checkpoint note, if any. */
@@ -189,21 +193,26 @@ export class HeadsLog {
    * Integrates every queued leaf: writes tiles, signs one heads checkpoint, collects cosignatures,
    * publishes. Returns undefined when nothing was queued.
    *
-   * @throws {KeywardenError} from the writer, signer or cosign step; the queue is kept on failure.
+   * @throws {KeywardenError} from the writer, signer or cosign step. When the tiles could not be
+   * written the queue is kept; when signing, cosigning or publishing failed after that, the
+   * leaves stay in the tiles and are signed, published and listed with the next batch.
    */
   async integrate(): Promise<HeadsBatch | undefined> {
-    if (this.#pending.length === 0) return undefined;
-    const batch = this.#pending;
-    const meta = this.#pendingHeads;
-    const oldSize = this.#writer.size;
-    const { size, rootHash } = await this.#writer.append(batch);
-    this.#pending = [];
-    this.#pendingHeads = [];
+    if (this.#pending.length > 0) {
+      const start = this.#writer.size;
+      await this.#writer.append(this.#pending);
+      this.#carried.push(...this.#pendingHeads.map((m, i) => ({ index: start + i, ...m })));
+      this.#pending = [];
+      this.#pendingHeads = [];
+    }
+    const heads = this.#carried;
+    if (heads.length === 0) return undefined;
+    const size = this.#writer.size;
     const now = this.#options.now?.() ?? Math.floor(Date.now() / 1000);
     const text = formatCheckpoint({
       origin: this.#options.origin,
       size,
-      rootHash,
+      rootHash: this.#writer.root(),
       timestamp: now,
       extensions: [],
     });
@@ -211,12 +220,13 @@ export class HeadsLog {
     if (this.#options.cosign !== undefined) {
       const client = new TileLogClient(this.#fetcher);
       const proofFrom = (old: number) => client.consistencyProof(old, size);
-      note = await this.#options.cosign(note, proofFrom, oldSize);
+      note = await this.#options.cosign(note, proofFrom, this.#publishedSize);
     }
     await this.#writer.publishCheckpoint(note);
     this.#note = note;
-    const heads = meta.map((m, i) => ({ index: oldSize + i, ...m }));
-    return { note, size, firstIndex: oldSize, count: batch.length, heads };
+    this.#publishedSize = size;
+    this.#carried = [];
+    return { note, size, firstIndex: heads[0]?.index ?? size, count: heads.length, heads };
   }
 
   /**
@@ -227,10 +237,10 @@ export class HeadsLog {
    */
   async receipt(index: number, client = new TileLogClient(this.#fetcher)): Promise<string> {
     const note = this.#note;
-    if (note === undefined || index >= this.size) {
+    const size = this.#publishedSize;
+    if (note === undefined || index >= size) {
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "heads leaf is not published yet");
     }
-    const size = this.size;
     const [extra, proof] = await Promise.all([
       client.entry(index, size),
       client.inclusionProof(index, size),
