@@ -23,7 +23,7 @@ export function mth(d: Uint8Array[]): Uint8Array {
   return h(Uint8Array.of(1), mth(d.slice(0, k)), mth(d.slice(k)));
 }
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]). */
-function path(m: number, d: Uint8Array[]): Uint8Array[] {
+export function path(m: number, d: Uint8Array[]): Uint8Array[] {
   if (d.length <= 1) return [];
   const k = split(d.length);
   return m < k

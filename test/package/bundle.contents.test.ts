@@ -73,6 +73,13 @@ describe("subpath bundles stay light", () => {
     expect(text).toMatch(/import\(["']fastify["']\)/);
   });
 
+  it("audit-tiles-s3.js imports @aws-sdk/client-s3 only lazily, inside s3TileStorage", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(resolve(root, "dist", "audit-tiles-s3.js"), "utf8");
+    expect(text).not.toMatch(/^import[^;]*["']@aws-sdk\/client-s3["']/m);
+    expect(text).toMatch(/import\(["']@aws-sdk\/client-s3["']\)/);
+  });
+
   it("the bundle check would catch a heavy import (it sees pg when it is really imported)", async () => {
     const result = await build({
       stdin: { contents: 'import "pg";', resolveDir: root },

@@ -97,6 +97,10 @@ describe("the published tarball", () => {
       'm.openDynamoDbAuditStore({ client: { send: async () => ({}) }, tableName: "t" })',
     ],
     ["keywarden/audit/sqlite", 'm.openSqliteAuditStore({ database: "audit.db" })'],
+    [
+      "keywarden/audit/tiles-s3",
+      'm.s3TileStorage({ client: { send: async () => ({}) }, bucket: "b" })',
+    ],
     ["keywarden/signer", "m.createSignerServer({ listen: { socketPath: 's.sock' } })"],
   ])(
     "using %s without its optional peer fails with ERR_NOT_SUPPORTED, naming the peer",
@@ -111,7 +115,7 @@ describe("the published tarball", () => {
         { cwd: project, encoding: "utf8" },
       );
       expect(out).toMatch(
-        /^ERR_NOT_SUPPORTED .*(@aws-sdk\/client-dynamodb|better-sqlite3|fastify)/,
+        /^ERR_NOT_SUPPORTED .*(@aws-sdk\/client-dynamodb|@aws-sdk\/client-s3|better-sqlite3|fastify)/,
       );
     },
   );

@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 import { KeywardenError } from "../../errors.js";
+import { toBase64 } from "../primitives/portable.js";
 import type { SignedCheckpoint, TransparencyLog } from "./log.js";
 import type { CheckpointSink } from "./sinks.js";
 
@@ -23,12 +24,37 @@ export interface UserDelivery {
   readonly receipts: readonly { readonly seq: number; readonly receipt: string }[];
   /** Entries since the last delivery that got no receipt because of `maxReceiptsPerDelivery`. */
   readonly receiptsOmitted: number;
+  /**
+   * With {@link CheckpointPublisherOptions.heads}: the chain's heads-log key (base64, format §17.1),
+   * on the chain's first delivery only, so the user can recognise their records in the heads log.
+   */
+  readonly headsChainKey?: string;
+}
+
+/**
+ * Where the publisher records each published chain checkpoint in the operator's heads log (format
+ * §17): `HeadsLog` fits. `enqueue` only queues; the host integrates the queue once per interval
+ * (`HeadsLog.integrate()`), and each batch's `heads` name the chains whose heads receipts are due.
+ */
+export interface HeadsQueue {
+  /** Queues one chain checkpoint for the next batch. */
+  enqueue(head: {
+    readonly origin: string;
+    readonly size: number;
+    readonly rootHash: Uint8Array;
+    readonly timestamp: number;
+  }): number;
+  /** The chain's heads key, delivered to the user with their first checkpoint. */
+  chainKey?(chainOrigin: string): Uint8Array;
 }
 
 /** A publishing failure, reported to the host (never thrown into the append path). */
 export interface PublishError {
   readonly chainId: string;
-  /** The sink name, `"sign"` for checkpoint signing, or `"deliver"` for user delivery. */
+  /**
+   * The sink name, `"sign"` for checkpoint signing, `"heads"` for the heads-log queue, or
+   * `"deliver"` for user delivery.
+   */
   readonly stage: string;
   readonly error: unknown;
 }
@@ -55,6 +81,11 @@ export interface CheckpointPublisherOptions {
   readonly maxReceiptsPerDelivery?: number;
   /** Receives failures; must not throw. */
   readonly onError?: (error: PublishError) => void;
+  /**
+   * Opt-in: record every chain checkpoint this publisher publishes (once per new chain size) in
+   * the operator's heads log. The checkpoint must carry a `keywarden-time` (TransparencyLog's do).
+   */
+  readonly heads?: HeadsQueue;
 }
 
 interface ChainState {
@@ -63,6 +94,8 @@ interface ChainState {
   delivered: number;
   failedSinks: Set<string>;
   publishedAt: number;
+  /** Largest chain size recorded in the heads log. */
+  headsSize: number;
   running: Promise<void> | undefined;
   again: boolean;
 }
@@ -154,6 +187,7 @@ export class CheckpointPublisher {
         delivered: 0,
         failedSinks: new Set(),
         publishedAt: this.#now(),
+        headsSize: 0,
         running: undefined,
         again: false,
       };
@@ -217,6 +251,7 @@ export class CheckpointPublisher {
     );
     c.published = Math.max(c.published, size);
     c.publishedAt = this.#now();
+    this.#enqueueHead(chainId, c, cp);
     const deliver = this.#opts.deliverToUser;
     if (!deliver || size <= c.delivered) return;
     try {
@@ -232,10 +267,28 @@ export class CheckpointPublisher {
         checkpoint: { size, note: cp.note },
         receipts,
         receiptsOmitted: from - c.delivered,
+        ...(c.delivered === 0 && this.#opts.heads?.chainKey
+          ? { headsChainKey: toBase64(this.#opts.heads.chainKey(cp.checkpoint.origin)) }
+          : {}),
       });
       c.delivered = size;
     } catch (error) {
       this.#report({ chainId, stage: "deliver", error });
+    }
+  }
+
+  /** Records a published checkpoint of a new chain size in the heads log (at most once per size). */
+  #enqueueHead(chainId: string, c: ChainState, cp: SignedCheckpoint): void {
+    const heads = this.#opts.heads;
+    const { origin, size, rootHash, timestamp } = cp.checkpoint;
+    if (!heads || size <= c.headsSize) return;
+    try {
+      if (timestamp === undefined)
+        throw new KeywardenError("ERR_INVALID_ARGUMENT", "checkpoint has no keywarden-time");
+      heads.enqueue({ origin, size, rootHash, timestamp });
+      c.headsSize = size;
+    } catch (error) {
+      this.#report({ chainId, stage: "heads", error });
     }
   }
 

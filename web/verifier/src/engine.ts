@@ -30,6 +30,7 @@ import {
   type LogHistoryFinding,
   type TrustInput,
 } from "./checkpoints.js";
+import { checkHeads, type HeadsFinding, type HeadsInput } from "./heads.js";
 import { type HistoryRow, historyRow } from "./history.js";
 
 /** What the user handed to the page. */
@@ -42,6 +43,8 @@ export interface VerifyRequest extends TrustInput {
   readonly checkpoint?: string | undefined;
   /** An earlier checkpoint or a receipt the user kept. */
   readonly earlier?: string | undefined;
+  /** A heads receipt with the heads log's keys and the user's chain key (format §18). */
+  readonly heads?: HeadsInput | undefined;
 }
 
 /** Progress of a run: bytes of the export read in the current pass. */
@@ -56,6 +59,7 @@ export type Verdict =
   | "broken"
   | "truncated"
   | "rewritten"
+  | "forked"
   | "bad-evidence"
   | "not-export"
   | "bad-key"
@@ -105,6 +109,8 @@ export interface VerifyReport {
   readonly manifestSignature: ManifestSignatureFinding | undefined;
   readonly evidence: readonly EvidenceFinding[];
   readonly logHistory: LogHistoryFinding | undefined;
+  /** The heads receipt's finding, when one was given. */
+  readonly heads: HeadsFinding | undefined;
   readonly rows: readonly HistoryRow[];
   /** Rows not kept for display (very large exports); they were verified all the same. */
   readonly rowsOmitted: number;
@@ -178,13 +184,17 @@ function verdictOf(
   evidence: readonly EvidenceFinding[],
   history: LogHistoryFinding | undefined,
   manifestSignature: ManifestSignatureFinding | undefined,
+  heads: HeadsFinding | undefined,
 ): Verdict {
   const statuses = new Set<string>(evidence.map((e) => e.status));
   if (history) statuses.add(history.status);
   if (!chain.ok && chain.reason !== "truncated") return "broken";
   if (!chain.ok || statuses.has("truncated")) return "truncated";
   if (statuses.has("rewritten")) return "rewritten";
+  if (heads?.status === "fork") return "forked";
   if (manifestSignature?.status === "invalid") return "bad-evidence";
+  if (heads && !["matches", "covers-prefix", "signature-only", "no-key"].includes(heads.status))
+    return "bad-evidence";
   for (const bad of [
     "bad-signature",
     "wrong-chain",
@@ -193,9 +203,16 @@ function verdictOf(
     "bad-checkpoint",
   ])
     if (statuses.has(bad)) return "bad-evidence";
-  if (statuses.has("no-key") || manifestSignature?.status === "no-key") return "not-checked";
-  if (evidence.some((e) => e.status === "matches")) return "valid";
-  return evidence.some((e) => e.status === "covers-prefix") ? "valid-prefix" : "valid-unanchored";
+  if (
+    statuses.has("no-key") ||
+    manifestSignature?.status === "no-key" ||
+    heads?.status === "no-key"
+  )
+    return "not-checked";
+  if (evidence.some((e) => e.status === "matches") || heads?.status === "matches") return "valid";
+  return evidence.some((e) => e.status === "covers-prefix") || heads?.status === "covers-prefix"
+    ? "valid-prefix"
+    : "valid-unanchored";
 }
 
 /**
@@ -283,14 +300,30 @@ export async function runVerification(
       ? compareLogHistory(earlierNote, current, policy, comparable)
       : undefined;
 
-  const keyProblem = policy === "bad-key" ? "bad-key" : undefined;
+  // The heads receipt is compared with the current checkpoint when that verified with the
+  // platform's key, else with the export's own entries.
+  const checkpointVerified =
+    current !== undefined &&
+    typeof policy !== "string" &&
+    ["matches", "covers-prefix", "signature-only"].includes(evidence[0]?.status ?? "");
+  const heads = req.heads
+    ? checkHeads(
+        req.heads,
+        checkpointVerified && current && typeof policy !== "string"
+          ? { note: current, logKeys: policy.logKeys }
+          : undefined,
+        comparable,
+      )
+    : undefined;
+
+  const keyProblem = policy === "bad-key" || heads?.status === "bad-key" ? "bad-key" : undefined;
   const notExport =
     !chain.ok &&
     manifest === undefined &&
     fileKind !== "jsonl" &&
     fileKind !== "csv" &&
     fileKind !== "bom";
-  const verdict = verdictOf(chain, evidence, logHistory, manifestSignature);
+  const verdict = verdictOf(chain, evidence, logHistory, manifestSignature, heads);
   return {
     verdict: notExport ? "not-export" : verdict === "broken" ? verdict : (keyProblem ?? verdict),
     format,
@@ -303,6 +336,7 @@ export async function runVerification(
     manifestSignature,
     evidence,
     logHistory,
+    heads,
     rows,
     rowsOmitted,
     elapsedMs: Date.now() - started,

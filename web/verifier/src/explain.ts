@@ -5,6 +5,7 @@
 import type { VerifyFailureReason } from "../../../src/audit/core/portable.js";
 import type { EvidenceFinding, LogHistoryFinding } from "./checkpoints.js";
 import type { ManifestSignatureFinding, Verdict, VerifyReport } from "./engine.js";
+import type { HeadsFinding } from "./heads.js";
 
 /** Headline and one-paragraph explanation of the overall verdict. */
 export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
@@ -32,13 +33,17 @@ export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
     title: "This is not the history the platform signed",
     body: "The entries in this file differ from the ones the platform committed to in its signed checkpoint. The history was rewritten or replaced.",
   },
+  forked: {
+    title: "The platform published a different history of your account",
+    body: "The platform's public log of every account (the heads log) records your history with a different summary for the same number of entries than the one you hold. The platform has shown you one history and the public another. Keep the files you used: they are the proof.",
+  },
   "not-export": {
     title: "This is not an audit export",
     body: "The file you chose is not a keywarden audit history (a .jsonl or .csv export): it is empty, not text, or another kind of file — a signed checkpoint or a receipt, for example, belongs in the fields below. Nothing about any history was checked. Choose the export file itself.",
   },
   "bad-key": {
     title: "The verifier key you entered is not valid",
-    body: "A key you entered is not a verifier key (it should look like name+1a2b3c4d+AbCd…, all on one line, as the platform published it). Signatures were not checked. Check the key and try again.",
+    body: "A key you entered is not a valid key (a verifier key looks like name+1a2b3c4d+AbCd…, all on one line, as the platform published it; a chain key is 44 characters ending in =). Signatures were not checked. Check the key and try again.",
   },
   "not-checked": {
     title: "The file is intact — signatures were not checked",
@@ -151,5 +156,48 @@ export function manifestSignatureText(f: ManifestSignatureFinding): string {
       return "Signed by the platform, but not checked: enter the platform's verifier key.";
     case "unsigned":
       return "Not signed by the platform.";
+  }
+}
+
+/** One sentence for the heads receipt's finding. */
+export function headsText(h: HeadsFinding): string {
+  const n = h.chainSize ?? 0;
+  const what =
+    h.against === "checkpoint"
+      ? `your signed checkpoint (${n} entries)`
+      : h.against === "export"
+        ? h.status === "covers-prefix"
+          ? `the first ${n} entries of your file`
+          : `your file's ${n} entries`
+        : `your history at ${n} entries`;
+  const witnesses =
+    h.witnessesListed === 0
+      ? "no witness was listed"
+      : `${h.witnessesValid ?? 0} of the ${h.witnessesListed} witnesses you listed cosigned it (you asked for ${h.quorum})`;
+  const log = h.headsOrigin === undefined ? "the heads log" : `the heads log ${h.headsOrigin}`;
+  switch (h.status) {
+    case "matches":
+    case "covers-prefix":
+      return `The platform's public log of every account (${log}, ${h.headsSize ?? 0} records; ${witnesses}) contains record #${h.headsIndex ?? 0} for your account, and it holds exactly the summary of ${what}. The platform published this same history to everyone.`;
+    case "signature-only":
+      return `The heads receipt is validly signed and ${witnesses}, but your file is broken, so its record could not be compared with your history.`;
+    case "no-key":
+      return "Not checked: enter the heads log's verifier key and your chain key (both from the platform, ideally from somewhere it cannot quietly change).";
+    case "bad-key":
+      return "The heads log's verifier key, a witness key or the chain key you entered is not a valid key, so the heads receipt was not checked.";
+    case "malformed":
+      return "This is not a heads receipt, or it is damaged: it does not carry a record of an account's checkpoint.";
+    case "heads-signature":
+      return "The heads receipt is not signed by the heads log's key you gave (or a signature on it is damaged, or it is for another log). Nothing in it can be trusted.";
+    case "witness-quorum":
+      return `Signed by the heads log, but not enough witnesses cosigned it: ${witnesses}. Without them the platform could show this log to you alone.`;
+    case "inclusion":
+      return "The proof in the heads receipt does not verify: the receipt was altered or damaged, so it does not show that your record is in the public log.";
+    case "not-this-chain":
+      return `The heads receipt is validly signed and ${witnesses}, but its record is not for your account at ${what}. Check the chain key you entered, or ask for the receipt of this checkpoint.`;
+    case "fork":
+      return `The public heads log records your account at ${n} entries with a DIFFERENT summary than ${what}: the platform published two different histories of your account.`;
+    case "time-mismatch":
+      return `The public heads log records your account's summary with a different signing time than ${what}: it is not a record of this checkpoint.`;
   }
 }

@@ -20,6 +20,7 @@ export function runJob(
       verifierKeys: job.verifierKeys,
       witnessKeys: job.witnessKeys,
       quorum: job.quorum,
+      heads: job.heads,
     },
     (p) => {
       const now = Date.now();

@@ -8,6 +8,7 @@
 import { RECEIPT_HEADER } from "../../../src/audit/transparency/portable.js";
 import { byId } from "./dom.js";
 import type { VerifyProgress, VerifyReport } from "./engine.js";
+import { isHeadsReceipt } from "./heads.js";
 import type { VerifyJob, WorkerMessage } from "./protocol.js";
 import { renderSummary } from "./summary.js";
 import { renderHistory } from "./table.js";
@@ -25,6 +26,11 @@ const earlierText = byId<HTMLTextAreaElement>("earlier-text");
 const vkeyText = byId<HTMLTextAreaElement>("vkey-text");
 const witnessText = byId<HTMLTextAreaElement>("witness-text");
 const quorumInput = byId<HTMLInputElement>("quorum");
+const headsReceiptText = byId<HTMLTextAreaElement>("heads-receipt-text");
+const chainKeyInput = byId<HTMLInputElement>("chain-key-text");
+const headsVkeyText = byId<HTMLTextAreaElement>("heads-vkey-text");
+const headsWitnessText = byId<HTMLTextAreaElement>("heads-witness-text");
+const headsQuorumInput = byId<HTMLInputElement>("heads-quorum");
 const verifyButton = byId<HTMLButtonElement>("verify");
 const progressBox = byId("progress");
 const progressBar = byId<HTMLProgressElement>("progress-bar");
@@ -63,6 +69,29 @@ async function classify(file: File): Promise<string> {
     slot.value.trim() === ""
       ? `${name}: taken as ${what}.`
       : `${name}: taken as ${what}, replacing the one entered before.`;
+  if (isHeadsReceipt(text)) {
+    const note =
+      headsReceiptText.value.trim() === ""
+        ? `${name}: taken as the heads receipt.`
+        : `${name}: taken as the heads receipt, replacing the one entered before.`;
+    headsReceiptText.value = text;
+    return note;
+  }
+  if (/^[A-Za-z0-9+/]{43}=$/.test(text.trim())) {
+    chainKeyInput.value = text.trim();
+    return `${name}: taken as your chain key.`;
+  }
+  // A key whose name signed the heads receipt belongs to the heads log (or its witnesses).
+  const keyName = text.trim().split("+")[0] ?? "";
+  const signsHeads = keyName !== "" && headsReceiptText.value.includes(`\n\u2014 ${keyName} `);
+  if (signsHeads && /^[^+\s]+\+[0-9a-f]{8}\+B/.test(text.trim())) {
+    headsWitnessText.value += `${text.trim()}\n`;
+    return `${name}: added as a witness key of the heads log.`;
+  }
+  if (signsHeads && /^[^+\s]+\+[0-9a-f]{8}\+A/.test(text.trim())) {
+    headsVkeyText.value = text.trim();
+    return `${name}: taken as the heads log's verifier key.`;
+  }
   if (text.startsWith(`${RECEIPT_HEADER}\n`)) {
     const note = replacing(earlierText, "the receipt you kept");
     earlierText.value = text;
@@ -166,6 +195,8 @@ async function verify(): Promise<void> {
   historyBox.hidden = true;
   progressBar.value = 0;
   const quorum = quorumInput.value.trim() === "" ? undefined : Number(quorumInput.value);
+  const headsQuorum =
+    headsQuorumInput.value.trim() === "" ? undefined : Number(headsQuorumInput.value);
   const lines = (t: string) =>
     t
       .split("\n")
@@ -181,6 +212,13 @@ async function verify(): Promise<void> {
       verifierKeys: lines(vkeyText.value),
       witnessKeys: lines(witnessText.value),
       quorum: Number.isSafeInteger(quorum) ? quorum : undefined,
+      heads: {
+        receipt: headsReceiptText.value,
+        chainKey: chainKeyInput.value,
+        headsKeys: lines(headsVkeyText.value),
+        witnessKeys: lines(headsWitnessText.value),
+        quorum: Number.isSafeInteger(headsQuorum) ? headsQuorum : undefined,
+      },
     });
     renderSummary(report, resultBox);
     renderHistory(report.rows, report.rowsOmitted);
@@ -206,6 +244,7 @@ exportInput.addEventListener("change", () => {
 });
 wireTextFile("checkpoint-file", checkpointText);
 wireTextFile("earlier-file", earlierText);
+wireTextFile("heads-receipt-file", headsReceiptText);
 verifyButton.addEventListener("click", () => void verify());
 
 const drop = byId("drop");
@@ -221,18 +260,26 @@ drop.addEventListener("drop", (ev) => {
   const files = [...(ev.dataTransfer?.files ?? [])];
   const dropNote = byId("drop-note");
   const notes: string[] = [];
-  // A file that cannot be classified (unreadable, too large for a key or checkpoint) is named.
-  void files
-    .reduce(
-      (p, f) =>
-        p.then(() =>
-          classify(f).then(
-            (n) => void notes.push(n),
-            () => void notes.push(`"${f.name}": could not be read — ignored.`),
-          ),
+  // Larger files first, so that a key is sorted once the receipt it signed is in place (keys are
+  // the smallest files); the notes keep the order the files were dropped in. A file that cannot be
+  // classified (unreadable, too large for a key or checkpoint) is named.
+  const order = files
+    .map((_, i) => i)
+    .sort((a, b) => (files[b]?.size ?? 0) - (files[a]?.size ?? 0));
+  void order
+    .reduce((p, i) => {
+      const f = files[i] as File;
+      return p.then(() =>
+        classify(f).then(
+          (n) => {
+            notes[i] = n;
+          },
+          () => {
+            notes[i] = `"${f.name}": could not be read — ignored.`;
+          },
         ),
-      Promise.resolve(),
-    )
+      );
+    }, Promise.resolve())
     .then(() => {
       dropNote.textContent = notes.join(" ");
     });

@@ -1,5 +1,6 @@
 /** Messages between the page and the verification worker (structured-cloneable data only). */
 import type { VerifyProgress, VerifyReport } from "./engine.js";
+import type { HeadsInput } from "./heads.js";
 
 /** Page → worker: one verification job. */
 export interface VerifyJob {
@@ -11,6 +12,7 @@ export interface VerifyJob {
   readonly verifierKeys: readonly string[];
   readonly witnessKeys: readonly string[];
   readonly quorum?: number | undefined;
+  readonly heads?: HeadsInput | undefined;
 }
 
 /** Worker → page. */

@@ -7,6 +7,7 @@ import {
   chainProblemText,
   evidenceText,
   evidenceTitle,
+  headsText,
   logHistoryText,
   manifestSignatureText,
   VERDICT_TEXT,
@@ -113,7 +114,24 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
       check(ok ? "ok" : "bad", "Since your earlier checkpoint", logHistoryText(report.logHistory)),
     );
   }
-  if (report.evidence.length === 0)
+  if (report.heads) {
+    const h = report.heads;
+    const mark: Mark =
+      h.status === "matches" || h.status === "covers-prefix"
+        ? "ok"
+        : h.status === "signature-only" || h.status === "no-key"
+          ? "warn"
+          : "bad";
+    const item = check(
+      mark,
+      "Public heads log (every account's checkpoints)",
+      headsText(h),
+      signatureList(h.signatures),
+    );
+    item.dataset.heads = h.status;
+    checks.append(item);
+  }
+  if (report.evidence.length === 0 && report.heads === undefined)
     checks.append(
       check(
         "warn",

@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+export * from "./check.js";
 export * from "./leaf.js";
 export * from "./log.js";
 export * from "./state.js";

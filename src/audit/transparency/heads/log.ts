@@ -13,7 +13,14 @@ import type { Secret } from "../../../secret.js";
 import { formatCheckpoint, isValidOrigin, parseCheckpoint } from "../checkpoint.js";
 import { type NoteSigner, parseNote, signNote } from "../note.js";
 import { formatReceipt } from "../receipt.js";
-import { directoryTileFetcher, TileDirectoryWriter, TileLogClient } from "../tiles/index.js";
+import {
+  directoryTileFetcher,
+  TileDirectoryWriter,
+  type TileFetcher,
+  TileLogClient,
+  TileLogWriter,
+  type TileStorage,
+} from "../tiles/index.js";
 import { deriveChainKey, encodeHeadLeaf, type HmacSha256 } from "./leaf.js";
 
 /** node:crypto HMAC-SHA256 (the operator side; verifiers use the portable one). */
@@ -42,8 +49,13 @@ export type HeadsCosign = (
 
 /** Options of {@link HeadsLog.open}. */
 export interface HeadsLogOptions {
-  /** Directory the tiles and checkpoint are published in. */
-  readonly dir: string;
+  /** Directory the tiles and checkpoint are published in (or give `storage`). */
+  readonly dir?: string;
+  /**
+   * Where to publish instead of a directory, e.g. an S3-compatible bucket
+   * (`s3TileStorage` from `keywarden/audit/tiles-s3`).
+   */
+  readonly storage?: TileStorage;
   /** The heads log's origin, e.g. `audit.example.com/keywarden-heads`. */
   readonly origin: string;
   /** The heads log's signer (key name should equal the origin). */
@@ -65,6 +77,19 @@ export interface HeadsBatch {
   /** Heads index of the first leaf of the batch; leaves are in queue order. */
   readonly firstIndex: number;
   readonly count: number;
+  /**
+   * The chain checkpoints of the batch, by heads index: for each, the chain's origin and size
+   * (undefined for leaves queued with `enqueueLeaf`), so the host can deliver each user their
+   * heads receipt (`receipt(index)`).
+   */
+  readonly heads: readonly HeadsBatchEntry[];
+}
+
+/** One leaf of a {@link HeadsBatch}. */
+export interface HeadsBatchEntry {
+  readonly index: number;
+  readonly origin: string | undefined;
+  readonly size: number | undefined;
 }
 
 /**
@@ -81,38 +106,53 @@ export interface HeadsBatch {
  */
 export class HeadsLog {
   readonly #options: HeadsLogOptions;
-  readonly #writer: TileDirectoryWriter;
+  readonly #writer: TileLogWriter;
+  readonly #fetcher: TileFetcher;
   #pending: Uint8Array[] = [];
+  #pendingHeads: { origin: string | undefined; size: number | undefined }[] = [];
+  /** Leaves already in the tiles whose checkpoint was not published (a failed integration). */
+  #carried: HeadsBatchEntry[] = [];
   #note: string | undefined;
+  #publishedSize: number;
 
   private constructor(
     options: HeadsLogOptions,
-    writer: TileDirectoryWriter,
+    writer: TileLogWriter,
+    fetcher: TileFetcher,
     note: string | undefined,
   ) {
     this.#options = options;
     this.#writer = writer;
+    this.#fetcher = fetcher;
     this.#note = note;
+    this.#publishedSize = writer.size;
   }
 
-  /** Opens (or starts) the heads log in `options.dir`. */
+  /** Opens (or starts) the heads log in `options.dir` (or on `options.storage`). */
   static async open(options: HeadsLogOptions): Promise<HeadsLog> {
     if (!isValidOrigin(options.origin))
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid heads origin");
-    const writer = await TileDirectoryWriter.open(options.dir);
-    const note = await new TileLogClient(directoryTileFetcher(options.dir)).checkpointNote();
+    const { dir, storage } = options;
+    if ((dir === undefined) === (storage === undefined))
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "give exactly one of dir and storage");
+    const writer =
+      storage !== undefined
+        ? await TileLogWriter.openStorage(storage)
+        : await TileDirectoryWriter.open(dir as string);
+    const fetcher = storage?.fetcher ?? directoryTileFetcher(dir as string);
+    const note = await new TileLogClient(fetcher).checkpointNote();
     if (note !== undefined && parseCheckpoint(parseNote(note).text).origin !== options.origin) {
       throw new KeywardenError(
         "ERR_AUDIT_CHECKPOINT_INVALID",
         "heads directory belongs to another origin",
       );
     }
-    return new HeadsLog(options, writer, note);
+    return new HeadsLog(options, writer, fetcher, note);
   }
 
   /** The published heads size. */
   get size(): number {
-    return this.#writer.size;
+    return this.#publishedSize;
   }
 
   /** The latest published heads checkpoint note, if any. */
@@ -138,12 +178,14 @@ export class HeadsLog {
         hmacNode,
       ),
     );
+    this.#pendingHeads.push({ origin: head.origin, size: head.size });
     return this.#pending.length - 1;
   }
 
   /** Queues an already-encoded leaf (for callers that derive keys themselves); returns its position. */
   enqueueLeaf(leaf: Uint8Array): number {
     this.#pending.push(leaf);
+    this.#pendingHeads.push({ origin: undefined, size: undefined });
     return this.#pending.length - 1;
   }
 
@@ -151,31 +193,40 @@ export class HeadsLog {
    * Integrates every queued leaf: writes tiles, signs one heads checkpoint, collects cosignatures,
    * publishes. Returns undefined when nothing was queued.
    *
-   * @throws {KeywardenError} from the writer, signer or cosign step; the queue is kept on failure.
+   * @throws {KeywardenError} from the writer, signer or cosign step. When the tiles could not be
+   * written the queue is kept; when signing, cosigning or publishing failed after that, the
+   * leaves stay in the tiles and are signed, published and listed with the next batch.
    */
   async integrate(): Promise<HeadsBatch | undefined> {
-    if (this.#pending.length === 0) return undefined;
-    const batch = this.#pending;
-    const oldSize = this.#writer.size;
-    const { size, rootHash } = await this.#writer.append(batch);
-    this.#pending = [];
+    if (this.#pending.length > 0) {
+      const start = this.#writer.size;
+      await this.#writer.append(this.#pending);
+      this.#carried.push(...this.#pendingHeads.map((m, i) => ({ index: start + i, ...m })));
+      this.#pending = [];
+      this.#pendingHeads = [];
+    }
+    const heads = this.#carried;
+    if (heads.length === 0) return undefined;
+    const size = this.#writer.size;
     const now = this.#options.now?.() ?? Math.floor(Date.now() / 1000);
     const text = formatCheckpoint({
       origin: this.#options.origin,
       size,
-      rootHash,
+      rootHash: this.#writer.root(),
       timestamp: now,
       extensions: [],
     });
     let note = await signNote(text, [this.#options.signer]);
     if (this.#options.cosign !== undefined) {
-      const client = new TileLogClient(directoryTileFetcher(this.#options.dir));
+      const client = new TileLogClient(this.#fetcher);
       const proofFrom = (old: number) => client.consistencyProof(old, size);
-      note = await this.#options.cosign(note, proofFrom, oldSize);
+      note = await this.#options.cosign(note, proofFrom, this.#publishedSize);
     }
     await this.#writer.publishCheckpoint(note);
     this.#note = note;
-    return { note, size, firstIndex: oldSize, count: batch.length };
+    this.#publishedSize = size;
+    this.#carried = [];
+    return { note, size, firstIndex: heads[0]?.index ?? size, count: heads.length, heads };
   }
 
   /**
@@ -184,15 +235,12 @@ export class HeadsLog {
    *
    * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when the index is not published yet.
    */
-  async receipt(
-    index: number,
-    client = new TileLogClient(directoryTileFetcher(this.#options.dir)),
-  ): Promise<string> {
+  async receipt(index: number, client = new TileLogClient(this.#fetcher)): Promise<string> {
     const note = this.#note;
-    if (note === undefined || index >= this.size) {
+    const size = this.#publishedSize;
+    if (note === undefined || index >= size) {
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "heads leaf is not published yet");
     }
-    const size = this.size;
     const [extra, proof] = await Promise.all([
       client.entry(index, size),
       client.inclusionProof(index, size),

@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+export * from "./check.js";
 export * from "./leaf.js";
 export * from "./state.js";
 export * from "./verify.js";
