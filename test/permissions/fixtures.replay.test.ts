@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EXCHANGE_SPECS } from "../../src/permissions/exchanges/index.js";
 import { decide } from "../../src/permissions/policy.js";
-import type { DetectionResult, ExchangeId } from "../../src/permissions/types.js";
+import type { ExchangeId } from "../../src/permissions/types.js";
 import { type LoadedFixture, loadFixtures } from "./fixtures/load.js";
 import { replay } from "./fixtures/replay.js";
 

@@ -11,7 +11,7 @@ const UPBIT_AUTH = primary(
   "https://docs.upbit.com/kr/reference/auth",
   "API Key의 권한 그룹 (permission groups): 자산조회, 주문하기, 주문조회, 출금하기, 출금조회, 입금하기, 입금 조회",
 );
-const UPBIT_KEYS = primary(
+const _UPBIT_KEYS = primary(
   "https://docs-e.upbit.com/reference/open-api-key-list",
   "List API Keys — “Get a list of API keys and their expiration dates” (access_key, expire_at; no permissions)",
 );
