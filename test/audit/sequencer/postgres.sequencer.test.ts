@@ -1,5 +1,6 @@
 import pg from "pg";
 import { expect, it } from "vitest";
+import { AuditLog } from "../../../src/audit/core/log.js";
 import {
   acquireSequencerLease,
   fencedAppend,
@@ -55,7 +56,7 @@ describeWithPostgres("PostgreSQL sequencer", () => {
     }
   });
 
-  it("a fenced-out sequencer's commit fails and writes nothing; the current holder's commits", async () => {
+  it("Precondition: a sequencer commits only while its fencing token is the chain's current, unexpired one", async () => {
     const pool = await freshPool();
     try {
       const a = await acquireSequencerLease(pool, "user:fence", "A", 200);
@@ -139,6 +140,87 @@ describeWithPostgres("PostgreSQL sequencer", () => {
       expect(q.rows[0].n).toBe(0);
     } finally {
       await s.close();
+      await pool.end();
+    }
+  });
+
+  it("Precondition: a queue row the sequencer cannot read is marked failed for its waiter, and the rows behind it are still sequenced", async () => {
+    const pool = await freshPool();
+    const s = new PostgresSequencedAppender({ pool });
+    const actor = hostIdentity("garbled");
+    try {
+      // A row no appender wrote: its actor and payload are not JSON.
+      await pool.query(
+        "insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor) values ('user:garbled', 'torn', 'parameter.changed', '{not json', 'nor this')",
+      );
+      const input = { action: "parameter.changed", payload: { name: "x", to: 1 }, actor };
+      const [torn, after] = await Promise.all([
+        s.append("user:garbled", { ...input, idempotencyKey: "torn" }).catch((e: unknown) => e),
+        s.append("user:garbled", { ...input, idempotencyKey: "behind" }),
+      ]);
+      expect(isKeywardenError(torn, "ERR_AUDIT_INVALID_ENTRY")).toBe(true);
+      expect(after.seq).toBe(0);
+      const q = await pool.query(
+        "select idempotency_key, failed_code from keywarden_audit.sequencer_queue order by id",
+      );
+      expect(q.rows).toEqual([{ idempotency_key: "torn", failed_code: "ERR_AUDIT_INVALID_ENTRY" }]);
+      const rows = await collect(createPostgresAuditStore({ pool }).read("user:garbled", 0));
+      expect(rows.map((r) => r.idempotencyKey)).toEqual(["behind"]);
+    } finally {
+      await s.close();
+      await pool.end();
+    }
+  });
+
+  it("without LISTEN (listen: false) waiters poll and two appenders still share one chain", async () => {
+    const pool = await freshPool();
+    const a = new PostgresSequencedAppender({ pool, listen: false });
+    const b = new PostgresSequencedAppender({ pool, listen: false });
+    const actor = hostIdentity("poll");
+    try {
+      const input = (i: number) => ({
+        action: "parameter.changed",
+        payload: { name: "p", to: i },
+        actor,
+      });
+      const got = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).append("user:poll", input(i))),
+      );
+      expect(got.map((e) => e.seq).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      const log = new AuditLog({ store: createPostgresAuditStore({ pool }) });
+      expect(
+        (
+          await log.verifyChain("user:poll", {
+            size: 20,
+            headHash: got.find((e) => e.seq === 19)?.hash ?? "",
+          })
+        ).ok,
+      ).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+      await pool.end();
+    }
+  });
+
+  it("Precondition: only an entry the sequencer refuses for itself (not for a fault) is marked failed, and only under the current lease", async () => {
+    const pool = await freshPool();
+    try {
+      // A fault (a fenced-out commit) leaves the row queued and unmarked.
+      await pool.query(
+        "insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor) values ('user:fence', 'k0', 'parameter.changed', '{}', '{}')",
+      );
+      const a = await acquireSequencerLease(pool, "user:fence", "A", 200);
+      await sleep(300);
+      await acquireSequencerLease(pool, "user:fence", "B", 5000);
+      await fencedAppend(pool, a as NonNullable<typeof a>, bogus(0)).catch(() => {});
+      const q = await pool.query(
+        "select idempotency_key, failed_code from keywarden_audit.sequencer_queue",
+      );
+      expect(q.rows).toEqual([{ idempotency_key: "k0", failed_code: null }]);
+    } finally {
       await pool.end();
     }
   });

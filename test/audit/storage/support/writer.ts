@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       signer: LocalEd25519Signer.generate("audit.test").signer,
       logName: "audit.test",
     });
+    let closeSequencer = async () => {};
     let log: Appender = new AuditLog({
       store,
       ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
         pool: sequencerPool as NonNullable<typeof sequencerPool>,
         ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
       });
+      closeSequencer = () => seq.close();
       // The writer reports only seq and hash, which the sequenced entry carries too.
       log = {
         appendEntry: (c, input) =>
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
         base += n;
         say("OK");
       }
+      await closeSequencer();
       await close();
       return;
     }
@@ -157,6 +160,7 @@ async function main(): Promise<void> {
         for (let i = next++; i < cfg.count; i = next++) await appendOne(log, i);
       }),
     );
+    await closeSequencer();
     await close();
   }
   say("DONE");
