@@ -5,6 +5,7 @@ import {
   acquireSequencerLease,
   fencedAppend,
   PostgresSequencedAppender,
+  SEQUENCER_CHANNEL,
 } from "../../../src/audit/sequencer/index.js";
 import {
   createPostgresAuditStore,
@@ -124,6 +125,56 @@ describeWithPostgres("PostgreSQL sequencer", () => {
     } finally {
       await one.close();
       await two.close();
+      await pool.end();
+    }
+  });
+
+  it("Precondition: a waiter settles from a notification only with an entry of its chain at the announced seq whose body hashes to the announced hash", async () => {
+    const pool = await freshPool();
+    const s = new PostgresSequencedAppender({ pool });
+    try {
+      // Somebody else holds the lease, so this appender cannot sequence its own entry.
+      await acquireSequencerLease(pool, "user:forge", "Z", 60_000);
+      let settled = false;
+      const pending = s
+        .append("user:forge", {
+          action: "parameter.changed",
+          payload: { name: "x", to: 1 },
+          actor: hostIdentity("forge"),
+          idempotencyKey: "k",
+        })
+        .finally(() => {
+          settled = true;
+        });
+      await sleep(200);
+      const other = '{"v":1,"chainId":"user:other","seq":0}';
+      const body = '{"v":1,"chainId":"user:forge","seq":0}';
+      const { createHash } = await import("node:crypto");
+      const h = (b: string) => createHash("sha256").update(`\u0000${b}`).digest("hex");
+      for (const e of [
+        ["k", 0, "f".repeat(64), body], // wrong hash
+        ["k", 0, h(other), other], // another chain's entry
+        ["k", 1, h(body), body], // not at the announced seq
+      ])
+        await pool.query("select pg_notify($1, $2)", [
+          SEQUENCER_CHANNEL,
+          JSON.stringify({ c: "user:forge", f: 0, t: 1, h: "Z", e: [e] }),
+        ]);
+      await sleep(300);
+      expect(settled).toBe(false);
+      // The holder lets go; the appender takes over and acknowledges the real entry.
+      await pool.query(
+        "update keywarden_audit.sequencer_leases set expires_at = clock_timestamp() where chain_id = 'user:forge'",
+      );
+      await pool.query("select pg_notify($1, $2)", [
+        SEQUENCER_CHANNEL,
+        JSON.stringify({ c: "user:forge", r: 1 }),
+      ]);
+      const e = await pending;
+      const [row] = await collect(createPostgresAuditStore({ pool }).read("user:forge", 0));
+      expect(e).toMatchObject({ seq: 0, hash: row?.hash, body: row?.body });
+    } finally {
+      await s.close();
       await pool.end();
     }
   });
