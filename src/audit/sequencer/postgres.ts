@@ -765,6 +765,31 @@ export class PostgresSequencedAppender {
     }
   }
 
+  /**
+   * Sequences every chain that has queued entries, one after the other, and returns their ids (a
+   * dedicated sequencer process, `keywarden audit sequencer`, calls this in a loop). Rows marked
+   * failed are left alone.
+   *
+   * @example
+   * ```ts
+   * const chains = await appender.drainQueued();
+   * ```
+   * @throws {KeywardenError} `ERR_AUDIT_STORE_UNAVAILABLE` on database faults.
+   */
+  async drainQueued(): Promise<string[]> {
+    const r = await withClient(
+      this.#pool,
+      (c) =>
+        c.query<{ chain_id: string }>(
+          "select distinct chain_id from keywarden_audit.sequencer_queue where failed_code is null order by chain_id",
+        ),
+      false,
+    );
+    const chains = r.rows.map((x) => x.chain_id);
+    for (const chainId of chains) await this.drain(chainId);
+    return chains;
+  }
+
   /** Renews the held lease when a third of it has passed; false (and dropped) when it was lost. */
   async #renewIfDue(chain: Chain): Promise<boolean> {
     const held = chain.lease;

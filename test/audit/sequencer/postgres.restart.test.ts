@@ -47,8 +47,10 @@ describe.skipIf(findPostgresBin() === null)(
             }),
           );
         const acked = () => runs.reduce((n, r) => n + r.acks.length, 0);
+        const atHalt: number[] = [];
         for (const at of [30, 110]) {
           while (acked() < at) await sleep(20);
+          atHalt.push(acked());
           await server.halt(); // like a crash: no checkpoint, open transactions lost
           await sleep(300);
           await server.resume();
