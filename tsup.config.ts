@@ -18,6 +18,7 @@ export const entries = {
   "audit-sqlite": "src/audit/storage/sqlite/store.ts",
   "audit-postgres": "src/audit/storage/postgres/store.ts",
   "audit-dynamodb": "src/audit/storage/dynamodb/store.ts",
+  "audit-sequencer": "src/audit/sequencer/index.ts",
   vault: "src/vault/index.ts",
   "vault-aws-kms": "src/vault/kms/aws.ts",
   "vault-sqlite": "src/vault/stores/sqlite.ts",
