@@ -19,6 +19,7 @@ export const entries = {
   "audit-postgres": "src/audit/storage/postgres/store.ts",
   "audit-dynamodb": "src/audit/storage/dynamodb/store.ts",
   "audit-tiles-s3": "src/audit/transparency/tiles/s3.ts",
+  "audit-sequencer": "src/audit/sequencer/index.ts",
   vault: "src/vault/index.ts",
   "vault-aws-kms": "src/vault/kms/aws.ts",
   "vault-sqlite": "src/vault/stores/sqlite.ts",

@@ -63,7 +63,7 @@ function startServeWriter(userId: string, w: number, sequencer: boolean): Promis
     for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      if (line === "READY" || line === "OK") waiting.get(child)?.shift()?.(line);
+      if (line === "READY" || line.startsWith("OK")) waiting.get(child)?.shift()?.(line);
     }
   });
   return new Promise((resolve) => waiting.get(child)?.push(() => resolve(child)));

@@ -6,6 +6,7 @@
  */
 import { exportCommand } from "./audit-export.js";
 import { migrateCommand } from "./audit-migrate.js";
+import { sequencerCommand } from "./audit-sequencer.js";
 import { transparencyCommands } from "./audit-transparency.js";
 import { verifyCommand } from "./audit-verify.js";
 import type { CommandGroup } from "./run.js";
@@ -17,6 +18,7 @@ export const audit: CommandGroup = {
     verify: verifyCommand,
     export: exportCommand,
     migrate: migrateCommand,
+    sequencer: sequencerCommand,
     ...transparencyCommands,
   },
 };

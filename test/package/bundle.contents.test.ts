@@ -35,6 +35,7 @@ describe("subpath bundles stay light", () => {
     "vault.js",
     "permissions.js",
     "observability.js",
+    "audit-sequencer.js",
   ])("%s pulls in none of ccxt, @aws-sdk/*, pg, better-sqlite3", async (entry) => {
     const inputs = await packagesIn(entry);
     expect(inputs.length).toBeGreaterThan(0);

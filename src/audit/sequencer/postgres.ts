@@ -4,17 +4,20 @@
  * entries with the ordinary {@link AuditLog} group commit. See docs/audit-operations.md
  * ("Sequencer") for the invariants and failure semantics.
  *
- * - Enqueue: one committed, uncontended insert into `keywarden_audit.sequencer_queue`, keyed by
- *   `(chain_id, idempotency_key)`; a retried enqueue with the same key inserts nothing.
+ * - Enqueue: one committed, uncontended multi-row insert into `keywarden_audit.sequencer_queue`
+ *   (every append of this process waiting at that moment), keyed by `(chain_id, idempotency_key)`;
+ *   a retried enqueue with the same key inserts nothing and a key already on the chain is answered
+ *   from the same statement. It notifies `keywarden_audit_enqueued` (payload: chain id).
  * - Lease: `keywarden_audit.sequencer_leases` holds one row per chain with a fencing `token`. A
  *   process takes a lapsed lease with a compare-and-set that increments the token; only the holder
  *   of the current, unexpired token may commit.
- * - Commit: each sequenced batch is one transaction that first locks the lease row (`for share`)
- *   and checks the token, then takes the chain's advisory lock and writes through `appendBatch`,
- *   deletes the sequenced queue rows and sends `NOTIFY` (delivered on commit). A fenced-out
+ * - Commit: each sequenced batch is one transaction of three statements: lock the lease row
+ *   (`for share`), check the token and take the chain's advisory lock; read the head and check the
+ *   idempotency keys; insert entries and Merkle nodes, delete the sequenced queue rows and notify
+ *   `keywarden_audit_sequenced` with the committed range (one statement). A fenced-out
  *   sequencer's transaction writes nothing.
- * - Await: the writer polls for its idempotency key in `entries` (and for a failure mark in the
- *   queue) until it is sequenced or `timeoutMs` passes.
+ * - Await: the writer LISTENs; a notification of a committed range wakes it and it reads its
+ *   entries by key (one statement); without a live LISTEN connection it polls every `pollMs`.
  *
  * @packageDocumentation
  */
@@ -28,23 +31,32 @@ import {
   ActionCatalog,
   type AppendEntryInput,
   AuditLog,
+  entryHash,
   type TreeNodeBuilder,
 } from "../core/index.js";
-import type { AppendRequest, AppendResult, AuditStore } from "../storage/index.js";
+import type { AppendRequest, AppendResult, AuditStore, TreeNode } from "../storage/index.js";
 import {
   AUDIT_LOCK_CLASS,
-  appendBatch,
   createPostgresAuditStore,
   mapPgError,
   watchConnection,
 } from "../storage/postgres/index.js";
 
-/** The `NOTIFY` channel a sequencer signals on after each committed batch (payload: chain id). */
+/**
+ * The `NOTIFY` channel a sequencer signals on after each committed batch. Payload: JSON
+ * `{ "c": chainId, "f": firstSeq, "t": sizeAfter, "h": holder }`; `{ "c", "r": 1 }` when it
+ * released the lease.
+ */
 export const SEQUENCER_CHANNEL = "keywarden_audit_sequenced";
+/** The `NOTIFY` channel an enqueue signals on (payload: chain id), which wakes an idle sequencer. */
+export const ENQUEUE_CHANNEL = "keywarden_audit_enqueued";
 
 /** Options of {@link PostgresSequencedAppender}. */
 export interface PostgresSequencerOptions {
-  /** A `pg.Pool`, migrated with `migratePostgresAuditStore(pool, { sequencer: true })`. */
+  /**
+   * A `pg.Pool` (max ≥ 2: one connection is held for LISTEN), migrated with
+   * `migratePostgresAuditStore(pool, { sequencer: true })`.
+   */
   readonly pool: PgPoolLike;
   /** Merkle tree maintenance for the entries this process sequences (as in {@link AuditLog}). */
   readonly treeNodes?: TreeNodeBuilder | undefined;
@@ -52,12 +64,14 @@ export interface PostgresSequencerOptions {
   readonly actions?: ActionCatalog | undefined;
   /** How long a taken lease lasts without renewal, in ms (default 2000; 200..60000). */
   readonly leaseMs?: number | undefined;
-  /** Most queued entries sequenced in one round (default 256). */
+  /** Most queued entries sequenced in one round (default 512; 1..5000). */
   readonly batch?: number | undefined;
-  /** Poll interval while waiting, in ms (default 3). */
+  /** Poll interval while no LISTEN connection is live, in ms (default 10; 1..1000). */
   readonly pollMs?: number | undefined;
   /** How long `append` waits for its entry to be sequenced, in ms (default 30000). */
   readonly timeoutMs?: number | undefined;
+  /** Use LISTEN/NOTIFY wakeups (default true); false polls every `pollMs`. */
+  readonly listen?: boolean | undefined;
 }
 
 /** What {@link PostgresSequencedAppender.append} acknowledges: the committed entry. */
@@ -84,6 +98,7 @@ const TRANSIENT: ReadonlySet<KeywardenErrorCode> = new Set([
 ]);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const now = () => performance.now();
 
 async function withClient<T>(
   pool: PgPoolLike,
@@ -124,6 +139,10 @@ async function withClient<T>(
  * Takes the chain's lease if it is free or lapsed, incrementing its fencing token. Returns the
  * lease, or `undefined` while another holder's lease is unexpired.
  *
+ * @example
+ * ```ts
+ * const lease = await acquireSequencerLease(pool, "user:alice", "ops-sequencer", 2000);
+ * ```
  * @throws {KeywardenError} `ERR_AUDIT_STORE_UNAVAILABLE` on database errors.
  */
 export async function acquireSequencerLease(
@@ -166,13 +185,22 @@ async function renewLease(pool: PgPoolLike, lease: SequencerLease, leaseMs: numb
   return r.rowCount === 1;
 }
 
+/** Lets the lease lapse now and tells waiting processes, so one of them takes over at once. */
 async function releaseLease(pool: PgPoolLike, lease: SequencerLease): Promise<void> {
   await withClient(
     pool,
     (c) =>
       c.query(
-        "update keywarden_audit.sequencer_leases set expires_at = clock_timestamp() where chain_id = $1 and token = $2 and holder = $3",
-        [lease.chainId, lease.token, lease.holder],
+        `with u as (update keywarden_audit.sequencer_leases set expires_at = clock_timestamp()
+           where chain_id = $1 and token = $2 and holder = $3 returning 1)
+         select pg_notify($4, $5) from u`,
+        [
+          lease.chainId,
+          lease.token,
+          lease.holder,
+          SEQUENCER_CHANNEL,
+          JSON.stringify({ c: lease.chainId, r: 1 }),
+        ],
       ),
     false,
   );
@@ -184,47 +212,116 @@ const fenced = () =>
     "this sequencer's lease is no longer current; nothing was written",
     { details: { retryable: true, fenced: true } },
   );
+const conflict = (message: string) => new KeywardenError("ERR_AUDIT_APPEND_CONFLICT", message);
 
 /**
  * One fenced append transaction: locks the lease row, checks that `lease` is still the current,
- * unexpired token, then writes `request` under the chain's advisory lock, deletes the sequenced
- * queue rows and notifies waiters. A stale lease writes nothing.
+ * unexpired token and takes the chain's advisory lock; checks the head and idempotency keys; then,
+ * in one statement, writes `request`'s entries and tree nodes, deletes the queue rows of its keys
+ * (and of `alsoDequeue`, keys already on the chain) and notifies waiters of the committed range.
+ * A stale lease writes nothing.
  *
+ * @example
+ * ```ts
+ * const r = await fencedAppend(pool, lease, { chainId, expectedSize, entries });
+ * ```
  * @throws {KeywardenError} `ERR_AUDIT_STORE_UNAVAILABLE` with `details.fenced` when the lease is
- * not current; `ERR_AUDIT_APPEND_CONFLICT` when the chain moved; database errors as the store.
+ * not current; `ERR_AUDIT_APPEND_CONFLICT` when the chain moved or a key is already used;
+ * database errors as the store.
  */
 export function fencedAppend(
   pool: PgPoolLike,
   lease: SequencerLease,
   request: AppendRequest,
+  alsoDequeue: readonly string[] = [],
 ): Promise<AppendResult> {
+  const { chainId, entries } = request;
   return withClient(
     pool,
     async (c) => {
       const l = await c.query<{ ok: boolean }>(
-        "select (token = $2 and holder = $3 and expires_at > clock_timestamp()) as ok from keywarden_audit.sequencer_leases where chain_id = $1 for share",
-        [request.chainId, lease.token, lease.holder],
+        `select (token = $2 and holder = $3 and expires_at > clock_timestamp()) as ok,
+           pg_advisory_xact_lock($4, hashtext($1)) is not null as locked
+         from keywarden_audit.sequencer_leases where chain_id = $1 for share`,
+        [chainId, lease.token, lease.holder, AUDIT_LOCK_CLASS],
       );
       /* Precondition: a sequencer commits only while its fencing token is the chain's current, unexpired one. */
-      if (l.rows[0]?.ok !== true || request.chainId !== lease.chainId) throw fenced();
-      await c.query("select pg_advisory_xact_lock($1, hashtext($2))", [
-        AUDIT_LOCK_CLASS,
-        request.chainId,
-      ]);
-      const [outcome] = await appendBatch(c, request.chainId, [
-        { request, resolve: () => {}, reject: () => {} },
-      ]);
-      if (!outcome || "err" in outcome) throw outcome?.err ?? fenced();
-      const keys = request.entries.flatMap((e) => (e.idempotencyKey ? [e.idempotencyKey] : []));
-      await c.query(
-        "delete from keywarden_audit.sequencer_queue where chain_id = $1 and idempotency_key = any($2::text[])",
-        [request.chainId, keys],
+      if (l.rows[0]?.ok !== true || chainId !== lease.chainId) throw fenced();
+      const keys = entries.flatMap((e) => (e.idempotencyKey ? [e.idempotencyKey] : []));
+      // A fresh snapshot, taken after the locks: the head and keys as the last commit left them.
+      const h = await c.query<{ head: string | null; used: boolean }>(
+        `select (select seq from keywarden_audit.entries where chain_id = $1 order by seq desc limit 1) as head,
+           exists (select 1 from keywarden_audit.entries where chain_id = $1 and idempotency_key = any($2::text[])) as used`,
+        [chainId, keys],
       );
-      await c.query("select pg_notify($1, $2)", [SEQUENCER_CHANNEL, request.chainId]);
-      return outcome.ok;
+      const size = h.rows[0]?.head == null ? 0 : Number(h.rows[0].head) + 1;
+      if (request.expectedSize !== size) throw conflict("chain size changed");
+      if (h.rows[0]?.used === true || new Set(keys).size !== keys.length)
+        throw conflict("idempotency key already used");
+      const last = entries[entries.length - 1];
+      if (!last) throw new KeywardenError("ERR_INVALID_ARGUMENT", "an append needs entries");
+      const nodes = new Map<string, TreeNode>();
+      for (const n of request.treeNodes ?? []) nodes.set(`${n.level}/${n.index}`, n);
+      const list = [...nodes.values()];
+      const withNodes = list.length > 0;
+      await c.query(
+        `with ins as (
+           insert into keywarden_audit.entries (chain_id, seq, hash, body, payload, idempotency_key)
+           select $1, * from unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])),
+         ${
+           withNodes
+             ? `nodes as (insert into keywarden_audit.tree_nodes (chain_id, level, idx, hash)
+           select $1, * from unnest($10::int[], $11::bigint[], $12::bytea[])
+           on conflict (chain_id, level, idx) do update set hash = excluded.hash),`
+             : ""
+         }
+         del as (delete from keywarden_audit.sequencer_queue
+           where chain_id = $1 and idempotency_key = any($7::text[]))
+         select pg_notify($8, $9)`,
+        [
+          chainId,
+          entries.map((e) => e.seq),
+          entries.map((e) => e.hash),
+          entries.map((e) => e.body),
+          entries.map((e) => e.payload),
+          entries.map((e) => e.idempotencyKey ?? null),
+          [...keys, ...alsoDequeue],
+          SEQUENCER_CHANNEL,
+          notifyPayload(chainId, size, lease.holder, entries),
+          ...(withNodes
+            ? [
+                list.map((n) => n.level),
+                list.map((n) => n.index),
+                list.map((n) => Buffer.from(n.hash)),
+              ]
+            : []),
+        ],
+      );
+      return { size: size + entries.length, headHash: last.hash };
     },
     true,
   );
+}
+
+/** NOTIFY's payload limit is 8000 bytes; larger batches are announced without their entries. */
+const NOTIFY_MAX = 7900;
+
+/**
+ * The committed range, and (when it fits) each entry's key, seq, hash and body, so waiters in
+ * other processes settle without reading them back.
+ */
+function notifyPayload(
+  chainId: string,
+  first: number,
+  holder: string,
+  entries: AppendRequest["entries"],
+): string {
+  const range = { c: chainId, f: first, t: first + entries.length, h: holder };
+  const full = JSON.stringify({
+    ...range,
+    e: entries.map((e) => [e.idempotencyKey ?? null, e.seq, e.hash, e.body]),
+  });
+  return Buffer.byteLength(full) <= NOTIFY_MAX ? full : JSON.stringify(range);
 }
 
 type QueueRow = {
@@ -233,20 +330,60 @@ type QueueRow = {
   action: string;
   payload: string;
   actor: string;
+  present: boolean;
 };
 type Waiter = {
-  readonly key: string;
   readonly deadline: number;
   readonly resolve: (e: SequencedEntry) => void;
   readonly reject: (e: unknown) => void;
 };
+type Held = SequencerLease & { renewedAt: number };
+
+/** This process's view of one chain. */
+interface Chain {
+  readonly id: string;
+  /** Callers waiting for their key, by key (two callers may wait for one key). */
+  readonly waiters: Map<string, Waiter[]>;
+  pump: Promise<void> | undefined;
+  lease: Held | undefined;
+  /** Ends the pump's nap (a notification or a new caller). */
+  wake: (() => void) | undefined;
+  /** Something was enqueued since the last round (a notification, or this process). */
+  queued: boolean;
+  /** Another process committed (or refused) entries since the last look-up. */
+  sequenced: boolean;
+  /** The holder released the lease: try to take it now. */
+  released: boolean;
+  /** When a sequencer was last seen committing on this chain. */
+  activeAt: number;
+  /** When this process last tried to take the lease. */
+  triedAt: number;
+}
+
+type Enqueued = {
+  readonly chainId: string;
+  readonly key: string;
+  readonly action: string;
+  readonly payload: string;
+  readonly actor: string;
+  readonly done: (found: SequencedEntry | undefined) => void;
+  readonly fail: (e: unknown) => void;
+};
+
+interface Notification {
+  channel: string;
+  payload?: string;
+}
+interface ListeningClient extends PgClientLike {
+  on(event: "notification", fn: (n: Notification) => void): unknown;
+}
 
 /**
  * Appends to PostgreSQL audit chains through the sequencer queue, so any number of processes can
  * write one chain without losing races. Each instance may also act as the chain's sequencer: while
- * it has writers waiting it tries to take the lapsed lease, and while it holds it, it drains the
- * queue in batches (everyone's entries, not only its own) and releases the lease when the queue is
- * empty.
+ * it has writers waiting it takes the lapsed lease, and while it holds it, it drains the queue in
+ * batches (everyone's entries, not only its own), stays on for a short idle time woken by
+ * enqueue notifications, and then releases the lease.
  *
  * @example
  * ```ts
@@ -263,18 +400,28 @@ export class PostgresSequencedAppender {
   readonly #batch: number;
   readonly #pollMs: number;
   readonly #timeoutMs: number;
+  readonly #listen: boolean;
+  /** How long a holder with nothing to do keeps its lease, waiting for enqueues. */
+  readonly #idleMs: number;
+  /** The slow safety poll while LISTEN is live (a notification can only be missed on reconnect). */
+  readonly #safetyMs: number;
   /** This instance's holder id: host, pid and a random part (a restarted process is a new holder). */
   readonly holder = `${hostname()}:${process.pid}:${randomUUID()}`;
-  readonly #waiters = new Map<string, Waiter[]>();
-  readonly #pumps = new Map<string, Promise<void>>();
-  readonly #leases = new Map<string, SequencerLease>();
+  readonly #chains = new Map<string, Chain>();
   readonly #log: AuditLog;
   /**
-   * Keys of the current round known absent from the chain (one batched read), answered once each
-   * without a round trip; a second lookup (after a conflict) reads the database. The commit's own
-   * idempotency check under the chain lock stays authoritative.
+   * Keys of the current round known absent from the chain (read with the queue rows), answered
+   * once each without a round trip; a second lookup (after a conflict) reads the database. The
+   * commit's own idempotency check under the chain lock stays authoritative.
    */
   readonly #absent = new Set<string>();
+  /** Keys of the current round already on the chain, per chain: their queue rows go with the commit. */
+  readonly #dequeue = new Map<string, string[]>();
+  #buffer: Enqueued[] = [];
+  #flushing = false;
+  #listener: ListeningClient | undefined;
+  #listening: Promise<void> | undefined;
+  #closing = false;
 
   /** @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on invalid options. */
   constructor(options: PostgresSequencerOptions) {
@@ -290,9 +437,12 @@ export class PostgresSequencedAppender {
     this.#pool = pool;
     this.#actions = options.actions ?? new ActionCatalog();
     this.#leaseMs = int(options.leaseMs, 2000, 200, 60_000, "leaseMs");
-    this.#batch = int(options.batch, 256, 1, 5000, "batch");
-    this.#pollMs = int(options.pollMs, 3, 1, 1000, "pollMs");
+    this.#batch = int(options.batch, 512, 1, 5000, "batch");
+    this.#pollMs = int(options.pollMs, 10, 1, 1000, "pollMs");
     this.#timeoutMs = int(options.timeoutMs, 30_000, 100, 3_600_000, "timeoutMs");
+    this.#listen = options.listen ?? true;
+    this.#idleMs = Math.min(100, Math.floor(this.#leaseMs / 4));
+    this.#safetyMs = Math.min(250, Math.floor(this.#leaseMs / 4));
     const base = createPostgresAuditStore({ pool });
     const store: AuditStore = {
       ...base,
@@ -301,8 +451,11 @@ export class PostgresSequencedAppender {
         return base.findByIdempotencyKey?.(chainId, key) ?? Promise.resolve(undefined);
       },
       append: (request) => {
-        const lease = this.#leases.get(request.chainId);
-        return lease ? fencedAppend(pool, lease, request) : Promise.reject(fenced());
+        const lease = this.#chains.get(request.chainId)?.lease;
+        if (!lease) return Promise.reject(fenced());
+        const extra = this.#dequeue.get(request.chainId) ?? [];
+        this.#dequeue.delete(request.chainId);
+        return fencedAppend(pool, lease, request, extra);
       },
     };
     this.#log = new AuditLog({
@@ -320,218 +473,636 @@ export class PostgresSequencedAppender {
    *
    * @throws {KeywardenError} `ERR_AUDIT_UNKNOWN_ACTION` / `ERR_AUDIT_INVALID_ENTRY` /
    * `ERR_GUARD_UNAUTHENTICATED` before enqueueing; the sequencer's error code when it refused the
-   * entry; `ERR_AUDIT_STORE_UNAVAILABLE` with `details.retryable` on database faults or after
-   * `timeoutMs` (`details.enqueued: true`: the entry is durable in the queue and will still be
-   * sequenced; retry with the same key to learn its position).
+   * entry (`ERR_AUDIT_INVALID_ENTRY` for a queue row it could not read); `ERR_AUDIT_STORE_UNAVAILABLE`
+   * with `details.retryable` on database faults or after `timeoutMs` (`details.enqueued: true`:
+   * the entry is durable in the queue and will still be sequenced; retry with the same key to
+   * learn its position).
    */
   async append(chainId: string, input: AppendEntryInput): Promise<SequencedEntry> {
     const identity = input?.actor ?? requireIdentity();
     assertIdentity(identity);
     const kind = chainId === "operator" ? "operator" : "user";
     this.#actions.validate(kind, input.action, input.payload);
+    if (this.#closing)
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "this sequenced appender is closed");
     const key = input.idempotencyKey ?? randomUUID();
-    const found = await this.#log.store.findByIdempotencyKey?.(chainId, key);
-    if (found) return { seq: found.seq, hash: found.hash, body: found.body, idempotencyKey: key };
-    await withClient(
-      this.#pool,
-      (c) =>
-        c.query(
-          "insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor) values ($1, $2, $3, $4, $5) on conflict (chain_id, idempotency_key) do nothing",
-          [
-            chainId,
-            key,
-            input.action,
-            JSON.stringify(input.payload),
-            JSON.stringify({ kind: identity.kind, userId: identity.userId, id: identity.id }),
-          ],
-        ),
-      false,
-    );
-    return new Promise<SequencedEntry>((resolve, reject) => {
-      let list = this.#waiters.get(chainId);
-      if (!list) {
-        list = [];
-        this.#waiters.set(chainId, list);
-      }
-      list.push({ key, deadline: Date.now() + this.#timeoutMs, resolve, reject });
-      if (!this.#pumps.has(chainId)) this.#pumps.set(chainId, this.#pump(chainId));
+    if (this.#listen) await this.#ensureListener();
+    const chain = this.#chain(chainId);
+    // Waiting before the enqueue commits: a sequencer may commit the entry before we look.
+    const settled = new Promise<SequencedEntry>((resolve, reject) => {
+      const list = chain.waiters.get(key);
+      const w = { deadline: now() + this.#timeoutMs, resolve, reject };
+      if (list) list.push(w);
+      else chain.waiters.set(key, [w]);
     });
+    settled.catch(() => {}); // handled by our caller; a deadline may pass before it awaits
+    let found: SequencedEntry | undefined;
+    try {
+      found = await new Promise<SequencedEntry | undefined>((done, fail) => {
+        this.#buffer.push({
+          chainId,
+          key,
+          action: input.action,
+          payload: JSON.stringify(input.payload),
+          actor: JSON.stringify({ kind: identity.kind, userId: identity.userId, id: identity.id }),
+          done,
+          fail,
+        });
+        if (!this.#flushing) void this.#flush();
+      });
+    } catch (err) {
+      this.#settleKey(chain, key, undefined, err);
+      return settled;
+    }
+    if (found) this.#settleKey(chain, key, found);
+    else {
+      chain.queued = true;
+      this.#startPump(chain);
+    }
+    return settled;
+  }
+
+  /** Group enqueue: every append waiting at that moment goes into one committed insert. */
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#buffer.length > 0) {
+        const rows = this.#buffer.splice(0, 1000);
+        try {
+          const r = await withClient(
+            this.#pool,
+            (c) =>
+              c.query<{
+                chain_id: string | null;
+                idempotency_key: string;
+                seq: string;
+                hash: string;
+                body: string;
+              }>(
+                `with v (chain_id, idempotency_key, action, payload, actor) as (
+                   select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])),
+                 ins as (insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor)
+                   select * from v where not exists (select 1 from keywarden_audit.entries e
+                     where e.chain_id = v.chain_id and e.idempotency_key = v.idempotency_key)
+                   on conflict (chain_id, idempotency_key) do nothing)
+                 select null::text as chain_id, null::text as idempotency_key, null::bigint as seq,
+                   null::text as hash, pg_notify($6, d.chain_id)::text as body
+                 from (select distinct chain_id from v) d
+                 union all
+                 select e.chain_id, e.idempotency_key, e.seq, e.hash, e.body from keywarden_audit.entries e
+                   join v on e.chain_id = v.chain_id and e.idempotency_key = v.idempotency_key`,
+                [
+                  rows.map((x) => x.chainId),
+                  rows.map((x) => x.key),
+                  rows.map((x) => x.action),
+                  rows.map((x) => x.payload),
+                  rows.map((x) => x.actor),
+                  ENQUEUE_CHANNEL,
+                ],
+              ),
+            false,
+          );
+          const there = new Map<string, SequencedEntry>();
+          for (const e of r.rows)
+            if (e.chain_id !== null)
+              there.set(`${e.chain_id}\n${e.idempotency_key}`, {
+                seq: Number(e.seq),
+                hash: e.hash,
+                body: e.body,
+                idempotencyKey: e.idempotency_key,
+              });
+          for (const x of rows) x.done(there.get(`${x.chainId}\n${x.key}`));
+        } catch (err) {
+          for (const x of rows) x.fail(err);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #chain(chainId: string): Chain {
+    let chain = this.#chains.get(chainId);
+    if (!chain) {
+      chain = {
+        id: chainId,
+        waiters: new Map(),
+        pump: undefined,
+        lease: undefined,
+        wake: undefined,
+        queued: false,
+        sequenced: false,
+        released: false,
+        activeAt: Number.NEGATIVE_INFINITY,
+        triedAt: Number.NEGATIVE_INFINITY,
+      };
+      this.#chains.set(chainId, chain);
+    }
+    return chain;
+  }
+
+  #startPump(chain: Chain): void {
+    if (chain.pump) {
+      chain.wake?.();
+      return;
+    }
+    chain.pump = this.#pump(chain).finally(() => {
+      chain.pump = undefined;
+      if (chain.waiters.size > 0 && !this.#closing) this.#startPump(chain);
+      else if (chain.waiters.size === 0 && !chain.lease) this.#chains.delete(chain.id);
+    });
+  }
+
+  /** Resolves (or rejects) every caller waiting for `key` on `chain`. */
+  #settleKey(chain: Chain, key: string, entry?: SequencedEntry, err?: unknown): void {
+    const list = chain.waiters.get(key);
+    if (!list) return;
+    chain.waiters.delete(key);
+    for (const w of list) {
+      if (entry) w.resolve({ ...entry, idempotencyKey: key });
+      else w.reject(err);
+    }
+  }
+
+  /** The LISTEN connection: started once, re-established after a fault (polling meanwhile). */
+  #ensureListener(): Promise<void> {
+    if (this.#listener || this.#closing) return Promise.resolve();
+    this.#listening ??= (async () => {
+      let client: PgClientLike | undefined;
+      try {
+        client = await this.#pool.connect();
+        const lc = client as ListeningClient;
+        if (typeof lc.on !== "function") {
+          client.release();
+          return;
+        }
+        const held = client;
+        const unwatch = watchConnection(held, () => {
+          if (this.#listener !== lc) return;
+          this.#listener = undefined;
+          unwatch();
+          held.release(new Error("LISTEN connection lost"));
+          // Everything may have been missed: look again, and poll until a new LISTEN is live.
+          for (const chain of this.#chains.values()) {
+            chain.sequenced = true;
+            chain.queued = true;
+            chain.wake?.();
+          }
+        });
+        lc.on("notification", (n) => this.#onNotification(n));
+        await held.query(`listen ${SEQUENCER_CHANNEL}`);
+        await held.query(`listen ${ENQUEUE_CHANNEL}`);
+        this.#listener = lc;
+        if (this.#closing) await this.#dropListener();
+      } catch {
+        // No LISTEN now: callers poll; the next append tries again.
+        client?.release(true);
+      } finally {
+        this.#listening = undefined;
+      }
+    })();
+    return this.#listening;
+  }
+
+  async #dropListener(): Promise<void> {
+    const l = this.#listener;
+    this.#listener = undefined;
+    if (!l) return;
+    try {
+      await l.query("unlisten *");
+      l.release();
+    } catch {
+      l.release(true);
+    }
+  }
+
+  #onNotification(n: Notification): void {
+    if (n.channel === ENQUEUE_CHANNEL) {
+      const chain = this.#chains.get(n.payload ?? "");
+      if (chain?.lease) {
+        chain.queued = true;
+        chain.wake?.();
+      }
+      return;
+    }
+    if (n.channel !== SEQUENCER_CHANNEL) return;
+    let p: { c?: unknown; h?: unknown; r?: unknown; e?: unknown };
+    try {
+      p = JSON.parse(n.payload ?? "") as typeof p;
+    } catch {
+      return;
+    }
+    const chain = typeof p.c === "string" ? this.#chains.get(p.c) : undefined;
+    if (!chain) return;
+    if (p.r === 1) chain.released = true;
+    else {
+      chain.activeAt = now();
+      if (p.h !== this.holder && !this.#settleFrom(chain, p.e)) chain.sequenced = true;
+    }
+    if (chain.waiters.size > 0) chain.wake?.();
+  }
+
+  /**
+   * Settles waiters from the entries a notification carries; false when it carried none (then
+   * the waiters read the chain). An entry is taken only when its body is this chain's entry at
+   * that seq and hashes to the announced hash.
+   */
+  #settleFrom(chain: Chain, list: unknown): boolean {
+    if (!Array.isArray(list)) return false;
+    for (const item of list) {
+      if (!Array.isArray(item) || item.length !== 4) return false;
+      const [key, seq, hash, body] = item as [unknown, unknown, unknown, unknown];
+      if (typeof key !== "string" || !chain.waiters.has(key)) continue;
+      if (typeof seq !== "number" || typeof hash !== "string" || typeof body !== "string")
+        return false;
+      let parsed: { chainId?: unknown; seq?: unknown };
+      try {
+        parsed = JSON.parse(body) as typeof parsed;
+      } catch {
+        return false;
+      }
+      /* Precondition: a waiter settles from a notification only with an entry of its chain at the announced seq whose body hashes to the announced hash. */
+      if (
+        parsed.chainId !== chain.id ||
+        parsed.seq !== seq ||
+        entryHash(body, this.#log.sha256) !== hash
+      )
+        return false;
+      this.#settleKey(chain, key, { seq, hash, body, idempotencyKey: key });
+    }
+    return true;
   }
 
   /**
    * Runs as the chain's sequencer until its queue is empty (e.g. from a dedicated
    * `keywarden audit sequencer` process, or after writers died with entries queued).
    *
+   * @example
+   * ```ts
+   * await appender.drain("user:alice");
+   * ```
    * @throws {KeywardenError} `ERR_AUDIT_STORE_UNAVAILABLE` on database faults.
    */
   async drain(chainId: string): Promise<void> {
+    const chain = this.#chain(chainId);
     for (;;) {
-      const lease = await this.#ensureLease(chainId);
-      if (!lease) {
-        await sleep(this.#pollMs * 10);
-        continue;
+      if (!chain.lease) {
+        const got = await acquireSequencerLease(this.#pool, chainId, this.holder, this.#leaseMs);
+        if (!got) {
+          await sleep(this.#pollMs * 10);
+          continue;
+        }
+        chain.lease = { ...got, renewedAt: now() };
       }
-      if ((await this.#sequenceRound(chainId, lease)) === 0) {
-        this.#leases.delete(chainId);
+      if (!(await this.#renewIfDue(chain))) continue;
+      const lease = chain.lease as Held;
+      if ((await this.#sequenceRound(chain, lease)) === 0) {
+        if (chain.pump) return; // the pump holds the lease on and releases it
+        chain.lease = undefined;
         await releaseLease(this.#pool, lease);
         return;
       }
     }
   }
 
-  async #ensureLease(chainId: string): Promise<SequencerLease | undefined> {
-    const held = this.#leases.get(chainId);
-    if (held) {
-      if (await renewLease(this.#pool, held, this.#leaseMs)) return held;
-      this.#leases.delete(chainId);
-    }
-    const got = await acquireSequencerLease(this.#pool, chainId, this.holder, this.#leaseMs);
-    if (got) this.#leases.set(chainId, got);
-    return got;
-  }
-
-  /** Sequences up to `batch` queued entries; returns how many rows it read. */
-  async #sequenceRound(chainId: string, lease: SequencerLease): Promise<number> {
-    const rows = await withClient(
+  /**
+   * Sequences every chain that has queued entries, one after the other, and returns their ids (a
+   * dedicated sequencer process, `keywarden audit sequencer`, calls this in a loop). Rows marked
+   * failed are left alone.
+   *
+   * @example
+   * ```ts
+   * const chains = await appender.drainQueued();
+   * ```
+   * @throws {KeywardenError} `ERR_AUDIT_STORE_UNAVAILABLE` on database faults.
+   */
+  async drainQueued(): Promise<string[]> {
+    const r = await withClient(
       this.#pool,
       (c) =>
-        c.query<QueueRow>(
-          `select id, idempotency_key, action, payload, actor from keywarden_audit.sequencer_queue where chain_id = $1 and failed_code is null order by id limit ${this.#batch}`,
-          [chainId],
+        c.query<{ chain_id: string }>(
+          "select distinct chain_id from keywarden_audit.sequencer_queue where failed_code is null order by chain_id",
         ),
       false,
     );
-    const done: string[] = [];
-    if (rows.rows.length > 0) {
-      const keys = rows.rows.map((r) => r.idempotency_key);
-      const present = await withClient(
+    const chains = r.rows.map((x) => x.chain_id);
+    for (const chainId of chains) await this.drain(chainId);
+    return chains;
+  }
+
+  /** Renews the held lease when a third of it has passed; false (and dropped) when it was lost. */
+  async #renewIfDue(chain: Chain): Promise<boolean> {
+    const held = chain.lease;
+    if (!held) return false;
+    if (now() - held.renewedAt < this.#leaseMs / 3) return true;
+    const at = now();
+    if (await renewLease(this.#pool, held, this.#leaseMs)) {
+      held.renewedAt = at;
+      return true;
+    }
+    if (chain.lease === held) chain.lease = undefined;
+    return false;
+  }
+
+  /** Marks queue rows failed under the current lease and tells their waiters. */
+  async #markFailed(
+    chain: Chain,
+    lease: SequencerLease,
+    ids: readonly string[],
+    code: KeywardenErrorCode,
+  ): Promise<void> {
+    await withClient(
+      this.#pool,
+      (c) =>
+        c.query(
+          `with u as (update keywarden_audit.sequencer_queue set failed_code = $3, payload = 'null'
+             where chain_id = $1 and id = any($2::bigint[]) and exists (select 1 from keywarden_audit.sequencer_leases
+               where chain_id = $1 and token = $4 and holder = $5 and expires_at > clock_timestamp())
+             returning 1)
+           select pg_notify($6, $7) from (select count(*) as n from u) x where n > 0`,
+          [
+            chain.id,
+            ids,
+            code,
+            lease.token,
+            lease.holder,
+            SEQUENCER_CHANNEL,
+            JSON.stringify({ c: chain.id, f: 0, t: 0, h: "" }),
+          ],
+        ),
+      false,
+    );
+    chain.sequenced = true;
+  }
+
+  /** Sequences up to `batch` queued entries; returns how many rows it read. */
+  async #sequenceRound(chain: Chain, lease: Held): Promise<number> {
+    const chainId = chain.id;
+    const rows = (
+      await withClient(
         this.#pool,
         (c) =>
-          c.query<{ idempotency_key: string }>(
-            "select idempotency_key from keywarden_audit.entries where chain_id = $1 and idempotency_key = any($2::text[])",
-            [chainId, keys],
+          c.query<QueueRow>(
+            `select q.id, q.idempotency_key, q.action, q.payload, q.actor,
+               exists (select 1 from keywarden_audit.entries e
+                 where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key) as present
+             from keywarden_audit.sequencer_queue q
+             where q.chain_id = $1 and q.failed_code is null order by q.id limit ${this.#batch}`,
+            [chainId],
           ),
         false,
-      );
-      const there = new Set(present.rows.map((r) => r.idempotency_key));
-      for (const k of keys) if (!there.has(k)) this.#absent.add(`${chainId}\n${k}`);
-    }
-    await Promise.all(
-      rows.rows.map(async (row) => {
-        try {
-          const a = JSON.parse(row.actor) as { kind: "host"; userId: string; id: string };
-          await this.#log.appendEntry(chainId, {
+      )
+    ).rows;
+    if (rows.length === 0) return 0;
+    const present = rows.filter((r) => r.present).map((r) => r.idempotency_key);
+    const fresh: Array<{ row: QueueRow; input: AppendEntryInput }> = [];
+    const unreadable: string[] = [];
+    for (const row of rows) {
+      if (row.present) continue;
+      try {
+        const a = JSON.parse(row.actor) as { kind: "host"; userId: string; id: string };
+        fresh.push({
+          row,
+          input: {
             action: row.action,
             payload: JSON.parse(row.payload) as unknown,
             actor: mintIdentity({ kind: a.kind, userId: a.userId, id: a.id }),
             idempotencyKey: row.idempotency_key,
+          },
+        });
+      } catch {
+        unreadable.push(row.id);
+      }
+    }
+    /* Precondition: a queue row the sequencer cannot read is marked failed for its waiter, and the rows behind it are still sequenced. */
+    if (unreadable.length > 0)
+      await this.#markFailed(chain, lease, unreadable, "ERR_AUDIT_INVALID_ENTRY");
+    if (present.length > 0) chain.sequenced = true; // their callers (if here) read them back
+    if (fresh.length === 0) {
+      if (present.length > 0) await this.#dequeuePresent(chain, lease, present);
+      return rows.length;
+    }
+    for (const f of fresh) this.#absent.add(`${chainId}\n${f.row.idempotency_key}`);
+    this.#dequeue.set(chainId, present);
+    try {
+      // One batch, one commit; a refusal of one row fails the batch, so then row by row.
+      const done = await this.#log
+        .appendEntries(
+          chainId,
+          fresh.map((f) => f.input),
+        )
+        .catch(async (err: unknown) => {
+          if (this.#transient(chain, err)) throw err;
+          return Promise.all(
+            fresh.map((f) =>
+              this.#log.appendEntry(chainId, f.input).catch(async (e: unknown) => {
+                if (this.#transient(chain, e)) throw e;
+                const code = isKeywardenError(e) ? e.code : "ERR_AUDIT_INVALID_ENTRY";
+                /* Precondition: only an entry the sequencer refuses for itself (not for a fault) is marked failed, and only under the current lease. */
+                await this.#markFailed(chain, lease, [f.row.id], code);
+                return undefined;
+              }),
+            ),
+          );
+        });
+      fresh.forEach((f, i) => {
+        const e = done[i];
+        if (e)
+          this.#settleKey(chain, f.row.idempotency_key, {
+            seq: e.seq,
+            hash: e.hash,
+            body: e.body,
+            idempotencyKey: f.row.idempotency_key,
           });
-          done.push(row.id);
-        } catch (err) {
-          if (isKeywardenError(err) && err.details?.fenced === true) this.#leases.delete(chainId);
-          const code: KeywardenErrorCode | undefined = isKeywardenError(err) ? err.code : undefined;
-          const transient =
-            code === undefined ||
-            (err as KeywardenError).details?.retryable === true ||
-            TRANSIENT.has(code);
-          /* Precondition: only an entry the sequencer refuses for itself (not for a fault) is marked failed, and only under the current lease. */
-          if (!transient)
-            await withClient(
-              this.#pool,
-              (c) =>
-                c.query(
-                  `update keywarden_audit.sequencer_queue set failed_code = $3, payload = 'null' where id = $2 and chain_id = $1
-                   and exists (select 1 from keywarden_audit.sequencer_leases where chain_id = $1 and token = $4 and holder = $5)`,
-                  [chainId, row.id, code, lease.token, lease.holder],
-                ),
-              false,
-            ).catch(() => {});
-        }
-      }),
-    );
-    for (const r of rows.rows) this.#absent.delete(`${chainId}\n${r.idempotency_key}`);
-    // Rows whose key was already sequenced (a retried enqueue) are not deleted by the append.
-    if (done.length > 0)
-      await withClient(
-        this.#pool,
-        (c) =>
-          c.query("delete from keywarden_audit.sequencer_queue where id = any($1::bigint[])", [
-            done,
-          ]),
-        false,
-      );
-    return rows.rows.length;
+      });
+    } catch (err) {
+      if (!this.#transient(chain, err)) throw err;
+      // Rows stay queued for the next round (this holder's, or the next one's).
+      if (isKeywardenError(err) && err.details?.retryable === true) throw err;
+    } finally {
+      for (const f of fresh) this.#absent.delete(`${chainId}\n${f.row.idempotency_key}`);
+      this.#dequeue.delete(chainId);
+    }
+    return rows.length;
   }
 
-  /** Settles this instance's waiters whose entries were sequenced or refused. */
-  async #settle(chainId: string): Promise<void> {
-    const list = [...(this.#waiters.get(chainId) ?? [])];
-    if (list.length === 0) return;
-    const keys = list.map((w) => w.key);
-    const [ok, bad] = await withClient(
+  /** Deletes queue rows whose keys are already on the chain (a retried enqueue that raced). */
+  async #dequeuePresent(chain: Chain, lease: SequencerLease, keys: readonly string[]) {
+    await withClient(
       this.#pool,
-      async (c) => [
-        await c.query<{ idempotency_key: string; seq: string; hash: string; body: string }>(
-          "select idempotency_key, seq, hash, body from keywarden_audit.entries where chain_id = $1 and idempotency_key = any($2::text[])",
-          [chainId, keys],
+      (c) =>
+        c.query(
+          `delete from keywarden_audit.sequencer_queue q where chain_id = $1 and idempotency_key = any($2::text[])
+           and exists (select 1 from keywarden_audit.entries e where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key)
+           and exists (select 1 from keywarden_audit.sequencer_leases where chain_id = $1 and token = $3 and holder = $4)`,
+          [chain.id, keys, lease.token, lease.holder],
         ),
-        await c.query<{ idempotency_key: string; failed_code: KeywardenErrorCode }>(
-          "select idempotency_key, failed_code from keywarden_audit.sequencer_queue where chain_id = $1 and idempotency_key = any($2::text[]) and failed_code is not null",
-          [chainId, keys],
-        ),
-      ],
       false,
     );
-    const entries = new Map(ok.rows.map((r) => [r.idempotency_key, r]));
-    const failed = new Map(bad.rows.map((r) => [r.idempotency_key, r.failed_code]));
-    const now = Date.now();
-    // Waiters that arrived while the queries ran stay in the list untouched.
-    const current = this.#waiters.get(chainId) ?? [];
-    const rest: Waiter[] = current.slice(list.length);
-    for (const w of list) {
-      const e = entries.get(w.key);
-      const f = failed.get(w.key);
-      if (e) w.resolve({ seq: Number(e.seq), hash: e.hash, body: e.body, idempotencyKey: w.key });
-      else if (f) w.reject(new KeywardenError(f, "the sequencer refused this entry"));
-      else if (now > w.deadline) w.reject(this.#timeout());
-      else rest.push(w);
-    }
-    this.#waiters.set(chainId, rest);
   }
 
-  async #pump(chainId: string): Promise<void> {
+  /** True for a fault that says nothing about the entries (drops a fenced-out lease). */
+  #transient(chain: Chain, err: unknown): boolean {
+    if (isKeywardenError(err) && err.details?.fenced === true) chain.lease = undefined;
+    const code: KeywardenErrorCode | undefined = isKeywardenError(err) ? err.code : undefined;
+    return (
+      code === undefined ||
+      (err as KeywardenError).details?.retryable === true ||
+      TRANSIENT.has(code)
+    );
+  }
+
+  /** Reads this process's waiting keys back from the chain (and failure marks from the queue). */
+  async #settle(chain: Chain): Promise<void> {
+    const keys = [...chain.waiters.keys()];
+    if (keys.length === 0) return;
+    const r = await withClient(
+      this.#pool,
+      (c) =>
+        c.query<{
+          idempotency_key: string;
+          seq: string | null;
+          hash: string;
+          body: string;
+          failed_code: KeywardenErrorCode | null;
+        }>(
+          `select idempotency_key, seq, hash, body, null::text as failed_code from keywarden_audit.entries
+             where chain_id = $1 and idempotency_key = any($2::text[])
+           union all
+           select idempotency_key, null, null, null, failed_code from keywarden_audit.sequencer_queue
+             where chain_id = $1 and idempotency_key = any($2::text[]) and failed_code is not null`,
+          [chain.id, keys],
+        ),
+      false,
+    );
+    for (const e of r.rows) {
+      if (e.seq !== null)
+        this.#settleKey(chain, e.idempotency_key, {
+          seq: Number(e.seq),
+          hash: e.hash,
+          body: e.body,
+          idempotencyKey: e.idempotency_key,
+        });
+      else if (e.failed_code)
+        this.#settleKey(
+          chain,
+          e.idempotency_key,
+          undefined,
+          new KeywardenError(e.failed_code, "the sequencer refused this entry"),
+        );
+    }
+  }
+
+  /** Rejects callers past their deadline (with `err`, or the timeout error). */
+  #expire(chain: Chain, err?: unknown): void {
+    const t = now();
+    for (const [key, list] of chain.waiters) {
+      const rest = list.filter((w) => {
+        if (t <= w.deadline) return true;
+        w.reject(err ?? this.#timeout());
+        return false;
+      });
+      if (rest.length === 0) chain.waiters.delete(key);
+      else chain.waiters.set(key, rest);
+    }
+  }
+
+  /** Whether to try for the lease now: nobody seen sequencing lately, or the holder let go. */
+  #shouldTry(chain: Chain): boolean {
+    if (chain.lease || chain.waiters.size === 0) return false;
+    if (chain.released) return true;
+    const t = now();
+    const quiet = this.#listener ? this.#safetyMs : this.#pollMs * 5;
+    return t - chain.activeAt > quiet && t - chain.triedAt > quiet;
+  }
+
+  /** Sleeps until woken (notification or new caller) or `ms` passes; true when it timed out. */
+  #nap(chain: Chain, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        chain.wake = undefined;
+        resolve(true);
+      }, ms);
+      chain.wake = () => {
+        clearTimeout(timer);
+        chain.wake = undefined;
+        resolve(false);
+      };
+    });
+  }
+
+  async #pump(chain: Chain): Promise<void> {
+    let idleSince = now();
     try {
       for (;;) {
-        let n = 0;
+        let worked = false;
         try {
-          const lease = await this.#ensureLease(chainId);
-          // The holder keeps the lease while it has callers waiting and releases it when it stops.
-          n = lease ? await this.#sequenceRound(chainId, lease) : 0;
-          await this.#settle(chainId);
+          if (this.#shouldTry(chain)) {
+            chain.triedAt = now();
+            chain.released = false;
+            const got = await acquireSequencerLease(
+              this.#pool,
+              chain.id,
+              this.holder,
+              this.#leaseMs,
+            );
+            if (got) {
+              chain.lease = { ...got, renewedAt: chain.triedAt };
+              chain.queued = true;
+              chain.sequenced = true; // entries of ours an earlier holder committed
+              idleSince = now();
+            }
+          }
+          if (chain.lease && (await this.#renewIfDue(chain)) && chain.queued) {
+            chain.queued = false;
+            const n = await this.#sequenceRound(chain, chain.lease);
+            if (n > 0) {
+              worked = true;
+              chain.queued = true; // there may be more: look again until a round finds none
+              idleSince = now();
+            }
+          }
+          if (chain.sequenced && chain.waiters.size > 0) {
+            chain.sequenced = false;
+            await this.#settle(chain);
+          }
         } catch (err) {
           // A database fault: the queue is durable, so keep trying until each waiter's deadline.
           if (!isKeywardenError(err) || err.details?.retryable !== true) throw err;
-          const list = this.#waiters.get(chainId) ?? [];
-          const now = Date.now();
-          for (const w of list) if (now > w.deadline) w.reject(err);
-          this.#waiters.set(
-            chainId,
-            list.filter((w) => now <= w.deadline),
-          );
-          await sleep(this.#pollMs * 10);
+          this.#expire(chain, err);
+          chain.queued = true;
+          chain.sequenced = true;
+          if (chain.waiters.size === 0 && !chain.lease) return;
+          await sleep(this.#pollMs * 5);
+          continue;
         }
-        if ((this.#waiters.get(chainId)?.length ?? 0) === 0) return;
-        if (n === 0) await sleep(this.#pollMs);
+        this.#expire(chain);
+        if (worked) continue;
+        if (chain.lease) {
+          if (
+            chain.waiters.size === 0 &&
+            (this.#closing || now() - idleSince > this.#idleMs || !this.#listener)
+          )
+            return; // the finally releases it
+        } else if (chain.waiters.size === 0) return;
+        if (chain.queued && chain.lease) continue;
+        if (chain.released) continue;
+        const live = this.#listener !== undefined;
+        let ms = live ? this.#safetyMs : this.#pollMs;
+        if (chain.lease) ms = Math.min(ms, this.#leaseMs / 3, this.#idleMs);
+        if (await this.#nap(chain, Math.max(1, ms))) {
+          // Nothing woke us: look anyway (the polling fallback, and the slow safety poll).
+          chain.sequenced = true;
+          if (chain.lease) chain.queued = true;
+          if (this.#listen && !live) void this.#ensureListener();
+        }
       }
     } catch (err) {
-      for (const w of this.#waiters.get(chainId) ?? []) w.reject(err);
-      this.#waiters.delete(chainId);
+      for (const [key] of chain.waiters) this.#settleKey(chain, key, undefined, err);
     } finally {
       // Hand the lease on at once: nobody should wait for it to lapse while this process idles.
-      // (A caller arriving meanwhile starts a new pump, which takes the lease once it is released.)
-      const lease = this.#leases.get(chainId);
-      this.#leases.delete(chainId);
-      this.#pumps.delete(chainId);
+      const lease = chain.lease;
+      chain.lease = undefined;
       if (lease) await releaseLease(this.#pool, lease).catch(() => {});
     }
   }
@@ -544,11 +1115,21 @@ export class PostgresSequencedAppender {
     );
   }
 
-  /** Waits for this instance's pending appends to settle and releases any lease it holds. */
+  /**
+   * Waits for this instance's pending appends to settle, releases any lease it holds and its
+   * LISTEN connection. Appends after `close()` are refused.
+   */
   async close(): Promise<void> {
-    await Promise.all([...this.#pumps.values()]);
-    for (const lease of this.#leases.values())
-      await releaseLease(this.#pool, lease).catch(() => {});
-    this.#leases.clear();
+    this.#closing = true;
+    for (const chain of this.#chains.values()) chain.wake?.();
+    while ([...this.#chains.values()].some((c) => c.pump))
+      await Promise.all([...this.#chains.values()].map((c) => c.pump));
+    for (const chain of this.#chains.values()) {
+      const lease = chain.lease;
+      chain.lease = undefined;
+      if (lease) await releaseLease(this.#pool, lease).catch(() => {});
+    }
+    await this.#listening;
+    await this.#dropListener();
   }
 }

@@ -1,9 +1,11 @@
 import pg from "pg";
 import { expect, it } from "vitest";
+import { AuditLog } from "../../../src/audit/core/log.js";
 import {
   acquireSequencerLease,
   fencedAppend,
   PostgresSequencedAppender,
+  SEQUENCER_CHANNEL,
 } from "../../../src/audit/sequencer/index.js";
 import {
   createPostgresAuditStore,
@@ -55,7 +57,7 @@ describeWithPostgres("PostgreSQL sequencer", () => {
     }
   });
 
-  it("a fenced-out sequencer's commit fails and writes nothing; the current holder's commits", async () => {
+  it("Precondition: a sequencer commits only while its fencing token is the chain's current, unexpired one", async () => {
     const pool = await freshPool();
     try {
       const a = await acquireSequencerLease(pool, "user:fence", "A", 200);
@@ -127,6 +129,56 @@ describeWithPostgres("PostgreSQL sequencer", () => {
     }
   });
 
+  it("Precondition: a waiter settles from a notification only with an entry of its chain at the announced seq whose body hashes to the announced hash", async () => {
+    const pool = await freshPool();
+    const s = new PostgresSequencedAppender({ pool });
+    try {
+      // Somebody else holds the lease, so this appender cannot sequence its own entry.
+      await acquireSequencerLease(pool, "user:forge", "Z", 60_000);
+      let settled = false;
+      const pending = s
+        .append("user:forge", {
+          action: "parameter.changed",
+          payload: { name: "x", to: 1 },
+          actor: hostIdentity("forge"),
+          idempotencyKey: "k",
+        })
+        .finally(() => {
+          settled = true;
+        });
+      await sleep(200);
+      const other = '{"v":1,"chainId":"user:other","seq":0}';
+      const body = '{"v":1,"chainId":"user:forge","seq":0}';
+      const { createHash } = await import("node:crypto");
+      const h = (b: string) => createHash("sha256").update(`\u0000${b}`).digest("hex");
+      for (const e of [
+        ["k", 0, "f".repeat(64), body], // wrong hash
+        ["k", 0, h(other), other], // another chain's entry
+        ["k", 1, h(body), body], // not at the announced seq
+      ])
+        await pool.query("select pg_notify($1, $2)", [
+          SEQUENCER_CHANNEL,
+          JSON.stringify({ c: "user:forge", f: 0, t: 1, h: "Z", e: [e] }),
+        ]);
+      await sleep(300);
+      expect(settled).toBe(false);
+      // The holder lets go; the appender takes over and acknowledges the real entry.
+      await pool.query(
+        "update keywarden_audit.sequencer_leases set expires_at = clock_timestamp() where chain_id = 'user:forge'",
+      );
+      await pool.query("select pg_notify($1, $2)", [
+        SEQUENCER_CHANNEL,
+        JSON.stringify({ c: "user:forge", r: 1 }),
+      ]);
+      const e = await pending;
+      const [row] = await collect(createPostgresAuditStore({ pool }).read("user:forge", 0));
+      expect(e).toMatchObject({ seq: 0, hash: row?.hash, body: row?.body });
+    } finally {
+      await s.close();
+      await pool.end();
+    }
+  });
+
   it("refuses an unknown action before enqueueing it", async () => {
     const pool = await freshPool();
     const s = new PostgresSequencedAppender({ pool });
@@ -139,6 +191,87 @@ describeWithPostgres("PostgreSQL sequencer", () => {
       expect(q.rows[0].n).toBe(0);
     } finally {
       await s.close();
+      await pool.end();
+    }
+  });
+
+  it("Precondition: a queue row the sequencer cannot read is marked failed for its waiter, and the rows behind it are still sequenced", async () => {
+    const pool = await freshPool();
+    const s = new PostgresSequencedAppender({ pool });
+    const actor = hostIdentity("garbled");
+    try {
+      // A row no appender wrote: its actor and payload are not JSON.
+      await pool.query(
+        "insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor) values ('user:garbled', 'torn', 'parameter.changed', '{not json', 'nor this')",
+      );
+      const input = { action: "parameter.changed", payload: { name: "x", to: 1 }, actor };
+      const [torn, after] = await Promise.all([
+        s.append("user:garbled", { ...input, idempotencyKey: "torn" }).catch((e: unknown) => e),
+        s.append("user:garbled", { ...input, idempotencyKey: "behind" }),
+      ]);
+      expect(isKeywardenError(torn, "ERR_AUDIT_INVALID_ENTRY")).toBe(true);
+      expect(after.seq).toBe(0);
+      const q = await pool.query(
+        "select idempotency_key, failed_code from keywarden_audit.sequencer_queue order by id",
+      );
+      expect(q.rows).toEqual([{ idempotency_key: "torn", failed_code: "ERR_AUDIT_INVALID_ENTRY" }]);
+      const rows = await collect(createPostgresAuditStore({ pool }).read("user:garbled", 0));
+      expect(rows.map((r) => r.idempotencyKey)).toEqual(["behind"]);
+    } finally {
+      await s.close();
+      await pool.end();
+    }
+  });
+
+  it("without LISTEN (listen: false) waiters poll and two appenders still share one chain", async () => {
+    const pool = await freshPool();
+    const a = new PostgresSequencedAppender({ pool, listen: false });
+    const b = new PostgresSequencedAppender({ pool, listen: false });
+    const actor = hostIdentity("poll");
+    try {
+      const input = (i: number) => ({
+        action: "parameter.changed",
+        payload: { name: "p", to: i },
+        actor,
+      });
+      const got = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).append("user:poll", input(i))),
+      );
+      expect(got.map((e) => e.seq).sort((x, y) => x - y)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      const log = new AuditLog({ store: createPostgresAuditStore({ pool }) });
+      expect(
+        (
+          await log.verifyChain("user:poll", {
+            size: 20,
+            headHash: got.find((e) => e.seq === 19)?.hash ?? "",
+          })
+        ).ok,
+      ).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+      await pool.end();
+    }
+  });
+
+  it("Precondition: only an entry the sequencer refuses for itself (not for a fault) is marked failed, and only under the current lease", async () => {
+    const pool = await freshPool();
+    try {
+      // A fault (a fenced-out commit) leaves the row queued and unmarked.
+      await pool.query(
+        "insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor) values ('user:fence', 'k0', 'parameter.changed', '{}', '{}')",
+      );
+      const a = await acquireSequencerLease(pool, "user:fence", "A", 200);
+      await sleep(300);
+      await acquireSequencerLease(pool, "user:fence", "B", 5000);
+      await fencedAppend(pool, a as NonNullable<typeof a>, bogus(0)).catch(() => {});
+      const q = await pool.query(
+        "select idempotency_key, failed_code from keywarden_audit.sequencer_queue",
+      );
+      expect(q.rows).toEqual([{ idempotency_key: "k0", failed_code: null }]);
+    } finally {
       await pool.end();
     }
   });

@@ -27,6 +27,8 @@ interface Config {
   sequencer?: boolean;
   /** With `sequencer`: the pool's `application_name` (to stand for one "host"). */
   app?: string;
+  /** Serve mode: spread the appends over this many chains (`user:<userId>-<n>`), one user each. */
+  chains?: number;
 }
 
 const cfg = JSON.parse(process.argv[2] as string) as Config;
@@ -72,14 +74,27 @@ async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> 
 
 type Appender = Pick<AuditLog, "appendEntry">;
 
+const actors = new Map<string, ReturnType<typeof hostIdentity>>();
+function target(i: number): { chain: string; who: ReturnType<typeof hostIdentity> } {
+  if (!cfg.chains) return { chain: chainId, who: actor };
+  const user = `${cfg.userId}-${i % cfg.chains}`;
+  let who = actors.get(user);
+  if (!who) {
+    who = hostIdentity(user, { id: `writer:${cfg.writer}` });
+    actors.set(user, who);
+  }
+  return { chain: `user:${user}`, who };
+}
+
 async function appendOne(log: Appender, i: number, report = true): Promise<void> {
   const key = `${cfg.writer}-${i}`;
+  const { chain, who } = target(i);
   for (let attempt = 0; ; attempt++) {
     try {
-      const e = await log.appendEntry(chainId, {
+      const e = await log.appendEntry(chain, {
         action: "parameter.changed",
         payload: { name: key, to: i },
-        actor,
+        actor: who,
         idempotencyKey: key,
       });
       if (report) say(`ACK ${e.seq} ${key} ${e.hash}`);
@@ -113,6 +128,7 @@ async function main(): Promise<void> {
       signer: LocalEd25519Signer.generate("audit.test").signer,
       logName: "audit.test",
     });
+    let closeSequencer = async () => {};
     let log: Appender = new AuditLog({
       store,
       ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
@@ -126,6 +142,7 @@ async function main(): Promise<void> {
         pool: sequencerPool as NonNullable<typeof sequencerPool>,
         ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
       });
+      closeSequencer = () => seq.close();
       // The writer reports only seq and hash, which the sequenced entry carries too.
       log = {
         appendEntry: (c, input) =>
@@ -140,14 +157,21 @@ async function main(): Promise<void> {
       for await (const line of createInterface({ input: process.stdin })) {
         const n = Number(line.split(" ")[1]);
         let k = 0;
+        const took: number[] = [];
         await Promise.all(
           Array.from({ length: cfg.lanes }, async () => {
-            for (let i = k++; i < n; i = k++) await appendOne(log, base + i, false);
+            for (let i = k++; i < n; i = k++) {
+              const t0 = performance.now();
+              await appendOne(log, base + i, false);
+              took.push(performance.now() - t0);
+            }
           }),
         );
         base += n;
-        say("OK");
+        // Each append's latency in ms, for the benchmarks' percentiles.
+        say(`OK ${took.map((t) => t.toFixed(2)).join(",")}`);
       }
+      await closeSequencer();
       await close();
       return;
     }
@@ -157,6 +181,7 @@ async function main(): Promise<void> {
         for (let i = next++; i < cfg.count; i = next++) await appendOne(log, i);
       }),
     );
+    await closeSequencer();
     await close();
   }
   say("DONE");

@@ -1,0 +1,219 @@
+/**
+ * Issue 19's figures in one run, as same-run ratios with per-append latency percentiles
+ * (`npx tsx bench/audit-sequencer-report.ts [rounds]`). PostgreSQL 15 restarted with fsync,
+ * full_page_writes and synchronous_commit on; SQLite with synchronous=FULL on disk. Prints the
+ * settings that ran, the load average before and after (the machine is shared), then:
+ *
+ * - PostgreSQL: one writer, one transaction per entry (baseline) vs in-process group commit with 8
+ *   concurrent writers on one chain (target ≥ 3×);
+ * - SQLite synchronous=FULL: the same pair with 64 concurrent appends (target ≥ 10×);
+ * - one chain, 4 processes × 2 lanes through the sequencer vs the in-process group commit
+ *   (targets: throughput ≥ 0.8×, p99 ≤ 2×), and through the plain store (racing) for contrast;
+ * - 1,000 users' chains written concurrently from 4 processes × 8 lanes through the sequencer,
+ *   against the single-chain sequencer figure.
+ *
+ * Rounds alternate the contenders so that load changes hit them alike.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { AuditLog } from "../src/audit/core/log.js";
+import {
+  createPostgresAuditStore,
+  migratePostgresAuditStore,
+} from "../src/audit/storage/postgres/store.js";
+import { openSqliteAuditStore } from "../src/audit/storage/sqlite/store.js";
+import { hostIdentity } from "../src/guard/identity.js";
+import { startRestartablePostgres } from "../test/audit/storage/support/pg-server.js";
+import { settingsLine } from "./floors.js";
+
+const ROUNDS = Number(process.argv[2] ?? 5);
+const PER = 256; // appends per contender per round
+const say = (s: string) => process.stdout.write(`${s}\n`);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+
+type Figure = { appends: number; ms: number; lat: number[] };
+const fig = (): Figure => ({ appends: 0, ms: 0, lat: [] });
+const rate = (f: Figure) => (f.appends * 1000) / f.ms;
+
+const input = (u: string, i: number) => ({
+  action: "parameter.changed",
+  payload: { name: `p${i}`, to: { i, note: "bench" } },
+  actor: hostIdentity(u),
+});
+async function timed(f: Figure, writers: number, n: number, one: (i: number) => Promise<unknown>) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const a = performance.now();
+        await one(i);
+        f.lat.push(performance.now() - a);
+      }
+    }),
+  );
+  f.ms += performance.now() - t0;
+  f.appends += n;
+}
+
+const server = await startRestartablePostgres();
+await server.halt();
+await server.resume({ durable: true });
+const pool = new pg.Pool({ connectionString: server.url, max: 16 });
+await migratePostgresAuditStore(pool, { sequencer: true });
+const settings = await pool.query<{ name: string; setting: string }>(
+  "select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes', 'server_version') order by name",
+);
+const pgSettings = Object.fromEntries(settings.rows.map((r) => [r.name, r.setting]));
+if (["fsync", "synchronous_commit", "full_page_writes"].some((k) => pgSettings[k] !== "on"))
+  throw new Error(`bench PostgreSQL is not durable: ${JSON.stringify(pgSettings)}`);
+const dir = mkdtempSync(join(process.env.KEYWARDEN_BENCH_DIR ?? "/var/tmp", "kw-bench-seq-"));
+const sqliteNaive = await openSqliteAuditStore({
+  database: join(dir, "naive.db"),
+  synchronous: "FULL",
+  groupCommit: false,
+});
+const sqliteGroup = await openSqliteAuditStore({
+  database: join(dir, "group.db"),
+  synchronous: "FULL",
+});
+say(
+  settingsLine("audit sequencer report", {
+    postgres: pgSettings.server_version ?? "?",
+    fsync: pgSettings.fsync ?? "?",
+    synchronous_commit: pgSettings.synchronous_commit ?? "?",
+    full_page_writes: pgSettings.full_page_writes ?? "?",
+    sqlite_synchronous: "FULL",
+    sqlite_dir: dir,
+    appends_per_round: PER,
+    rounds: ROUNDS,
+  }),
+);
+
+const WRITER = fileURLToPath(new URL("../test/audit/storage/support/writer.ts", import.meta.url));
+const children: ChildProcess[] = [];
+const waiting = new Map<ChildProcess, Array<(line: string) => void>>();
+function startServeWriter(
+  userId: string,
+  w: number,
+  lanes: number,
+  extra: Record<string, unknown>,
+): Promise<ChildProcess> {
+  const cfg = {
+    kind: "postgres",
+    target: server.url,
+    userId,
+    writer: `${userId}-${w}`,
+    count: 0,
+    lanes,
+    serve: true,
+    noTree: true,
+    app: w % 2 ? "keywarden-host-a" : "keywarden-host-b",
+    ...extra,
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", WRITER, JSON.stringify(cfg)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  children.push(child);
+  waiting.set(child, []);
+  let buf = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line === "READY" || line.startsWith("OK")) waiting.get(child)?.shift()?.(line);
+    }
+  });
+  return new Promise((resolve) => waiting.get(child)?.push(() => resolve(child)));
+}
+async function askAll(f: Figure, procs: ChildProcess[], each: number): Promise<void> {
+  const t0 = performance.now();
+  const lines = await Promise.all(
+    procs.map(
+      (c) =>
+        new Promise<string>((resolve) => {
+          waiting.get(c)?.push(resolve);
+          c.stdin?.write(`run ${each}\n`);
+        }),
+    ),
+  );
+  f.ms += performance.now() - t0;
+  f.appends += each * procs.length;
+  for (const l of lines) for (const t of l.slice(3).split(",")) if (t) f.lat.push(Number(t));
+}
+
+const seqOne = await Promise.all(
+  [0, 1, 2, 3].map((w) => startServeWriter("b-seq", w, 2, { sequencer: true })),
+);
+const plain = await Promise.all([0, 1, 2, 3].map((w) => startServeWriter("b-plain", w, 2, {})));
+const many = await Promise.all(
+  [0, 1, 2, 3].map((w) => startServeWriter("b-many", w, 8, { sequencer: true, chains: 1000 })),
+);
+
+const pgNaiveLog = new AuditLog({ store: createPostgresAuditStore({ pool, groupCommit: false }) });
+const pgGroupLog = new AuditLog({ store: createPostgresAuditStore({ pool }) });
+const sqNaiveLog = new AuditLog({ store: sqliteNaive });
+const sqGroupLog = new AuditLog({ store: sqliteGroup });
+const f = {
+  pgNaive: fig(),
+  pgGroup: fig(),
+  sqNaive: fig(),
+  sqGroup: fig(),
+  seq: fig(),
+  plain: fig(),
+  many: fig(),
+};
+let k = 0;
+// Warm-up (connections, JIT, the first lease).
+await askAll(fig(), seqOne, 16);
+await askAll(fig(), many, 16);
+await timed(fig(), 8, 64, (i) => pgGroupLog.appendEntry("user:b-group", input("b-group", k + i)));
+k += 64;
+for (let r = 0; r < ROUNDS; r++) {
+  await timed(f.pgNaive, 1, PER / 4, (i) =>
+    pgNaiveLog.appendEntry("user:b-naive", input("b-naive", k + i)),
+  );
+  await timed(f.pgGroup, 8, PER, (i) =>
+    pgGroupLog.appendEntry("user:b-group", input("b-group", k + i)),
+  );
+  await askAll(f.seq, seqOne, PER / 4);
+  await askAll(f.plain, plain, PER / 16);
+  await askAll(f.many, many, PER / 4);
+  await timed(f.sqNaive, 1, PER / 4, (i) =>
+    sqNaiveLog.appendEntry("user:b-naive", input("b-naive", k + i)),
+  );
+  await timed(f.sqGroup, 64, PER, (i) =>
+    sqGroupLog.appendEntry("user:b-group", input("b-group", k + i)),
+  );
+  k += PER;
+}
+
+const line = (name: string, x: Figure, base?: Figure) =>
+  `${name.padEnd(62)} ${rate(x).toFixed(0).padStart(7)} appends/s  p50 ${pct(x.lat, 50).toFixed(1).padStart(6)} ms  p99 ${pct(x.lat, 99).toFixed(1).padStart(7)} ms${base ? `  ${(rate(x) / rate(base)).toFixed(2)}× / p99 ${(pct(x.lat, 99) / pct(base.lat, 99)).toFixed(2)}×` : ""}`;
+say("PostgreSQL (one chain unless said):");
+say(line("  baseline: one writer, one transaction per entry", f.pgNaive));
+say(line("  in-process group commit, 8 concurrent writers (vs baseline)", f.pgGroup, f.pgNaive));
+say(line("  4 processes × 2 lanes, sequencer (vs group commit)", f.seq, f.pgGroup));
+say(line("  4 processes × 2 lanes, plain store racing (vs group commit)", f.plain, f.pgGroup));
+say(line("  1,000 chains, 4 processes × 8 lanes, sequencer (vs 1 chain seq)", f.many, f.seq));
+say("SQLite synchronous=FULL:");
+say(line("  baseline: one transaction per entry", f.sqNaive));
+say(line("  group commit, 64 concurrent appends (vs baseline)", f.sqGroup, f.sqNaive));
+say(settingsLine("after the run", { rounds: ROUNDS }));
+
+for (const c of children) c.stdin?.end();
+await Promise.all(
+  children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on("close", r)))),
+);
+await pool.end();
+await server.stop();
+await sqliteNaive.close?.();
+await sqliteGroup.close?.();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,137 @@
+/**
+ * `keywarden audit sequencer`: an optional dedicated sequencer process for the PostgreSQL
+ * sequencer queue. Writers do not need it (any writer takes a lapsed lease); it is for fleets
+ * that prefer one process to do the integrating, or to sequence entries whose writers died.
+ *
+ * @packageDocumentation
+ */
+import { parseArgs } from "node:util";
+import { isKeywardenError, KeywardenError } from "../errors.js";
+import { type CliIo, println } from "./io.js";
+import { type Command, EXIT } from "./run.js";
+import { openPgPool, STORE_USAGE } from "./store-open.js";
+import { parseStoreUrl, type StoreUrl } from "./store-url.js";
+
+const USAGE = `Usage: keywarden audit sequencer (--store URL | --store-env NAME) [options]
+
+Runs as the sequencer of every chain with entries in the PostgreSQL sequencer queue
+(keywarden_audit.sequencer_queue, created by migratePostgresAuditStore(pool, { sequencer: true })):
+takes each chain's lease, sequences its queued entries in batches and lets the lease go. Writers
+do not need this process (any writer takes a lapsed lease); run it when one process should do
+the integrating, or to sequence entries whose writers died. Until SIGINT/SIGTERM, or with --once
+until the queue is empty.
+
+Options:
+${STORE_USAGE}
+  --once              sequence what is queued now, then exit
+  --poll-ms N         how often to look for queued entries (default 200; 10..60000)
+  --lease-ms N        lease duration (default 2000; 200..60000)
+  --json              print {"ok":true,"chains":[ids]} per pass that sequenced something
+  -h, --help          this help`;
+
+/**
+ * The `audit sequencer` command (wired by the `audit` command group).
+ *
+ * @example
+ * ```sh
+ * KW_AUDIT_DB=postgres://app@db/app keywarden audit sequencer --store-env KW_AUDIT_DB
+ * ```
+ * @throws never for usage errors (they return exit code 2); store errors propagate to the dispatcher.
+ */
+export const sequencerCommand: Command = {
+  summary: "Run a dedicated sequencer for the PostgreSQL audit sequencer queue",
+  usage: USAGE,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        store: { type: "string" },
+        "store-env": { type: "string" },
+        once: { type: "boolean", default: false },
+        "poll-ms": { type: "string" },
+        "lease-ms": { type: "string" },
+        json: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    let text = values.store;
+    const envName = values["store-env"];
+    if ((text === undefined) === (envName === undefined)) {
+      println(io.stderr, `keywarden: give exactly one of --store or --store-env\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    const source = envName === undefined ? "argv" : "env";
+    if (envName !== undefined) {
+      text = io.env[envName];
+      delete io.env[envName];
+      if (!text)
+        throw new KeywardenError(
+          "ERR_INVALID_ARGUMENT",
+          `environment variable ${envName} is not set`,
+        );
+    }
+    const int = (v: string | undefined, d: number, lo: number, hi: number) => {
+      const n = v === undefined ? d : Number(v);
+      return Number.isSafeInteger(n) && n >= lo && n <= hi ? n : undefined;
+    };
+    const pollMs = int(values["poll-ms"], 200, 10, 60_000);
+    const leaseMs = int(values["lease-ms"], 2000, 200, 60_000);
+    if (pollMs === undefined || leaseMs === undefined) {
+      println(io.stderr, "keywarden: --poll-ms must be 10..60000 and --lease-ms 200..60000");
+      return EXIT.usage;
+    }
+    let url: StoreUrl;
+    try {
+      url = parseStoreUrl(text, source, io.env);
+    } catch (err) {
+      if (!isKeywardenError(err, "ERR_INVALID_ARGUMENT")) throw err;
+      println(io.stderr, `keywarden: ${err.message}`);
+      return EXIT.usage;
+    }
+    if (url.kind !== "postgres") {
+      println(io.stderr, "keywarden: the sequencer queue exists only for PostgreSQL stores");
+      return EXIT.usage;
+    }
+    const { PostgresSequencedAppender } = await import("../audit/sequencer/index.js");
+    const pool = await openPgPool(url, io, { readOnly: false, max: 3 });
+    const appender = new PostgresSequencedAppender({ pool: pool as never, leaseMs });
+    let stop = values.once;
+    let wake: (() => void) | undefined;
+    const onSignal = () => {
+      stop = true;
+      wake?.();
+    };
+    if (!values.once) {
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+    }
+    try {
+      for (;;) {
+        const chains = await appender.drainQueued();
+        if (chains.length > 0 || values.once)
+          println(
+            io.stdout,
+            values.json
+              ? JSON.stringify({ ok: true, chains })
+              : `sequenced ${chains.length} chain${chains.length === 1 ? "" : "s"}${chains.length ? `: ${chains.join(", ")}` : ""}`,
+          );
+        if (stop) break;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, pollMs);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        if (stop) break;
+      }
+    } finally {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+      await appender.close();
+      await pool.end();
+    }
+    return EXIT.ok;
+  },
+};
