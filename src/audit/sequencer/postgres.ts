@@ -38,6 +38,7 @@ import {
   mapPgError,
   watchConnection,
 } from "../storage/postgres/index.js";
+import { observeSequencerQueue } from "./depth.js";
 
 /** The `NOTIFY` channel a sequencer signals on after each committed batch (payload: chain id). */
 export const SEQUENCER_CHANNEL = "keywarden_audit_sequenced";
@@ -275,6 +276,8 @@ export class PostgresSequencedAppender {
    * idempotency check under the chain lock stays authoritative.
    */
   readonly #absent = new Set<string>();
+  /** Removes this appender from the queue gauges (observability). */
+  readonly #unobserve: () => void;
 
   /** @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on invalid options. */
   constructor(options: PostgresSequencerOptions) {
@@ -310,6 +313,11 @@ export class PostgresSequencedAppender {
       actions: this.#actions,
       maxAttempts: 4,
       ...(options.treeNodes ? { treeNodes: options.treeNodes } : {}),
+    });
+    this.#unobserve = observeSequencerQueue(this, pool, () => {
+      let n = 0;
+      for (const list of this.#waiters.values()) n += list.length;
+      return n;
     });
   }
 
@@ -546,6 +554,7 @@ export class PostgresSequencedAppender {
 
   /** Waits for this instance's pending appends to settle and releases any lease it holds. */
   async close(): Promise<void> {
+    this.#unobserve();
     await Promise.all([...this.#pumps.values()]);
     for (const lease of this.#leases.values())
       await releaseLease(this.#pool, lease).catch(() => {});
