@@ -119,7 +119,7 @@ const durable = await interleavedRatio(() =>
     for (const input of inputs.slice(0, N_SQLITE)) await sqliteLog.appendEntry(chainId, input);
   }),
 );
-await sqlite.close();
+await sqlite.close?.();
 rmSync(dir, { recursive: true, force: true });
 console.log(
   `[observability overhead] time on / time off (median of ${ROUNDS} interleaved pairs): ` +
