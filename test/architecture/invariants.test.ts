@@ -87,13 +87,6 @@ const NOT_YET_TESTED: readonly string[] = [
   "an HTX Trade key can transfer between parent and sub-accounts",
   "an OKX Trade key can transfer (Funds transfer needs only Trade: master → sub, sub → master)",
   "a key that can withdraw can move funds out of its account, so it can transfer",
-  "a refused method never reaches the network; funds-moving attempts are audited",
-  "only an operator can trigger emergency revocation",
-  "orders that passed the check before the switch complete first, then are canceled",
-  "when the kill-switch state cannot be read, no order is sent",
-  "the kill-switch check and the order intent happen under the same per-user lock",
-  "if the write-ahead intent cannot be recorded, nothing is sent",
-  "an instance goes back to the pool without credentials or request copies",
   "a grant is looked up only by or for its own user, or by an operator",
 ];
 
