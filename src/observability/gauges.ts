@@ -37,26 +37,40 @@ export interface KillSwitchStateSource {
   listActive(): Promise<readonly string[]>;
 }
 
-/** Sources held weakly by their owner; registering the same owner again replaces its source. */
+/**
+ * Sources held weakly by their owner; registering the same owner again replaces its source. A
+ * collected owner's reference leaves the set through the finalization registry, so a process that
+ * creates many short-lived audit logs with observability off does not accumulate references.
+ */
 class WeakSources<S> {
   readonly #source = new WeakMap<object, S>();
   readonly #ref = new WeakMap<object, WeakRef<object>>();
   readonly #live = new Set<WeakRef<object>>();
+  readonly #gone = new FinalizationRegistry<WeakRef<object>>((ref) => this.#live.delete(ref));
 
   add(owner: object, source: S): void {
     if (!this.#ref.has(owner)) {
       const ref = new WeakRef(owner);
       this.#ref.set(owner, ref);
       this.#live.add(ref);
+      this.#gone.register(owner, ref, ref);
     }
     this.#source.set(owner, source);
   }
 
   delete(owner: object): void {
     const ref = this.#ref.get(owner);
-    if (ref) this.#live.delete(ref);
+    if (ref) {
+      this.#live.delete(ref);
+      this.#gone.unregister(ref);
+    }
     this.#ref.delete(owner);
     this.#source.delete(owner);
+  }
+
+  /** How many owners are registered and not yet collected (for tests). */
+  get size(): number {
+    return this.#live.size;
   }
 
   *[Symbol.iterator](): IterableIterator<S> {
@@ -71,6 +85,16 @@ class WeakSources<S> {
 
 const auditQueues = new WeakSources<AuditQueueSource>();
 const killSwitchStates = new WeakSources<KillSwitchStateSource>();
+
+/**
+ * How many sources are registered and not yet collected (tests check that forgotten instances
+ * drop out).
+ *
+ * @internal
+ */
+export function registeredSources(): { auditQueues: number; killSwitchStates: number } {
+  return { auditQueues: auditQueues.size, killSwitchStates: killSwitchStates.size };
+}
 
 /**
  * Registers `owner`'s audit queue for the queue gauges (again: replaces it).
