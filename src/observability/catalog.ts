@@ -9,7 +9,8 @@
 /** One metric. */
 export interface MetricSpec {
   readonly name: string;
-  readonly kind: "counter" | "histogram";
+  /** `gauge`: an observable gauge, read by the SDK at each collection (nothing on the hot path). */
+  readonly kind: "counter" | "histogram" | "gauge";
   readonly unit: string;
   readonly description: string;
   /** Every attribute key it may carry. */
@@ -61,6 +62,30 @@ export const METRICS = {
     description: "Entries per store append (group commit batch size)",
     attributes: ["outcome"],
   },
+  auditQueueDepth: {
+    name: "keywarden.audit.queue.depth",
+    kind: "gauge",
+    unit: "{entry}",
+    description:
+      "Entries in the PostgreSQL sequencer's durable queue (all chains of the database): pending (not yet sequenced) or failed (refused by the sequencer, kept for its writer)",
+    attributes: ["state"],
+  },
+  auditQueueAge: {
+    name: "keywarden.audit.queue.age",
+    kind: "gauge",
+    unit: "s",
+    description:
+      "Age of the oldest pending entry in the PostgreSQL sequencer's durable queue (0 when empty)",
+    attributes: [],
+  },
+  auditWaiting: {
+    name: "keywarden.audit.queue.waiting",
+    kind: "gauge",
+    unit: "{entry}",
+    description:
+      "Entries this process waits on: queued behind the store append in progress (group_commit), or enqueued to the sequencer and not yet sequenced (sequencer)",
+    attributes: ["queue"],
+  },
   detectorVerdicts: {
     name: "keywarden.permissions.verdicts",
     kind: "counter",
@@ -82,6 +107,14 @@ export const METRICS = {
     unit: "{transition}",
     description: "Kill-switch state changes (fired: active, reset: inactive), by who changed it",
     attributes: ["state", "source"],
+  },
+  killSwitchActive: {
+    name: "keywarden.trading.kill_switch.active",
+    kind: "gauge",
+    unit: "{user}",
+    description:
+      "Users whose kill switch is active, in the kill-switch state stores of this process's trading clients",
+    attributes: [],
   },
 } as const satisfies Record<string, MetricSpec>;
 

@@ -8,21 +8,29 @@
  * @packageDocumentation
  */
 import { METRICS, SPANS } from "./catalog.js";
+import { readAuditWaiting, readDurableQueues, readKillSwitchActive } from "./gauges.js";
 import { type LoggerLike, redactingLogger } from "./logger.js";
 import type {
   AttributesLike,
+  BatchObservableCallbackLike,
   CounterLike,
   HistogramLike,
+  MeterLike,
+  ObservableCallbackLike,
+  ObservableGaugeLike,
   OtelApiLike,
   SpanLike,
   TracerLike,
 } from "./otel-like.js";
 
-type Instruments = { [K in keyof typeof METRICS]: CounterLike | HistogramLike };
+type Instrument = CounterLike | HistogramLike | ObservableGaugeLike;
+type Instruments = { [K in keyof typeof METRICS]: Instrument };
 
 interface Active {
   readonly tracer: TracerLike;
   readonly m: Instruments;
+  /** Removes the gauges' callbacks from the meter. */
+  readonly detach: () => void;
 }
 
 let active: Active | undefined;
@@ -44,20 +52,58 @@ const STATUS_ERROR = 2;
 
 /** @internal Switches the hooks on with `api`'s global meter and tracer. */
 export function activate(api: OtelApiLike, version: string): void {
+  deactivate();
   const meter = api.metrics.getMeter("keywarden", version);
-  const m = {} as Record<string, CounterLike | HistogramLike>;
+  const m = {} as Record<string, Instrument>;
   for (const [key, spec] of Object.entries(METRICS)) {
     const options = { description: spec.description, unit: spec.unit };
     m[key] =
       spec.kind === "histogram"
         ? meter.createHistogram(spec.name, options)
-        : meter.createCounter(spec.name, options);
+        : spec.kind === "gauge"
+          ? meter.createObservableGauge(spec.name, options)
+          : meter.createCounter(spec.name, options);
   }
-  active = { tracer: api.trace.getTracer("keywarden", version), m: m as Instruments };
+  const instruments = m as Instruments;
+  active = {
+    tracer: api.trace.getTracer("keywarden", version),
+    m: instruments,
+    detach: attachGauges(meter, instruments),
+  };
 }
 
-/** @internal Switches the hooks off. */
+/** Hands the gauges their callbacks (read only when the SDK collects); returns their removal. */
+function attachGauges(meter: MeterLike, m: Instruments): () => void {
+  const waiting = m.auditWaiting as ObservableGaugeLike;
+  const switches = m.killSwitchActive as ObservableGaugeLike;
+  const depth = m.auditQueueDepth as ObservableGaugeLike;
+  const age = m.auditQueueAge as ObservableGaugeLike;
+  const onWaiting: ObservableCallbackLike = (r) => safely(() => readAuditWaiting(r));
+  const onSwitches: ObservableCallbackLike = (r) => readKillSwitchActive(r).catch(() => undefined);
+  // Depth and age come from one query per database and collection.
+  const onDurable: BatchObservableCallbackLike = async (r) => {
+    const d = await readDurableQueues().catch(() => undefined);
+    if (!d) return;
+    safely(() => {
+      r.observe(depth, d.pending, { state: "pending" });
+      r.observe(depth, d.failed, { state: "failed" });
+      r.observe(age, d.oldestPendingSeconds);
+    });
+  };
+  waiting.addCallback(onWaiting);
+  switches.addCallback(onSwitches);
+  meter.addBatchObservableCallback(onDurable, [depth, age]);
+  return () =>
+    safely(() => {
+      waiting.removeCallback(onWaiting);
+      switches.removeCallback(onSwitches);
+      meter.removeBatchObservableCallback(onDurable, [depth, age]);
+    });
+}
+
+/** @internal Switches the hooks off (and the gauges' callbacks with them). */
 export function deactivate(): void {
+  active?.detach();
   active = undefined;
 }
 

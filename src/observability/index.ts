@@ -25,9 +25,14 @@ export {
 } from "./logger.js";
 export type {
   AttributesLike,
+  BatchObservableCallbackLike,
+  BatchObservableResultLike,
   CounterLike,
   HistogramLike,
   MeterLike,
+  ObservableCallbackLike,
+  ObservableGaugeLike,
+  ObservableResultLike,
   OtelApiLike,
   SpanLike,
   TracerLike,
@@ -39,7 +44,9 @@ const SCOPE_VERSION = "0.1.0";
 /**
  * Turns keywarden's metrics and spans on. Pass the `@opentelemetry/api` module (or anything with
  * its `metrics` and `trace` globals), or nothing to have it imported. Call it once at start-up,
- * after registering the SDK's providers; calling it again re-creates the instruments.
+ * after registering the SDK's providers; calling it again re-creates the instruments. The gauges
+ * (audit queues, active kill switches) are observable instruments whose callbacks run only when
+ * the SDK collects; {@link disableObservability} removes them.
  *
  * @example
  * ```ts

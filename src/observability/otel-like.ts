@@ -19,10 +19,46 @@ export interface HistogramLike {
   record(value: number, attributes?: AttributesLike): void;
 }
 
+/** What an observable instrument's callback reports into (`ObservableResult`). */
+export interface ObservableResultLike {
+  observe(value: number, attributes?: AttributesLike): void;
+}
+
+/** A callback read at each collection; it may be async (the SDK awaits it, with a timeout). */
+export type ObservableCallbackLike = (result: ObservableResultLike) => void | Promise<void>;
+
+/** An observable gauge (`ObservableGauge`). */
+export interface ObservableGaugeLike {
+  addCallback(callback: ObservableCallbackLike): void;
+  removeCallback(callback: ObservableCallbackLike): void;
+}
+
+/** What a batch callback reports into (`BatchObservableResult`). */
+export interface BatchObservableResultLike {
+  observe(observable: ObservableGaugeLike, value: number, attributes?: AttributesLike): void;
+}
+
+/** A callback that reports several observable instruments from one read. */
+export type BatchObservableCallbackLike = (
+  result: BatchObservableResultLike,
+) => void | Promise<void>;
+
 /** A meter (`Meter`). */
 export interface MeterLike {
   createCounter(name: string, options?: { description?: string; unit?: string }): CounterLike;
   createHistogram(name: string, options?: { description?: string; unit?: string }): HistogramLike;
+  createObservableGauge(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): ObservableGaugeLike;
+  addBatchObservableCallback(
+    callback: BatchObservableCallbackLike,
+    observables: ObservableGaugeLike[],
+  ): void;
+  removeBatchObservableCallback(
+    callback: BatchObservableCallbackLike,
+    observables: ObservableGaugeLike[],
+  ): void;
 }
 
 /** A span (`Span`). */

@@ -14,6 +14,7 @@ import { isKeywardenError, KeywardenError } from "../errors.js";
 import { requireIdentity } from "../guard/context.js";
 import type { Identity } from "../guard/identity.js";
 import { owned } from "../guard/owned.js";
+import { registerKillSwitchState } from "../observability/gauges.js";
 import { observeOrder } from "../observability/hooks.js";
 import type { Secret } from "../secret.js";
 import type { ClientContext, Row } from "./client-context.js";
@@ -189,6 +190,7 @@ export class TradingClient {
       refuse: (credentialId, method) => this.#refuse(credentialId, method),
     };
     const ctx = this.#ctx;
+    registerKillSwitchState(options.state);
 
     const credentialPolicy = (name: string) => ({
       name,

@@ -71,7 +71,7 @@ describe("parseStoreUrl", () => {
     });
   });
 
-  it("refuses a password typed on the command line without echoing it", () => {
+  it("a password typed on the command line is refused, and never echoed", () => {
     const r = refusal(() => parseStoreUrl(`postgres://u:${CANARY}@h/db`, "argv", {}));
     expect(r).toMatchObject({ code: "ERR_INVALID_ARGUMENT", reason: "password-on-command-line" });
     expect(r.message).not.toContain(CANARY);

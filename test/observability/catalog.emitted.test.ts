@@ -1,8 +1,10 @@
 /**
  * Metrics and spans, collected with the OpenTelemetry SDK's in-memory exporters from a real flow
- * (vault, KMS, audit log, detector, trading client, kill switch): every emitted name and attribute
- * is in the catalog, every catalog entry is emitted, docs/observability.md lists exactly the
- * catalog, and no attribute carries a secret or a user or credential id.
+ * (vault, KMS, audit log, detector, trading client, kill switch, and the PostgreSQL sequencer when
+ * the test server runs): every emitted name and attribute is in the catalog, every catalog entry
+ * is emitted, docs/observability.md lists exactly the catalog (name, kind, unit, attributes), and
+ * no attribute carries a secret or a user or credential id. The gauges' values under load are
+ * checked in gauges.collected.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -18,10 +20,14 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/core/log.js";
+import { PostgresSequencedAppender } from "../../src/audit/sequencer/index.js";
 import { createMemoryAuditStore } from "../../src/audit/storage/memory.js";
+import { migratePostgresAuditStore } from "../../src/audit/storage/postgres/store.js";
 import { runAs } from "../../src/guard/context.js";
+import { hostIdentity } from "../../src/guard/identity.js";
 import {
   disableObservability,
   enableObservability,
@@ -38,6 +44,8 @@ import { createMemoryTradingState } from "../../src/trading/state.js";
 import { createVault } from "../../src/vault/core/vault.js";
 import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { binanceSample } from "../permissions/fixtures/documented.js";
+import { createDatabase } from "../support/postgres.js";
+import { pgUrl } from "../support/services.js";
 import { canary, localKms, makeIdp } from "../vault/helpers.js";
 
 const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -81,6 +89,11 @@ type Point = { attributes: Record<string, unknown>; value: unknown };
 const emitted = new Map<string, Point[]>();
 let spans: { name: string; attributes: Record<string, unknown> }[] = [];
 const SECRET = canary();
+/** What the gauges observe is held weakly by keywarden: the flow's objects stay alive until collected. */
+const alive: unknown[] = [];
+/** The sequencer's metrics need the test PostgreSQL server (always there on CI). */
+const SEQUENCER_METRICS = ["keywarden.audit.queue.depth", "keywarden.audit.queue.age"];
+let pool: pg.Pool | undefined;
 
 /** The demo's flow, in small: store a key, check it, trade, refuse, fire and reset the switch. */
 async function runFlow(): Promise<void> {
@@ -117,6 +130,19 @@ async function runFlow(): Promise<void> {
     await h.createOrder("BTC/USDT", "limit", "buy", 0.01, 60000).catch(() => undefined);
     await trading.releaseKillSwitch("alice-7c1e", "reviewed");
   });
+  alive.push(vault, audit, trading);
+  if (pgUrl !== null) {
+    // The sequencer: one entry sequenced, one refused (alice's host may not write bob's chain).
+    pool = new pg.Pool({ connectionString: await createDatabase(pgUrl), max: 2 });
+    await migratePostgresAuditStore(pool, { sequencer: true });
+    const sequencer = new PostgresSequencedAppender({ pool });
+    const entry = { action: "parameter.changed", payload: { name: "x", to: 1 } };
+    await sequencer.append("user:alice-7c1e", { ...entry, actor: hostIdentity("alice-7c1e") });
+    await sequencer
+      .append("user:bob-91aa", { ...entry, actor: hostIdentity("alice-7c1e") })
+      .catch(() => undefined);
+    alive.push(sequencer);
+  }
 }
 
 beforeAll(async () => {
@@ -143,6 +169,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const s of alive) if (s instanceof PostgresSequencedAppender) await s.close();
+  await pool?.end();
   disableObservability();
   await meterProvider.shutdown();
   await tracerProvider.shutdown();
@@ -153,7 +181,10 @@ describe("observability", () => {
     const catalog = new Map<string, { attributes: readonly string[] }>(
       Object.values(METRICS).map((m) => [m.name, m]),
     );
-    expect([...emitted.keys()].sort()).toEqual([...catalog.keys()].sort());
+    const expected = [...catalog.keys()].filter(
+      (name) => pgUrl !== null || !SEQUENCER_METRICS.includes(name),
+    );
+    expect([...emitted.keys()].sort()).toEqual(expected.sort());
     for (const [name, points] of emitted) {
       const allowed = catalog.get(name)?.attributes as readonly string[];
       for (const p of points)
@@ -188,6 +219,17 @@ describe("observability", () => {
     expect(sum("keywarden.vault.credential.opens", { outcome: "error" })).toBe(1);
     expect(sum("keywarden.kms.calls", { "kms.operation": "generateDataKey" })).toBeGreaterThan(0);
     expect(sum("keywarden.audit.appends", { outcome: "ok" })).toBeGreaterThan(0);
+    // Gauges, read at the final collection: the flow released the only switch it fired, and
+    // nothing is left queued.
+    expect(emitted.get("keywarden.trading.kill_switch.active")).toEqual([
+      { attributes: {}, value: 0 },
+    ]);
+    expect(sum("keywarden.audit.queue.waiting", { queue: "group_commit" })).toBe(0);
+    if (pgUrl !== null) {
+      expect(sum("keywarden.audit.queue.depth", { state: "failed" })).toBe(1);
+      expect(sum("keywarden.audit.queue.depth", { state: "pending" })).toBe(0);
+      expect(sum("keywarden.audit.queue.waiting", { queue: "sequencer" })).toBe(0);
+    }
   });
 
   it("spans the order path with catalogued names and attributes", () => {
@@ -208,15 +250,20 @@ describe("observability", () => {
       expect(text).not.toContain(forbidden);
   });
 
-  it("docs/observability.md lists exactly the catalogued metrics and spans with their attributes", () => {
+  it("docs/observability.md lists exactly the catalogued metrics and spans with their kind, unit and attributes", () => {
     const doc = readFileSync(resolve(__dirname, "../../docs/observability.md"), "utf8");
-    const rows = [...doc.matchAll(/^\| `(keywarden\.[a-z._]+)`\s*\|[^|]*\|[^|]*\|([^|]*)\|/gm)].map(
-      (m) => [m[1], [...(m[2] as string).matchAll(/`([^`]+)`/g)].map((a) => a[1]).sort()],
-    );
-    const expected = [...Object.values(METRICS), ...Object.values(SPANS)].map((m) => [
-      m.name,
-      [...m.attributes].sort(),
+    const rows = [
+      ...doc.matchAll(/^\| `(keywarden\.[a-z._]+)`\s*\|([^|]*)\|([^|]*)\|([^|]*)\|/gm),
+    ].map((m) => [
+      m[1],
+      (m[2] as string).trim(),
+      (m[3] as string).trim().replace(/^`|`$/g, ""),
+      [...(m[4] as string).matchAll(/`([^`]+)`/g)].map((a) => a[1]).sort(),
     ]);
+    const expected = [
+      ...Object.values(METRICS).map((m) => [m.name, m.kind, m.unit, [...m.attributes].sort()]),
+      ...Object.values(SPANS).map((s) => [s.name, "span", "—", [...s.attributes].sort()]),
+    ];
     expect(rows.sort()).toEqual(expected.sort());
   });
 

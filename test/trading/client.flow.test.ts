@@ -170,7 +170,7 @@ describe("trading client", () => {
     expect(JSON.stringify(log)).not.toContain(secretA);
   });
 
-  it("returns pooled instances without credentials or request copies", async () => {
+  it("an instance goes back to the pool without credentials or request copies", async () => {
     const made: ExchangeLike[] = [];
     const factory = recordingExchange(calls);
     const trading = createTradingClient({
@@ -215,7 +215,7 @@ describe("trading client", () => {
     expect(await entries(audit, "bob")).toEqual([]);
   });
 
-  it("refuses withdraw, transfer and implicit endpoints before any network call, auditing funds-moving attempts", async () => {
+  it("a refused method never reaches the network; funds-moving attempts are audited", async () => {
     const trading = await client();
     const handle = trading.handle(aliceKey) as unknown as Record<
       string,
@@ -295,7 +295,7 @@ describe("trading client", () => {
     expect(JSON.stringify(log)).not.toContain(secretA);
   });
 
-  it("sends nothing when the intent cannot be recorded", async () => {
+  it("if the write-ahead intent cannot be recorded, nothing is sent", async () => {
     const broken = {
       ...audit,
       appendEntry: async () => Promise.reject(new Error("disk full")),
@@ -315,7 +315,7 @@ describe("trading client", () => {
     expect(calls).toEqual([]);
   });
 
-  it("fails closed when the kill-switch state cannot be read", async () => {
+  it("when the kill-switch state cannot be read, no order is sent", async () => {
     const unreachable: TradingStateStore = {
       ...state,
       get: async () => Promise.reject(new Error("ECONNREFUSED")),

@@ -75,7 +75,7 @@ describe("emergencyRevokeAll", () => {
     expect(await actions(audit, OPERATOR_CHAIN_ID)).toEqual(["emergency.revoked"]);
   });
 
-  it("refuses anyone but an operator, before touching anything", async () => {
+  it("only an operator can trigger emergency revocation", async () => {
     const state = createMemoryTradingState();
     const audit = new AuditLog({ store: createMemoryAuditStore() });
     const { vault, calls } = rowsVault();

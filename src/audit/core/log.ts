@@ -7,6 +7,7 @@
 import { KeywardenError } from "../../errors.js";
 import { requireIdentity } from "../../guard/context.js";
 import { assertIdentity, type Identity } from "../../guard/identity.js";
+import { registerAuditQueue } from "../../observability/gauges.js";
 import { observeAuditAppend } from "../../observability/hooks.js";
 import { type Sha256, sha256Node } from "../primitives/index.js";
 import { fromHex, isHexHash } from "../primitives/portable.js";
@@ -188,6 +189,14 @@ export class AuditLog {
     this.#maxAttempts = attempts;
     this.#sha256 = options.sha256 ?? sha256Node;
     this.#opts = options;
+    registerAuditQueue(this, { queue: "group_commit", waiting: () => this.#queued() });
+  }
+
+  /** Entries queued for a store append behind the one in progress (read by the queue gauge). */
+  #queued(): number {
+    let n = 0;
+    for (const queue of this.#queues.values()) for (const job of queue) n += job.items.length;
+    return n;
   }
 
   /** The SHA-256 implementation this log hashes with. */

@@ -41,6 +41,7 @@ import {
   mapPgError,
   watchConnection,
 } from "../storage/postgres/index.js";
+import { observeSequencerQueue } from "./depth.js";
 
 /**
  * The `NOTIFY` channel a sequencer signals on after each committed batch. Payload: JSON
@@ -422,6 +423,8 @@ export class PostgresSequencedAppender {
   #listener: ListeningClient | undefined;
   #listening: Promise<void> | undefined;
   #closing = false;
+  /** Removes this appender from the queue gauges (observability). */
+  readonly #unobserve: () => void;
 
   /** @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on invalid options. */
   constructor(options: PostgresSequencerOptions) {
@@ -463,6 +466,12 @@ export class PostgresSequencedAppender {
       actions: this.#actions,
       maxAttempts: 4,
       ...(options.treeNodes ? { treeNodes: options.treeNodes } : {}),
+    });
+    this.#unobserve = observeSequencerQueue(this, pool, () => {
+      let n = 0;
+      for (const chain of this.#chains.values())
+        for (const list of chain.waiters.values()) n += list.length;
+      return n;
     });
   }
 
@@ -1120,6 +1129,7 @@ export class PostgresSequencedAppender {
    * LISTEN connection. Appends after `close()` are refused.
    */
   async close(): Promise<void> {
+    this.#unobserve();
     this.#closing = true;
     for (const chain of this.#chains.values()) chain.wake?.();
     while ([...this.#chains.values()].some((c) => c.pump))

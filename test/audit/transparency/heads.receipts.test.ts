@@ -259,7 +259,7 @@ describe("heads log: batched integration and receipts", () => {
 });
 
 describe("heads state: per-chain fork detection across heads checkpoints", () => {
-  it("an operator that records two roots for one chain size is caught", async () => {
+  it("two different roots for one chain size are a fork", async () => {
     const { heads, logKey } = await setup(0);
     const origin = "audit.example.com/keywarden/user:7";
     const chainKey = heads.chainKey(origin);
@@ -292,7 +292,7 @@ describe("heads state: per-chain fork detection across heads checkpoints", () =>
     expect(s2).toMatchObject({ ok: false, finding: "fork" });
   });
 
-  it("a chain that shrinks later in the heads log is caught", () => {
+  it("a chain that is smaller later in the heads log (or larger earlier) is a shrink", () => {
     let state = observeHead(undefined, { headsIndex: 3, size: 10, rootHash: root(1) }).state;
     const grow = observeHead(state, { headsIndex: 9, size: 12, rootHash: root(2) });
     expect(grow.ok).toBe(true);

@@ -135,7 +135,7 @@ describe("tlog-tiles directory publication and reading", () => {
     expect(full).toContain("000"); // the full level-1 tile
   });
 
-  it("never rewrites a published tile with different bytes", async () => {
+  it("a published tile is never rewritten with different bytes", async () => {
     const dir = await tempDir();
     const w = await TileDirectoryWriter.open(dir);
     await w.append(Array.from({ length: 255 }, (_, i) => entry(i)));

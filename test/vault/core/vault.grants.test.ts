@@ -210,7 +210,7 @@ describe("trading grants", () => {
     ).toBeUndefined();
   });
 
-  it("a grant is found or resumed only for its own user, or by an operator", async () => {
+  it("a grant is looked up only by or for its own user, or by an operator", async () => {
     const { vault, alice, clock } = await setup();
     const { grant } = await vault.createGrant(alice, {
       exchanges: ["binance"],
