@@ -46,9 +46,6 @@ function tree(dir: string): TextFile[] {
  * that no longer names an invariant of those folders, fails the test, so the list cannot go stale.
  */
 const PENDING_ELSEWHERE: readonly string[] = [
-  // src/audit/sequencer/ (sequencer helper)
-  "a sequencer commits only while its fencing token is the chain's current, unexpired one",
-  "only an entry the sequencer refuses for itself (not for a fault) is marked failed, and only under the current lease",
   // src/signer/ (signer helper)
   "the capability secret is compared in constant time against its stored hash",
   "once shutdown starts, new requests are refused; in-flight ones finish",

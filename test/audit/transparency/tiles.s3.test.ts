@@ -207,12 +207,9 @@ describeS3(
       expect(await got.Body?.transformToString()).toBe("a");
     });
 
-    it.each([
-      ["If-None-Match: *", true],
-      ["HEAD, then PUT", false],
-    ])(
-      "Precondition: a tile already in the bucket is never replaced; different bytes are an invariant failure. (%s)",
-      async (_mode, conditionalWrites) => {
+    it("Precondition: a tile already in the bucket is never replaced; different bytes are an invariant failure", async () => {
+      // Both write modes: If-None-Match: * (conditional PUT), and HEAD, then PUT.
+      for (const conditionalWrites of [true, false]) {
         const Bucket = await bucket();
         const storage: TileStorage = await s3TileStorage({
           client,
@@ -229,8 +226,8 @@ describeS3(
         const res = await fetch(`${endpoint}/${Bucket}/log/tile/0/000.p/1`);
         expect(new Uint8Array(await res.arrayBuffer())).toEqual(a);
         expect(await storage.fetcher.fetch("tile/0/000.p/2")).toBeUndefined();
-      },
-    );
+      }
+    });
 
     it("refuses a bad bucket or prefix, and reports an unreachable service as ERR_AUDIT_STORE_UNAVAILABLE", async () => {
       for (const bad of [
