@@ -203,9 +203,14 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
   it("a signed export's manifest is checked with the verifier key", async () => {
     const page = await verify({ exportPath: f.signed, checkpoint: f.checkpoint, vkey: f.vkey });
     expect(await verdict(page)).toBe("valid");
+    // The verdict line names the key that was trusted: its name and key id.
+    const [keyName, keyId] = f.vkey.split("+");
     expect(await resultText(page)).toContain(
-      "Signed by the platform with the verifier key you gave",
+      `Signed by the platform with the verifier key you gave, ${keyName} (key ${keyId}):`,
     );
+    expect(
+      await page.textContent("li.check:has-text('its manifest') li[data-role='log']"),
+    ).toContain(`${keyName} (key ${keyId}) platform signature — valid`);
     await page.close();
 
     const other = (await buildHistory()).signer.verifierKey;

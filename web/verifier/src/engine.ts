@@ -14,6 +14,7 @@ import {
   type ExportFormat,
   type ExportManifest,
   manifestSignatureProblem,
+  manifestSignedText,
   readExport,
   type VerifyExportResult,
   verifyExport,
@@ -28,6 +29,8 @@ import {
   type EvidenceFinding,
   isReceipt,
   type LogHistoryFinding,
+  type SignatureFinding,
+  signaturesOf,
   type TrustInput,
 } from "./checkpoints.js";
 import { type HistoryRow, historyRow } from "./history.js";
@@ -88,6 +91,11 @@ export interface ManifestSignatureFinding {
   readonly status: "valid" | "invalid" | "no-key" | "unsigned";
   /** The library's fixed reason for `invalid`. */
   readonly reason?: string;
+  /**
+   * Every signature line on the manifest (name and key id, and whether a key the user gave
+   * verified it): for `valid`, the entry with `valid: true` is the key that was trusted.
+   */
+  readonly signatures: readonly SignatureFinding[];
 }
 
 /** Everything the page shows. Plain data (structured-cloneable). */
@@ -315,12 +323,26 @@ function manifestSignatureOf(
 ): ManifestSignatureFinding | undefined {
   if (!manifest) return undefined;
   if (manifest.signature === undefined && manifest.origin === undefined)
-    return { status: "unsigned" };
+    return { status: "unsigned", signatures: [] };
+  // The manifest's signature lines read as the signed note they are (format §6.1).
+  const signatures =
+    typeof manifest.signature === "string"
+      ? signaturesOf(
+          `${manifestSignedText(manifest)}\n${manifest.signature}`,
+          typeof policy === "string" ? undefined : policy,
+        )
+      : [];
   if (policy === "bad-key")
-    return { status: "invalid", reason: "the verifier key you gave is not a valid key" };
-  if (typeof policy === "string") return { status: "no-key" };
+    return {
+      status: "invalid",
+      reason: "the verifier key you gave is not a valid key",
+      signatures,
+    };
+  if (typeof policy === "string") return { status: "no-key", signatures };
   const problem = manifestSignatureProblem(manifest, { keys: policy.logKeys });
-  return problem === undefined ? { status: "valid" } : { status: "invalid", reason: problem };
+  return problem === undefined
+    ? { status: "valid", signatures }
+    : { status: "invalid", reason: problem, signatures };
 }
 
 /** Pasted notes often lose their final newline or gain CRLF line ends; signed text never has CR. */

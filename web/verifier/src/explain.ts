@@ -143,8 +143,11 @@ export function logHistoryText(h: LogHistoryFinding): string {
 /** What the manifest signature finding means. */
 export function manifestSignatureText(f: ManifestSignatureFinding): string {
   switch (f.status) {
-    case "valid":
-      return "Signed by the platform with the verifier key you gave: the platform vouches for the account, the number of entries and the last entry named at the top of the file.";
+    case "valid": {
+      const key = f.signatures.find((s) => s.role === "log" && s.valid === true);
+      const which = key ? `, ${key.name} (key ${key.keyId})` : "";
+      return `Signed by the platform with the verifier key you gave${which}: the platform vouches for the account, the number of entries and the last entry named at the top of the file.`;
+    }
     case "invalid":
       return `Signed, but the signature did not verify with the key you gave (${f.reason ?? "invalid"}). The summary at the top of the file may have been altered, or signed by someone else.`;
     case "no-key":

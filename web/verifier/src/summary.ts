@@ -95,6 +95,7 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
         MANIFEST_MARK[signature.status],
         "The file's summary (its manifest)",
         manifestSignatureText(signature),
+        signatureList(signature.signatures),
       ),
     );
   for (const f of report.evidence) {
