@@ -323,6 +323,37 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await page.close();
   });
 
+  it("a pasted checkpoint's surrounding blank lines are removed, and the page says so", async () => {
+    const page = await verify({
+      exportPath: f.jsonl,
+      checkpoint: `\n\n${f.checkpoint.trimEnd()}  \n\n`,
+      vkey: f.vkey,
+      witness: f.witnessKey,
+    });
+    expect(await verdict(page)).toBe("valid");
+    expect(await resultText(page)).toContain(
+      "The text had blank lines or spaces around it, or lacked its final line end: they were removed before checking.",
+    );
+    await page.close();
+    const exact = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint, vkey: f.vkey });
+    expect(await resultText(exact)).not.toContain("blank lines or spaces around it");
+    await exact.close();
+  });
+
+  it("a checkpoint file with CR LF line ends is refused, not silently converted", async () => {
+    const path = join(dir, "checkpoint-crlf.txt");
+    await writeFile(path, f.checkpoint.replace(/\n/g, "\r\n"));
+    const page = await context.newPage();
+    await page.goto(pageUrl);
+    await page.waitForSelector("body[data-state='ready']");
+    await page.setInputFiles("#checkpoint-file", path);
+    await expect
+      .poll(() => page.textContent("#checkpoint-file-note"))
+      .toContain('"checkpoint-crlf.txt" has Windows line ends (CR LF)');
+    expect(await page.inputValue("#checkpoint-text")).toBe("");
+    await page.close();
+  });
+
   it("says when a dropped file was not recognised or replaced an earlier one", async () => {
     const page = await context.newPage();
     await page.goto(pageUrl);

@@ -116,6 +116,12 @@ export interface VerifyReport {
   readonly rows: readonly HistoryRow[];
   /** Rows not kept for display (very large exports); they were verified all the same. */
   readonly rowsOmitted: number;
+  /**
+   * The text fields whose pasted text had white space around it (or lacked its final line end):
+   * it was trimmed to the note before checking. The page's only leniency, and always reported; a
+   * CR is never removed (signed text has none, so a CR is a change to what was signed).
+   */
+  readonly trimmed: readonly ("checkpoint" | "earlier")[];
   readonly elapsedMs: number;
 }
 
@@ -268,7 +274,9 @@ export async function runVerification(
   const policy = buildPolicy(req);
   const manifestSignature = manifestSignatureOf(manifest, policy);
   const evidence: EvidenceFinding[] = [];
+  const trimmed: ("checkpoint" | "earlier")[] = [];
   const current = req.checkpoint?.trim() ? normalizeNote(req.checkpoint) : undefined;
+  if (current !== undefined && current !== req.checkpoint) trimmed.push("checkpoint");
   if (current)
     evidence.push(checkCheckpointNote("checkpoint", current, policy, chainId, comparable));
   // The witness quorum is asked of the current checkpoint; evidence the user kept from earlier
@@ -276,6 +284,7 @@ export async function runVerification(
   const keptPolicy = typeof policy === "string" ? policy : { ...policy, quorum: 0 };
   let earlierNote: string | undefined;
   const earlier = req.earlier?.trim() ? normalizeNote(req.earlier) : undefined;
+  if (earlier !== undefined && earlier !== req.earlier) trimmed.push("earlier");
   if (earlier && isReceipt(earlier)) {
     const r = checkReceipt(earlier, keptPolicy, chainId, comparable);
     evidence.push(r.finding);
@@ -313,6 +322,7 @@ export async function runVerification(
     logHistory,
     rows,
     rowsOmitted,
+    trimmed,
     elapsedMs: Date.now() - started,
   };
 }
@@ -345,7 +355,11 @@ function manifestSignatureOf(
     : { status: "invalid", reason: problem, signatures };
 }
 
-/** Pasted notes often lose their final newline or gain CRLF line ends; signed text never has CR. */
+/**
+ * Pasted notes often lose their final newline or gain blank lines around them: the note is the
+ * text between them, ending with one LF. Only white space around the note is removed; a CR inside
+ * it is kept (and refused by the note parser), since signed text never has one.
+ */
 function normalizeNote(text: string): string {
-  return `${text.replace(/\r\n/g, "\n").trim()}\n`;
+  return `${text.replace(/^[ \t\n]+|[ \t\n]+$/g, "")}\n`;
 }

@@ -38,9 +38,21 @@ function setExport(file: File): void {
   verifyButton.disabled = false;
 }
 
+/** Why a text file is not taken: a CR (a text field would silently turn CR LF into LF). */
+const CR_REFUSED =
+  "has Windows line ends (CR LF), which a signed checkpoint or receipt never has: it was changed after it was signed (e.g. re-saved by an editor). Use the file exactly as the platform sent it.";
+
 async function readSmallText(file: File): Promise<string> {
   if (file.size > MAX_TEXT_FILE) throw new Error("file too large for a checkpoint or key");
   return file.text();
+}
+
+/** A checkpoint or receipt file's text; refused when it has a CR. */
+async function readNoteFile(file: File): Promise<string> {
+  const text = await readSmallText(file);
+  // A text field's value turns CR LF into LF, which would hide the change from the verifier.
+  if (text.includes("\r")) throw new Error(CR_REFUSED);
+  return text;
 }
 
 /** Sorts dropped files into their slots by content; says what it did with each. */
@@ -63,6 +75,7 @@ async function classify(file: File): Promise<string> {
     slot.value.trim() === ""
       ? `${name}: taken as ${what}.`
       : `${name}: taken as ${what}, replacing the one entered before.`;
+  if (text.includes("\r") && text.includes("\u2014 ")) return `${name} ${CR_REFUSED}`;
   if (text.startsWith(`${RECEIPT_HEADER}\n`)) {
     const note = replacing(earlierText, "the receipt you kept");
     earlierText.value = text;
@@ -91,15 +104,18 @@ async function classify(file: File): Promise<string> {
 
 function wireTextFile(inputId: string, target: HTMLTextAreaElement): void {
   const input = byId<HTMLInputElement>(inputId);
+  const note = byId(`${inputId}-note`);
   input.addEventListener("change", () => {
     const f = input.files?.[0];
     if (f)
-      void readSmallText(f).then(
+      void readNoteFile(f).then(
         (t) => {
           target.value = t;
+          note.textContent = "";
         },
-        () => {
+        (err: unknown) => {
           target.value = "";
+          note.textContent = `"${f.name}" ${err instanceof Error && err.message === CR_REFUSED ? CR_REFUSED : "could not be read."}`;
         },
       );
   });

@@ -114,6 +114,16 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
       check(ok ? "ok" : "bad", "Since your earlier checkpoint", logHistoryText(report.logHistory)),
     );
   }
+  for (const field of report.trimmed)
+    checks.append(
+      check(
+        "info",
+        field === "checkpoint"
+          ? "The checkpoint you entered"
+          : "The earlier checkpoint or receipt you entered",
+        "The text had blank lines or spaces around it, or lacked its final line end: they were removed before checking. The signed text itself was not changed.",
+      ),
+    );
   if (report.evidence.length === 0)
     checks.append(
       check(
