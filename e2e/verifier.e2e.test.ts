@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildVerifierPage } from "../scripts/build-web.mjs";
+import { inputBytes, loadAuditVectors } from "../test/audit/vectors.js";
 import { describeBrowser, launchBrowser } from "./support/browser.js";
 import {
   buildHistory,
@@ -258,7 +259,18 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
       vkey: "not a key",
     });
     expect(await verdict(page)).toBe("bad-key");
-    expect(await resultText(page)).toContain("The verifier key you entered is not valid");
+    const text = await resultText(page);
+    expect(text).toContain("The verifier key you entered is not valid");
+    // The checks below the headline agree with it: nothing was checked, nothing "did not verify".
+    expect(text).toContain(
+      "Signed by the platform, but not checked: the verifier key you entered is not a valid key.",
+    );
+    expect(text).toContain(
+      "Not checked: the verifier key you entered is not a valid key, so this signature could not be checked either way.",
+    );
+    expect(text).not.toContain("did not verify");
+    expect(text).not.toContain("Not validly signed");
+    expect(text).not.toContain("could not be trusted");
     await page.close();
   });
 
@@ -279,6 +291,70 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
       expect(text, name).not.toContain("altered or damaged");
       await page.close();
     }
+  });
+
+  it("the conformance vectors' wrong kinds of file get the page's words for what they are", async () => {
+    const byId = new Map(loadAuditVectors().map((v) => [v.id, v]));
+    const cases: Array<[string, string]> = [
+      ["jsonl-empty-file", "The file is empty (0 bytes)"],
+      ["csv-empty-file", "The file is empty (0 bytes)"],
+      ["jsonl-random-bytes", "The file is not text: it holds binary data"],
+      ["csv-random-bytes", "The file is not text: it holds binary data"],
+      ["jsonl-checkpoint-as-export", "The file is a signed checkpoint, not an export."],
+      ["csv-checkpoint-as-export", "The file is a signed checkpoint, not an export."],
+    ];
+    for (const [id, words] of cases) {
+      const v = byId.get(id);
+      if (!v) throw new Error(`no vector ${id}`);
+      // Named as the user's file would be: the page must read what it is from its content.
+      const path = join(dir, `${id}.${v.format}`);
+      await writeFile(path, inputBytes(v));
+      const page = await verify({ exportPath: path });
+      expect(await verdict(page), id).toBe("not-export");
+      const text = await resultText(page);
+      expect(text, id).toContain("This is not an audit export");
+      expect(text, id).toContain(words);
+      expect(text, id).not.toContain("altered or damaged");
+      await page.close();
+    }
+    const notes = join(dir, "notes.jsonl");
+    await writeFile(notes, "meeting notes, not an export\n");
+    const textPage = await verify({ exportPath: notes });
+    expect(await verdict(textPage)).toBe("not-export");
+    expect(await resultText(textPage)).toContain(
+      "The file is text, but not a keywarden audit export",
+    );
+    await textPage.close();
+    for (const id of ["jsonl-bom", "csv-bom"]) {
+      const v = byId.get(id);
+      if (!v) throw new Error(`no vector ${id}`);
+      const path = join(dir, `${id}.${v.format}`);
+      await writeFile(path, inputBytes(v));
+      const page = await verify({ exportPath: path });
+      expect(await verdict(page), id).toBe("broken");
+      expect(await resultText(page), id).toContain("byte-order mark (BOM, the bytes EF BB BF)");
+      await page.close();
+    }
+  });
+
+  it("a large broken history opens its table at the first broken entry, marked apart", async () => {
+    const h = await buildHistory();
+    await h.append(0, 340);
+    const path = join(dir, "large-tampered.jsonl");
+    await writeFile(path, tamperJsonl(await exportText(h.log, h.chainId, "jsonl"), 257));
+    const page = await verify({ exportPath: path });
+    expect(await verdict(page)).toBe("broken");
+    expect(await resultText(page)).toContain("entry #257 (line 259 of the file)");
+    // 100 rows a page: entry 257 is on page 3 of 4, which is the page shown.
+    expect(await page.textContent("#pager")).toContain("page 3 of 4");
+    expect((await page.getAttribute("#history-body tr[data-seq='256']", "class")) ?? "").toBe("");
+    expect(await page.getAttribute("#history-body tr[data-seq='257']", "class")).toBe(
+      "unverified first-broken",
+    );
+    expect(await page.textContent("#history-body tr[data-seq='257']")).toContain("✗ first problem");
+    expect(await page.getAttribute("#history-body tr[data-seq='258']", "class")).toBe("unverified");
+    expect(await page.textContent("#history-body tr[data-seq='258']")).toContain("⚠ not verified");
+    await page.close();
   });
 
   it("a file starting with a BOM is named as such", async () => {

@@ -85,10 +85,11 @@ export type FileKind =
 export interface ManifestSignatureFinding {
   /**
    * `valid`: a given key verifies it. `invalid`: signed, but no given key verifies it (or it is
-   * malformed). `no-key`: signed, and no usable key was given. `unsigned`: the platform did not
-   * sign this export.
+   * malformed). `no-key`: signed, and no key was given. `bad-key`: signed, and a key the user
+   * entered is not a valid key (nothing was checked). `unsigned`: the platform did not sign
+   * this export.
    */
-  readonly status: "valid" | "invalid" | "no-key" | "unsigned";
+  readonly status: "valid" | "invalid" | "no-key" | "bad-key" | "unsigned";
   /** The library's fixed reason for `invalid`. */
   readonly reason?: string;
   /**
@@ -342,13 +343,7 @@ function manifestSignatureOf(
           typeof policy === "string" ? undefined : policy,
         )
       : [];
-  if (policy === "bad-key")
-    return {
-      status: "invalid",
-      reason: "the verifier key you gave is not a valid key",
-      signatures,
-    };
-  if (typeof policy === "string") return { status: "no-key", signatures };
+  if (typeof policy === "string") return { status: policy, signatures };
   const problem = manifestSignatureProblem(manifest, { keys: policy.logKeys });
   return problem === undefined
     ? { status: "valid", signatures }

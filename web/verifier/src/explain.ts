@@ -4,7 +4,7 @@
  */
 import type { VerifyFailureReason } from "../../../src/audit/core/portable.js";
 import type { EvidenceFinding, LogHistoryFinding } from "./checkpoints.js";
-import type { ManifestSignatureFinding, Verdict, VerifyReport } from "./engine.js";
+import type { FileKind, ManifestSignatureFinding, Verdict, VerifyReport } from "./engine.js";
 
 /** Headline and one-paragraph explanation of the overall verdict. */
 export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
@@ -111,6 +111,8 @@ export function evidenceText(f: EvidenceFinding, fileEntries: number): string {
       return `This was signed for another account's log (${f.origin ?? "unknown"}), not for the history in your file.`;
     case "no-key":
       return "Not checked: enter the platform's verifier key (published by the platform, ideally obtained from somewhere it cannot quietly change).";
+    case "bad-key":
+      return "Not checked: the verifier key you entered is not a valid key, so this signature could not be checked either way.";
   }
 }
 
@@ -152,7 +154,25 @@ export function manifestSignatureText(f: ManifestSignatureFinding): string {
       return `Signed, but the signature did not verify with the key you gave (${f.reason ?? "invalid"}). The summary at the top of the file may have been altered, or signed by someone else.`;
     case "no-key":
       return "Signed by the platform, but not checked: enter the platform's verifier key.";
+    case "bad-key":
+      return "Signed by the platform, but not checked: the verifier key you entered is not a valid key.";
     case "unsigned":
       return "Not signed by the platform.";
+  }
+}
+
+/** What a file that is not an export is, read from its first bytes (verdict `not-export`). */
+export function fileKindText(kind: FileKind): string {
+  switch (kind) {
+    case "empty":
+      return "The file is empty (0 bytes): it holds no history at all.";
+    case "not-text":
+      return "The file is not text: it holds binary data (an image, an archive, a spreadsheet, …), not an audit export.";
+    case "checkpoint":
+      return "The file is a signed checkpoint, not an export. Put it in the “Signed checkpoint” field below and choose the export file (.jsonl or .csv) above.";
+    case "receipt":
+      return "The file is a receipt (proof of one entry), not an export. Put it in the “Earlier checkpoint or receipt” field below and choose the export file (.jsonl or .csv) above.";
+    default:
+      return 'The file is text, but not a keywarden audit export: an export starts with its summary line ({"manifest":… in a .jsonl file) or with the column names seq,ts,chain_id,… (in a .csv file).';
   }
 }

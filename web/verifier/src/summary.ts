@@ -7,6 +7,7 @@ import {
   chainProblemText,
   evidenceText,
   evidenceTitle,
+  fileKindText,
   logHistoryText,
   manifestSignatureText,
   VERDICT_TEXT,
@@ -55,12 +56,14 @@ const EVIDENCE_MARK: Record<string, Mark> = {
   "covers-prefix": "ok",
   "signature-only": "warn",
   "no-key": "warn",
+  "bad-key": "warn",
 };
 
-const MANIFEST_MARK: Record<"valid" | "invalid" | "no-key", Mark> = {
+const MANIFEST_MARK: Record<"valid" | "invalid" | "no-key" | "bad-key", Mark> = {
   valid: "ok",
   invalid: "bad",
   "no-key": "warn",
+  "bad-key": "warn",
 };
 
 /** The verdict banner and check list. */
@@ -85,6 +88,8 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
         `Each entry's fingerprint (SHA-256) was recomputed and each entry links to the one before it, back to the first. The file's own summary matches its last entry.${redacted}`,
       ),
     );
+  } else if (report.verdict === "not-export") {
+    checks.append(check("bad", "What this file is", fileKindText(report.fileKind)));
   } else {
     checks.append(check("bad", "First problem in the file", chainProblemText(report)));
   }
