@@ -455,6 +455,19 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await expect
       .poll(() => page.textContent("#drop-note"))
       .toContain('"b.jsonl": taken as the export, replacing "a.jsonl".');
+    // Sorted by content, not by name: a checkpoint named like an export goes to its own field.
+    await dropFiles([{ name: "latest.jsonl", text: f.checkpoint }]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"latest.jsonl": taken as the signed checkpoint.');
+    expect(await page.inputValue("#checkpoint-text")).toBe(f.checkpoint);
+    expect(await page.textContent("#export-name")).toContain("b.jsonl");
+    // A signed note with CR LF line ends is refused, not converted by the text field.
+    await dropFiles([{ name: "crlf.txt", text: f.earlier.replace(/\n/g, "\r\n") }]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"crlf.txt" has Windows line ends (CR LF)');
+    expect(await page.inputValue("#earlier-text")).toBe("");
     await page.close();
   });
 

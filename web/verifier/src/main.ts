@@ -55,22 +55,32 @@ async function readNoteFile(file: File): Promise<string> {
   return text;
 }
 
-/** Sorts dropped files into their slots by content; says what it did with each. */
+/**
+ * Sorts dropped files into their slots by content (the name decides only for a file whose
+ * content is nothing else the page knows); says what it did with each.
+ */
 async function classify(file: File): Promise<string> {
   const head = await file.slice(0, 512).text();
   const name = `"${file.name}"`;
-  if (
-    head.startsWith('{"manifest"') ||
-    head.startsWith("seq,ts,") ||
-    /\.(jsonl|csv)$/i.test(file.name)
-  ) {
+  const takeExport = () => {
     const earlier = state.exportFile?.name;
     setExport(file);
     return earlier === undefined
       ? `${name}: taken as the export.`
       : `${name}: taken as the export, replacing "${earlier}".`;
+  };
+  if (head.startsWith('{"manifest"') || head.startsWith("seq,ts,")) return takeExport();
+  if (file.size <= MAX_TEXT_FILE) {
+    const taken = classifyText(name, await readSmallText(file));
+    if (taken !== undefined) return taken;
   }
-  const text = await readSmallText(file);
+  // Named like an export but not one: the verdict will say what the file is.
+  if (/\.(jsonl|csv)$/i.test(file.name)) return takeExport();
+  return `${name}: not recognised (not an export, checkpoint, receipt or verifier key) — ignored.`;
+}
+
+/** Puts a small dropped text into its field when it is a checkpoint, receipt or key. */
+function classifyText(name: string, text: string): string | undefined {
   const replacing = (slot: HTMLTextAreaElement, what: string) =>
     slot.value.trim() === ""
       ? `${name}: taken as ${what}.`
@@ -99,7 +109,7 @@ async function classify(file: File): Promise<string> {
     vkeyText.value = text.trim();
     return note;
   }
-  return `${name}: not recognised (not an export, checkpoint, receipt or verifier key) — ignored.`;
+  return undefined;
 }
 
 function wireTextFile(inputId: string, target: HTMLTextAreaElement): void {
