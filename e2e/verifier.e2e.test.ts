@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildVerifierPage } from "../scripts/build-web.mjs";
+import { inputBytes, loadAuditVectors } from "../test/audit/vectors.js";
 import { describeBrowser, launchBrowser } from "./support/browser.js";
 import {
   buildHistory,
@@ -203,9 +204,14 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
   it("a signed export's manifest is checked with the verifier key", async () => {
     const page = await verify({ exportPath: f.signed, checkpoint: f.checkpoint, vkey: f.vkey });
     expect(await verdict(page)).toBe("valid");
+    // The verdict line names the key that was trusted: its name and key id.
+    const [keyName, keyId] = f.vkey.split("+");
     expect(await resultText(page)).toContain(
-      "Signed by the platform with the verifier key you gave",
+      `Signed by the platform with the verifier key you gave, ${keyName} (key ${keyId}):`,
     );
+    expect(
+      await page.textContent("li.check:has-text('its manifest') li[data-role='log']"),
+    ).toContain(`${keyName} (key ${keyId}) platform signature — valid`);
     await page.close();
 
     const other = (await buildHistory()).signer.verifierKey;
@@ -253,7 +259,18 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
       vkey: "not a key",
     });
     expect(await verdict(page)).toBe("bad-key");
-    expect(await resultText(page)).toContain("The verifier key you entered is not valid");
+    const text = await resultText(page);
+    expect(text).toContain("The verifier key you entered is not valid");
+    // The checks below the headline agree with it: nothing was checked, nothing "did not verify".
+    expect(text).toContain(
+      "Signed by the platform, but not checked: the verifier key you entered is not a valid key.",
+    );
+    expect(text).toContain(
+      "Not checked: the verifier key you entered is not a valid key, so this signature could not be checked either way.",
+    );
+    expect(text).not.toContain("did not verify");
+    expect(text).not.toContain("Not validly signed");
+    expect(text).not.toContain("could not be trusted");
     await page.close();
   });
 
@@ -274,6 +291,70 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
       expect(text, name).not.toContain("altered or damaged");
       await page.close();
     }
+  });
+
+  it("the conformance vectors' wrong kinds of file get the page's words for what they are", async () => {
+    const byId = new Map(loadAuditVectors().map((v) => [v.id, v]));
+    const cases: Array<[string, string]> = [
+      ["jsonl-empty-file", "The file is empty (0 bytes)"],
+      ["csv-empty-file", "The file is empty (0 bytes)"],
+      ["jsonl-random-bytes", "The file is not text: it holds binary data"],
+      ["csv-random-bytes", "The file is not text: it holds binary data"],
+      ["jsonl-checkpoint-as-export", "The file is a signed checkpoint, not an export."],
+      ["csv-checkpoint-as-export", "The file is a signed checkpoint, not an export."],
+    ];
+    for (const [id, words] of cases) {
+      const v = byId.get(id);
+      if (!v) throw new Error(`no vector ${id}`);
+      // Named as the user's file would be: the page must read what it is from its content.
+      const path = join(dir, `${id}.${v.format}`);
+      await writeFile(path, inputBytes(v));
+      const page = await verify({ exportPath: path });
+      expect(await verdict(page), id).toBe("not-export");
+      const text = await resultText(page);
+      expect(text, id).toContain("This is not an audit export");
+      expect(text, id).toContain(words);
+      expect(text, id).not.toContain("altered or damaged");
+      await page.close();
+    }
+    const notes = join(dir, "notes.jsonl");
+    await writeFile(notes, "meeting notes, not an export\n");
+    const textPage = await verify({ exportPath: notes });
+    expect(await verdict(textPage)).toBe("not-export");
+    expect(await resultText(textPage)).toContain(
+      "The file is text, but not a keywarden audit export",
+    );
+    await textPage.close();
+    for (const id of ["jsonl-bom", "csv-bom"]) {
+      const v = byId.get(id);
+      if (!v) throw new Error(`no vector ${id}`);
+      const path = join(dir, `${id}.${v.format}`);
+      await writeFile(path, inputBytes(v));
+      const page = await verify({ exportPath: path });
+      expect(await verdict(page), id).toBe("broken");
+      expect(await resultText(page), id).toContain("byte-order mark (BOM, the bytes EF BB BF)");
+      await page.close();
+    }
+  });
+
+  it("a large broken history opens its table at the first broken entry, marked apart", async () => {
+    const h = await buildHistory();
+    await h.append(0, 340);
+    const path = join(dir, "large-tampered.jsonl");
+    await writeFile(path, tamperJsonl(await exportText(h.log, h.chainId, "jsonl"), 257));
+    const page = await verify({ exportPath: path });
+    expect(await verdict(page)).toBe("broken");
+    expect(await resultText(page)).toContain("entry #257 (line 259 of the file)");
+    // 100 rows a page: entry 257 is on page 3 of 4, which is the page shown.
+    expect(await page.textContent("#pager")).toContain("page 3 of 4");
+    expect((await page.getAttribute("#history-body tr[data-seq='256']", "class")) ?? "").toBe("");
+    expect(await page.getAttribute("#history-body tr[data-seq='257']", "class")).toBe(
+      "unverified first-broken",
+    );
+    expect(await page.textContent("#history-body tr[data-seq='257']")).toContain("✗ first problem");
+    expect(await page.getAttribute("#history-body tr[data-seq='258']", "class")).toBe("unverified");
+    expect(await page.textContent("#history-body tr[data-seq='258']")).toContain("⚠ not verified");
+    await page.close();
   });
 
   it("a file starting with a BOM is named as such", async () => {
@@ -318,6 +399,37 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await page.close();
   });
 
+  it("a pasted checkpoint's surrounding blank lines are removed, and the page says so", async () => {
+    const page = await verify({
+      exportPath: f.jsonl,
+      checkpoint: `\n\n${f.checkpoint.trimEnd()}  \n\n`,
+      vkey: f.vkey,
+      witness: f.witnessKey,
+    });
+    expect(await verdict(page)).toBe("valid");
+    expect(await resultText(page)).toContain(
+      "The text had blank lines or spaces around it, or lacked its final line end: they were removed before checking.",
+    );
+    await page.close();
+    const exact = await verify({ exportPath: f.jsonl, checkpoint: f.checkpoint, vkey: f.vkey });
+    expect(await resultText(exact)).not.toContain("blank lines or spaces around it");
+    await exact.close();
+  });
+
+  it("a checkpoint file with CR LF line ends is refused, not silently converted", async () => {
+    const path = join(dir, "checkpoint-crlf.txt");
+    await writeFile(path, f.checkpoint.replace(/\n/g, "\r\n"));
+    const page = await context.newPage();
+    await page.goto(pageUrl);
+    await page.waitForSelector("body[data-state='ready']");
+    await page.setInputFiles("#checkpoint-file", path);
+    await expect
+      .poll(() => page.textContent("#checkpoint-file-note"))
+      .toContain('"checkpoint-crlf.txt" has Windows line ends (CR LF)');
+    expect(await page.inputValue("#checkpoint-text")).toBe("");
+    await page.close();
+  });
+
   it("says when a dropped file was not recognised or replaced an earlier one", async () => {
     const page = await context.newPage();
     await page.goto(pageUrl);
@@ -343,6 +455,19 @@ describeBrowser("offline verifier page (Chromium, file://)", () => {
     await expect
       .poll(() => page.textContent("#drop-note"))
       .toContain('"b.jsonl": taken as the export, replacing "a.jsonl".');
+    // Sorted by content, not by name: a checkpoint named like an export goes to its own field.
+    await dropFiles([{ name: "latest.jsonl", text: f.checkpoint }]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"latest.jsonl": taken as the signed checkpoint.');
+    expect(await page.inputValue("#checkpoint-text")).toBe(f.checkpoint);
+    expect(await page.textContent("#export-name")).toContain("b.jsonl");
+    // A signed note with CR LF line ends is refused, not converted by the text field.
+    await dropFiles([{ name: "crlf.txt", text: f.earlier.replace(/\n/g, "\r\n") }]);
+    await expect
+      .poll(() => page.textContent("#drop-note"))
+      .toContain('"crlf.txt" has Windows line ends (CR LF)');
+    expect(await page.inputValue("#earlier-text")).toBe("");
     await page.close();
   });
 

@@ -1261,6 +1261,86 @@ for (const f of FORMATS) {
   });
 }
 
+// ---------------------------------------------------------------- line length (§6, §7)
+// A line is at most MAX_LINE bytes without its LF. Entry 1 of a 3-entry chain carries a payload
+// string padded so that its line has an exact byte length. The data is checked in as it is
+// (about 1 MiB per file): the vectors stay plain input bytes a third party reads without an
+// expansion rule of ours, and git stores such repetitive text compressed to a few KiB.
+const MAX_LINE = 1024 * 1024;
+
+/** The export of a 3-entry chain whose entry 1 line is `bytes` long (payload `{"note":fill}`). */
+function exportWithLineOf(
+  f: Format,
+  bytes: number,
+  unit: string,
+): { lines: string[]; at: number; result: Expected } {
+  const chain = (fill: string) =>
+    buildChain(3, { payload: (seq) => (seq === 1 ? { note: fill } : defaultPayload(seq)) });
+  const build = (fill: string) => exportOf(f, chain(fill));
+  const lineBytes = (lines: string[]) => Buffer.byteLength(lines[lineOf(f, 1) - 1] as string);
+  const base = lineBytes(build(""));
+  // Each character of the note appears once in a JSON Lines entry line, twice in a CSV row (the
+  // human payload column and the opening): pad with `unit`, then finish with ASCII.
+  const per = f === "csv" ? 2 : 1;
+  const unitBytes = Buffer.byteLength(unit) * per;
+  const units = Math.floor((bytes - base) / unitBytes);
+  const rest = (bytes - base - units * unitBytes) / per;
+  const fill = unit.repeat(units) + "a".repeat(rest);
+  const lines = build(fill);
+  const got = lineBytes(lines);
+  if (got !== bytes) throw new Error(`line length ${got}, wanted ${bytes}`);
+  return { lines, at: lineOf(f, 1), result: valid(chain(fill)) };
+}
+
+for (const f of FORMATS) {
+  const ascii = exportWithLineOf(f, MAX_LINE, "a");
+  add({
+    id: `${f}-line-at-limit`,
+    comment: "an entry line of exactly 1,048,576 bytes (the limit) is accepted",
+    section: f === "csv" ? "§6 §7" : "§6",
+    format: f,
+    input: text(ascii.lines),
+    result: ascii.result,
+  });
+  // A CSV row carries each note character twice, so its length moves in steps of 2: this row's
+  // shape cannot be 1 byte over; 2 bytes over is the nearest (JSON Lines: exactly 1 over).
+  const overBy = f === "csv" ? 2 : 1;
+  const over = exportWithLineOf(f, MAX_LINE + overBy, "a");
+  add({
+    id: `${f}-line-over-limit`,
+    comment:
+      f === "csv"
+        ? "an entry row of 1,048,578 bytes (over the limit; a row of this shape has even length) is malformed at that line"
+        : "an entry line of 1,048,577 bytes (one over the limit) is malformed at that line",
+    section: f === "csv" ? "§6 §7" : "§6",
+    format: f,
+    input: text(over.lines),
+    result: bad("malformed", 1, over.at),
+  });
+}
+// The limit counts UTF-8 bytes, not characters: fewer than 1 MiB characters can be over it.
+{
+  const atLimit = exportWithLineOf("jsonl", MAX_LINE, "\u20ac");
+  add({
+    id: "jsonl-line-at-limit-multibyte",
+    comment:
+      "an entry line of exactly 1,048,576 UTF-8 bytes, mostly 3-byte characters, is accepted",
+    section: "§6",
+    format: "jsonl",
+    input: text(atLimit.lines),
+    result: atLimit.result,
+  });
+  const over = exportWithLineOf("jsonl", MAX_LINE + 1, "\u00e9");
+  add({
+    id: "jsonl-line-over-limit-multibyte",
+    comment: "an entry line of 1,048,577 UTF-8 bytes in about 524,000 characters is malformed",
+    section: "§6",
+    format: "jsonl",
+    input: text(over.lines),
+    result: bad("malformed", 1, over.at),
+  });
+}
+
 // ---------------------------------------------------------------- signed manifests (§6.1)
 const seed = Uint8Array.from({ length: 32 }, (_, i) => i);
 async function signedCases(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { fromHex, isHexHash } from "../audit/primitives/portable.js";
 import { readMonitorRecord, writeMonitorRecord } from "../audit/transparency/index.js";
 import {
   type CheckpointPolicy,
@@ -18,6 +19,7 @@ import {
   parseVerifierKey,
   verifyReceipt,
 } from "../audit/transparency/portable.js";
+import { isKeywardenError } from "../errors.js";
 import { parseCount, readProofFile, resolvePath, usageError } from "./args.js";
 import { type CliIo, println } from "./io.js";
 import { type Command, EXIT } from "./run.js";
@@ -42,6 +44,8 @@ export interface CheckpointVerifyValues {
   readonly state?: string | undefined;
   readonly proof?: string | undefined;
   readonly "max-age"?: string | undefined;
+  /** `check-checkpoint --origin`: the log origin the caller expects. */
+  readonly origin?: string | undefined;
 }
 
 function policyFrom(values: CheckpointVerifyValues): CheckpointPolicy {
@@ -157,6 +161,7 @@ export async function openCheckpointCheck(
     return fail("bad-checkpoint");
   }
   const origin = cp.origin;
+  if (values.origin !== undefined && origin !== values.origin) return fail("origin-mismatch");
   /* Precondition: a checkpoint for another chain than the export's is rejected. */
   if (chainId !== undefined && !origin.endsWith(`/keywarden/${chainId}`))
     return fail("origin-mismatch");
@@ -209,9 +214,17 @@ export async function openCheckpointCheck(
  *
  * @throws {KeywardenError} `ERR_AUDIT_PROOF_INVALID` / `ERR_AUDIT_CHECKPOINT_INVALID` when it does not verify.
  */
-export async function verifyReceiptFile(path: string, values: CheckpointVerifyValues, io: CliIo) {
+export async function verifyReceiptFile(
+  path: string,
+  values: CheckpointVerifyValues & { readonly "leaf-hash"?: string | undefined },
+  io: CliIo,
+) {
   const text = await readFile(resolvePath(io, path), "utf8");
-  return verifyReceipt(text, policyFrom(values));
+  const given = values["leaf-hash"];
+  if (given !== undefined && !isHexHash(given))
+    usageError("--leaf-hash must be 64 lowercase hex digits");
+  const leafHash = given === undefined ? undefined : fromHex(given);
+  return verifyReceipt(text, { ...policyFrom(values), ...(leafHash ? { leafHash } : {}) });
 }
 
 /** `keywarden audit check-checkpoint`. */
@@ -231,6 +244,8 @@ Options:
   --proof FILE        consistency proof from the remembered size (base64 lines)
   --witness VKEY      a witness cosignature key (repeatable); --quorum K of them must cosign
   --max-age SECONDS   reject checkpoints older than this (frozen log)
+  --origin ORIGIN     the log origin you expect (e.g. audit.example.com/keywarden/user:alice);
+                      a checkpoint of another log is refused (origin-mismatch)
   --json              print {"ok":true,"status":"first-run"|"unchanged"|"grew","origin","size",
                       "message"} or {"ok":false,"reason","message"} on stdout
   -h, --help          this text`,
@@ -238,7 +253,11 @@ Options:
     const { values } = parseArgs({
       args: argv,
       strict: true,
-      options: { ...CHECKPOINT_VERIFY_OPTIONS, json: { type: "boolean", default: false } },
+      options: {
+        ...CHECKPOINT_VERIFY_OPTIONS,
+        origin: { type: "string" },
+        json: { type: "boolean", default: false },
+      },
     });
     if (!values.state) usageError("--state is required");
     const r = await checkCheckpointFile(values, io);
@@ -247,6 +266,12 @@ Options:
     return r.ok ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** The codes `verifyReceipt` fails with for a receipt that does not verify. */
+const RECEIPT_FAILURES = new Set<string>([
+  "ERR_AUDIT_PROOF_INVALID",
+  "ERR_AUDIT_CHECKPOINT_INVALID",
+]);
 
 /** `keywarden audit verify-receipt`. */
 export const verifyReceiptCommand: Command = {
@@ -259,7 +284,10 @@ the entry it carries. Prints the proven entry. Exits 0 only when it verifies.
 Options:
   --vkey KEY       the log's verifier key
   --witness VKEY   witness cosignature key (repeatable); --quorum K of them must cosign
-  --json           print {"ok":true,"origin","size","index","entry"} on stdout
+  --leaf-hash HEX  the entry hash from your own copy (64 hex digits): the receipt must prove it
+                   (needed when the receipt carries no entry body)
+  --json           print {"ok":true,"origin","size","index","entry"} on stdout, or
+                   {"ok":false,"code","message"} when it does not verify
   -h, --help       this text`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
@@ -270,11 +298,20 @@ Options:
         vkey: { type: "string", multiple: true },
         witness: { type: "string", multiple: true },
         quorum: { type: "string" },
+        "leaf-hash": { type: "string" },
         json: { type: "boolean", default: false },
       },
     });
     if (positionals.length !== 1) usageError("verify-receipt takes exactly one FILE");
-    const r = await verifyReceiptFile(positionals[0] as string, values, io);
+    let r: Awaited<ReturnType<typeof verifyReceiptFile>>;
+    try {
+      r = await verifyReceiptFile(positionals[0] as string, values, io);
+    } catch (err) {
+      // With --json a receipt that does not verify is a result on stdout, as for every verifier.
+      if (!values.json || !isKeywardenError(err) || !RECEIPT_FAILURES.has(err.code)) throw err;
+      println(io.stdout, JSON.stringify({ ok: false, code: err.code, message: err.message }));
+      return EXIT.failed;
+    }
     const cp = r.checkpoint.checkpoint;
     const summary = {
       ok: true,

@@ -1,9 +1,11 @@
 /**
  * The transparency subcommands of `keywarden audit`, merged into the group by ./audit.ts: signing
  * keys (./audit-signing-key.ts), checkpoints and proofs (./audit-checkpoint.ts), monitoring
- * (./audit-monitor.ts) and witnessing (./audit-witness.ts).
+ * (./audit-monitor.ts), consistency proofs (./audit-consistency.ts) and witnessing
+ * (./audit-witness.ts).
  */
 import { checkpointCommand, proveCommand } from "./audit-checkpoint.js";
+import { verifyConsistencyCommand } from "./audit-consistency.js";
 import { headsCommands } from "./audit-heads.js";
 import { checkCheckpointCommand, verifyReceiptCommand } from "./audit-monitor.js";
 import { keygenCommand } from "./audit-signing-key.js";
@@ -18,5 +20,6 @@ export const transparencyCommands: Record<string, Command> = {
   witness: witnessCommand,
   "check-checkpoint": checkCheckpointCommand,
   "verify-receipt": verifyReceiptCommand,
+  "verify-consistency": verifyConsistencyCommand,
   ...headsCommands,
 };

@@ -171,6 +171,9 @@ function report(
           ? "manifest: unsigned (the checkpoint authenticates the entries)"
           : `manifest signature: ok (${result.manifest.origin})`,
       );
+    else if ("manifest" in result && result.manifest?.signature !== undefined)
+      // Signed, but no key to check it with: say so, rather than let "valid" imply it.
+      println(io.stdout, "manifest signature: not checked (give the platform's key with --vkey)");
   } else {
     println(
       io.stderr,

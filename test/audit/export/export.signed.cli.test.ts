@@ -90,8 +90,14 @@ describe("keywarden audit export --key / verify --vkey", () => {
     const csv = await cli(["verify", "signed.csv", "--vkey", otherVkey, "--vkey", vkey]);
     expect(csv.code).toBe(0);
     expect(csv.out).toContain("manifest signature: ok (logs.example.org/keywarden/user:carol)");
-    // Without --vkey the signed export verifies as before (signature unchecked).
-    expect((await cli(["verify", "signed.csv"])).code).toBe(0);
+    // Without --vkey the signed export verifies as before, and the CLI says the signature was
+    // not checked (untrusted is not the same as invalid, nor as valid).
+    const unchecked = await cli(["verify", "signed.csv"]);
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.out).toContain(
+      "manifest signature: not checked (give the platform's key with --vkey)",
+    );
+    expect(unchecked.out).not.toContain("manifest signature: ok");
   });
 
   it("rejects a wrong key, a tampered manifest and (fail closed) an unsigned export", async () => {

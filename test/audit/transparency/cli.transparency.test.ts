@@ -160,6 +160,40 @@ describe("keywarden audit transparency commands", () => {
     expect(rollback.code).toBe(1);
     expect(rollback.err).toContain("TRUNCATED");
 
+    // The proof `prove --from` printed, checked on its own between the two checkpoints' roots.
+    const rootOf = async (f: string) => (await readFile(join(dir, f), "utf8")).split("\n")[2] ?? "";
+    const [root7, root10] = [await rootOf("cp1"), await rootOf("cp2")];
+    const okRun = await run(dir, [
+      "verify-consistency",
+      "--from",
+      "7",
+      "--to",
+      "10",
+      "--old-root",
+      root7,
+      "--new-root",
+      root10,
+      "--proof",
+      "p7",
+      "--json",
+    ]);
+    expect([okRun.code, JSON.parse(okRun.out).ok]).toEqual([0, true]);
+    const swapped = await run(dir, [
+      "verify-consistency",
+      "--from",
+      "7",
+      "--to",
+      "10",
+      "--old-root",
+      root10,
+      "--new-root",
+      root7,
+      "--proof",
+      "p7",
+      "--json",
+    ]);
+    expect([swapped.code, JSON.parse(swapped.out).reason]).toEqual([1, "inconsistent"]);
+
     expect((await run(dir, ["prove", ...base, "--seq", "8", "--out", "r8"])).code).toBe(0);
     const vr = await run(dir, ["verify-receipt", "r8", "--vkey", vkey, "--json"]);
     expect(vr.code).toBe(0);

@@ -39,7 +39,9 @@ export type EvidenceStatus =
   /** Signed for another chain (another user's log). */
   | "wrong-chain"
   /** No verifier key was given, so nothing could be checked. */
-  | "no-key";
+  | "no-key"
+  /** A verifier or witness key the user entered is not a valid key: nothing was checked. */
+  | "bad-key";
 
 /** A signature line found on a note, and whether it verified. */
 export interface SignatureFinding {
@@ -156,7 +158,8 @@ export function checkCheckpointNote(
   const signatures = signaturesOf(note, policy);
   const origin = originOf(note);
   const base = { kind, signatures, ...(origin === undefined ? {} : { origin }) };
-  if (policyOrError === "no-key") return { ...base, status: "no-key" };
+  if (policyOrError === "no-key" || policyOrError === "bad-key")
+    return { ...base, status: policyOrError };
   if (!policy || origin === undefined) return { ...base, status: "bad-signature" };
   const r = checkCheckpointUpdate({ note, policy: { ...policy, origin }, allLeafHashes: leaves });
   if (!r.ok) {
@@ -196,7 +199,8 @@ export function checkReceipt(
     signatures,
     ...(origin === undefined ? {} : { origin }),
   };
-  if (policyOrError === "no-key") return { finding: { ...base, status: "no-key" } };
+  if (policyOrError === "no-key" || policyOrError === "bad-key")
+    return { finding: { ...base, status: policyOrError } };
   if (!policy) return { finding: { ...base, status: "bad-signature" } };
   let r: ReturnType<typeof verifyReceipt>;
   try {

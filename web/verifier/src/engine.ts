@@ -14,6 +14,7 @@ import {
   type ExportFormat,
   type ExportManifest,
   manifestSignatureProblem,
+  manifestSignedText,
   readExport,
   type VerifyExportResult,
   verifyExport,
@@ -28,6 +29,8 @@ import {
   type EvidenceFinding,
   isReceipt,
   type LogHistoryFinding,
+  type SignatureFinding,
+  signaturesOf,
   type TrustInput,
 } from "./checkpoints.js";
 import { checkHeads, type HeadsFinding, type HeadsInput } from "./heads.js";
@@ -86,12 +89,18 @@ export type FileKind =
 export interface ManifestSignatureFinding {
   /**
    * `valid`: a given key verifies it. `invalid`: signed, but no given key verifies it (or it is
-   * malformed). `no-key`: signed, and no usable key was given. `unsigned`: the platform did not
-   * sign this export.
+   * malformed). `no-key`: signed, and no key was given. `bad-key`: signed, and a key the user
+   * entered is not a valid key (nothing was checked). `unsigned`: the platform did not sign
+   * this export.
    */
-  readonly status: "valid" | "invalid" | "no-key" | "unsigned";
+  readonly status: "valid" | "invalid" | "no-key" | "bad-key" | "unsigned";
   /** The library's fixed reason for `invalid`. */
   readonly reason?: string;
+  /**
+   * Every signature line on the manifest (name and key id, and whether a key the user gave
+   * verified it): for `valid`, the entry with `valid: true` is the key that was trusted.
+   */
+  readonly signatures: readonly SignatureFinding[];
 }
 
 /** Everything the page shows. Plain data (structured-cloneable). */
@@ -114,6 +123,12 @@ export interface VerifyReport {
   readonly rows: readonly HistoryRow[];
   /** Rows not kept for display (very large exports); they were verified all the same. */
   readonly rowsOmitted: number;
+  /**
+   * The text fields whose pasted text had white space around it (or lacked its final line end):
+   * it was trimmed to the note before checking. The page's only leniency, and always reported; a
+   * CR is never removed (signed text has none, so a CR is a change to what was signed).
+   */
+  readonly trimmed: readonly ("checkpoint" | "earlier")[];
   readonly elapsedMs: number;
 }
 
@@ -277,7 +292,9 @@ export async function runVerification(
   const policy = buildPolicy(req);
   const manifestSignature = manifestSignatureOf(manifest, policy);
   const evidence: EvidenceFinding[] = [];
+  const trimmed: ("checkpoint" | "earlier")[] = [];
   const current = req.checkpoint?.trim() ? normalizeNote(req.checkpoint) : undefined;
+  if (current !== undefined && current !== req.checkpoint) trimmed.push("checkpoint");
   if (current)
     evidence.push(checkCheckpointNote("checkpoint", current, policy, chainId, comparable));
   // The witness quorum is asked of the current checkpoint; evidence the user kept from earlier
@@ -285,6 +302,7 @@ export async function runVerification(
   const keptPolicy = typeof policy === "string" ? policy : { ...policy, quorum: 0 };
   let earlierNote: string | undefined;
   const earlier = req.earlier?.trim() ? normalizeNote(req.earlier) : undefined;
+  if (earlier !== undefined && earlier !== req.earlier) trimmed.push("earlier");
   if (earlier && isReceipt(earlier)) {
     const r = checkReceipt(earlier, keptPolicy, chainId, comparable);
     evidence.push(r.finding);
@@ -339,6 +357,7 @@ export async function runVerification(
     heads,
     rows,
     rowsOmitted,
+    trimmed,
     elapsedMs: Date.now() - started,
   };
 }
@@ -349,15 +368,27 @@ function manifestSignatureOf(
 ): ManifestSignatureFinding | undefined {
   if (!manifest) return undefined;
   if (manifest.signature === undefined && manifest.origin === undefined)
-    return { status: "unsigned" };
-  if (policy === "bad-key")
-    return { status: "invalid", reason: "the verifier key you gave is not a valid key" };
-  if (typeof policy === "string") return { status: "no-key" };
+    return { status: "unsigned", signatures: [] };
+  // The manifest's signature lines read as the signed note they are (format §6.1).
+  const signatures =
+    typeof manifest.signature === "string"
+      ? signaturesOf(
+          `${manifestSignedText(manifest)}\n${manifest.signature}`,
+          typeof policy === "string" ? undefined : policy,
+        )
+      : [];
+  if (typeof policy === "string") return { status: policy, signatures };
   const problem = manifestSignatureProblem(manifest, { keys: policy.logKeys });
-  return problem === undefined ? { status: "valid" } : { status: "invalid", reason: problem };
+  return problem === undefined
+    ? { status: "valid", signatures }
+    : { status: "invalid", reason: problem, signatures };
 }
 
-/** Pasted notes often lose their final newline or gain CRLF line ends; signed text never has CR. */
+/**
+ * Pasted notes often lose their final newline or gain blank lines around them: the note is the
+ * text between them, ending with one LF. Only white space around the note is removed; a CR inside
+ * it is kept (and refused by the note parser), since signed text never has one.
+ */
 function normalizeNote(text: string): string {
-  return `${text.replace(/\r\n/g, "\n").trim()}\n`;
+  return `${text.replace(/^[ \t\n]+|[ \t\n]+$/g, "")}\n`;
 }

@@ -4,7 +4,7 @@
  */
 import type { VerifyFailureReason } from "../../../src/audit/core/portable.js";
 import type { EvidenceFinding, LogHistoryFinding } from "./checkpoints.js";
-import type { ManifestSignatureFinding, Verdict, VerifyReport } from "./engine.js";
+import type { FileKind, ManifestSignatureFinding, Verdict, VerifyReport } from "./engine.js";
 import type { HeadsFinding } from "./heads.js";
 
 /** Headline and one-paragraph explanation of the overall verdict. */
@@ -116,6 +116,8 @@ export function evidenceText(f: EvidenceFinding, fileEntries: number): string {
       return `This was signed for another account's log (${f.origin ?? "unknown"}), not for the history in your file.`;
     case "no-key":
       return "Not checked: enter the platform's verifier key (published by the platform, ideally obtained from somewhere it cannot quietly change).";
+    case "bad-key":
+      return "Not checked: the verifier key you entered is not a valid key, so this signature could not be checked either way.";
   }
 }
 
@@ -148,12 +150,17 @@ export function logHistoryText(h: LogHistoryFinding): string {
 /** What the manifest signature finding means. */
 export function manifestSignatureText(f: ManifestSignatureFinding): string {
   switch (f.status) {
-    case "valid":
-      return "Signed by the platform with the verifier key you gave: the platform vouches for the account, the number of entries and the last entry named at the top of the file.";
+    case "valid": {
+      const key = f.signatures.find((s) => s.role === "log" && s.valid === true);
+      const which = key ? `, ${key.name} (key ${key.keyId})` : "";
+      return `Signed by the platform with the verifier key you gave${which}: the platform vouches for the account, the number of entries and the last entry named at the top of the file.`;
+    }
     case "invalid":
       return `Signed, but the signature did not verify with the key you gave (${f.reason ?? "invalid"}). The summary at the top of the file may have been altered, or signed by someone else.`;
     case "no-key":
       return "Signed by the platform, but not checked: enter the platform's verifier key.";
+    case "bad-key":
+      return "Signed by the platform, but not checked: the verifier key you entered is not a valid key.";
     case "unsigned":
       return "Not signed by the platform.";
   }
@@ -199,5 +206,21 @@ export function headsText(h: HeadsFinding): string {
       return `The public heads log records your account at ${n} entries with a DIFFERENT summary than ${what}: the platform published two different histories of your account.`;
     case "time-mismatch":
       return `The public heads log records your account's summary with a different signing time than ${what}: it is not a record of this checkpoint.`;
+  }
+}
+
+/** What a file that is not an export is, read from its first bytes (verdict `not-export`). */
+export function fileKindText(kind: FileKind): string {
+  switch (kind) {
+    case "empty":
+      return "The file is empty (0 bytes): it holds no history at all.";
+    case "not-text":
+      return "The file is not text: it holds binary data (an image, an archive, a spreadsheet, …), not an audit export.";
+    case "checkpoint":
+      return "The file is a signed checkpoint, not an export. Put it in the “Signed checkpoint” field below and choose the export file (.jsonl or .csv) above.";
+    case "receipt":
+      return "The file is a receipt (proof of one entry), not an export. Put it in the “Earlier checkpoint or receipt” field below and choose the export file (.jsonl or .csv) above.";
+    default:
+      return 'The file is text, but not a keywarden audit export: an export starts with its summary line ({"manifest":… in a .jsonl file) or with the column names seq,ts,chain_id,… (in a .csv file).';
   }
 }

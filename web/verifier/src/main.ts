@@ -44,31 +44,54 @@ function setExport(file: File): void {
   verifyButton.disabled = false;
 }
 
+/** Why a text file is not taken: a CR (a text field would silently turn CR LF into LF). */
+const CR_REFUSED =
+  "has Windows line ends (CR LF), which a signed checkpoint or receipt never has: it was changed after it was signed (e.g. re-saved by an editor). Use the file exactly as the platform sent it.";
+
 async function readSmallText(file: File): Promise<string> {
   if (file.size > MAX_TEXT_FILE) throw new Error("file too large for a checkpoint or key");
   return file.text();
 }
 
-/** Sorts dropped files into their slots by content; says what it did with each. */
+/** A checkpoint or receipt file's text; refused when it has a CR. */
+async function readNoteFile(file: File): Promise<string> {
+  const text = await readSmallText(file);
+  // A text field's value turns CR LF into LF, which would hide the change from the verifier.
+  if (text.includes("\r")) throw new Error(CR_REFUSED);
+  return text;
+}
+
+/**
+ * Sorts dropped files into their slots by content (the name decides only for a file whose
+ * content is nothing else the page knows); says what it did with each.
+ */
 async function classify(file: File): Promise<string> {
   const head = await file.slice(0, 512).text();
   const name = `"${file.name}"`;
-  if (
-    head.startsWith('{"manifest"') ||
-    head.startsWith("seq,ts,") ||
-    /\.(jsonl|csv)$/i.test(file.name)
-  ) {
+  const takeExport = () => {
     const earlier = state.exportFile?.name;
     setExport(file);
     return earlier === undefined
       ? `${name}: taken as the export.`
       : `${name}: taken as the export, replacing "${earlier}".`;
+  };
+  if (head.startsWith('{"manifest"') || head.startsWith("seq,ts,")) return takeExport();
+  if (file.size <= MAX_TEXT_FILE) {
+    const taken = classifyText(name, await readSmallText(file));
+    if (taken !== undefined) return taken;
   }
-  const text = await readSmallText(file);
+  // Named like an export but not one: the verdict will say what the file is.
+  if (/\.(jsonl|csv)$/i.test(file.name)) return takeExport();
+  return `${name}: not recognised (not an export, checkpoint, receipt or verifier key) — ignored.`;
+}
+
+/** Puts a small dropped text into its field when it is a checkpoint, receipt or key. */
+function classifyText(name: string, text: string): string | undefined {
   const replacing = (slot: HTMLTextAreaElement, what: string) =>
     slot.value.trim() === ""
       ? `${name}: taken as ${what}.`
       : `${name}: taken as ${what}, replacing the one entered before.`;
+  if (text.includes("\r") && text.includes("\u2014 ")) return `${name} ${CR_REFUSED}`;
   if (isHeadsReceipt(text)) {
     const note =
       headsReceiptText.value.trim() === ""
@@ -115,20 +138,23 @@ async function classify(file: File): Promise<string> {
     vkeyText.value = text.trim();
     return note;
   }
-  return `${name}: not recognised (not an export, checkpoint, receipt or verifier key) — ignored.`;
+  return undefined;
 }
 
 function wireTextFile(inputId: string, target: HTMLTextAreaElement): void {
   const input = byId<HTMLInputElement>(inputId);
+  const note = byId(`${inputId}-note`);
   input.addEventListener("change", () => {
     const f = input.files?.[0];
     if (f)
-      void readSmallText(f).then(
+      void readNoteFile(f).then(
         (t) => {
           target.value = t;
+          note.textContent = "";
         },
-        () => {
+        (err: unknown) => {
           target.value = "";
+          note.textContent = `"${f.name}" ${err instanceof Error && err.message === CR_REFUSED ? CR_REFUSED : "could not be read."}`;
         },
       );
   });

@@ -7,6 +7,7 @@ import {
   chainProblemText,
   evidenceText,
   evidenceTitle,
+  fileKindText,
   headsText,
   logHistoryText,
   manifestSignatureText,
@@ -56,12 +57,14 @@ const EVIDENCE_MARK: Record<string, Mark> = {
   "covers-prefix": "ok",
   "signature-only": "warn",
   "no-key": "warn",
+  "bad-key": "warn",
 };
 
-const MANIFEST_MARK: Record<"valid" | "invalid" | "no-key", Mark> = {
+const MANIFEST_MARK: Record<"valid" | "invalid" | "no-key" | "bad-key", Mark> = {
   valid: "ok",
   invalid: "bad",
   "no-key": "warn",
+  "bad-key": "warn",
 };
 
 /** The verdict banner and check list. */
@@ -86,6 +89,8 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
         `Each entry's fingerprint (SHA-256) was recomputed and each entry links to the one before it, back to the first. The file's own summary matches its last entry.${redacted}`,
       ),
     );
+  } else if (report.verdict === "not-export") {
+    checks.append(check("bad", "What this file is", fileKindText(report.fileKind)));
   } else {
     checks.append(check("bad", "First problem in the file", chainProblemText(report)));
   }
@@ -96,6 +101,7 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
         MANIFEST_MARK[signature.status],
         "The file's summary (its manifest)",
         manifestSignatureText(signature),
+        signatureList(signature.signatures),
       ),
     );
   for (const f of report.evidence) {
@@ -131,6 +137,16 @@ export function renderSummary(report: VerifyReport, into: HTMLElement): void {
     item.dataset.heads = h.status;
     checks.append(item);
   }
+  for (const field of report.trimmed)
+    checks.append(
+      check(
+        "info",
+        field === "checkpoint"
+          ? "The checkpoint you entered"
+          : "The earlier checkpoint or receipt you entered",
+        "The text had blank lines or spaces around it, or lacked its final line end: they were removed before checking. The signed text itself was not changed.",
+      ),
+    );
   if (report.evidence.length === 0 && report.heads === undefined)
     checks.append(
       check(
