@@ -42,6 +42,27 @@ export function canonicalMembers(text: string): number {
   return result;
 }
 
+/**
+ * Where the canonical JSON value that starts at `text[from]` ends (the index after its last
+ * character), scanned as a value nested `depth` containers deep; `-1` when no canonical value
+ * starts there. `canonicalMembers('{"k":' + v + "}") === 1` exactly when
+ * `canonicalValueEnd(text, 5, 1)` is the index of the final `}`.
+ *
+ * @example
+ * ```ts
+ * canonicalValueEnd('{"salt":"00","value":[1,2]}', 21, 1); // 26
+ * ```
+ * @throws never.
+ */
+export function canonicalValueEnd(text: string, from: number, depth: number): number {
+  if (typeof text !== "string") return -1;
+  s = text;
+  at = from;
+  const end = value(depth) ? at : -1;
+  s = "";
+  return end;
+}
+
 /** Scans one value at `depth` (the root is depth 0); false when it is not canonical. */
 function value(depth: number): boolean {
   const c = s.charCodeAt(at);
@@ -147,6 +168,11 @@ function string(): number {
   const n = s.length;
   while (at < n) {
     const c = s.charCodeAt(at);
+    // Most characters: printable ASCII other than '"' and '\', or BMP text outside the surrogates.
+    if ((c > 0x22 && c < 0x5c) || (c > 0x5c && c < 0xd800)) {
+      at++;
+      continue;
+    }
     if (c === 0x22) {
       at++;
       return escaped;

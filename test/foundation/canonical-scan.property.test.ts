@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { canonicalize, MAX_DEPTH, parseCanonical } from "../../src/canonical.js";
-import { canonicalMembers } from "../../src/canonical-scan.js";
+import { canonicalMembers, canonicalValueEnd } from "../../src/canonical-scan.js";
 
 /**
  * The one-pass canonical check against the strict reference it replaces on the verifier's hot
@@ -269,5 +269,26 @@ describe("canonicalMembers agrees with parseCanonical", () => {
         expect([d, canonicalMembers(text)]).toEqual([d, reference(text)]);
       }
     }
+  });
+});
+
+describe("canonicalValueEnd agrees with canonicalMembers", () => {
+  test.prop([json, fc.array(mutation, { maxLength: 2 })], { numRuns: 2000 })(
+    "on a value inside a one-member object",
+    (value, mutations) => {
+      let inner = canonicalize(value);
+      for (const m of mutations) inner = mutate(inner, m);
+      const text = `{"k":${inner}}`;
+      expect(canonicalValueEnd(text, 5, 1) === text.length - 1).toBe(canonicalMembers(text) === 1);
+      expect(canonicalMembers(text) === 1).toBe(reference(text) === 1);
+    },
+  );
+
+  it("stops at the end of the value and honours the depth", () => {
+    expect(canonicalValueEnd('{"salt":"00","value":[1,2]}', 21, 1)).toBe(26);
+    expect(canonicalValueEnd("[1] ", 0, 0)).toBe(3);
+    expect(canonicalValueEnd("[1]", 0, MAX_DEPTH)).toBe(-1);
+    expect(canonicalValueEnd("1", 0, MAX_DEPTH)).toBe(1);
+    expect(canonicalValueEnd('"a', 0, 0)).toBe(-1);
   });
 });
