@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import { type JsonValue, parseCanonical } from "../../canonical.js";
+import { canonicalMembers, canonicalValueEnd } from "../../canonical-scan.js";
 import { KeywardenError } from "../../errors.js";
 import type { Sha256 } from "../primitives/index.js";
 import {
@@ -171,22 +172,35 @@ export function openingMatches(openingText: string, commitment: HexHash, sha256:
     openingText.charCodeAt(openingText.length - 1) !== 0x7d
   )
     malformed("payload opening has the wrong layout");
-  if (!isCanonicalText(openingText)) malformed("payload opening is not canonical JSON");
-  return publicDigestEquals(openingDigest(openingText, sha256), commitment);
+  // As in openingDigest: one UTF-8 encoding, the salt decoded in place in front of the value.
+  const buf = scratchOf(openingText.length * 3);
+  const { written } = encoder.encodeInto(openingText, buf);
+  const hexSalt = decodeAsciiHexWithin(
+    buf,
+    OPENING_PREFIX.length,
+    SALT_BYTES,
+    VALUE_AT - SALT_BYTES,
+  );
+  if (!isCanonicalText(openingText, hexSalt)) malformed("payload opening is not canonical JSON");
+  if (!hexSalt) malformed("payload salt must be 32 bytes of lowercase hex");
+  return publicDigestEquals(
+    digestHex(buf.subarray(VALUE_AT - SALT_BYTES, written - 1), sha256),
+    commitment,
+  );
 }
 
 /**
- * True when `text` is exactly the canonical JSON text of an object with the two members `salt`
- * and `value` (no duplicates, no third member; the salt's hex is checked by the digest step).
+ * True when the opening `text`, whose layout is checked, is exactly the canonical JSON text of an
+ * object with the two members `salt` and `value` (no duplicates, no third member): one pass over
+ * the text, exactly equivalent to `parseCanonical` succeeding on an object of two members
+ * (test/foundation/canonical-scan.property.test.ts holds the scanner equal to it). With a hex
+ * salt, `{"salt":"<hex>","value":` is canonical as written, so only the value is scanned: it must
+ * be one canonical value that ends right before the final `}`.
  */
-function isCanonicalText(text: string): boolean {
-  let v: JsonValue;
-  try {
-    v = parseCanonical(text);
-  } catch {
-    return false;
-  }
-  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2;
+function isCanonicalText(text: string, hexSalt: boolean): boolean {
+  return hexSalt
+    ? canonicalValueEnd(text, VALUE_AT, 1) === text.length - 1
+    : canonicalMembers(text) === 2;
 }
 
 /**
