@@ -73,9 +73,9 @@ class Child {
     { resolve: (v: unknown) => void; reject: (e: Error) => void }
   >();
 
-  constructor(file: string, args: string[]) {
+  constructor(file: string, args: string[], extraExecArgv: string[] = []) {
     this.proc = fork(join(here, "signer", file), args, {
-      execArgv: ["--import", "tsx"],
+      execArgv: ["--import", "tsx", ...extraExecArgv],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.ready = new Promise((resolve, reject) => {
@@ -134,13 +134,14 @@ export async function measureSignerLatency(
     const sim = new Child("sim.proc.ts", []);
     children.push(sim);
     const { baseUrl } = (await sim.ready) as { baseUrl: string };
-    const signer = new Child("signer.proc.ts", [
-      baseUrl,
-      socketPath,
-      String(bots),
-      log,
-      join(dir, "signer.log"),
-    ]);
+    const signer = new Child(
+      "signer.proc.ts",
+      [baseUrl, socketPath, String(bots), log, join(dir, "signer.log")],
+      // KW_SIGNER_PROFILE_DIR=<dir>: a V8 CPU profile of the signer process, for bench/profile/top-frames.ts.
+      process.env.KW_SIGNER_PROFILE_DIR
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KW_SIGNER_PROFILE_DIR}`]
+        : [],
+    );
     children.push(signer);
     const s = (await signer.ready) as {
       credentialId: string;
@@ -268,12 +269,13 @@ export async function measureSignerLatency(
       children
         .slice()
         .reverse()
-        .map((c) =>
-          Promise.race([
-            c.ask("close").catch(() => {}),
-            new Promise((r) => setTimeout(r, 5000)),
-          ]).then(() => c.proc.kill()),
-        ),
+        .map(async (c) => {
+          const exited = new Promise((r) => c.proc.once("exit", r));
+          await c.ask("close").catch(() => {});
+          // A child exits by itself after `close` (and writes its CPU profile); kill a straggler.
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+          c.proc.kill();
+        }),
     );
     rmSync(dir, { recursive: true, force: true });
   }
