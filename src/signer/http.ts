@@ -95,9 +95,14 @@ export const REDACT_PATHS = [
 const ROUTES = ["orders", "cancel", "cancel-all", "call", "killswitch"] as const;
 const OPERATOR_ROUTES = ["killswitch", "emergency", "revoke", "metrics"] as const;
 
-async function loadFastify(): Promise<typeof import("fastify").default> {
+type FastifyModule = {
+  default: typeof import("fastify").default;
+  LogController: typeof import("fastify").LogController;
+};
+
+async function loadFastify(): Promise<FastifyModule> {
   try {
-    return (await import("fastify")).default;
+    return (await import("fastify")) as unknown as FastifyModule;
   } catch (cause) {
     throw new KeywardenError(
       "ERR_NOT_SUPPORTED",
@@ -145,7 +150,8 @@ export function certificateFingerprint(pem: string | Buffer): string {
  * `ERR_INVALID_ARGUMENT` for invalid options.
  */
 export async function createSignerServer(options: SignerServerOptions): Promise<SignerServer> {
-  const Fastify = await loadFastify();
+  const fastify = await loadFastify();
+  const Fastify = fastify.default;
   const service = new SignerService(options);
   const listen = options.listen;
   const tcp = "host" in listen;
@@ -160,7 +166,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
     // One log line per request (below, on response) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new fastify.LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
     http2: false,
     ...(tcp
