@@ -25,6 +25,8 @@ export async function signerWorld(
   options: {
     limits?: { perBot?: RateLimit; perUser?: RateLimit };
     now?: () => number;
+    /** Awaited before each order request reaches the simulator (to hold an order in flight). */
+    holdOrders?: () => Promise<void>;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "kw-signer-"));
@@ -37,7 +39,19 @@ export async function signerWorld(
     vault,
     audit,
     state,
-    exchanges: ccxtExchangeFactory({ config: (ex) => ({ ...sim.ccxtOptions(ex as "binance") }) }),
+    exchanges: ccxtExchangeFactory({
+      config: (ex) => {
+        const o = sim.ccxtOptions(ex as "binance");
+        const hold = options.holdOrders;
+        if (!hold) return { ...o };
+        return {
+          fetchImplementation: async (...a: Parameters<typeof o.fetchImplementation>) => {
+            if (a[1].method === "POST" && a[0].includes("/api/v3/order")) await hold();
+            return o.fetchImplementation(...a);
+          },
+        };
+      },
+    }),
   });
   const secrets: string[] = [];
   const key = async (who: Identity, exchange: "binance" | "bybit") => {
