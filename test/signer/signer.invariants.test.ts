@@ -188,8 +188,10 @@ async function scriptedPeer(
 ) {
   const socketPath = join(mkdtempSync(join(tmpdir(), "kw-peer-")), "peer.sock");
   const bodies: string[] = [];
+  const sockets = new Set<unknown>();
   let i = 0;
   const server: Server = createServer((req, res) => {
+    sockets.add(req.socket);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -204,12 +206,14 @@ async function scriptedPeer(
   const peer = {
     socketPath,
     bodies,
-    client: (o: { retryForMs?: number } = {}) =>
+    sockets,
+    client: (o: { retryForMs?: number; maxConnections?: number } = {}) =>
       createRemoteTrading({
         signer: { socketPath },
         capability: "kwcap_AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
         botId: "bot-a",
         retryForMs: o.retryForMs ?? 5_000,
+        ...(o.maxConnections === undefined ? {} : { maxConnections: o.maxConnections }),
       }).handle("cred-1"),
     close: () =>
       new Promise<void>((r) => {
@@ -294,5 +298,17 @@ describe("remote client invariants", () => {
       expect(isKeywardenError(err, code)).toBe(true);
       expect(peer.bodies).toHaveLength(1);
     }
+  });
+
+  it("a burst shares at most maxConnections connections to the signer", async () => {
+    const peer = await scriptedPeer([{ status: 200, body: JSON.stringify({ result: {} }) }]);
+    const h = peer.client({ maxConnections: 3 });
+    await Promise.all(Array.from({ length: 60 }, () => h.fetchBalance()));
+    expect(peer.bodies).toHaveLength(60);
+    expect(peer.sockets.size).toBeGreaterThan(0);
+    expect(peer.sockets.size).toBeLessThanOrEqual(3);
+    expect(() => peer.client({ maxConnections: 0 })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),
+    );
   });
 });
