@@ -95,9 +95,14 @@ export const REDACT_PATHS = [
 const ROUTES = ["orders", "cancel", "cancel-all", "call", "killswitch"] as const;
 const OPERATOR_ROUTES = ["killswitch", "emergency", "revoke", "metrics"] as const;
 
-async function loadFastify(): Promise<typeof import("fastify").default> {
+type FastifyModule = {
+  default: typeof import("fastify").default;
+  LogController: typeof import("fastify").LogController;
+};
+
+async function loadFastify(): Promise<FastifyModule> {
   try {
-    return (await import("fastify")).default;
+    return (await import("fastify")) as unknown as FastifyModule;
   } catch (cause) {
     throw new KeywardenError(
       "ERR_NOT_SUPPORTED",
@@ -145,7 +150,8 @@ export function certificateFingerprint(pem: string | Buffer): string {
  * `ERR_INVALID_ARGUMENT` for invalid options.
  */
 export async function createSignerServer(options: SignerServerOptions): Promise<SignerServer> {
-  const Fastify = await loadFastify();
+  const fastify = await loadFastify();
+  const Fastify = fastify.default;
   const service = new SignerService(options);
   const listen = options.listen;
   const tcp = "host" in listen;
@@ -159,6 +165,8 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     connectionTimeout: options.requestTimeoutMs ?? 30_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
+    // One log line per request (below, on response) instead of Fastify's two.
+    logController: new fastify.LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
     http2: false,
     ...(tcp
@@ -207,7 +215,8 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     };
   };
 
-  app.setErrorHandler((err, _req, reply) => {
+  const errorCodes = new WeakMap<object, string>();
+  app.setErrorHandler((err, req, reply) => {
     service.metrics.errors++;
     let e: KeywardenError;
     const code = (err as { code?: unknown }).code;
@@ -219,6 +228,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     else if (typeof code === "string" && code.startsWith("FST_"))
       e = new KeywardenError("ERR_INVALID_ARGUMENT", "malformed request");
     else e = new KeywardenError("ERR_INTERNAL", "internal error");
+    errorCodes.set(req, e.code);
     void reply.code(statusOf(e.code)).send({
       error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
     });
@@ -228,6 +238,21 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
       .code(404)
       .send({ error: { code: "ERR_GUARD_NOT_FOUND", message: "resource not found" } });
   });
+  if (options.log) {
+    app.addHook("onResponse", (req, reply, done) => {
+      // Request id, method, route, status, error code and time: never headers, query or body.
+      req.log.info(
+        {
+          req,
+          res: reply,
+          code: errorCodes.get(req),
+          ms: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        "request completed",
+      );
+      done();
+    });
+  }
   app.addHook("onRequest", async (req, reply) => {
     service.metrics.requests++;
     /* Precondition: once shutdown starts, new requests are refused; in-flight ones finish. */

@@ -54,7 +54,7 @@ describe("client order ids are idempotency keys, end to end", () => {
     expect(placedAtExchange()).toBe(0);
   });
 
-  it("an intent whose process died before sending is closed as not sent, never sent later", async () => {
+  it("an intent whose order never reached the exchange is closed as not sent", async () => {
     // What a SIGKILL between the write-ahead intent and the exchange call leaves behind.
     await w.audit.appendEntry(userChainId("alice"), {
       actor: w.alice,
@@ -90,6 +90,22 @@ describe("client order ids are idempotency keys, end to end", () => {
         closed.push(value.code);
     }
     expect(closed).toEqual(["ERR_SIGNER_ORDER_NOT_SENT"]);
+  });
+
+  it("a client order id already in flight or in the journal is never sent again", async () => {
+    const before = placedAtExchange();
+    // In flight: three copies at once; then from the journal: two more after it was placed.
+    const concurrent = await Promise.all(
+      [1, 2, 3].map(() => w.raw("/v1/orders", order("kwonce00000000000000001"), headers)),
+    );
+    const later = [
+      await w.raw("/v1/orders", order("kwonce00000000000000001"), headers),
+      await w.raw("/v1/orders", order("kwonce00000000000000001"), headers),
+    ];
+    const all = [...concurrent, ...later];
+    for (const r of all) expect(r.status).toBe(200);
+    expect(new Set(all.map(idOf)).size).toBe(1);
+    expect(placedAtExchange() - before).toBe(1);
   });
 
   it("a client order id reused for a different order is refused", async () => {

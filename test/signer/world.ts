@@ -11,6 +11,7 @@ import { startExchangeSimulator } from "../../src/permissions/testing/index.js";
 import { Secret } from "../../src/secret.js";
 import { openFileCapabilityStore } from "../../src/signer/capabilities.js";
 import { createSignerServer, type SignerServer } from "../../src/signer/http.js";
+import type { RateLimit } from "../../src/signer/limits.js";
 import { ccxtExchangeFactory } from "../../src/trading/ccxt.js";
 import { createTradingClient } from "../../src/trading/client.js";
 import { createMemoryTradingState } from "../../src/trading/state.js";
@@ -20,7 +21,14 @@ import { MemoryCredentialStore } from "../../src/vault/stores/memory.js";
 import { AUDIENCE, canary, ISSUER, localKms, makeIdp } from "../vault/helpers.js";
 
 /** A signer on a Unix socket in a temp dir, real vault/audit/ccxt against the exchange simulator. */
-export async function signerWorld() {
+export async function signerWorld(
+  options: {
+    limits?: { perBot?: RateLimit; perUser?: RateLimit };
+    now?: () => number;
+    /** Awaited before each order request reaches the simulator (to hold an order in flight). */
+    holdOrders?: () => Promise<void>;
+  } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "kw-signer-"));
   const sim = await startExchangeSimulator();
   const idp = await makeIdp();
@@ -31,7 +39,19 @@ export async function signerWorld() {
     vault,
     audit,
     state,
-    exchanges: ccxtExchangeFactory({ config: (ex) => ({ ...sim.ccxtOptions(ex as "binance") }) }),
+    exchanges: ccxtExchangeFactory({
+      config: (ex) => {
+        const o = sim.ccxtOptions(ex as "binance");
+        const hold = options.holdOrders;
+        if (!hold) return { ...o };
+        return {
+          fetchImplementation: async (...a: Parameters<typeof o.fetchImplementation>) => {
+            if (a[1].method === "POST" && a[0].includes("/api/v3/order")) await hold();
+            return o.fetchImplementation(...a);
+          },
+        };
+      },
+    }),
   });
   const secrets: string[] = [];
   const key = async (who: Identity, exchange: "binance" | "bybit") => {
@@ -66,7 +86,11 @@ export async function signerWorld() {
       }),
       operator: { id: "ops", token: Secret.fromString(operatorToken) },
       emergency: emergencyVaultOps(vault),
-      limits: { perBot: { perSecond: 1e6, burst: 1e6 }, perUser: { perSecond: 1e6, burst: 1e6 } },
+      limits: options.limits ?? {
+        perBot: { perSecond: 1e6, burst: 1e6 },
+        perUser: { perSecond: 1e6, burst: 1e6 },
+      },
+      ...(options.now ? { now: options.now } : {}),
       listen: { socketPath },
       log: { write: (l: string) => logs.push(l) },
     });

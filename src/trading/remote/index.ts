@@ -37,6 +37,12 @@ export interface RemoteTradingOptions {
   readonly timeoutMs?: number | undefined;
   /** How long to keep retrying a request the signer did not answer (default 30 000 ms). */
   readonly retryForMs?: number | undefined;
+  /**
+   * Most connections to the signer at once (default 32); further requests wait for a free one.
+   * Without a bound, a burst opens one connection per request and overflows the socket's listen
+   * backlog (`EAGAIN` on a Unix socket).
+   */
+  readonly maxConnections?: number | undefined;
 }
 
 /** The remote trading client. */
@@ -49,7 +55,9 @@ export interface RemoteTrading {
   close(): void;
 }
 
+/** Network failures where the request may be sent again (the body's client order id makes it safe). */
 const RETRYABLE_NET = new Set([
+  "EAGAIN",
   "ECONNREFUSED",
   "ECONNRESET",
   "EPIPE",
@@ -85,9 +93,18 @@ export function createRemoteTrading(options: RemoteTradingOptions): RemoteTradin
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "botId is malformed");
   const s = options.signer;
   const tls = "tls" in s;
+  const maxSockets = options.maxConnections ?? 32;
+  if (!Number.isInteger(maxSockets) || maxSockets < 1)
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "maxConnections must be a positive integer");
   const agent = tls
-    ? new HttpsAgent({ keepAlive: true, key: s.tls.key, cert: s.tls.cert, ca: s.tls.ca })
-    : new HttpAgent({ keepAlive: true });
+    ? new HttpsAgent({
+        keepAlive: true,
+        maxSockets,
+        key: s.tls.key,
+        cert: s.tls.cert,
+        ca: s.tls.ca,
+      })
+    : new HttpAgent({ keepAlive: true, maxSockets });
   const timeoutMs = options.timeoutMs ?? 15_000;
   const retryForMs = options.retryForMs ?? 30_000;
   const auth = `Bearer ${options.capability}`;
@@ -139,12 +156,13 @@ export function createRemoteTrading(options: RemoteTradingOptions): RemoteTradin
       try {
         reply = await once(`${API}/${route}`, body);
       } catch (err) {
+        if (isKeywardenError(err)) throw err;
         const code = (err as { code?: string }).code ?? "";
-        if (!RETRYABLE_NET.has(code) && !isKeywardenError(err)) throw err;
-        if (isKeywardenError(err) || Date.now() - started > retryForMs)
-          throw isKeywardenError(err)
-            ? err
-            : new KeywardenError("ERR_SIGNER_UNAVAILABLE", "the signer did not answer");
+        /* Postcondition: a transport failure reaches the bot as a typed error, never a raw one. */
+        if (!RETRYABLE_NET.has(code) || Date.now() - started > retryForMs)
+          throw new KeywardenError("ERR_SIGNER_UNAVAILABLE", "the signer did not answer", {
+            details: { reason: code || "transport" },
+          });
         await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
         continue;
       }
