@@ -11,7 +11,6 @@ import { describe, expect, it } from "vitest";
 import {
   extractInvariants,
   extractTestTitles,
-  hasTest,
   type TextFile,
   untestedInvariants,
 } from "./invariants.js";
@@ -39,32 +38,6 @@ function tree(dir: string): TextFile[] {
     });
 }
 
-/**
- * Invariants whose tests are being written on other branches (the signer, the remote trading
- * client and the audit sequencer each have their own helper). The walker still requires them:
- * the lead empties this list when those branches merge. An entry that already has a test, or
- * that no longer names an invariant of those folders, fails the test, so the list cannot go stale.
- */
-const PENDING_ELSEWHERE: readonly string[] = [
-  // src/signer/ (signer helper)
-  "the capability secret is compared in constant time against its stored hash",
-  "once shutdown starts, new requests are refused; in-flight ones finish",
-  "orders that were accepted before shutdown finish before the process closes",
-  "a client order id already in flight or in the journal is never sent again",
-  "an intent whose order never reached the exchange is closed as not sent",
-  "a capability is honoured only for its bot, on its bound certificate, while live",
-  "a bot acts only on its grant's exchanges, and only for its grant's actions",
-  "order methods are reachable only through their own routes and actions",
-  "operator routes need the operator credential, compared in constant time",
-  // src/trading/remote/ (signer helper)
-  'only "unavailable" answers are retried, with the same body (same client order id)',
-];
-/** The folders PENDING_ELSEWHERE may name invariants of. */
-const ELSEWHERE = ["src/signer/", "src/trading/remote/", "src/audit/sequencer/"];
-
-/** Invariants of this branch's own folders still without a test (to be emptied, not grown). */
-const NOT_YET_TESTED: readonly string[] = [];
-
 describe("architecture: every invariant comment has a test of the same title (STYLE.md)", () => {
   const src = tree("src");
   const invariants = extractInvariants(src);
@@ -72,7 +45,6 @@ describe("architecture: every invariant comment has a test of the same title (ST
     ...tree("test"),
     ...src.filter((f) => f.path.includes("/testing/")),
   ]);
-  const allowed = new Set([...PENDING_ELSEWHERE, ...NOT_YET_TESTED]);
 
   it("finds the invariants of src/ and the test titles of test/", () => {
     expect(invariants.length).toBeGreaterThan(150);
@@ -80,36 +52,10 @@ describe("architecture: every invariant comment has a test of the same title (ST
   });
 
   it("every Precondition/Postcondition sentence in src/ is the title of a test", () => {
-    const missing = untestedInvariants(invariants, titles)
-      .filter((inv) => !allowed.has(inv.sentence))
-      .map((inv) => `${inv.file}:${inv.line}: ${inv.kind}: ${inv.sentence}`);
+    const missing = untestedInvariants(invariants, titles).map(
+      (inv) => `${inv.file}:${inv.line}: ${inv.kind}: ${inv.sentence}`,
+    );
     expect(missing).toEqual([]);
-  });
-
-  it("the pending lists are not stale: each entry is an invariant of its folders with no test yet", () => {
-    for (const sentence of PENDING_ELSEWHERE) {
-      const at = invariants.filter((inv) => inv.sentence === sentence);
-      expect(at.length, sentence).toBeGreaterThan(0);
-      for (const inv of at)
-        expect(
-          ELSEWHERE.some((d) => inv.file.startsWith(d)),
-          inv.file,
-        ).toBe(true);
-      expect(
-        hasTest(sentence, titles),
-        `${sentence} has a test now: remove it from PENDING_ELSEWHERE`,
-      ).toBe(false);
-    }
-    for (const sentence of NOT_YET_TESTED) {
-      expect(
-        invariants.some((inv) => inv.sentence === sentence),
-        sentence,
-      ).toBe(true);
-      expect(
-        hasTest(sentence, titles),
-        `${sentence} has a test now: remove it from NOT_YET_TESTED`,
-      ).toBe(false);
-    }
   });
 
   it("catches planted violations: a multi-line comment with no test, and a look-alike title", () => {
