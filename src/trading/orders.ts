@@ -90,7 +90,10 @@ export async function createOrder(
     limits && (limits.maxNotional !== undefined || limits.priceBand !== undefined)
       ? await fetchLastPrice(ctx, row.exchange, order.symbol)
       : undefined;
-  const send = await ctx.lock.run(row.userId, async () => {
+  // The per-user lock is held through the exchange call on purpose (`fn` returns the send
+  // promise, which `run` awaits): one user's orders reach the exchange one at a time, so the
+  // `maxOpenOrders` count and the kill switch's cancel always see a settled book.
+  return ctx.lock.run(row.userId, async () => {
     /* Precondition: the kill-switch check and the order intent happen under the same per-user lock. */
     const state = await killState(ctx, row.userId);
     if (state.active) {
@@ -126,8 +129,6 @@ export async function createOrder(
     }
     return track(ctx, row.userId, sendOrder(ctx, identity, row, order, clientOrderId, limits));
   });
-  const result = await send;
-  return result;
 }
 
 async function sendOrder(
