@@ -15,12 +15,12 @@ export interface ScannedLine {
 
 /**
  * Calls `onLine` for every complete line of the file from byte `from` (numbering lines from
- * `firstLine`) and returns where the complete part ends (where a torn or still-being-written final
+ * `firstLine`; an async `onLine` is awaited before the next line) and returns where the complete part ends (where a torn or still-being-written final
  * line, if any, begins) and the number of the last complete line.
  */
 export async function scanLines(
   fh: FileHandle,
-  onLine: (line: ScannedLine) => void,
+  onLine: (line: ScannedLine) => void | Promise<void>,
   from = 0,
   firstLine = 1,
 ): Promise<{ complete: number; size: number; lastLine: number }> {
@@ -55,7 +55,8 @@ export async function scanLines(
       } catch {
         text = "\u0000invalid-utf8"; // reported as corrupt by the caller's parser
       }
-      onLine({ text, offset: base + start, length: nl - start, line: lineNo });
+      const pending = onLine({ text, offset: base + start, length: nl - start, line: lineNo });
+      if (pending) await pending;
       start = nl + 1;
     }
     carry = Buffer.from(data.subarray(start));

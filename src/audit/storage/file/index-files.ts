@@ -1,0 +1,333 @@
+/**
+ * The on-disk index of the JSONL file store (Node only): everything the store needs per entry —
+ * where each entry's batch line and payload line are, the Merkle tree nodes, the idempotency keys —
+ * kept in fixed-size binary files beside the chain file instead of in memory, so a store's memory
+ * does not grow with its entries. All of it is derived from the JSONL files (the source of truth)
+ * and is rebuilt from them when missing or behind. Layout under `PATH.index/`, one folder per chain
+ * named by the SHA-256 of its id (docs/audit-operations.md, "File store index"):
+ *
+ * - `id` — the chain id.
+ * - `entries` — 64 bytes per entry, at `seq * 64`: the entry hash (32 bytes), the batch line's
+ *   byte offset (float64 BE) and length (uint32 BE), the entry's index in its batch (uint32 BE),
+ *   the payload line's offset (float64 BE, -1 when none) and length (uint32 BE), 4 zero bytes.
+ * - `n<L>` — the tree nodes of level `L`, node `i` at `i * 32` (a never-written node reads as 32
+ *   zero bytes). Level 0, 8, 16… files are C2SP tlog-tiles hash data: bytes `[N*8192, (N+1)*8192)`
+ *   of `n<8k>` are the hashes of full tile `k/N`.
+ * - `k<j>` — idempotency keys, level `j` of a growing set of open-addressing hash tables with
+ *   `2^(12+j)` slots of 16 bytes (8-byte fingerprint of SHA-256(key), then seq + 1 as float64 BE),
+ *   after a 16-byte header (the key count, float64 BE). A fingerprint only nominates a seq; the store
+ *   confirms it against the entry's stored key.
+ * - `checkpoint.json` — the greatest checkpoint (`{size, note}`), replaced atomically.
+ *
+ * @packageDocumentation
+ */
+import { constants } from "node:fs";
+import { type FileHandle, open, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sha256Node } from "../../primitives/index.js";
+
+/** Bytes per entry record in `entries`. */
+export const RECORD_BYTES = 64;
+const HASH_BYTES = 32;
+/** Hashes per tile (C2SP tlog-tiles full width). */
+export const TILE_WIDTH = 256;
+const KEY_SLOT = 16;
+const KEY_HEADER = 16;
+const KEY_BASE_BITS = 12;
+const KEY_WINDOW = 64;
+
+/** One entry's location, as stored in `entries`. */
+export interface EntryRecord {
+  readonly hash: string;
+  readonly lineOffset: number;
+  readonly lineLength: number;
+  readonly indexInBatch: number;
+  /** -1 when the entry has no payload line. */
+  readonly payloadOffset: number;
+  readonly payloadLength: number;
+}
+
+/** Encodes records into `out` at record position `at`. */
+export function encodeRecord(out: Buffer, at: number, r: EntryRecord): void {
+  const o = at * RECORD_BYTES;
+  out.write(r.hash, o, HASH_BYTES, "hex");
+  out.writeDoubleBE(r.lineOffset, o + 32);
+  out.writeUInt32BE(r.lineLength, o + 40);
+  out.writeUInt32BE(r.indexInBatch, o + 44);
+  out.writeDoubleBE(r.payloadOffset, o + 48);
+  out.writeUInt32BE(r.payloadLength, o + 56);
+  out.writeUInt32BE(0, o + 60);
+}
+
+/** Decodes the record at record position `at` of `buf`. */
+export function decodeRecord(buf: Buffer, at: number): EntryRecord {
+  const o = at * RECORD_BYTES;
+  return {
+    hash: buf.toString("hex", o, o + HASH_BYTES),
+    lineOffset: buf.readDoubleBE(o + 32),
+    lineLength: buf.readUInt32BE(o + 40),
+    indexInBatch: buf.readUInt32BE(o + 44),
+    payloadOffset: buf.readDoubleBE(o + 48),
+    payloadLength: buf.readUInt32BE(o + 56),
+  };
+}
+
+/** The folder name of a chain's index. */
+export function chainFolder(chainId: string): string {
+  return Buffer.from(sha256Node(Buffer.from(chainId, "utf8"))).toString("hex");
+}
+
+/**
+ * A bounded set of open file handles (least recently used closed first), so a store with many
+ * chains holds a fixed number of descriptors. Callers serialize all use (the store does).
+ */
+export class HandleCache {
+  readonly #open = new Map<string, FileHandle>();
+  readonly #dirty = new Set<string>();
+  readonly #max: number;
+  readonly #readOnly: boolean;
+
+  constructor(max: number, readOnly: boolean) {
+    this.#max = max;
+    this.#readOnly = readOnly;
+  }
+
+  /** The handle of `path`, opened (created when `create`) if needed; undefined if it does not exist and `create` is false. */
+  async get(path: string, create: boolean): Promise<FileHandle | undefined> {
+    const hit = this.#open.get(path);
+    if (hit) {
+      this.#open.delete(path);
+      this.#open.set(path, hit);
+      return hit;
+    }
+    let fh: FileHandle;
+    try {
+      fh = await open(
+        path,
+        this.#readOnly ? constants.O_RDONLY : constants.O_RDWR | (create ? constants.O_CREAT : 0),
+        0o600,
+      );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !create) return undefined;
+      throw err;
+    }
+    this.#open.set(path, fh);
+    while (this.#open.size > this.#max) {
+      const [oldest, old] = this.#open.entries().next().value as [string, FileHandle];
+      this.#open.delete(oldest);
+      if (this.#dirty.delete(oldest)) await old.sync();
+      await old.close();
+    }
+    return fh;
+  }
+
+  /** Writes `buf` at `position` of `path` (created if needed) and marks it for the next {@link HandleCache.syncAll}. */
+  async write(path: string, buf: Uint8Array, position: number): Promise<void> {
+    const fh = (await this.get(path, true)) as FileHandle;
+    await fh.write(buf, 0, buf.length, position);
+    this.#dirty.add(path);
+  }
+
+  /** Reads up to `length` bytes at `position`; the returned buffer is as long as what was read. */
+  async read(path: string, length: number, position: number): Promise<Buffer | undefined> {
+    const fh = await this.get(path, false);
+    if (!fh) return undefined;
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, position);
+    return buf.subarray(0, bytesRead);
+  }
+
+  /** Size of `path` (0 when absent). */
+  async size(path: string): Promise<number> {
+    const fh = await this.get(path, false);
+    return fh ? (await fh.stat()).size : 0;
+  }
+
+  async truncate(path: string, length: number): Promise<void> {
+    const fh = await this.get(path, false);
+    if (fh && (await fh.stat()).size > length) {
+      await fh.truncate(length);
+      this.#dirty.add(path);
+    }
+  }
+
+  /** Makes every write since the last call durable. */
+  async syncAll(): Promise<void> {
+    for (const p of this.#dirty) await this.#open.get(p)?.sync();
+    this.#dirty.clear();
+  }
+
+  async closeAll(): Promise<void> {
+    await this.syncAll().catch(() => undefined);
+    for (const fh of this.#open.values()) await fh.close().catch(() => undefined);
+    this.#open.clear();
+  }
+}
+
+/** A small LRU of immutable byte pages (full tiles). */
+export class PageCache {
+  readonly #pages = new Map<string, Buffer>();
+  readonly #max: number;
+  constructor(max: number) {
+    this.#max = max;
+  }
+  get(key: string): Buffer | undefined {
+    const p = this.#pages.get(key);
+    if (p) {
+      this.#pages.delete(key);
+      this.#pages.set(key, p);
+    }
+    return p;
+  }
+  set(key: string, page: Buffer): void {
+    this.#pages.set(key, page);
+    if (this.#pages.size > this.#max) {
+      const oldest = this.#pages.keys().next().value;
+      if (oldest !== undefined) this.#pages.delete(oldest);
+    }
+  }
+}
+
+/** Writes `text` to `path` atomically (temporary file, fsync, rename). */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  const fh = await open(tmp, "r+");
+  await fh.sync();
+  await fh.close();
+  await rename(tmp, path);
+}
+
+/** Paths of one chain's index files. */
+export class ChainFiles {
+  readonly dir: string;
+  constructor(root: string, chainId: string) {
+    this.dir = join(root, chainFolder(chainId));
+  }
+  get entries(): string {
+    return join(this.dir, "entries");
+  }
+  get checkpoint(): string {
+    return join(this.dir, "checkpoint.json");
+  }
+  get id(): string {
+    return join(this.dir, "id");
+  }
+  level(level: number): string {
+    return join(this.dir, `n${level}`);
+  }
+  keys(j: number): string {
+    return join(this.dir, `k${j}`);
+  }
+}
+
+/** Fingerprint (8 bytes, never all zero) and start slot bits of an idempotency key. */
+function keyFingerprint(key: string): { fp: Buffer; start: number } {
+  const d = Buffer.from(sha256Node(Buffer.from(key, "utf8")));
+  const fp = Buffer.from(d.subarray(0, 8));
+  if (fp.every((b) => b === 0)) fp[0] = 1;
+  return { fp, start: d.readUInt32BE(8) };
+}
+
+/**
+ * The idempotency-key tables of one chain. Lookups return candidate seqs (a fingerprint match is
+ * not proof: the caller compares the stored key); inserts go to the newest table, a new one twice
+ * as large starting when it is half full.
+ */
+export class KeyTables {
+  readonly #h: HandleCache;
+  readonly #f: ChainFiles;
+  /** Count of the newest table as this writer knows it, keyed by table number. */
+  #counts = new Map<number, number>();
+
+  constructor(handles: HandleCache, files: ChainFiles) {
+    this.#h = handles;
+    this.#f = files;
+  }
+
+  async #tables(): Promise<number> {
+    let j = 0;
+    while (await this.#h.get(this.#f.keys(j), false)) j++;
+    return j;
+  }
+
+  /** Candidate seqs recorded for `key`, newest table first. */
+  async candidates(key: string): Promise<number[]> {
+    const { fp, start } = keyFingerprint(key);
+    const out: number[] = [];
+    const n = await this.#tables();
+    for (let j = n - 1; j >= 0; j--) {
+      await this.#probe(j, fp, start, (_slot, seqPlus1) => {
+        if (seqPlus1 > 0) out.push(seqPlus1 - 1);
+        return false;
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Walks table `j` from the key's start slot, calling `onMatch(slot, seq + 1)` on each
+   * fingerprint match (returning true stops the walk: -1), and returns the first empty slot.
+   */
+  async #probe(
+    j: number,
+    fp: Buffer,
+    start: number,
+    onMatch: (slot: number, seqPlus1: number) => boolean,
+  ): Promise<number> {
+    const cap = 2 ** (KEY_BASE_BITS + j);
+    const path = this.#f.keys(j);
+    let slot = start & (cap - 1);
+    for (let seen = 0; seen < cap; ) {
+      const n = Math.min(KEY_WINDOW, cap - slot, cap - seen);
+      const buf =
+        (await this.#h.read(path, n * KEY_SLOT, KEY_HEADER + slot * KEY_SLOT)) ?? Buffer.alloc(0);
+      for (let i = 0; i < n; i++) {
+        const o = i * KEY_SLOT;
+        if (o + KEY_SLOT > buf.length || buf.readDoubleBE(o + 8) === 0) return slot + i;
+        if (buf.compare(fp, 0, 8, o, o + 8) === 0 && onMatch(slot + i, buf.readDoubleBE(o + 8)))
+          return -1;
+      }
+      seen += n;
+      slot = (slot + n) & (cap - 1);
+    }
+    return -2; // full (never reached: tables are kept at most half full)
+  }
+
+  async #count(j: number): Promise<number> {
+    const known = this.#counts.get(j);
+    if (known !== undefined) return known;
+    const head = await this.#h.read(this.#f.keys(j), 8, 0);
+    const c = head && head.length === 8 ? head.readDoubleBE(0) : 0;
+    this.#counts.set(j, c);
+    return c;
+  }
+
+  /** Records that `key` names entry `seq` (idempotent for an identical pair). */
+  async insert(key: string, seq: number): Promise<void> {
+    const { fp, start } = keyFingerprint(key);
+    let j = Math.max((await this.#tables()) - 1, 0);
+    if ((await this.#count(j)) + 1 > 2 ** (KEY_BASE_BITS + j - 1)) j++;
+    let already = false;
+    const slot = await this.#probe(j, fp, start, (_s, seqPlus1) => {
+      already = seqPlus1 === seq + 1;
+      return already;
+    });
+    if (already) return;
+    if (slot < 0) throw new Error("idempotency key table full");
+    const rec = Buffer.alloc(KEY_SLOT);
+    fp.copy(rec, 0);
+    rec.writeDoubleBE(seq + 1, 8);
+    await this.#h.write(this.#f.keys(j), rec, KEY_HEADER + slot * KEY_SLOT);
+    const c = (await this.#count(j)) + 1;
+    this.#counts.set(j, c);
+    const head = Buffer.alloc(8);
+    head.writeDoubleBE(c, 0);
+    await this.#h.write(this.#f.keys(j), head, 0);
+  }
+
+  /** Forgets cached counts (another process may have inserted since). */
+  reset(): void {
+    this.#counts = new Map();
+  }
+}
