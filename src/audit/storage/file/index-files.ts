@@ -35,6 +35,10 @@ const KEY_SLOT = 16;
 const KEY_HEADER = 16;
 const KEY_BASE_BITS = 12;
 const KEY_WINDOW = 64;
+/** Bytes one file's buffered writes may reach before they are written out. */
+const PENDING_MAX = 1 << 20;
+/** Bytes all buffered writes may reach before they are written out. */
+const PENDING_TOTAL = 8 << 20;
 
 /** One entry's location, as stored in `entries`. */
 export interface EntryRecord {
@@ -84,6 +88,8 @@ export function chainFolder(chainId: string): string {
 export class HandleCache {
   readonly #open = new Map<string, FileHandle>();
   readonly #dirty = new Set<string>();
+  readonly #pending = new Map<string, { at: number; chunks: Buffer[]; bytes: number }>();
+  #pendingBytes = 0;
   readonly #max: number;
   readonly #readOnly: boolean;
 
@@ -114,6 +120,14 @@ export class HandleCache {
     this.#open.set(path, fh);
     while (this.#open.size > this.#max) {
       const [oldest, old] = this.#open.entries().next().value as [string, FileHandle];
+      if (this.#pending.has(oldest)) {
+        // Buffered writes go out through this handle before it closes.
+        const p = this.#pending.get(oldest) as { at: number; chunks: Buffer[]; bytes: number };
+        this.#pending.delete(oldest);
+        this.#pendingBytes -= p.bytes;
+        const data = Buffer.concat(p.chunks);
+        await old.write(data, 0, data.length, p.at);
+      }
       this.#open.delete(oldest);
       if (this.#dirty.delete(oldest)) await old.sync();
       await old.close();
@@ -121,15 +135,43 @@ export class HandleCache {
     return fh;
   }
 
-  /** Writes `buf` at `position` of `path` (created if needed) and marks it for the next {@link HandleCache.syncAll}. */
+  /**
+   * Writes `buf` at `position` of `path` (created if needed), buffered: a write that continues the
+   * previous one to the same file is merged with it (the index is mostly written sequentially).
+   * Buffered bytes reach the file on {@link HandleCache.flush} and before any other access to it.
+   */
   async write(path: string, buf: Uint8Array, position: number): Promise<void> {
-    const fh = (await this.get(path, true)) as FileHandle;
-    await fh.write(buf, 0, buf.length, position);
+    const p = this.#pending.get(path);
+    if (p && p.at + p.bytes === position && p.bytes + buf.length <= PENDING_MAX) {
+      p.chunks.push(Buffer.from(buf));
+      p.bytes += buf.length;
+    } else {
+      if (p) await this.#flushOne(path);
+      this.#pending.set(path, { at: position, chunks: [Buffer.from(buf)], bytes: buf.length });
+    }
     this.#dirty.add(path);
+    this.#pendingBytes += buf.length;
+    if (this.#pendingBytes > PENDING_TOTAL) await this.flush();
+  }
+
+  async #flushOne(path: string): Promise<void> {
+    const p = this.#pending.get(path);
+    if (!p) return;
+    this.#pending.delete(path);
+    this.#pendingBytes -= p.bytes;
+    const fh = (await this.get(path, true)) as FileHandle;
+    const data = p.chunks.length === 1 ? (p.chunks[0] as Buffer) : Buffer.concat(p.chunks);
+    await fh.write(data, 0, data.length, p.at);
+  }
+
+  /** Writes every buffered write to its file (not yet durable: see {@link HandleCache.syncAll}). */
+  async flush(): Promise<void> {
+    for (const path of [...this.#pending.keys()]) await this.#flushOne(path);
   }
 
   /** Reads up to `length` bytes at `position`; the returned buffer is as long as what was read. */
   async read(path: string, length: number, position: number): Promise<Buffer | undefined> {
+    await this.#flushOne(path);
     const fh = await this.get(path, false);
     if (!fh) return undefined;
     const buf = Buffer.alloc(length);
@@ -139,11 +181,13 @@ export class HandleCache {
 
   /** Size of `path` (0 when absent). */
   async size(path: string): Promise<number> {
+    await this.#flushOne(path);
     const fh = await this.get(path, false);
     return fh ? (await fh.stat()).size : 0;
   }
 
   async truncate(path: string, length: number): Promise<void> {
+    await this.#flushOne(path);
     const fh = await this.get(path, false);
     if (fh && (await fh.stat()).size > length) {
       await fh.truncate(length);
@@ -153,6 +197,7 @@ export class HandleCache {
 
   /** Makes every write since the last call durable. */
   async syncAll(): Promise<void> {
+    await this.flush();
     for (const p of this.#dirty) await this.#open.get(p)?.sync();
     this.#dirty.clear();
   }
@@ -245,9 +290,13 @@ export class KeyTables {
     this.#f = files;
   }
 
-  async #tables(): Promise<number> {
+  #tables: number | undefined;
+
+  async #tableCount(): Promise<number> {
+    if (this.#tables !== undefined) return this.#tables;
     let j = 0;
     while (await this.#h.get(this.#f.keys(j), false)) j++;
+    this.#tables = j;
     return j;
   }
 
@@ -255,7 +304,7 @@ export class KeyTables {
   async candidates(key: string): Promise<number[]> {
     const { fp, start } = keyFingerprint(key);
     const out: number[] = [];
-    const n = await this.#tables();
+    const n = await this.#tableCount();
     for (let j = n - 1; j >= 0; j--) {
       await this.#probe(j, fp, start, (_slot, seqPlus1) => {
         if (seqPlus1 > 0) out.push(seqPlus1 - 1);
@@ -306,7 +355,7 @@ export class KeyTables {
   /** Records that `key` names entry `seq` (idempotent for an identical pair). */
   async insert(key: string, seq: number): Promise<void> {
     const { fp, start } = keyFingerprint(key);
-    let j = Math.max((await this.#tables()) - 1, 0);
+    let j = Math.max((await this.#tableCount()) - 1, 0);
     if ((await this.#count(j)) + 1 > 2 ** (KEY_BASE_BITS + j - 1)) j++;
     let already = false;
     const slot = await this.#probe(j, fp, start, (_s, seqPlus1) => {
@@ -319,15 +368,26 @@ export class KeyTables {
     fp.copy(rec, 0);
     rec.writeDoubleBE(seq + 1, 8);
     await this.#h.write(this.#f.keys(j), rec, KEY_HEADER + slot * KEY_SLOT);
-    const c = (await this.#count(j)) + 1;
-    this.#counts.set(j, c);
-    const head = Buffer.alloc(8);
-    head.writeDoubleBE(c, 0);
-    await this.#h.write(this.#f.keys(j), head, 0);
+    this.#counts.set(j, (await this.#count(j)) + 1);
+    this.#dirtyCounts.add(j);
+    this.#tables = Math.max(this.#tables ?? 0, j + 1);
   }
 
-  /** Forgets cached counts (another process may have inserted since). */
+  #dirtyCounts = new Set<number>();
+
+  /** Writes the key counts changed since the last call into the table headers. */
+  async saveCounts(): Promise<void> {
+    for (const j of this.#dirtyCounts) {
+      const head = Buffer.alloc(8);
+      head.writeDoubleBE(this.#counts.get(j) ?? 0, 0);
+      await this.#h.write(this.#f.keys(j), head, 0);
+    }
+    this.#dirtyCounts.clear();
+  }
+
+  /** Forgets cached counts and tables (another process may have inserted since). */
   reset(): void {
     this.#counts = new Map();
+    this.#tables = undefined;
   }
 }

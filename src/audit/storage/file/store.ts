@@ -27,7 +27,7 @@
  * @packageDocumentation
  */
 import { constants } from "node:fs";
-import { type FileHandle, mkdir, mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { KeywardenError } from "../../../errors.js";
@@ -247,6 +247,18 @@ async function loadStore(
     return out;
   };
 
+  /** Whether the open is rebuilding the index from nothing (no record exists yet). */
+  let rebuilding = false;
+  /** Cuts tree nodes past `size` (left by a batch whose line never landed). */
+  const cutLeftovers = async (c: FileChain, size: number) => {
+    for (let level = 0; level <= c.maxLevel; level++)
+      await handles.truncate(c.files.level(level), Math.floor(size / 2 ** level) * 32);
+  };
+  /** Hands every buffered index write to the files (other processes then see them). */
+  const indexOut = async () => {
+    for (const c of chains.values()) await c.keys.saveCounts();
+    await handles.flush();
+  };
   /** Writes the index records, tree nodes and keys of a batch about to be (or already) on line `lineOffset`. */
   const indexBatch = async (
     c: FileChain,
@@ -258,7 +270,7 @@ async function loadStore(
     payloads: ReadonlyArray<readonly [number, number]> | undefined,
   ) => {
     // Keep the payload locations of records already written for this very line (a re-index).
-    const existing = payloads ? [] : await readRecords(c, first, entries.length);
+    const existing = payloads || rebuilding ? [] : await readRecords(c, first, entries.length);
     const buf = Buffer.alloc(entries.length * RECORD_BYTES);
     for (const [i, e] of entries.entries()) {
       const old = existing[i];
@@ -280,9 +292,9 @@ async function loadStore(
             : 0,
       });
     }
-    // Nodes past the committed size are leftovers of a batch whose line never landed: cut them.
-    for (let level = 0; level <= c.maxLevel; level++)
-      await handles.truncate(c.files.level(level), Math.floor(first / 2 ** level) * 32);
+    // Nodes past the committed size are leftovers of a batch whose line never landed: cut them
+    // (at open, once per chain after the scan instead).
+    if (payloads) await cutLeftovers(c, first);
     await handles.write(c.files.entries, buf, first * RECORD_BYTES);
     const sorted = [...nodes].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     for (let i = 0; i < sorted.length; ) {
@@ -373,12 +385,24 @@ async function loadStore(
       return corrupt(`${path}.payloads`, l.line, "not a payload record");
     const c = chains.get(r.chainId);
     if (!c || r.seq >= c.size) return; // a payload line whose batch never landed
-    const [rec] = await readRecords(c, r.seq, 1);
-    if (!rec || rec.hash !== r.hash) return;
-    const at = Buffer.alloc(12);
-    at.writeDoubleBE(l.offset, 0);
-    at.writeUInt32BE(l.length, 8);
-    await handles.write(c.files.entries, at, r.seq * RECORD_BYTES + 48);
+    // Payload lines come in seq order: edit a window of records in memory, written back once.
+    if (!win || win.c !== c || r.seq < win.start || r.seq >= win.start + win.count) {
+      await sideWindowOut();
+      const count = Math.min(READ_CHUNK, c.size - r.seq);
+      const buf = await handles.read(c.files.entries, count * RECORD_BYTES, r.seq * RECORD_BYTES);
+      if (!buf || buf.length !== count * RECORD_BYTES) return;
+      win = { c, start: r.seq, count, buf, dirty: false };
+    }
+    const o = (r.seq - win.start) * RECORD_BYTES;
+    if (win.buf.toString("hex", o, o + 32) !== r.hash) return;
+    win.buf.writeDoubleBE(l.offset, o + 48);
+    win.buf.writeUInt32BE(l.length, o + 56);
+    win.dirty = true;
+  };
+  let win: { c: FileChain; start: number; count: number; buf: Buffer; dirty: boolean } | undefined;
+  const sideWindowOut = async () => {
+    if (win?.dirty) await handles.write(win.c.files.entries, win.buf, win.start * RECORD_BYTES);
+    win = undefined;
   };
   let mainEnd = 0;
   let sideEnd = 0;
@@ -423,6 +447,7 @@ async function loadStore(
       sideEnd,
       sideLine + 1,
     );
+    await sideWindowOut();
     sideEnd = s.complete;
     sideLine = s.lastLine;
     if (locked) {
@@ -454,6 +479,7 @@ async function loadStore(
         for (const c of chains.values()) c.keys.reset();
         await refresh(true);
         const out = await fn();
+        await indexOut();
         if (sinceState >= STATE_EVERY) await saveState();
         return out;
       } catch (err) {
@@ -528,7 +554,10 @@ async function loadStore(
       if (!r || !(await batchLineAt(c.id, r, c.size - 1))) throw new StaleIndex();
     }
   } else if (readOnly) {
+    rebuilding = true;
     await refresh(false);
+    rebuilding = false;
+    await indexOut();
   } else {
     await serialized(async () => {
       const lock = await acquireLock(`${path}.lock`, lockWaitMs);
@@ -539,8 +568,12 @@ async function loadStore(
           await rm(root, { recursive: true, force: true });
           await mkdir(root, { recursive: true, mode: 0o700 });
           state = { v: INDEX_VERSION, mainEnd: 0, sideEnd: 0 };
+          rebuilding = true;
         }
         await refresh(true, [state.mainEnd, state.sideEnd]);
+        rebuilding = false;
+        for (const c of chains.values()) await cutLeftovers(c, c.size);
+        await indexOut();
         await saveState();
       } finally {
         await lock.release();
@@ -601,6 +634,7 @@ async function loadStore(
           line.length - 1,
           payloads,
         );
+        await indexOut();
         await durableWrite(main, line, mainEnd);
         await refresh(true); // take in what was just written through the same path as every other line
         // Defensive: only a writer ignoring the lock could make the file differ from what was written.
