@@ -4,7 +4,7 @@
  * kept in fixed-size binary files beside the chain file instead of in memory, so a store's memory
  * does not grow with its entries. All of it is derived from the JSONL files (the source of truth)
  * and is rebuilt from them when missing or behind. Layout under `PATH.index/`, one folder per chain
- * named by the SHA-256 of its id (docs/audit-operations.md, "File store index"):
+ * named by the SHA-256 of its id (docs/audit-format.md §8.1):
  *
  * - `id` — the chain id.
  * - `entries` — 64 bytes per entry, at `seq * 64`: the entry hash (32 bytes), the batch line's
@@ -17,7 +17,6 @@
  *   `2^(12+j)` slots of 16 bytes (8-byte fingerprint of SHA-256(key), then seq + 1 as float64 BE),
  *   after a 16-byte header (the key count, float64 BE). A fingerprint only nominates a seq; the store
  *   confirms it against the entry's stored key.
- * - `checkpoint.json` — the greatest checkpoint (`{size, note}`), replaced atomically.
  *
  * @packageDocumentation
  */
@@ -251,9 +250,6 @@ export class ChainFiles {
   }
   get entries(): string {
     return join(this.dir, "entries");
-  }
-  get checkpoint(): string {
-    return join(this.dir, "checkpoint.json");
   }
   get id(): string {
     return join(this.dir, "id");
