@@ -132,6 +132,9 @@ describe("JSONL file store: the on-disk index", () => {
     expect(written?.every((h) => h?.length === 32)).toBe(true);
     expect(await all(again, CHAIN)).toEqual(entries);
     expect(entries[9]?.payload).toBeNull();
+    for (const seq of [0, 1, 299, 599])
+      expect((await again.findByIdempotencyKey?.(CHAIN, fixtureKey(seq)))?.seq).toBe(seq);
+    expect(await again.findByIdempotencyKey?.(CHAIN, "never")).toBeUndefined();
     await again.close();
   });
 
@@ -155,6 +158,13 @@ describe("JSONL file store: the on-disk index", () => {
       ),
     ).toBe("ERR_AUDIT_APPEND_CONFLICT");
     await store.close();
+    // The same keys, written a window at a time by a rebuild, across tables as well.
+    await rm(`${path}.index`, { recursive: true });
+    const rebuilt = await openFileAuditStore(path);
+    for (const seq of [0, 1000, 2047, 2048, 3333, 4999])
+      expect((await rebuilt.findByIdempotencyKey?.(CHAIN, fixtureKey(seq)))?.seq).toBe(seq);
+    expect(await rebuilt.findByIdempotencyKey?.(CHAIN, "never")).toBeUndefined();
+    await rebuilt.close();
   });
 
   it("tree nodes left by an append whose line never landed are not served, and are cut by the next append", async () => {

@@ -34,6 +34,10 @@ const KEY_SLOT = 16;
 const KEY_HEADER = 16;
 const KEY_BASE_BITS = 12;
 const KEY_WINDOW = 64;
+/** Keys collected before a windowed write while rebuilding. */
+const LATER_MAX = 65_536;
+/** Slots per window of a windowed key write (64 KiB). */
+const WINDOW_SLOTS = 4096;
 /** Bytes one file's buffered writes may reach before they are written out. */
 const PENDING_MAX = 1 << 20;
 /** Bytes all buffered writes may reach before they are written out. */
@@ -346,6 +350,91 @@ export class KeyTables {
     const c = head && head.length === 8 ? head.readDoubleBE(0) : 0;
     this.#counts.set(j, c);
     return c;
+  }
+
+  #later: Array<{ fp: Buffer; start: number; seq: number }> = [];
+
+  /**
+   * Like {@link KeyTables.insert}, but collected and written by {@link KeyTables.flushLater} a
+   * window of slots at a time (rebuilding an index: one read and one write per window instead of
+   * per key). Lookups do not see collected keys before the flush.
+   */
+  async insertLater(key: string, seq: number): Promise<void> {
+    this.#later.push({ ...keyFingerprint(key), seq });
+    if (this.#later.length >= LATER_MAX) await this.flushLater();
+  }
+
+  /** Writes the keys collected by {@link KeyTables.insertLater}. */
+  async flushLater(): Promise<void> {
+    const items = this.#later;
+    this.#later = [];
+    let i = 0;
+    while (i < items.length) {
+      let j = Math.max((await this.#tableCount()) - 1, 0);
+      if ((await this.#count(j)) + 1 > 2 ** (KEY_BASE_BITS + j - 1)) j++;
+      const room = 2 ** (KEY_BASE_BITS + j - 1) - (await this.#count(j));
+      const group = items.slice(i, i + room);
+      i += group.length;
+      await this.#placeGroup(j, group);
+    }
+  }
+
+  async #placeGroup(j: number, group: Array<{ fp: Buffer; start: number; seq: number }>) {
+    const cap = 2 ** (KEY_BASE_BITS + j);
+    const path = this.#f.keys(j);
+    const sorted = group
+      .map((g) => ({ ...g, slot: g.start & (cap - 1) }))
+      .sort((a, b) => a.slot - b.slot);
+    const span = Math.min(WINDOW_SLOTS, cap);
+    for (let k = 0; k < sorted.length; ) {
+      const ws = (sorted[k] as { slot: number }).slot;
+      const n = Math.min(span + KEY_WINDOW, cap - ws); // room to probe past the window's last start
+      const buf = Buffer.alloc(n * KEY_SLOT);
+      (await this.#h.read(path, n * KEY_SLOT, KEY_HEADER + ws * KEY_SLOT))?.copy(buf);
+      const overflow: typeof sorted = [];
+      for (; k < sorted.length && (sorted[k] as { slot: number }).slot < ws + span; k++) {
+        const g = sorted[k] as (typeof sorted)[number];
+        let placed = false;
+        for (let s = g.slot - ws; s < n; s++) {
+          const o = s * KEY_SLOT;
+          const used = buf.readDoubleBE(o + 8);
+          if (used === 0) {
+            g.fp.copy(buf, o);
+            buf.writeDoubleBE(g.seq + 1, o + 8);
+            this.#counts.set(j, (await this.#count(j)) + 1);
+            placed = true;
+            break;
+          }
+          if (used === g.seq + 1 && buf.compare(g.fp, 0, 8, o, o + 8) === 0) {
+            placed = true; // already there
+            break;
+          }
+        }
+        if (!placed) overflow.push(g);
+      }
+      await this.#h.write(path, buf, KEY_HEADER + ws * KEY_SLOT);
+      this.#dirtyCounts.add(j);
+      this.#tables = Math.max(this.#tables ?? 0, j + 1);
+      // A probe run past the window (rare): place those one by one, after the window is written.
+      for (const g of overflow) await this.#insertAt(j, g.fp, g.start, g.seq);
+    }
+  }
+
+  async #insertAt(j: number, fp: Buffer, start: number, seq: number): Promise<void> {
+    let already = false;
+    const slot = await this.#probe(j, fp, start, (_s, seqPlus1) => {
+      already = seqPlus1 === seq + 1;
+      return already;
+    });
+    if (already) return;
+    if (slot < 0) throw new Error("idempotency key table full");
+    const rec = Buffer.alloc(KEY_SLOT);
+    fp.copy(rec, 0);
+    rec.writeDoubleBE(seq + 1, 8);
+    await this.#h.write(this.#f.keys(j), rec, KEY_HEADER + slot * KEY_SLOT);
+    this.#counts.set(j, (await this.#count(j)) + 1);
+    this.#dirtyCounts.add(j);
+    this.#tables = Math.max(this.#tables ?? 0, j + 1);
   }
 
   /** Records that `key` names entry `seq` (idempotent for an identical pair). */

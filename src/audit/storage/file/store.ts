@@ -247,6 +247,8 @@ async function loadStore(
     return out;
   };
 
+  /** Keys collected by `insertLater` since the last flush, across chains. */
+  let keysLater = 0;
   /** Whether the open is rebuilding the index from nothing (no record exists yet). */
   let rebuilding = false;
   /** Cuts tree nodes past `size` (left by a batch whose line never landed). */
@@ -256,7 +258,10 @@ async function loadStore(
   };
   /** Hands every buffered index write to the files (other processes then see them). */
   const indexOut = async () => {
-    for (const c of chains.values()) await c.keys.saveCounts();
+    for (const c of chains.values()) {
+      await c.keys.flushLater();
+      await c.keys.saveCounts();
+    }
     await handles.flush();
   };
   /** Writes the index records, tree nodes and keys of a batch about to be (or already) on line `lineOffset`. */
@@ -310,7 +315,17 @@ async function loadStore(
       i = j;
     }
     for (const [i, e] of entries.entries())
-      if (e.key !== undefined) await c.keys.insert(e.key, first + i);
+      if (e.key !== undefined) {
+        if (payloads) await c.keys.insert(e.key, first + i);
+        else {
+          await c.keys.insertLater(e.key, first + i);
+          if (++keysLater >= 65_536) {
+            // Bound the keys collected across chains, not only per chain.
+            for (const other of chains.values()) await other.keys.flushLater();
+            keysLater = 0;
+          }
+        }
+      }
   };
 
   /** Parses and checks one chain-file line; `index` also (re)writes its index data. */
@@ -539,6 +554,7 @@ async function loadStore(
     return batch?.[r.indexInBatch]?.key === key;
   };
   const keyUsed = async (c: FileChain, key: string): Promise<number | undefined> => {
+    await c.keys.flushLater(); // keys a private index collected while following other writers
     for (const seq of await c.keys.candidates(key)) if (await entryWithKey(c, seq, key)) return seq;
     return undefined;
   };
