@@ -181,6 +181,25 @@ describe("JSONL file store: the on-disk index", () => {
     await store.close();
   });
 
+  it("refuses a malformed tree node before writing anything", async () => {
+    const store = await openFileAuditStore(path);
+    const [e] = fixtureEntries(CHAIN, 0, 1);
+    const bad = { level: 0, index: 0, hash: new Uint8Array(31).fill(1) };
+    expect(
+      await codeOf(
+        store.append({
+          chainId: CHAIN,
+          expectedSize: 0,
+          entries: [e as StoredEntry],
+          treeNodes: [bad],
+        }),
+      ),
+    ).toBe("ERR_INVALID_ARGUMENT");
+    expect(await store.head(CHAIN)).toEqual({ size: 0, headHash: null });
+    expect((await readFile(`${path}.payloads`)).length).toBe(0);
+    await store.close();
+  });
+
   it("an index record that does not match the chain file fails closed", async () => {
     const store = await openFileAuditStore(path);
     await appendFixtures(store, CHAIN, 20);

@@ -635,6 +635,16 @@ async function loadStore(
           appendLineText(request.chainId, first, request.entries, request.treeNodes),
         );
         const end = first + request.entries.length;
+        for (const n of request.treeNodes ?? [])
+          if (
+            !Number.isSafeInteger(n.level) ||
+            !Number.isSafeInteger(n.index) ||
+            n.level < 0 ||
+            n.index < 0 ||
+            !(n.hash instanceof Uint8Array) ||
+            n.hash.length !== 32
+          )
+            throw new KeywardenError("ERR_INVALID_ARGUMENT", "a tree node is malformed");
         const nodes = (request.treeNodes ?? [])
           .filter((n) => (n.index + 1) * 2 ** n.level <= end) // a node past the batch is no node of this tree yet
           .map((n) => [n.level, n.index, Uint8Array.from(n.hash)] as const);
