@@ -2,7 +2,7 @@
  * Peak RSS of the JSONL file store at scale. Issue 20's target: at 10,000,000 entries, peak RSS
  * <= 128 MiB for append and for proofs.
  *
- *   npx tsx bench/audit-file-rss.ts [entries] [small]     (defaults: 10000000 and 10000)
+ *   npx tsx bench/audit-file-rss.ts [entries] [small] [--no-cap]    (defaults: 10000000 and 10000)
  *
  * For each size: writes the store in bulk (bench/file-store-fixture.ts: the same bytes one-entry
  * appends with idempotency keys and tree nodes write, without the fsyncs), then runs three plain
@@ -28,6 +28,8 @@ import { settingsLine } from "./floors.js";
 
 const large = Number(process.argv[2] ?? 10_000_000);
 const small = Number(process.argv[3] ?? 10_000);
+/** `--no-cap` skips the capped-heap phases (a shorter run). */
+const capped = !process.argv.includes("--no-cap");
 const chainId = userChainId("file-rss-bench");
 const APPENDS = 1000;
 const INCLUSIONS = 1000;
@@ -116,13 +118,18 @@ async function measure(total: number) {
       logLevel: "error",
     });
     const phases: PhaseRun[] = [];
-    for (const [phase, flags] of [
+    const runs: ReadonlyArray<readonly [string, readonly string[]]> = [
       ["index", []],
       ["append", []],
       ["proof", []],
-      ["append", [HEAP_CAP]],
-      ["proof", [HEAP_CAP]],
-    ] as const) {
+      ...(capped
+        ? ([
+            ["append", [HEAP_CAP]],
+            ["proof", [HEAP_CAP]],
+          ] as const)
+        : []),
+    ];
+    for (const [phase, flags] of runs) {
       const { stdout } = await promisify(execFile)(
         process.execPath,
         [
