@@ -35,7 +35,7 @@ const KEY_HEADER = 16;
 const KEY_BASE_BITS = 12;
 const KEY_WINDOW = 64;
 /** Keys collected before a windowed write while rebuilding. */
-const LATER_MAX = 65_536;
+const LATER_MAX = 32_768;
 /** Slots per window of a windowed key write (64 KiB). */
 const WINDOW_SLOTS = 4096;
 /** Bytes one file's buffered writes may reach before they are written out. */
@@ -266,6 +266,14 @@ export class ChainFiles {
   }
 }
 
+/** A key collected for a windowed write. */
+interface Later {
+  hi: number;
+  lo: number;
+  start: number;
+  seq: number;
+}
+
 /** Fingerprint (8 bytes, never all zero) and start slot bits of an idempotency key. */
 function keyFingerprint(key: string): { fp: Buffer; start: number } {
   const d = Buffer.from(sha256Node(Buffer.from(key, "utf8")));
@@ -352,7 +360,8 @@ export class KeyTables {
     return c;
   }
 
-  #later: Array<{ fp: Buffer; start: number; seq: number }> = [];
+  /** Collected keys as plain numbers (the fingerprint's two halves), ~50 bytes each. */
+  #later: Later[] = [];
 
   /**
    * Like {@link KeyTables.insert}, but collected and written by {@link KeyTables.flushLater} a
@@ -360,7 +369,8 @@ export class KeyTables {
    * per key). Lookups do not see collected keys before the flush.
    */
   async insertLater(key: string, seq: number): Promise<void> {
-    this.#later.push({ ...keyFingerprint(key), seq });
+    const { fp, start } = keyFingerprint(key);
+    this.#later.push({ hi: fp.readUInt32BE(0), lo: fp.readUInt32BE(4), start, seq });
     if (this.#later.length >= LATER_MAX) await this.flushLater();
   }
 
@@ -379,7 +389,7 @@ export class KeyTables {
     }
   }
 
-  async #placeGroup(j: number, group: Array<{ fp: Buffer; start: number; seq: number }>) {
+  async #placeGroup(j: number, group: Later[]) {
     const cap = 2 ** (KEY_BASE_BITS + j);
     const path = this.#f.keys(j);
     const sorted = group
@@ -399,13 +409,18 @@ export class KeyTables {
           const o = s * KEY_SLOT;
           const used = buf.readDoubleBE(o + 8);
           if (used === 0) {
-            g.fp.copy(buf, o);
+            buf.writeUInt32BE(g.hi, o);
+            buf.writeUInt32BE(g.lo, o + 4);
             buf.writeDoubleBE(g.seq + 1, o + 8);
             this.#counts.set(j, (await this.#count(j)) + 1);
             placed = true;
             break;
           }
-          if (used === g.seq + 1 && buf.compare(g.fp, 0, 8, o, o + 8) === 0) {
+          if (
+            used === g.seq + 1 &&
+            buf.readUInt32BE(o) === g.hi &&
+            buf.readUInt32BE(o + 4) === g.lo
+          ) {
             placed = true; // already there
             break;
           }
@@ -416,7 +431,12 @@ export class KeyTables {
       this.#dirtyCounts.add(j);
       this.#tables = Math.max(this.#tables ?? 0, j + 1);
       // A probe run past the window (rare): place those one by one, after the window is written.
-      for (const g of overflow) await this.#insertAt(j, g.fp, g.start, g.seq);
+      for (const g of overflow) {
+        const fp = Buffer.alloc(8);
+        fp.writeUInt32BE(g.hi, 0);
+        fp.writeUInt32BE(g.lo, 4);
+        await this.#insertAt(j, fp, g.start, g.seq);
+      }
     }
   }
 

@@ -319,7 +319,7 @@ async function loadStore(
         if (payloads) await c.keys.insert(e.key, first + i);
         else {
           await c.keys.insertLater(e.key, first + i);
-          if (++keysLater >= 65_536) {
+          if (++keysLater >= 32_768) {
             // Bound the keys collected across chains, not only per chain.
             for (const other of chains.values()) await other.keys.flushLater();
             keysLater = 0;
