@@ -39,7 +39,7 @@ const LATER_MAX = 32_768;
 /** Slots per window of a windowed key write (64 KiB). */
 const WINDOW_SLOTS = 4096;
 /** Bytes one file's buffered writes may reach before they are written out. */
-const PENDING_MAX = 1 << 20;
+const PENDING_MAX = 64 << 10;
 /** Bytes all buffered writes may reach before they are written out. */
 const PENDING_TOTAL = 8 << 20;
 
@@ -91,7 +91,8 @@ export function chainFolder(chainId: string): string {
 export class HandleCache {
   readonly #open = new Map<string, FileHandle>();
   readonly #dirty = new Set<string>();
-  readonly #pending = new Map<string, { at: number; chunks: Buffer[]; bytes: number }>();
+  /** One buffer per file (merged writes copied into it: no object per write). */
+  readonly #pending = new Map<string, Pending>();
   #pendingBytes = 0;
   readonly #max: number;
   readonly #readOnly: boolean;
@@ -125,11 +126,10 @@ export class HandleCache {
       const [oldest, old] = this.#open.entries().next().value as [string, FileHandle];
       if (this.#pending.has(oldest)) {
         // Buffered writes go out through this handle before it closes.
-        const p = this.#pending.get(oldest) as { at: number; chunks: Buffer[]; bytes: number };
+        const p = this.#pending.get(oldest) as Pending;
         this.#pending.delete(oldest);
-        this.#pendingBytes -= p.bytes;
-        const data = Buffer.concat(p.chunks);
-        await old.write(data, 0, data.length, p.at);
+        this.#pendingBytes -= p.buf.length;
+        await old.write(p.buf, 0, p.bytes, p.at);
       }
       this.#open.delete(oldest);
       if (this.#dirty.delete(oldest)) await old.sync();
@@ -145,15 +145,17 @@ export class HandleCache {
    */
   async write(path: string, buf: Uint8Array, position: number): Promise<void> {
     const p = this.#pending.get(path);
-    if (p && p.at + p.bytes === position && p.bytes + buf.length <= PENDING_MAX) {
-      p.chunks.push(Buffer.from(buf));
+    if (p && p.at + p.bytes === position && p.bytes + buf.length <= p.buf.length) {
+      p.buf.set(buf, p.bytes);
       p.bytes += buf.length;
     } else {
       if (p) await this.#flushOne(path);
-      this.#pending.set(path, { at: position, chunks: [Buffer.from(buf)], bytes: buf.length });
+      const room = Buffer.allocUnsafe(Math.max(PENDING_MAX, buf.length));
+      room.set(buf, 0);
+      this.#pending.set(path, { at: position, buf: room, bytes: buf.length });
+      this.#pendingBytes += room.length;
     }
     this.#dirty.add(path);
-    this.#pendingBytes += buf.length;
     if (this.#pendingBytes > PENDING_TOTAL) await this.flush();
   }
 
@@ -161,10 +163,9 @@ export class HandleCache {
     const p = this.#pending.get(path);
     if (!p) return;
     this.#pending.delete(path);
-    this.#pendingBytes -= p.bytes;
+    this.#pendingBytes -= p.buf.length;
     const fh = (await this.get(path, true)) as FileHandle;
-    const data = p.chunks.length === 1 ? (p.chunks[0] as Buffer) : Buffer.concat(p.chunks);
-    await fh.write(data, 0, data.length, p.at);
+    await fh.write(p.buf, 0, p.bytes, p.at);
   }
 
   /** Writes every buffered write to its file (not yet durable: see {@link HandleCache.syncAll}). */
@@ -210,6 +211,12 @@ export class HandleCache {
     for (const fh of this.#open.values()) await fh.close().catch(() => undefined);
     this.#open.clear();
   }
+}
+
+interface Pending {
+  at: number;
+  buf: Buffer;
+  bytes: number;
 }
 
 /** A small LRU of immutable byte pages (full tiles). */
