@@ -178,7 +178,8 @@ export class HandleCache {
     await this.#flushOne(path);
     const fh = await this.get(path, false);
     if (!fh) return undefined;
-    const buf = Buffer.alloc(length);
+    // Small reads come from Node's shared pool (no allocation of their own); only what was read is returned.
+    const buf = length <= 4096 ? Buffer.allocUnsafe(length) : Buffer.alloc(length);
     const { bytesRead } = await fh.read(buf, 0, length, position);
     return buf.subarray(0, bytesRead);
   }

@@ -64,6 +64,8 @@ const STATE_EVERY = 1024;
 const MAX_HANDLES = 64;
 /** Full tiles (8 KiB each) kept for proof reads: 4 MiB. */
 const MAX_TILES = 512;
+/** Tree levels from which full tiles are cached (each node covers >= 256 entries). */
+const CACHE_MIN_LEVEL = 8;
 /** Records read per chunk by `read()`. */
 const READ_CHUNK = 256;
 
@@ -799,7 +801,7 @@ async function loadStore(
 
   /**
    * A stored tree node, or undefined: never written, or not yet complete at the chain's size (a
-   * node of a batch whose line never landed). A full tile is read whole and cached, since complete
+   * node of a batch whose line never landed). A full tile at level 8 or above is read whole and cached, since complete
    * nodes never change.
    */
   async function nodeOf(c: FileChain, k: TreeNodeKey): Promise<Uint8Array | undefined> {
@@ -812,7 +814,8 @@ async function loadStore(
       return undefined;
     if (k.level > c.maxLevel || (k.index + 1) * 2 ** k.level > c.size) return undefined;
     const tile = Math.floor(k.index / TILE_WIDTH);
-    const full = (tile + 1) * TILE_WIDTH * 2 ** k.level <= c.size;
+    // Only tiles high in the tree are on many proofs' paths; a low tile is read for one node.
+    const full = k.level >= CACHE_MIN_LEVEL && (tile + 1) * TILE_WIDTH * 2 ** k.level <= c.size;
     let bytes: Buffer | undefined;
     if (full) {
       const key = `${c.files.dir}/${k.level}/${tile}`;
