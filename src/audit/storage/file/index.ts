@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export * from "./lines.js";
 export * from "./lock.js";
 export * from "./scan.js";
 export * from "./store.js";
