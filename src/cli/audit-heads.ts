@@ -9,6 +9,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  checkHeadsReceipt,
   cosignatureVerifier,
   type HeadsChainState,
   observeHead,
@@ -17,7 +18,7 @@ import {
   verifyCosignedCheckpoint,
   verifyHeadsReceipt,
 } from "../audit/transparency/portable.js";
-import { KeywardenError } from "../errors.js";
+import { isKeywardenError, KeywardenError } from "../errors.js";
 import { type CliIo, println } from "./io.js";
 import { type Command, EXIT } from "./run.js";
 
@@ -45,7 +46,11 @@ Options:
   --quorum K            how many of the witnesses must cosign (default: all)
   --heads-origin ORIGIN pin the heads log's origin
   --heads-state FILE    remembered per-chain state (created on first run)
-  --json                machine-readable result
+  --json                print {"ok":true,"finding":null,"chain","heads"} on stdout, or
+                        {"ok":false,"finding":"fork"|"shrink",…} for a remembered-state finding,
+                        or {"ok":false,"reason","code","message"} when the receipt does not verify
+                        (reason: malformed, heads-signature, witness-quorum, inclusion,
+                        not-this-chain, fork, time-mismatch)
   -h, --help            this text`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
@@ -87,7 +92,7 @@ Options:
       logKeys: values.vkey.map((k) => parseVerifierKey(k)),
     }).checkpoint;
     const receipt = await readFile(at(io, positionals[0] as string), "utf8");
-    const v = verifyHeadsReceipt(receipt, {
+    const options = {
       chainKey: parseChainKey(values["chain-key"]),
       chain: { size: chain.size, rootHash: chain.rootHash, time: chain.timestamp },
       policy: {
@@ -96,7 +101,28 @@ Options:
         quorum,
         ...(values["heads-origin"] ? { origin: values["heads-origin"] } : {}),
       },
-    });
+    };
+    let v: ReturnType<typeof verifyHeadsReceipt>;
+    try {
+      v = verifyHeadsReceipt(receipt, options);
+    } catch (err) {
+      if (!isKeywardenError(err) || err.code === "ERR_INVALID_ARGUMENT") throw err;
+      // Name the first failing step (the library's checkHeadsReceipt) next to the stable code.
+      const checked = checkHeadsReceipt(receipt, options);
+      const reason = checked.ok ? "invalid" : checked.reason;
+      if (values.json) {
+        println(
+          io.stdout,
+          JSON.stringify({ ok: false, reason, code: err.code, message: err.message }),
+        );
+      } else {
+        println(
+          io.stderr,
+          `keywarden: heads receipt does not verify (${reason}): ${err.code}: ${err.message}`,
+        );
+      }
+      return EXIT.failed;
+    }
     let finding: string | undefined;
     if (values["heads-state"]) {
       const path = at(io, values["heads-state"]);

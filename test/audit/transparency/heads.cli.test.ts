@@ -149,6 +149,60 @@ describe("keywarden audit verify-heads-receipt", () => {
     ]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("ERR_AUDIT_PROOF_INVALID");
+    expect(bad.err).toContain("(not-this-chain)");
+    // With --json the failing step is named as data, next to the stable code.
+    const badJson = await run([
+      "verify-heads-receipt",
+      "a.receipt",
+      "--checkpoint",
+      "a.cp",
+      "--chain-key",
+      other,
+      "--json",
+      ...common,
+    ]);
+    expect(badJson.code).toBe(1);
+    expect(JSON.parse(badJson.out)).toMatchObject({
+      ok: false,
+      reason: "not-this-chain",
+      code: "ERR_AUDIT_PROOF_INVALID",
+    });
+    // A heads key that did not sign the heads checkpoint: the signature step fails first.
+    const stranger = LocalEd25519Signer.generate(HEADS).signer.verifierKey;
+    const wrongKey = await run([
+      "verify-heads-receipt",
+      "a.receipt",
+      "--checkpoint",
+      "a.cp",
+      "--chain-key",
+      chainKey,
+      "--json",
+      ...common.map((a) => (a === headsSigner.verifierKey ? stranger : a)),
+    ]);
+    expect(wrongKey.code).toBe(1);
+    expect(JSON.parse(wrongKey.out)).toMatchObject({ ok: false, reason: "heads-signature" });
+    // A proof hash changed (b's receipt: leaf 1 of 2, so its proof has one hash before the blank
+    // line that starts the heads checkpoint): the inclusion step fails.
+    const text = await readFile(join(dir, "b.receipt"), "utf8");
+    const lines = text.split("\n");
+    const proofAt = lines.findIndex((l) => /^[A-Za-z0-9+/]{43}=$/.test(l));
+    expect(proofAt).toBeGreaterThan(0);
+    expect(proofAt).toBeLessThan(lines.indexOf(""));
+    const flipped = lines[proofAt] as string;
+    lines[proofAt] = (flipped[0] === "A" ? "B" : "A") + flipped.slice(1);
+    await writeFile(join(dir, "tampered.receipt"), lines.join("\n"));
+    const tampered = await run([
+      "verify-heads-receipt",
+      "tampered.receipt",
+      "--checkpoint",
+      "b.cp",
+      "--chain-key",
+      chainKey,
+      "--json",
+      ...common,
+    ]);
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.out)).toMatchObject({ ok: false, reason: "inclusion" });
     // A quorum the heads checkpoint cannot meet is a usage error.
     const q = await run([
       "verify-heads-receipt",
