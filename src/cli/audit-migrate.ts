@@ -10,7 +10,7 @@ import { resolvePath } from "./args.js";
 import { type CliIo, println } from "./io.js";
 import { progressLine } from "./progress.js";
 import { type Command, EXIT } from "./run.js";
-import { openPgPool, openStoreFromUrl, STORE_USAGE } from "./store-open.js";
+import { openPgPool, openStoreFromUrl, STORE_USAGE, storeUrlText } from "./store-open.js";
 import { describeStoreUrl, parseStoreUrl, type StoreUrl } from "./store-url.js";
 
 const USAGE = `Usage: keywarden audit migrate (--store URL | --store-env NAME) [options]
@@ -143,22 +143,12 @@ export const migrateCommand: Command = {
       strict: true,
       allowPositionals: false,
     });
-    let text = values.store;
-    const envName = values["store-env"];
-    if ((text === undefined) === (envName === undefined)) {
+    const given = storeUrlText(values, io);
+    if (given === undefined) {
       println(io.stderr, `keywarden: give exactly one of --store or --store-env\n\n${USAGE}`);
       return EXIT.usage;
     }
-    const source = envName === undefined ? "argv" : "env";
-    if (envName !== undefined) {
-      text = io.env[envName];
-      delete io.env[envName];
-      if (!text)
-        throw new KeywardenError(
-          "ERR_INVALID_ARGUMENT",
-          `environment variable ${envName} is not set`,
-        );
-    }
+    const { text, source } = given;
     let url: StoreUrl;
     try {
       url = parseStoreUrl(text, source, io.env);

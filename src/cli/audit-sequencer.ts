@@ -6,10 +6,10 @@
  * @packageDocumentation
  */
 import { parseArgs } from "node:util";
-import { isKeywardenError, KeywardenError } from "../errors.js";
+import { isKeywardenError } from "../errors.js";
 import { type CliIo, println } from "./io.js";
 import { type Command, EXIT } from "./run.js";
-import { openPgPool, STORE_USAGE } from "./store-open.js";
+import { openPgPool, STORE_USAGE, storeUrlText } from "./store-open.js";
 import { parseStoreUrl, type StoreUrl } from "./store-url.js";
 
 const USAGE = `Usage: keywarden audit sequencer (--store URL | --store-env NAME) [options]
@@ -55,22 +55,12 @@ export const sequencerCommand: Command = {
       strict: true,
       allowPositionals: false,
     });
-    let text = values.store;
-    const envName = values["store-env"];
-    if ((text === undefined) === (envName === undefined)) {
+    const given = storeUrlText(values, io);
+    if (given === undefined) {
       println(io.stderr, `keywarden: give exactly one of --store or --store-env\n\n${USAGE}`);
       return EXIT.usage;
     }
-    const source = envName === undefined ? "argv" : "env";
-    if (envName !== undefined) {
-      text = io.env[envName];
-      delete io.env[envName];
-      if (!text)
-        throw new KeywardenError(
-          "ERR_INVALID_ARGUMENT",
-          `environment variable ${envName} is not set`,
-        );
-    }
+    const { text, source } = given;
     const int = (v: string | undefined, d: number, lo: number, hi: number) => {
       const n = v === undefined ? d : Number(v);
       return Number.isSafeInteger(n) && n >= lo && n <= hi ? n : undefined;

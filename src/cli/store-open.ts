@@ -235,6 +235,26 @@ export const STORE_USAGE = `  --store URL        the audit store: file:PATH, sql
                      a PostgreSQL URL there may carry its password)`;
 
 /**
+ * The store URL text given by `--store URL` or `--store-env NAME` (the variable is removed from
+ * `io.env` once read), with where it came from; `undefined` unless exactly one of them is given.
+ *
+ * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when the named variable is unset or empty.
+ */
+export function storeUrlText(
+  values: { readonly store?: string | undefined; readonly "store-env"?: string | undefined },
+  io: CliIo,
+): { readonly text: string; readonly source: "argv" | "env" } | undefined {
+  const envName = values["store-env"];
+  if ((values.store === undefined) === (envName === undefined)) return undefined;
+  if (envName === undefined) return { text: values.store as string, source: "argv" };
+  const text = io.env[envName];
+  delete io.env[envName];
+  if (!text)
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", `environment variable ${envName} is not set`);
+  return { text, source: "env" };
+}
+
+/**
  * The store named by `--store URL` or `--store-env NAME` (the variable is removed once read),
  * opened read-only or for writing.
  *
@@ -246,16 +266,10 @@ export async function openStoreOption(
   io: CliIo,
   options: { readOnly: boolean },
 ): Promise<OpenedStore> {
-  const envName = values["store-env"];
-  if ((values.store === undefined) === (envName === undefined))
+  const given = storeUrlText(values, io);
+  if (given === undefined)
     throw Object.assign(new Error("give exactly one of --store or --store-env"), {
       code: "ERR_PARSE_ARGS_INVALID_OPTION_VALUE",
     });
-  if (envName === undefined)
-    return openStoreFromUrl(values.store, io, { ...options, source: "argv" });
-  const text = io.env[envName];
-  delete io.env[envName];
-  if (!text)
-    throw new KeywardenError("ERR_INVALID_ARGUMENT", `environment variable ${envName} is not set`);
-  return openStoreFromUrl(text, io, { ...options, source: "env" });
+  return openStoreFromUrl(given.text, io, { ...options, source: given.source });
 }
