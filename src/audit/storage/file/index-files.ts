@@ -23,6 +23,7 @@
 import { constants } from "node:fs";
 import { type FileHandle, open, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { KeywardenError } from "../../../errors.js";
 import { sha256Node } from "../../primitives/index.js";
 
 /** Bytes per entry record in `entries`. */
@@ -455,7 +456,8 @@ export class KeyTables {
       return already;
     });
     if (already) return;
-    if (slot < 0) throw new Error("idempotency key table full");
+    if (slot < 0)
+      throw new KeywardenError("ERR_AUDIT_STORE_INVARIANT", "idempotency key table full");
     const rec = Buffer.alloc(KEY_SLOT);
     fp.copy(rec, 0);
     rec.writeDoubleBE(seq + 1, 8);
@@ -470,20 +472,7 @@ export class KeyTables {
     const { fp, start } = keyFingerprint(key);
     let j = Math.max((await this.#tableCount()) - 1, 0);
     if ((await this.#count(j)) + 1 > 2 ** (KEY_BASE_BITS + j - 1)) j++;
-    let already = false;
-    const slot = await this.#probe(j, fp, start, (_s, seqPlus1) => {
-      already = seqPlus1 === seq + 1;
-      return already;
-    });
-    if (already) return;
-    if (slot < 0) throw new Error("idempotency key table full");
-    const rec = Buffer.alloc(KEY_SLOT);
-    fp.copy(rec, 0);
-    rec.writeDoubleBE(seq + 1, 8);
-    await this.#h.write(this.#f.keys(j), rec, KEY_HEADER + slot * KEY_SLOT);
-    this.#counts.set(j, (await this.#count(j)) + 1);
-    this.#dirtyCounts.add(j);
-    this.#tables = Math.max(this.#tables ?? 0, j + 1);
+    await this.#insertAt(j, fp, start, seq);
   }
 
   #dirtyCounts = new Set<number>();
