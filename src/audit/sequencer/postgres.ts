@@ -31,7 +31,6 @@ import {
   ActionCatalog,
   type AppendEntryInput,
   AuditLog,
-  entryHash,
   type TreeNodeBuilder,
 } from "../core/index.js";
 import type { AppendRequest, AppendResult, AuditStore, TreeNode } from "../storage/index.js";
@@ -304,25 +303,14 @@ export function fencedAppend(
   );
 }
 
-/** NOTIFY's payload limit is 8000 bytes; larger batches are announced without their entries. */
-const NOTIFY_MAX = 7900;
-
-/**
- * The committed range, and (when it fits) each entry's key, seq, hash and body, so waiters in
- * other processes settle without reading them back.
- */
+/** The committed range a sequencer announces (no entries: a notification is never evidence). */
 function notifyPayload(
   chainId: string,
   first: number,
   holder: string,
   entries: AppendRequest["entries"],
 ): string {
-  const range = { c: chainId, f: first, t: first + entries.length, h: holder };
-  const full = JSON.stringify({
-    ...range,
-    e: entries.map((e) => [e.idempotencyKey ?? null, e.seq, e.hash, e.body]),
-  });
-  return Buffer.byteLength(full) <= NOTIFY_MAX ? full : JSON.stringify(range);
+  return JSON.stringify({ c: chainId, f: first, t: first + entries.length, h: holder });
 }
 
 type QueueRow = {
@@ -695,7 +683,7 @@ export class PostgresSequencedAppender {
       return;
     }
     if (n.channel !== SEQUENCER_CHANNEL) return;
-    let p: { c?: unknown; h?: unknown; r?: unknown; e?: unknown };
+    let p: { c?: unknown; h?: unknown; r?: unknown };
     try {
       p = JSON.parse(n.payload ?? "") as typeof p;
     } catch {
@@ -706,40 +694,12 @@ export class PostgresSequencedAppender {
     if (p.r === 1) chain.released = true;
     else {
       chain.activeAt = now();
-      if (p.h !== this.holder && !this.#settleFrom(chain, p.e)) chain.sequenced = true;
+      /* Precondition: a notification only wakes waiters; an acknowledged entry is always read back from the chain, never taken from a notification. */
+      // Any role that can connect may NOTIFY on this channel, and a forged entry can be made
+      // self-consistent (its body hashing to its hash), so nothing in a payload is trusted.
+      if (p.h !== this.holder) chain.sequenced = true;
     }
     if (chain.waiters.size > 0) chain.wake?.();
-  }
-
-  /**
-   * Settles waiters from the entries a notification carries; false when it carried none (then
-   * the waiters read the chain). An entry is taken only when its body is this chain's entry at
-   * that seq and hashes to the announced hash.
-   */
-  #settleFrom(chain: Chain, list: unknown): boolean {
-    if (!Array.isArray(list)) return false;
-    for (const item of list) {
-      if (!Array.isArray(item) || item.length !== 4) return false;
-      const [key, seq, hash, body] = item as [unknown, unknown, unknown, unknown];
-      if (typeof key !== "string" || !chain.waiters.has(key)) continue;
-      if (typeof seq !== "number" || typeof hash !== "string" || typeof body !== "string")
-        return false;
-      let parsed: { chainId?: unknown; seq?: unknown };
-      try {
-        parsed = JSON.parse(body) as typeof parsed;
-      } catch {
-        return false;
-      }
-      /* Precondition: a waiter settles from a notification only with an entry of its chain at the announced seq whose body hashes to the announced hash. */
-      if (
-        parsed.chainId !== chain.id ||
-        parsed.seq !== seq ||
-        entryHash(body, this.#log.sha256) !== hash
-      )
-        return false;
-      this.#settleKey(chain, key, { seq, hash, body, idempotencyKey: key });
-    }
-    return true;
   }
 
   /**

@@ -129,7 +129,7 @@ describeWithPostgres("PostgreSQL sequencer", () => {
     }
   });
 
-  it("Precondition: a waiter settles from a notification only with an entry of its chain at the announced seq whose body hashes to the announced hash", async () => {
+  it("Precondition: a notification only wakes waiters; an acknowledged entry is always read back from the chain, never taken from a notification", async () => {
     const pool = await freshPool();
     const s = new PostgresSequencedAppender({ pool });
     try {
@@ -152,6 +152,7 @@ describeWithPostgres("PostgreSQL sequencer", () => {
       const { createHash } = await import("node:crypto");
       const h = (b: string) => createHash("sha256").update(`\u0000${b}`).digest("hex");
       for (const e of [
+        ["k", 0, h(body), body], // self-consistent: this chain, this seq, the body's own hash
         ["k", 0, "f".repeat(64), body], // wrong hash
         ["k", 0, h(other), other], // another chain's entry
         ["k", 1, h(body), body], // not at the announced seq
