@@ -33,7 +33,13 @@ describe("graceful shutdown", () => {
         .raw("/v1/orders", body(`kwdrain00000000000000${String(i).padStart(3, "0")}`), headers)
         .catch(() => ({ status: 0 })),
     );
-    await new Promise((r) => setTimeout(r, 5));
+    // Close once at least one of them has reached the exchange: that order is in flight at the
+    // signer, so close() must let it finish (a fixed sleep raced with the requests under load).
+    const deadline = Date.now() + 10_000;
+    while (w.sim.requests.count({ endpoint: "POST /api/v3/order" }) < 2) {
+      if (Date.now() > deadline) throw new Error("no order reached the exchange");
+      await new Promise((r) => setTimeout(r, 1));
+    }
     const closing = w.server.close();
     const replies = await Promise.all(inFlight);
     await closing;
