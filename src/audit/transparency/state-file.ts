@@ -2,6 +2,9 @@
  * Small JSON state files for the user's verifier (last verified checkpoint per origin) and for the
  * witness (last cosigned size and root per origin). Writes are atomic (temporary file, fsync,
  * rename) with mode 0600, so a crash leaves either the old or the new state, never a torn one.
+ * Every read-modify-write holds the file's update lock: an in-process queue per path and, across
+ * processes, a lock file beside it (`<file>.lock`, created exclusively, removed when the update
+ * ends), so two compare-and-sets can never both succeed from the same state.
  *
  * @packageDocumentation
  */
@@ -61,6 +64,42 @@ async function load(path: string): Promise<StateFile> {
   return parsed.data;
 }
 
+const LOCK_WAIT_MS = 5000;
+const queues = new Map<string, Promise<unknown>>();
+
+/** Runs `update` holding the state file's update lock (in-process queue, then the lock file). */
+function withUpdateLock<T>(path: string, update: () => Promise<T>): Promise<T> {
+  const run = (queues.get(path) ?? Promise.resolve()).then(async () => {
+    const lock = `${path}.lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        await (await open(lock, "wx", 0o600)).close();
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== "EEXIST") throw err;
+        if (Date.now() > deadline)
+          throw new KeywardenError(
+            "ERR_AUDIT_STORE_LOCKED",
+            "state file is being updated by another process (if none is running, remove its .lock file)",
+          );
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    try {
+      return await update();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
+  });
+  const tail = run.catch(() => undefined);
+  queues.set(path, tail);
+  void tail.then(() => {
+    if (queues.get(path) === tail) queues.delete(path);
+  });
+  return run;
+}
+
 async function save(path: string, state: StateFile): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
   const handle = await open(tmp, "wx", 0o600);
@@ -106,13 +145,17 @@ export async function readMonitorRecord(
  * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` when the existing file is corrupted.
  */
 export async function writeMonitorRecord(path: string, record: MonitorRecord): Promise<void> {
-  const s = await load(path);
-  s.monitor[record.origin] = monitorRecord.parse(JSON.parse(JSON.stringify(record)));
-  await save(path, s);
+  const parsed = monitorRecord.parse(JSON.parse(JSON.stringify(record)));
+  await withUpdateLock(path, async () => {
+    const s = await load(path);
+    s.monitor[record.origin] = parsed;
+    await save(path, s);
+  });
 }
 
 /**
- * A witness state store in a JSON file (one process at a time; the CLI witness is a one-shot run).
+ * A witness state store in a JSON file. Its compare-and-set is atomic across the processes that
+ * share the file (see the update lock above); a long-running witness should use `FileWitnessState`.
  *
  * @example
  * ```ts
@@ -132,17 +175,20 @@ export function fileWitnessState(path: string): WitnessStateStore {
   };
   return {
     get,
-    async compareAndSet(origin, expected, next) {
-      const cur = await get(origin);
-      const same =
-        cur === undefined || expected === undefined
-          ? cur === expected
-          : cur.size === expected.size && bytesEqual(cur.rootHash, expected.rootHash);
-      if (!same) return false;
-      const s = await load(path);
-      s.witness[origin] = { size: next.size, rootHash: toBase64(next.rootHash) };
-      await save(path, s);
-      return true;
+    compareAndSet(origin, expected, next) {
+      /* Postcondition: of two compare-and-sets from the same state, at most one succeeds. */
+      return withUpdateLock(path, async () => {
+        const cur = await get(origin);
+        const same =
+          cur === undefined || expected === undefined
+            ? cur === expected
+            : cur.size === expected.size && bytesEqual(cur.rootHash, expected.rootHash);
+        if (!same) return false;
+        const s = await load(path);
+        s.witness[origin] = { size: next.size, rootHash: toBase64(next.rootHash) };
+        await save(path, s);
+        return true;
+      });
     },
   };
 }
