@@ -19,8 +19,9 @@ import {
   type AuditActor,
   type AuditEntry,
   assertChainId,
+  type EntryPrefixCache,
   encodeEntry,
-  encodeNewEntry,
+  encodeNewLeaf,
   entryHash,
   GENESIS_PREV_HASH,
   leafHash,
@@ -126,6 +127,12 @@ function hasIdempotencyKey(items: readonly Prepared[]): boolean {
   return false;
 }
 
+/**
+ * One frozen actor per identity (identities are frozen, so its fields never change). Sharing it
+ * lets the entry prefix cache key on the actor object, and saves an object per entry.
+ */
+const actors = new WeakMap<Identity, AuditActor>();
+
 /** The actor an identity appends as on a valid `chainId` (`operator` or `user:<userId>`). */
 function actorOf(identity: Identity, chainId: string): AuditActor {
   if (chainId === OPERATOR_CHAIN_ID) {
@@ -138,7 +145,12 @@ function actorOf(identity: Identity, chainId: string): AuditActor {
     (chainId.length !== identity.userId.length + 5 || !chainId.endsWith(identity.userId))
   )
     throw new KeywardenError("ERR_GUARD_UNAUTHENTICATED", "no valid identity");
-  return { kind: identity.kind, userId: identity.userId, id: identity.id };
+  let actor = actors.get(identity);
+  if (actor === undefined) {
+    actor = Object.freeze({ kind: identity.kind, userId: identity.userId, id: identity.id });
+    actors.set(identity, actor);
+  }
+  return actor;
 }
 
 /**
@@ -167,6 +179,8 @@ export class AuditLog {
   /** Last head this log committed or verified per chain: a store may never go back behind it. */
   readonly #known = new Map<string, ChainHead & { readonly headBytes?: Uint8Array }>();
   readonly #queues = new Map<string, Job[]>();
+  /** Checked entry text prefixes per actor, chain and action (see `encodeNewLeaf`). */
+  readonly #prefixes: EntryPrefixCache = new WeakMap();
 
   /** @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on invalid options. */
   constructor(options: AuditLogOptions) {
@@ -386,7 +400,7 @@ export class AuditLog {
         };
         // Hashed as one string with its 0x00 prefix, which makes the engine lay the text out flat
         // once; the body kept is a view of that text rather than a rope of its pieces.
-        const leaf = `\u0000${encodeNewEntry(entry)}`;
+        const leaf = encodeNewLeaf(entry, this.#prefixes);
         const hash = leafHash(leaf, this.#sha256);
         const body = leaf.slice(1);
         fresh.push({
