@@ -122,6 +122,13 @@ function isoNow(): string {
   return lastIso;
 }
 
+/** Entries queued for a store append behind the one in progress (read by the queue gauge). */
+function queuedEntries(queues: ReadonlyMap<string, readonly Job[]>): number {
+  let n = 0;
+  for (const queue of queues.values()) for (const job of queue) n += job.items.length;
+  return n;
+}
+
 function hasIdempotencyKey(items: readonly Prepared[]): boolean {
   for (const item of items) if (item.idempotencyKey !== undefined) return true;
   return false;
@@ -179,6 +186,8 @@ export class AuditLog {
   /** Last head this log committed or verified per chain: a store may never go back behind it. */
   readonly #known = new Map<string, ChainHead & { readonly headBytes?: Uint8Array }>();
   readonly #queues = new Map<string, Job[]>();
+  /** This log's registration in the queue gauge; collected with the log. */
+  readonly #gauge: object;
   /** Checked entry text prefixes per actor, chain and action (see `encodeNewLeaf`). */
   readonly #prefixes: EntryPrefixCache = new WeakMap();
 
@@ -203,14 +212,14 @@ export class AuditLog {
     this.#maxAttempts = attempts;
     this.#sha256 = options.sha256 ?? sha256Node;
     this.#opts = options;
-    registerAuditQueue(this, { queue: "group_commit", waiting: () => this.#queued() });
-  }
-
-  /** Entries queued for a store append behind the one in progress (read by the queue gauge). */
-  #queued(): number {
-    let n = 0;
-    for (const queue of this.#queues.values()) for (const job of queue) n += job.items.length;
-    return n;
+    // The gauge registry holds its owner through a WeakRef, and the engine keeps every WeakRef's
+    // target alive until the current job's microtasks have all run; so the owner is a small
+    // object of the log's own, not the log, which would keep its store and every entry in it
+    // reachable while a promise-driven loop creates logs (a few hundred MB in a benchmark).
+    const queues = this.#queues;
+    const gauge = { queue: "group_commit" as const, waiting: () => queuedEntries(queues) };
+    this.#gauge = gauge;
+    registerAuditQueue(gauge, gauge);
   }
 
   /** The SHA-256 implementation this log hashes with. */
