@@ -186,7 +186,8 @@ export class AuditLog {
   /** Last head this log committed or verified per chain: a store may never go back behind it. */
   readonly #known = new Map<string, ChainHead & { readonly headBytes?: Uint8Array }>();
   readonly #queues = new Map<string, Job[]>();
-  /** This log's registration in the queue gauge; collected with the log. */
+  /** This log's registration in the queue gauge, held so that it lives exactly as long as the log. */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: the strong reference is the point
   readonly #gauge: object;
   /** Checked entry text prefixes per actor, chain and action (see `encodeNewLeaf`). */
   readonly #prefixes: EntryPrefixCache = new WeakMap();
