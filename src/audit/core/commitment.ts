@@ -67,30 +67,29 @@ export function payloadCommitment(saltHex: string, valueText: string, sha256: Sh
 
 const HEX_DIGITS = new TextEncoder().encode("0123456789abcdef");
 const ascii = new TextDecoder();
+/** The current pool of salts, as bytes and as their lowercase hex (one 64-character run each). */
+const saltBytesPool = new Uint8Array(SALT_BYTES * SALT_POOL);
 let saltHexPool = "";
 let saltsLeft = 0;
 
 /**
- * A fresh 32-byte CSPRNG salt in lowercase hex. Salts are drawn 128 at a time: one
- * getRandomValues call and one hex encoding per pool, then each salt is a slice of it. (A salt is
- * not a secret: it is stored in the opening beside the payload it blinds.)
+ * The index in the pools of a fresh 32-byte CSPRNG salt. Salts are drawn 128 at a time: one
+ * getRandomValues call and one hex encoding per pool, then each salt is a slice of it, used once.
+ * (A salt is not a secret: it is stored in the opening beside the payload it blinds.)
  */
-function freshSaltHex(): string {
+function freshSalt(): number {
   if (saltsLeft === 0) {
-    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(SALT_BYTES * SALT_POOL));
-    const digits = new Uint8Array(bytes.length * 2);
-    for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i] as number;
+    globalThis.crypto.getRandomValues(saltBytesPool);
+    const digits = new Uint8Array(saltBytesPool.length * 2);
+    for (let i = 0; i < saltBytesPool.length; i++) {
+      const b = saltBytesPool[i] as number;
       digits[2 * i] = HEX_DIGITS[b >> 4] as number;
       digits[2 * i + 1] = HEX_DIGITS[b & 15] as number;
     }
-    bytes.fill(0);
     saltHexPool = ascii.decode(digits);
-    digits.fill(0);
     saltsLeft = SALT_POOL;
   }
-  saltsLeft--;
-  return saltHexPool.slice(saltsLeft * 2 * SALT_BYTES, (saltsLeft + 1) * 2 * SALT_BYTES);
+  return --saltsLeft;
 }
 
 /**
@@ -107,10 +106,18 @@ export function commitPayload(
   value: unknown,
   sha256: Sha256,
 ): { opening: string; commitment: HexHash } {
-  // Encoding it for the digest makes the engine lay the text out flat once, so what is kept is
-  // not a rope of its pieces.
-  const opening = `{"salt":"${freshSaltHex()}","value":${canonicalJson(value)}}`;
-  return { opening, commitment: openingDigest(opening, sha256) };
+  const valueText = canonicalJson(value);
+  const at = freshSalt();
+  const hexAt = at * 2 * SALT_BYTES;
+  const opening = `${OPENING_PREFIX}${saltHexPool.slice(hexAt, hexAt + 2 * SALT_BYTES)}${OPENING_VALUE}${valueText}}`;
+  // The digest input `salt || UTF-8(value)` is built from the salt's bytes and the value text
+  // directly (the opening's hex is not decoded back): the salt first, then the value encoded
+  // right after it.
+  const buf = scratchOf(SALT_BYTES + valueText.length * 3);
+  const from = at * SALT_BYTES;
+  for (let i = 0; i < SALT_BYTES; i++) buf[i] = saltBytesPool[from + i] as number;
+  const { written } = encoder.encodeInto(valueText, buf.subarray(SALT_BYTES));
+  return { opening, commitment: digestHex(buf.subarray(0, SALT_BYTES + written), sha256) };
 }
 
 const OPENING_PREFIX = '{"salt":"';

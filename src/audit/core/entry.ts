@@ -246,6 +246,12 @@ export function encodeEntry(entry: AuditEntry): string {
  * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` naming the problem.
  */
 export function encodeNewEntry(e: AuditEntry): string {
+  assertNewEntry(e);
+  return encodeValidEntry(e);
+}
+
+/** The checks of {@link encodeNewEntry}, in its order. */
+function assertNewEntry(e: AuditEntry): void {
   let problem: string | undefined;
   if (!isChainId(e.chainId)) problem = "invalid chainId";
   else if (!Number.isSafeInteger(e.seq) || e.seq < 0) problem = "invalid seq";
@@ -254,7 +260,59 @@ export function encodeNewEntry(e: AuditEntry): string {
     problem = "invalid action";
   else problem = actorProblem(e);
   if (problem !== undefined) throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", problem);
-  return encodeValidEntry(e);
+}
+
+/**
+ * @internal Checked entry prefixes, per actor object, then chain id, then action: the text of
+ * `"\u0000"` and the members `action`, `actor` and `chainId` up to the opening quote of
+ * `payloadCommitment`. The actor objects must never change (the audit log keeps one frozen actor
+ * per identity) and the map is the log's own.
+ */
+export type EntryPrefixCache = WeakMap<AuditActor, Map<string, Map<string, string>>>;
+
+/** Chain id and action pairs remembered per actor before that actor's map is emptied. */
+const MAX_PREFIXES_PER_ACTOR = 256;
+/** The last timestamp that passed {@link isIsoUtc} (the clock repeats it within a millisecond). */
+let checkedTs = "";
+
+/**
+ * @internal {@link encodeNewEntry} with its 0x00 leaf prefix (`"\u0000" + text`): the same
+ * checks in the same order, and the same text, but the checks of the chain id, action and actor
+ * (and of a timestamp equal to the last one checked) run once per cached prefix instead of once
+ * per entry. A prefix enters `cache` only after those checks passed, and the strings it was built
+ * from are immutable, so a hit means the same checks would pass again.
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_INVALID_ENTRY` naming the problem.
+ */
+export function encodeNewLeaf(e: AuditEntry, cache: EntryPrefixCache): string {
+  const prefix = cache.get(e.actor)?.get(e.chainId)?.get(e.action);
+  if (prefix === undefined) return rememberPrefix(e, cache);
+  if (!Number.isSafeInteger(e.seq) || e.seq < 0)
+    throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "invalid seq");
+  if (e.ts !== checkedTs) {
+    if (!isIsoUtc(e.ts)) throw new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "invalid ts");
+    checkedTs = e.ts;
+  }
+  return `${prefix}${entryRest(e)}`;
+}
+
+/** The slow path of {@link encodeNewLeaf}: every check, then the prefix remembered. */
+function rememberPrefix(e: AuditEntry, cache: EntryPrefixCache): string {
+  assertNewEntry(e);
+  checkedTs = e.ts;
+  const prefix = `\u0000${entryPrefix(e)}`;
+  let byChain = cache.get(e.actor);
+  if (byChain === undefined || byChain.size >= MAX_PREFIXES_PER_ACTOR) {
+    byChain = new Map();
+    cache.set(e.actor, byChain);
+  }
+  let byAction = byChain.get(e.chainId);
+  if (byAction === undefined) {
+    byAction = new Map();
+    byChain.set(e.chainId, byAction);
+  }
+  if (byAction.size < MAX_PREFIXES_PER_ACTOR) byAction.set(e.action, prefix);
+  return `${prefix}${entryRest(e)}`;
 }
 
 /** Entries this module validated, with the exact text they encode to (see {@link decodedBody}). */
@@ -269,7 +327,17 @@ export function decodedBody(entry: AuditEntry): string | undefined {
 }
 
 function encodeValidEntry(e: AuditEntry): string {
-  return `{"action":"${e.action}","actor":{"id":${JSON.stringify(e.actor.id)},"kind":"${e.actor.kind}","userId":"${e.actor.userId}"},"chainId":"${e.chainId}","payloadCommitment":"${e.payloadCommitment}","prevHash":"${e.prevHash}","seq":${e.seq},"ts":"${e.ts}","v":1}`;
+  return `${entryPrefix(e)}${entryRest(e)}`;
+}
+
+/** The canonical text of a valid entry up to the opening quote of `payloadCommitment`'s value. */
+function entryPrefix(e: AuditEntry): string {
+  return `{"action":"${e.action}","actor":{"id":${JSON.stringify(e.actor.id)},"kind":"${e.actor.kind}","userId":"${e.actor.userId}"},"chainId":"${e.chainId}","payloadCommitment":"`;
+}
+
+/** The rest of the canonical text after {@link entryPrefix}. */
+function entryRest(e: AuditEntry): string {
+  return `${e.payloadCommitment}","prevHash":"${e.prevHash}","seq":${e.seq},"ts":"${e.ts}","v":1}`;
 }
 
 /**

@@ -19,8 +19,9 @@ import {
   type AuditActor,
   type AuditEntry,
   assertChainId,
+  type EntryPrefixCache,
   encodeEntry,
-  encodeNewEntry,
+  encodeNewLeaf,
   entryHash,
   GENESIS_PREV_HASH,
   leafHash,
@@ -121,10 +122,23 @@ function isoNow(): string {
   return lastIso;
 }
 
+/** Entries queued for a store append behind the one in progress (read by the queue gauge). */
+function queuedEntries(queues: ReadonlyMap<string, readonly Job[]>): number {
+  let n = 0;
+  for (const queue of queues.values()) for (const job of queue) n += job.items.length;
+  return n;
+}
+
 function hasIdempotencyKey(items: readonly Prepared[]): boolean {
   for (const item of items) if (item.idempotencyKey !== undefined) return true;
   return false;
 }
+
+/**
+ * One frozen actor per identity (identities are frozen, so its fields never change). Sharing it
+ * lets the entry prefix cache key on the actor object, and saves an object per entry.
+ */
+const actors = new WeakMap<Identity, AuditActor>();
 
 /** The actor an identity appends as on a valid `chainId` (`operator` or `user:<userId>`). */
 function actorOf(identity: Identity, chainId: string): AuditActor {
@@ -138,7 +152,12 @@ function actorOf(identity: Identity, chainId: string): AuditActor {
     (chainId.length !== identity.userId.length + 5 || !chainId.endsWith(identity.userId))
   )
     throw new KeywardenError("ERR_GUARD_UNAUTHENTICATED", "no valid identity");
-  return { kind: identity.kind, userId: identity.userId, id: identity.id };
+  let actor = actors.get(identity);
+  if (actor === undefined) {
+    actor = Object.freeze({ kind: identity.kind, userId: identity.userId, id: identity.id });
+    actors.set(identity, actor);
+  }
+  return actor;
 }
 
 /**
@@ -167,6 +186,11 @@ export class AuditLog {
   /** Last head this log committed or verified per chain: a store may never go back behind it. */
   readonly #known = new Map<string, ChainHead & { readonly headBytes?: Uint8Array }>();
   readonly #queues = new Map<string, Job[]>();
+  /** This log's registration in the queue gauge, held so that it lives exactly as long as the log. */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: the strong reference is the point
+  readonly #gauge: object;
+  /** Checked entry text prefixes per actor, chain and action (see `encodeNewLeaf`). */
+  readonly #prefixes: EntryPrefixCache = new WeakMap();
 
   /** @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on invalid options. */
   constructor(options: AuditLogOptions) {
@@ -189,14 +213,14 @@ export class AuditLog {
     this.#maxAttempts = attempts;
     this.#sha256 = options.sha256 ?? sha256Node;
     this.#opts = options;
-    registerAuditQueue(this, { queue: "group_commit", waiting: () => this.#queued() });
-  }
-
-  /** Entries queued for a store append behind the one in progress (read by the queue gauge). */
-  #queued(): number {
-    let n = 0;
-    for (const queue of this.#queues.values()) for (const job of queue) n += job.items.length;
-    return n;
+    // The gauge registry holds its owner through a WeakRef, and the engine keeps every WeakRef's
+    // target alive until the current job's microtasks have all run; so the owner is a small
+    // object of the log's own, not the log, which would keep its store and every entry in it
+    // reachable while a promise-driven loop creates logs (a few hundred MB in a benchmark).
+    const queues = this.#queues;
+    const gauge = { queue: "group_commit" as const, waiting: () => queuedEntries(queues) };
+    this.#gauge = gauge;
+    registerAuditQueue(gauge, gauge);
   }
 
   /** The SHA-256 implementation this log hashes with. */
@@ -386,7 +410,7 @@ export class AuditLog {
         };
         // Hashed as one string with its 0x00 prefix, which makes the engine lay the text out flat
         // once; the body kept is a view of that text rather than a rope of its pieces.
-        const leaf = `\u0000${encodeNewEntry(entry)}`;
+        const leaf = encodeNewLeaf(entry, this.#prefixes);
         const hash = leafHash(leaf, this.#sha256);
         const body = leaf.slice(1);
         fresh.push({
