@@ -37,3 +37,37 @@ create table if not exists audit_checkpoints (
 );
 create index if not exists audit_checkpoints_latest on audit_checkpoints (chain_id, size desc, id desc);
 `;
+
+/**
+ * Idempotent DDL of the sequencer's queue and lease tables (see `SqliteSequencedAppender`),
+ * created only when the store is opened with `sequencer: true`. A file without them stays at the
+ * core schema; `user_version` is not changed by them.
+ *
+ * - `audit_sequencer_queue`: one row per enqueued entry, unique per `(chain_id, idempotency_key)`;
+ *   deleted in the transaction that commits its entry, or marked `failed_code` (payload cleared).
+ *   Times are milliseconds since the Unix epoch on the host's clock (one file, one host).
+ * - `audit_sequencer_leases`: one row per chain; `token` is the fencing token, incremented by
+ *   every takeover.
+ */
+export const SQLITE_SEQUENCER_SCHEMA = `
+create table if not exists audit_sequencer_queue (
+  id integer primary key autoincrement,
+  chain_id text not null,
+  idempotency_key text not null,
+  action text not null,
+  payload text not null,
+  actor text not null,
+  failed_code text,
+  failed_at integer,
+  enqueued_at integer not null,
+  unique (chain_id, idempotency_key)
+);
+create index if not exists audit_sequencer_queue_pending
+  on audit_sequencer_queue (chain_id, id) where failed_code is null;
+create table if not exists audit_sequencer_leases (
+  chain_id text primary key,
+  token integer not null check (token > 0),
+  holder text not null,
+  expires_at integer not null
+) without rowid;
+`;

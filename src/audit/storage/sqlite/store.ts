@@ -24,7 +24,7 @@ import type {
   TreeNodeKey,
 } from "../index.js";
 import type { SqliteDatabaseLike, SqliteStatementLike } from "./like.js";
-import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./schema.js";
+import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION, SQLITE_SEQUENCER_SCHEMA } from "./schema.js";
 
 export type {
   SqliteDatabaseLike,
@@ -50,6 +50,11 @@ export interface SqliteAuditStoreOptions {
    * created nor upgraded). For exports and verification beside a running writer.
    */
   readonly readOnly?: boolean | undefined;
+  /**
+   * Also create the sequencer's queue and lease tables ({@link SQLITE_SEQUENCER_SCHEMA}), for
+   * `SqliteSequencedAppender` (`keywarden/audit/sequencer`). Opt-in; ignored with `readOnly`.
+   */
+  readonly sequencer?: boolean | undefined;
 }
 
 /** The SQLite store: the contract plus retention. */
@@ -85,8 +90,18 @@ function conflict(message: string): KeywardenError {
   return new KeywardenError("ERR_AUDIT_APPEND_CONFLICT", message);
 }
 
-/** Maps a driver error: constraint violations are lost races, busy/IO errors are retryable faults. */
-function mapError(err: unknown): unknown {
+/**
+ * Maps a better-sqlite3 error: constraint violations are lost races (`ERR_AUDIT_APPEND_CONFLICT`),
+ * busy/locked/IO errors are retryable faults (`ERR_AUDIT_STORE_UNAVAILABLE` with
+ * `details.retryable` and `details.driverCode`); a `KeywardenError` passes through.
+ *
+ * @example
+ * ```ts
+ * try { stmt.run(); } catch (err) { throw mapSqliteError(err); }
+ * ```
+ * @throws never; returns the mapped error.
+ */
+export function mapSqliteError(err: unknown): unknown {
   if (err instanceof KeywardenError) return err;
   const code =
     typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : "";
@@ -118,7 +133,18 @@ function toEntry(row: {
   };
 }
 
-async function openDatabase(
+/**
+ * Opens a better-sqlite3 `Database` (loaded lazily; it is an optional peer), or returns the one
+ * given. No pragma is set and no schema is created: {@link openSqliteAuditStore} does that.
+ *
+ * @example
+ * ```ts
+ * const db = await openSqliteDatabase("/var/lib/bot/audit.db", false);
+ * ```
+ * @throws {KeywardenError} `ERR_NOT_SUPPORTED` when better-sqlite3 is not installed; the driver's
+ * error when the file cannot be opened.
+ */
+export async function openSqliteDatabase(
   database: string | SqliteDatabaseLike,
   readOnly: boolean,
 ): Promise<SqliteDatabaseLike> {
@@ -176,7 +202,7 @@ export async function openSqliteAuditStore(
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "busyTimeoutMs must be 0..600000");
   let db: SqliteDatabaseLike;
   try {
-    db = await openDatabase(options.database, options.readOnly === true);
+    db = await openSqliteDatabase(options.database, options.readOnly === true);
     db.pragma(`busy_timeout = ${busy}`);
     if (options.readOnly !== true) {
       db.pragma("journal_mode = WAL");
@@ -200,8 +226,10 @@ export async function openSqliteAuditStore(
         db.exec(SQLITE_SCHEMA);
         db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
       }).immediate();
+    if (options.sequencer === true && options.readOnly !== true)
+      db.transaction(() => db.exec(SQLITE_SEQUENCER_SCHEMA)).immediate();
   } catch (err) {
-    throw mapError(err);
+    throw mapSqliteError(err);
   }
   return createStore(db, options.groupCommit ?? true);
 }
@@ -260,7 +288,7 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditS
       try {
         return { ok: appendOne(p.request) } as const;
       } catch (err) {
-        return { err: mapError(err) } as const;
+        return { err: mapSqliteError(err) } as const;
       }
     }),
   );
@@ -273,7 +301,7 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditS
     try {
       results = appendMany.immediate(batch);
     } catch (err) {
-      const mapped = mapError(err);
+      const mapped = mapSqliteError(err);
       for (const p of batch) p.reject(mapped);
       return;
     }
@@ -290,7 +318,7 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditS
       try {
         return size(chainId);
       } catch (err) {
-        throw mapError(err);
+        throw mapSqliteError(err);
       }
     },
 
@@ -324,7 +352,7 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditS
             toEntry,
           );
         } catch (err) {
-          throw mapError(err);
+          throw mapSqliteError(err);
         }
         for (const row of rows) yield row;
         if (rows.length < PAGE) return;
@@ -341,7 +369,7 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditS
         // and the WAL is truncated. Best effort: another process's open read transaction can delay it.
         db.pragma("wal_checkpoint(TRUNCATE)");
       } catch (err) {
-        throw mapError(err);
+        throw mapSqliteError(err);
       }
     },
 
@@ -361,7 +389,7 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditS
       try {
         putCp.run(chainId, checkpoint.size, checkpoint.note);
       } catch (err) {
-        throw mapError(err);
+        throw mapSqliteError(err);
       }
     },
 
@@ -395,7 +423,7 @@ function createStore(db: SqliteDatabaseLike, groupCommit: boolean): SqliteAuditS
         db.pragma("wal_checkpoint(TRUNCATE)");
         return { deleted };
       } catch (err) {
-        throw mapError(err);
+        throw mapSqliteError(err);
       }
     },
 
