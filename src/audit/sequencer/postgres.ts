@@ -464,6 +464,8 @@ export class PostgresSequencedAppender {
   #listener: ListeningClient | undefined;
   #listening: Promise<void> | undefined;
   #closing = false;
+  /** Set while {@link PostgresSequencedAppender.serve} waits: an enqueue notification ends the wait. */
+  #serving: (() => void) | undefined;
   /** Removes this appender from the queue gauges (observability). */
   readonly #unobserve: () => void;
 
@@ -768,6 +770,7 @@ export class PostgresSequencedAppender {
 
   #onNotification(n: Notification): void {
     if (n.channel === ENQUEUE_CHANNEL) {
+      this.#serving?.();
       const chain = this.#chains.get(n.payload ?? "");
       if (chain?.lease) {
         chain.queued = true;
@@ -850,6 +853,59 @@ export class PostgresSequencedAppender {
     const chains = r.rows.map((x) => x.chain_id);
     for (const chainId of chains) await this.drain(chainId);
     return chains;
+  }
+
+  /**
+   * Runs as a dedicated sequencer (what `keywarden audit sequencer` does): sequences every chain
+   * with queued entries ({@link PostgresSequencedAppender.drainQueued}), then waits until an
+   * enqueue notification arrives (LISTEN on `keywarden_audit_enqueued`) or `pollMs` passes, and
+   * again, until `signal` aborts. Without a live LISTEN connection (`listen: false`, or while it
+   * reconnects) it is the `pollMs` poll alone.
+   *
+   * @example
+   * ```ts
+   * const stop = new AbortController();
+   * process.once("SIGTERM", () => stop.abort());
+   * await appender.serve({ signal: stop.signal, onPass: (chains) => log.info({ chains }) });
+   * ```
+   * @throws {KeywardenError} `ERR_AUDIT_STORE_UNAVAILABLE` on database faults;
+   * `ERR_INVALID_ARGUMENT` for a `pollMs` outside 10..60000.
+   */
+  async serve(options: {
+    readonly signal: AbortSignal;
+    /** The polling fallback's interval, in ms (default 200; 10..60000). */
+    readonly pollMs?: number | undefined;
+    /** Called after each pass that sequenced something, with the chains it sequenced. */
+    readonly onPass?: ((chains: string[]) => void) | undefined;
+  }): Promise<void> {
+    const pollMs = options.pollMs ?? 200;
+    if (!Number.isSafeInteger(pollMs) || pollMs < 10 || pollMs > 60_000)
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "pollMs must be 10..60000");
+    const { signal } = options;
+    while (!signal.aborted && !this.#closing) {
+      if (this.#listen) await this.#ensureListener();
+      // Armed before the pass: an enqueue during it means another pass at once.
+      let woken = false;
+      let wake: () => void = () => {};
+      this.#serving = () => {
+        woken = true;
+        wake();
+      };
+      const chains = await this.drainQueued();
+      if (chains.length > 0) options.onPass?.(chains);
+      if (woken) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, pollMs);
+        signal.addEventListener("abort", done);
+        wake = done;
+      });
+    }
+    this.#serving = undefined;
   }
 
   /** Renews the held lease when a third of it has passed; false (and dropped) when it was lost. */
