@@ -19,12 +19,13 @@ Runs as the sequencer of every chain with entries in the PostgreSQL sequencer qu
 takes each chain's lease, sequences its queued entries in batches and lets the lease go. Writers
 do not need this process (any writer takes a lapsed lease); run it when one process should do
 the integrating, or to sequence entries whose writers died. Until SIGINT/SIGTERM, or with --once
-until the queue is empty.
+until the queue is empty. It LISTENs for enqueue notifications and also polls every --poll-ms.
 
 Options:
 ${STORE_USAGE}
   --once              sequence what is queued now, then exit
-  --poll-ms N         how often to look for queued entries (default 200; 10..60000)
+  --poll-ms N         how often to look for queued entries without a notification
+                      (default 200; 10..60000; enqueues wake it at once through LISTEN)
   --lease-ms N        lease duration (default 2000; 200..60000)
   --json              print {"ok":true,"chains":[ids]} per pass that sequenced something
   -h, --help          this help`;
@@ -86,36 +87,23 @@ export const sequencerCommand: Command = {
     const { PostgresSequencedAppender } = await import("../audit/sequencer/index.js");
     const pool = await openPgPool(url, io, { readOnly: false, max: 3 });
     const appender = new PostgresSequencedAppender({ pool: pool as never, leaseMs });
-    let stop = values.once;
-    let wake: (() => void) | undefined;
-    const onSignal = () => {
-      stop = true;
-      wake?.();
-    };
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    const report = (chains: string[]) =>
+      println(
+        io.stdout,
+        values.json
+          ? JSON.stringify({ ok: true, chains })
+          : `sequenced ${chains.length} chain${chains.length === 1 ? "" : "s"}${chains.length ? `: ${chains.join(", ")}` : ""}`,
+      );
     if (!values.once) {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
     }
     try {
-      for (;;) {
-        const chains = await appender.drainQueued();
-        if (chains.length > 0 || values.once)
-          println(
-            io.stdout,
-            values.json
-              ? JSON.stringify({ ok: true, chains })
-              : `sequenced ${chains.length} chain${chains.length === 1 ? "" : "s"}${chains.length ? `: ${chains.join(", ")}` : ""}`,
-          );
-        if (stop) break;
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, pollMs);
-          wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        if (stop) break;
-      }
+      // Woken by enqueue notifications (LISTEN), with the --poll-ms poll as the fallback.
+      if (values.once) report(await appender.drainQueued());
+      else await appender.serve({ signal: stop.signal, pollMs, onPass: report });
     } finally {
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);

@@ -72,6 +72,17 @@ export interface PostgresSequencerOptions {
   readonly timeoutMs?: number | undefined;
   /** Use LISTEN/NOTIFY wakeups (default true); false polls every `pollMs`. */
   readonly listen?: boolean | undefined;
+  /**
+   * Commit each enqueue durably (`synchronous_commit` as the server has it) instead of with
+   * `synchronous_commit = off` (default false). An acknowledged entry is durable either way (it is
+   * read back from the chain, whose batch commit is synchronous and flushes the WAL, enqueues
+   * included). The difference is for entries nobody acknowledged yet: with `false`, a PostgreSQL
+   * crash can lose a queued entry written in the last few hundred ms; its waiting writer sees the
+   * row gone and enqueues it again, but an entry whose writer also died is lost (it was never
+   * acknowledged). With `true` such an entry is still sequenced, at the cost of one more durable
+   * commit per enqueue round.
+   */
+  readonly durableEnqueue?: boolean | undefined;
 }
 
 /** What {@link PostgresSequencedAppender.append} acknowledges: the committed entry. */
@@ -229,65 +240,69 @@ const conflict = (message: string) => new KeywardenError("ERR_AUDIT_APPEND_CONFL
  * not current; `ERR_AUDIT_APPEND_CONFLICT` when the chain moved or a key is already used;
  * database errors as the store.
  */
-export function fencedAppend(
+export async function fencedAppend(
   pool: PgPoolLike,
   lease: SequencerLease,
   request: AppendRequest,
   alsoDequeue: readonly string[] = [],
 ): Promise<AppendResult> {
   const { chainId, entries } = request;
-  return withClient(
+  const keys = entries.flatMap((e) => (e.idempotencyKey ? [e.idempotencyKey] : []));
+  const last = entries[entries.length - 1];
+  if (!last) throw new KeywardenError("ERR_INVALID_ARGUMENT", "an append needs entries");
+  if (new Set(keys).size !== keys.length) throw conflict("idempotency key already used");
+  if (chainId !== lease.chainId) throw fenced();
+  const nodes = new Map<string, TreeNode>();
+  for (const n of request.treeNodes ?? []) nodes.set(`${n.level}/${n.index}`, n);
+  const list = [...nodes.values()];
+  const withNodes = list.length > 0;
+  // One statement, so one round trip and one implicit transaction. The lease row is locked
+  // `for share` and re-read at its newest version (a takeover that committed meanwhile is seen);
+  // a takeover's update waits for this lock, and every commit of an earlier holder was done
+  // before its lease could be taken, so the head read in this statement's snapshot is the
+  // chain's. Nothing is written unless the token is current, the head is the expected one and
+  // no key is used; `primary key (chain_id, seq)` and the key's unique index remain the last line.
+  const r = await withClient(
     pool,
-    async (c) => {
-      const l = await c.query<{ ok: boolean }>(
-        `select (token = $2 and holder = $3 and expires_at > clock_timestamp()) as ok,
-           pg_advisory_xact_lock($4, hashtext($1)) is not null as locked
-         from keywarden_audit.sequencer_leases where chain_id = $1 for share`,
-        [chainId, lease.token, lease.holder, AUDIT_LOCK_CLASS],
-      );
-      /* Precondition: a sequencer commits only while its fencing token is the chain's current, unexpired one. */
-      if (l.rows[0]?.ok !== true || chainId !== lease.chainId) throw fenced();
-      const keys = entries.flatMap((e) => (e.idempotencyKey ? [e.idempotencyKey] : []));
-      // A fresh snapshot, taken after the locks: the head and keys as the last commit left them.
-      const h = await c.query<{ head: string | null; used: boolean }>(
-        `select (select seq from keywarden_audit.entries where chain_id = $1 order by seq desc limit 1) as head,
-           exists (select 1 from keywarden_audit.entries where chain_id = $1 and idempotency_key = any($2::text[])) as used`,
-        [chainId, keys],
-      );
-      const size = h.rows[0]?.head == null ? 0 : Number(h.rows[0].head) + 1;
-      if (request.expectedSize !== size) throw conflict("chain size changed");
-      if (h.rows[0]?.used === true || new Set(keys).size !== keys.length)
-        throw conflict("idempotency key already used");
-      const last = entries[entries.length - 1];
-      if (!last) throw new KeywardenError("ERR_INVALID_ARGUMENT", "an append needs entries");
-      const nodes = new Map<string, TreeNode>();
-      for (const n of request.treeNodes ?? []) nodes.set(`${n.level}/${n.index}`, n);
-      const list = [...nodes.values()];
-      const withNodes = list.length > 0;
-      await c.query(
-        `with ins as (
+    (c) =>
+      c.query<{ ok: boolean | null; head: string | null; used: boolean }>(
+        `with l as (
+           select (token = $2 and holder = $3 and expires_at > clock_timestamp()) as ok,
+             pg_advisory_xact_lock($4, hashtext($1)) is not null as locked
+           from keywarden_audit.sequencer_leases where chain_id = $1 for share),
+         h as (
+           select (select seq from keywarden_audit.entries where chain_id = $1 order by seq desc limit 1) as head,
+             exists (select 1 from keywarden_audit.entries where chain_id = $1 and idempotency_key = any($5::text[])) as used),
+         go as (
+           select coalesce((select ok and locked from l), false)
+             and coalesce((select head from h) + 1, 0) = $6 and not (select used from h) as go),
+         ins as (
            insert into keywarden_audit.entries (chain_id, seq, hash, body, payload, idempotency_key)
-           select $1, * from unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])),
+           select $1, u.* from unnest($7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[]) u
+           where (select go from go)),
          ${
            withNodes
              ? `nodes as (insert into keywarden_audit.tree_nodes (chain_id, level, idx, hash)
-           select $1, * from unnest($10::int[], $11::bigint[], $12::bytea[])
+           select $1, n.* from unnest($13::int[], $14::bigint[], $15::bytea[]) n where (select go from go)
            on conflict (chain_id, level, idx) do update set hash = excluded.hash),`
              : ""
          }
          del as (delete from keywarden_audit.sequencer_queue
-           where chain_id = $1 and idempotency_key = any($7::text[]))
-         select pg_notify($8, $9)`,
+           where chain_id = $1 and idempotency_key = any($12::text[]) and (select go from go))
+         select (select ok from l) as ok, (select head from h) as head, (select used from h) as used`,
         [
           chainId,
+          lease.token,
+          lease.holder,
+          AUDIT_LOCK_CLASS,
+          keys,
+          request.expectedSize,
           entries.map((e) => e.seq),
           entries.map((e) => e.hash),
           entries.map((e) => e.body),
           entries.map((e) => e.payload),
           entries.map((e) => e.idempotencyKey ?? null),
           [...keys, ...alsoDequeue],
-          SEQUENCER_CHANNEL,
-          notifyPayload(chainId, size, lease.holder, entries),
           ...(withNodes
             ? [
                 list.map((n) => n.level),
@@ -296,11 +311,30 @@ export function fencedAppend(
               ]
             : []),
         ],
-      );
-      return { size: size + entries.length, headHash: last.hash };
-    },
-    true,
+      ),
+    false,
   );
+  const row = r.rows[0];
+  /* Precondition: a sequencer commits only while its fencing token is the chain's current, unexpired one. */
+  if (row?.ok !== true) throw fenced();
+  const size = row.head == null ? 0 : Number(row.head) + 1;
+  if (request.expectedSize !== size) throw conflict("chain size changed");
+  if (row.used === true) throw conflict("idempotency key already used");
+  const committed = { size: size + entries.length, headHash: last.hash, first: size };
+  // After the commit, in a transaction of its own: PostgreSQL serializes notifying commits on
+  // one database-wide lock, which a notifying batch would hold through its WAL flush, stalling
+  // every enqueue behind it. A lost notification only delays waiters to their next poll.
+  // Not awaited: the holder's next batch need not wait for it.
+  void withClient(
+    pool,
+    (c) =>
+      c.query("select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [
+        SEQUENCER_CHANNEL,
+        notifyPayload(chainId, committed.first, lease.holder, entries),
+      ]),
+    false,
+  ).catch(() => {});
+  return { size: committed.size, headHash: committed.headHash };
 }
 
 /** The committed range a sequencer announces (no entries: a notification is never evidence). */
@@ -314,12 +348,26 @@ function notifyPayload(
 }
 
 type QueueRow = {
-  id: string;
+  /** Null for a key of the holder's own direct entries (the same statement checks them). */
+  id: string | null;
   idempotency_key: string;
   action: string;
   payload: string;
   actor: string;
   present: boolean;
+};
+/**
+ * One entry this process waits for, by key: what it would enqueue, and where it is. `enqueuing`:
+ * its enqueue has not committed; `queued`: its enqueue committed (the row should be in the queue or
+ * its entry on the chain); `direct`: this process holds the lease and has it in its next batch
+ * without a queue row; `batch`: in the batch being committed.
+ */
+type Item = {
+  readonly key: string;
+  readonly action: string;
+  readonly payload: string;
+  readonly actor: string;
+  state: "enqueuing" | "queued" | "direct" | "batch";
 };
 type Waiter = {
   readonly deadline: number;
@@ -333,6 +381,10 @@ interface Chain {
   readonly id: string;
   /** Callers waiting for their key, by key (two callers may wait for one key). */
   readonly waiters: Map<string, Waiter[]>;
+  /** The entry behind each waited-for key (the first caller's). */
+  readonly items: Map<string, Item>;
+  /** The lease holder's own entries for its next batch (they skip the queue). */
+  direct: Item[];
   pump: Promise<void> | undefined;
   lease: Held | undefined;
   /** Ends the pump's nap (a notification or a new caller). */
@@ -390,6 +442,7 @@ export class PostgresSequencedAppender {
   readonly #pollMs: number;
   readonly #timeoutMs: number;
   readonly #listen: boolean;
+  readonly #durableEnqueue: boolean;
   /** How long a holder with nothing to do keeps its lease, waiting for enqueues. */
   readonly #idleMs: number;
   /** The slow safety poll while LISTEN is live (a notification can only be missed on reconnect). */
@@ -411,6 +464,8 @@ export class PostgresSequencedAppender {
   #listener: ListeningClient | undefined;
   #listening: Promise<void> | undefined;
   #closing = false;
+  /** Set while {@link PostgresSequencedAppender.serve} waits: an enqueue notification ends the wait. */
+  #serving: (() => void) | undefined;
   /** Removes this appender from the queue gauges (observability). */
   readonly #unobserve: () => void;
 
@@ -432,13 +487,15 @@ export class PostgresSequencedAppender {
     this.#pollMs = int(options.pollMs, 10, 1, 1000, "pollMs");
     this.#timeoutMs = int(options.timeoutMs, 30_000, 100, 3_600_000, "timeoutMs");
     this.#listen = options.listen ?? true;
+    this.#durableEnqueue = options.durableEnqueue ?? false;
     this.#idleMs = Math.min(100, Math.floor(this.#leaseMs / 4));
     this.#safetyMs = Math.min(250, Math.floor(this.#leaseMs / 4));
     const base = createPostgresAuditStore({ pool });
     const store: AuditStore = {
       ...base,
       findByIdempotencyKey: (chainId, key) => {
-        if (this.#absent.delete(`${chainId}\n${key}`)) return Promise.resolve(undefined);
+        // Read under this round's lease, which nobody else can commit under: valid for the round.
+        if (this.#absent.has(`${chainId}\n${key}`)) return Promise.resolve(undefined);
         return base.findByIdempotencyKey?.(chainId, key) ?? Promise.resolve(undefined);
       },
       append: (request) => {
@@ -446,7 +503,13 @@ export class PostgresSequencedAppender {
         if (!lease) return Promise.reject(fenced());
         const extra = this.#dequeue.get(request.chainId) ?? [];
         this.#dequeue.delete(request.chainId);
-        return fencedAppend(pool, lease, request, extra);
+        return fencedAppend(pool, lease, request, extra).catch((err: unknown) => {
+          // A key found used after all: the core's retry must ask the database, not this round.
+          if (isKeywardenError(err, "ERR_AUDIT_APPEND_CONFLICT"))
+            for (const e of request.entries)
+              this.#absent.delete(`${request.chainId}\n${e.idempotencyKey}`);
+          throw err;
+        });
       },
     };
     this.#log = new AuditLog({
@@ -493,30 +556,53 @@ export class PostgresSequencedAppender {
       else chain.waiters.set(key, [w]);
     });
     settled.catch(() => {}); // handled by our caller; a deadline may pass before it awaits
-    let found: SequencedEntry | undefined;
-    try {
-      found = await new Promise<SequencedEntry | undefined>((done, fail) => {
-        this.#buffer.push({
-          chainId,
-          key,
-          action: input.action,
-          payload: JSON.stringify(input.payload),
-          actor: JSON.stringify({ kind: identity.kind, userId: identity.userId, id: identity.id }),
-          done,
-          fail,
-        });
-        if (!this.#flushing) void this.#flush();
-      });
-    } catch (err) {
-      this.#settleKey(chain, key, undefined, err);
-      return settled;
-    }
-    if (found) this.#settleKey(chain, key, found);
-    else {
+    if (chain.items.has(key)) return settled; // this process already carries that key
+    const item: Item = {
+      key,
+      action: input.action,
+      payload: JSON.stringify(input.payload),
+      actor: JSON.stringify({ kind: identity.kind, userId: identity.userId, id: identity.id }),
+      state: "enqueuing",
+    };
+    chain.items.set(key, item);
+    if (chain.lease) {
+      // The holder's own entry skips the queue: its one durable commit is the (fenced) batch.
+      item.state = "direct";
+      chain.direct.push(item);
       chain.queued = true;
       this.#startPump(chain);
+      return settled;
     }
+    this.#enqueue(chain, item);
     return settled;
+  }
+
+  /** Hands `item` to the group enqueue; settles its key when already on the chain. */
+  #enqueue(chain: Chain, item: Item): void {
+    item.state = "enqueuing";
+    this.#buffer.push({
+      chainId: chain.id,
+      key: item.key,
+      action: item.action,
+      payload: item.payload,
+      actor: item.actor,
+      done: (found) => {
+        if (found) this.#settleKey(chain, item.key, found);
+        else {
+          item.state = "queued";
+          chain.queued = true;
+          this.#startPump(chain);
+        }
+      },
+      fail: (err) => this.#settleKey(chain, item.key, undefined, err),
+    });
+    if (!this.#flushing) void this.#flush();
+  }
+
+  /** Sends the lease holder's own entries that missed their batch through the queue instead. */
+  #rerouteDirect(chain: Chain): void {
+    const items = chain.direct.splice(0);
+    for (const item of items) if (chain.items.get(item.key) === item) this.#enqueue(chain, item);
   }
 
   /** Group enqueue: every append waiting at that moment goes into one committed insert. */
@@ -545,6 +631,12 @@ export class PostgresSequencedAppender {
                  select null::text as chain_id, null::text as idempotency_key, null::bigint as seq,
                    null::text as hash, pg_notify($6, d.chain_id)::text as body
                  from (select distinct chain_id from v) d
+                 ${
+                   // Local to this statement's transaction: the pooled connection keeps the server's setting.
+                   this.#durableEnqueue
+                     ? ""
+                     : "cross join (select set_config('synchronous_commit', 'off', true)) async"
+                 }
                  union all
                  select e.chain_id, e.idempotency_key, e.seq, e.hash, e.body from keywarden_audit.entries e
                    join v on e.chain_id = v.chain_id and e.idempotency_key = v.idempotency_key`,
@@ -584,6 +676,8 @@ export class PostgresSequencedAppender {
       chain = {
         id: chainId,
         waiters: new Map(),
+        items: new Map(),
+        direct: [],
         pump: undefined,
         lease: undefined,
         wake: undefined,
@@ -613,6 +707,7 @@ export class PostgresSequencedAppender {
   /** Resolves (or rejects) every caller waiting for `key` on `chain`. */
   #settleKey(chain: Chain, key: string, entry?: SequencedEntry, err?: unknown): void {
     const list = chain.waiters.get(key);
+    chain.items.delete(key);
     if (!list) return;
     chain.waiters.delete(key);
     for (const w of list) {
@@ -675,6 +770,7 @@ export class PostgresSequencedAppender {
 
   #onNotification(n: Notification): void {
     if (n.channel === ENQUEUE_CHANNEL) {
+      this.#serving?.();
       const chain = this.#chains.get(n.payload ?? "");
       if (chain?.lease) {
         chain.queued = true;
@@ -759,6 +855,59 @@ export class PostgresSequencedAppender {
     return chains;
   }
 
+  /**
+   * Runs as a dedicated sequencer (what `keywarden audit sequencer` does): sequences every chain
+   * with queued entries ({@link PostgresSequencedAppender.drainQueued}), then waits until an
+   * enqueue notification arrives (LISTEN on `keywarden_audit_enqueued`) or `pollMs` passes, and
+   * again, until `signal` aborts. Without a live LISTEN connection (`listen: false`, or while it
+   * reconnects) it is the `pollMs` poll alone.
+   *
+   * @example
+   * ```ts
+   * const stop = new AbortController();
+   * process.once("SIGTERM", () => stop.abort());
+   * await appender.serve({ signal: stop.signal, onPass: (chains) => log.info({ chains }) });
+   * ```
+   * @throws {KeywardenError} `ERR_AUDIT_STORE_UNAVAILABLE` on database faults;
+   * `ERR_INVALID_ARGUMENT` for a `pollMs` outside 10..60000.
+   */
+  async serve(options: {
+    readonly signal: AbortSignal;
+    /** The polling fallback's interval, in ms (default 200; 10..60000). */
+    readonly pollMs?: number | undefined;
+    /** Called after each pass that sequenced something, with the chains it sequenced. */
+    readonly onPass?: ((chains: string[]) => void) | undefined;
+  }): Promise<void> {
+    const pollMs = options.pollMs ?? 200;
+    if (!Number.isSafeInteger(pollMs) || pollMs < 10 || pollMs > 60_000)
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "pollMs must be 10..60000");
+    const { signal } = options;
+    while (!signal.aborted && !this.#closing) {
+      if (this.#listen) await this.#ensureListener();
+      // Armed before the pass: an enqueue during it means another pass at once.
+      let woken = false;
+      let wake: () => void = () => {};
+      this.#serving = () => {
+        woken = true;
+        wake();
+      };
+      const chains = await this.drainQueued();
+      if (chains.length > 0) options.onPass?.(chains);
+      if (woken) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, pollMs);
+        signal.addEventListener("abort", done);
+        wake = done;
+      });
+    }
+    this.#serving = undefined;
+  }
+
   /** Renews the held lease when a third of it has passed; false (and dropped) when it was lost. */
   async #renewIfDue(chain: Chain): Promise<boolean> {
     const held = chain.lease;
@@ -804,49 +953,75 @@ export class PostgresSequencedAppender {
     chain.sequenced = true;
   }
 
-  /** Sequences up to `batch` queued entries; returns how many rows it read. */
+  /**
+   * Sequences up to `batch` queued entries and the holder's own direct entries in one commit;
+   * returns how many it read.
+   */
   async #sequenceRound(chain: Chain, lease: Held): Promise<number> {
     const chainId = chain.id;
-    const rows = (
-      await withClient(
-        this.#pool,
-        (c) =>
-          c.query<QueueRow>(
-            `select q.id, q.idempotency_key, q.action, q.payload, q.actor,
-               exists (select 1 from keywarden_audit.entries e
-                 where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key) as present
-             from keywarden_audit.sequencer_queue q
-             where q.chain_id = $1 and q.failed_code is null order by q.id limit ${this.#batch}`,
-            [chainId],
-          ),
-        false,
-      )
-    ).rows;
+    const direct = chain.direct.splice(0, this.#batch);
+    for (const d of direct) d.state = "batch";
+    let rows: QueueRow[];
+    try {
+      rows = (
+        await withClient(
+          this.#pool,
+          (c) =>
+            c.query<QueueRow>(
+              `(select q.id, q.idempotency_key, q.action, q.payload, q.actor,
+                 exists (select 1 from keywarden_audit.entries e
+                   where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key) as present
+               from keywarden_audit.sequencer_queue q
+               where q.chain_id = $1 and q.failed_code is null order by q.id limit ${this.#batch})
+               union all
+               select null, k, null, null, null, exists (select 1 from keywarden_audit.entries e
+                 where e.chain_id = $1 and e.idempotency_key = k)
+               from unnest($2::text[]) k`,
+              [chainId, direct.map((d) => d.key)],
+            ),
+          false,
+        )
+      ).rows;
+    } catch (err) {
+      this.#putBack(chain, direct);
+      throw err;
+    }
     if (rows.length === 0) return 0;
-    const present = rows.filter((r) => r.present).map((r) => r.idempotency_key);
-    const fresh: Array<{ row: QueueRow; input: AppendEntryInput }> = [];
+    const present = rows.filter((r) => r.present && r.id !== null).map((r) => r.idempotency_key);
+    const fresh: Array<{ row: QueueRow; input: AppendEntryInput; item?: Item }> = [];
     const unreadable: string[] = [];
+    const own = new Map(direct.map((d) => [d.key, d]));
     for (const row of rows) {
-      if (row.present) continue;
+      const item = row.id === null ? own.get(row.idempotency_key) : undefined;
+      if (row.present) {
+        if (item) item.state = "queued"; // on the chain already: read back like a queued one
+        continue;
+      }
       try {
-        const a = JSON.parse(row.actor) as { kind: "host"; userId: string; id: string };
+        const a = JSON.parse(item ? item.actor : row.actor) as {
+          kind: "host";
+          userId: string;
+          id: string;
+        };
         fresh.push({
           row,
           input: {
-            action: row.action,
-            payload: JSON.parse(row.payload) as unknown,
+            action: item ? item.action : row.action,
+            payload: JSON.parse(item ? item.payload : row.payload) as unknown,
             actor: mintIdentity({ kind: a.kind, userId: a.userId, id: a.id }),
             idempotencyKey: row.idempotency_key,
           },
+          ...(item ? { item } : {}),
         });
       } catch {
-        unreadable.push(row.id);
+        if (row.id !== null) unreadable.push(row.id);
       }
     }
     /* Precondition: a queue row the sequencer cannot read is marked failed for its waiter, and the rows behind it are still sequenced. */
     if (unreadable.length > 0)
       await this.#markFailed(chain, lease, unreadable, "ERR_AUDIT_INVALID_ENTRY");
-    if (present.length > 0) chain.sequenced = true; // their callers (if here) read them back
+    // Keys already on the chain: their callers (if here) read them back.
+    if (present.length > 0 || rows.some((r) => r.present)) chain.sequenced = true;
     if (fresh.length === 0) {
       if (present.length > 0) await this.#dequeuePresent(chain, lease, present);
       return rows.length;
@@ -867,8 +1042,13 @@ export class PostgresSequencedAppender {
               this.#log.appendEntry(chainId, f.input).catch(async (e: unknown) => {
                 if (this.#transient(chain, e)) throw e;
                 const code = isKeywardenError(e) ? e.code : "ERR_AUDIT_INVALID_ENTRY";
+                if (f.item) {
+                  // A direct entry has no queue row: its caller is told at once.
+                  this.#settleKey(chain, f.item.key, undefined, e);
+                  return undefined;
+                }
                 /* Precondition: only an entry the sequencer refuses for itself (not for a fault) is marked failed, and only under the current lease. */
-                await this.#markFailed(chain, lease, [f.row.id], code);
+                await this.#markFailed(chain, lease, [f.row.id as string], code);
                 return undefined;
               }),
             ),
@@ -885,6 +1065,8 @@ export class PostgresSequencedAppender {
           });
       });
     } catch (err) {
+      // Not written, or unknown: the direct entries go round again (their keys are checked).
+      this.#putBack(chain, direct);
       if (!this.#transient(chain, err)) throw err;
       // Rows stay queued for the next round (this holder's, or the next one's).
       if (isKeywardenError(err) && err.details?.retryable === true) throw err;
@@ -893,6 +1075,19 @@ export class PostgresSequencedAppender {
       this.#dequeue.delete(chainId);
     }
     return rows.length;
+  }
+
+  /**
+   * Direct entries whose batch did not commit (or whose outcome is unknown): back into the next
+   * batch while this process holds the lease, else through the queue. Either way their keys are
+   * checked against the chain first, so an entry that did commit is not written twice.
+   */
+  #putBack(chain: Chain, items: readonly Item[]): void {
+    const live = items.filter((d) => d.state === "batch" && chain.items.get(d.key) === d);
+    for (const d of live) d.state = "direct";
+    chain.direct = [...live, ...chain.direct];
+    chain.queued = true;
+    if (!chain.lease) this.#rerouteDirect(chain);
   }
 
   /** Deletes queue rows whose keys are already on the chain (a retried enqueue that raced). */
@@ -921,10 +1116,21 @@ export class PostgresSequencedAppender {
     );
   }
 
-  /** Reads this process's waiting keys back from the chain (and failure marks from the queue). */
+  /**
+   * Reads this process's waiting keys back from the chain, failure marks from the queue, and which
+   * are still queued. One statement, one snapshot: a sequencer's commit inserts an entry and
+   * deletes its queue row atomically, so a key whose enqueue committed is in one of the two,
+   * unless the database lost the row (an asynchronous enqueue commit in a crash): it is enqueued
+   * again (its caller has not been answered, so nothing acknowledged was lost).
+   */
   async #settle(chain: Chain): Promise<void> {
     const keys = [...chain.waiters.keys()];
     if (keys.length === 0) return;
+    // Enqueues committed before this statement's snapshot: the only ones it can call lost.
+    const committed = keys.flatMap((k) => {
+      const item = chain.items.get(k);
+      return item?.state === "queued" ? [item] : [];
+    });
     const r = await withClient(
       this.#pool,
       (c) =>
@@ -939,12 +1145,14 @@ export class PostgresSequencedAppender {
              where chain_id = $1 and idempotency_key = any($2::text[])
            union all
            select idempotency_key, null, null, null, failed_code from keywarden_audit.sequencer_queue
-             where chain_id = $1 and idempotency_key = any($2::text[]) and failed_code is not null`,
+             where chain_id = $1 and idempotency_key = any($2::text[])`,
           [chain.id, keys],
         ),
       false,
     );
+    const seen = new Set<string>();
     for (const e of r.rows) {
+      seen.add(e.idempotency_key);
       if (e.seq !== null)
         this.#settleKey(chain, e.idempotency_key, {
           seq: Number(e.seq),
@@ -960,19 +1168,31 @@ export class PostgresSequencedAppender {
           new KeywardenError(e.failed_code, "the sequencer refused this entry"),
         );
     }
+    for (const item of committed) {
+      /* Precondition: a waiting entry whose committed enqueue is neither queued nor on the chain is enqueued again. */
+      if (item.state === "queued" && !seen.has(item.key) && chain.items.get(item.key) === item)
+        this.#enqueue(chain, item);
+    }
   }
 
   /** Rejects callers past their deadline (with `err`, or the timeout error). */
   #expire(chain: Chain, err?: unknown): void {
     const t = now();
     for (const [key, list] of chain.waiters) {
+      const item = chain.items.get(key);
       const rest = list.filter((w) => {
         if (t <= w.deadline) return true;
-        w.reject(err ?? this.#timeout());
+        w.reject(err ?? this.#timeout(item));
         return false;
       });
-      if (rest.length === 0) chain.waiters.delete(key);
-      else chain.waiters.set(key, rest);
+      if (rest.length > 0) {
+        chain.waiters.set(key, rest);
+        continue;
+      }
+      chain.waiters.delete(key);
+      chain.items.delete(key);
+      // Nobody waits for it any more: a direct entry not yet in a batch is never written.
+      if (item?.state === "direct") chain.direct = chain.direct.filter((d) => d !== item);
     }
   }
 
@@ -1005,6 +1225,8 @@ export class PostgresSequencedAppender {
     try {
       for (;;) {
         let worked = false;
+        // The lease was lost or let go: the holder's own entries go through the queue instead.
+        if (!chain.lease && chain.direct.length > 0) this.#rerouteDirect(chain);
         try {
           if (this.#shouldTry(chain)) {
             chain.triedAt = now();
@@ -1072,15 +1294,23 @@ export class PostgresSequencedAppender {
       // Hand the lease on at once: nobody should wait for it to lapse while this process idles.
       const lease = chain.lease;
       chain.lease = undefined;
+      this.#rerouteDirect(chain);
       if (lease) await releaseLease(this.#pool, lease).catch(() => {});
     }
   }
 
-  #timeout(): KeywardenError {
+  #timeout(item: Item | undefined): KeywardenError {
+    /* Precondition: a timed-out append says its entry will still be sequenced only when its enqueue was committed durably. */
+    if (item?.state === "queued" && this.#durableEnqueue)
+      return new KeywardenError(
+        "ERR_AUDIT_STORE_UNAVAILABLE",
+        "the entry is enqueued but was not sequenced in time; it will still be sequenced, retry with the same idempotency key",
+        { details: { retryable: true, enqueued: true } },
+      );
     return new KeywardenError(
       "ERR_AUDIT_STORE_UNAVAILABLE",
-      "the entry is enqueued but was not sequenced in time; it will still be sequenced, retry with the same idempotency key",
-      { details: { retryable: true, enqueued: true } },
+      "the entry was not sequenced in time and its outcome is unknown; retry with the same idempotency key to learn it",
+      { details: { retryable: true, outcome: "unknown" } },
     );
   }
 
