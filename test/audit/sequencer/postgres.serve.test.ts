@@ -49,7 +49,20 @@ describeWithPostgres("PostgreSQL sequencer: serve() (the dedicated sequencer pro
     const passes: string[][] = [];
     const serving = s.serve({ signal: stop.signal, pollMs: 60_000, onPass: (c) => passes.push(c) });
     try {
-      await sleep(300); // its first pass found nothing; it now waits for up to a minute
+      // Wait until its LISTEN connection is up (a fixed sleep raced with it under load); its
+      // first pass found nothing, and it now waits for up to a minute.
+      const until = performance.now() + 20_000;
+      while (
+        (
+          await pool.query(
+            "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
+          )
+        ).rows[0].n === 0
+      ) {
+        if (performance.now() > until) throw new Error("serve() never listened");
+        await sleep(20);
+      }
+      await sleep(100);
       await enqueue(pool, "woken", "w1", true);
       expect(await sizeWithin(pool, "user:woken", 10_000)).toBe(1);
       expect(passes).toEqual([["user:woken"]]);
