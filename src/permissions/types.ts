@@ -31,6 +31,7 @@ export const SUPPORTED_EXCHANGES = [
   "bitvavo",
   "whitebit",
   "phemex",
+  "poloniex",
   "lbank",
 ] as const;
 

@@ -182,7 +182,6 @@ describe("ccxt binding details", () => {
     expect(ex.markets).toBeUndefined(); // no loadMarkets
   });
   it("unconfirmed exchanges never accept, but reject reported withdraw", async () => {
-    expect(codes((await detect("bingx", TRADE)).result)).toContain("PERMISSION_UNKNOWN");
     expect(codes((await detect("bingx", WITHDRAW)).result)).toContain("WITHDRAW_ENABLED");
     expect(
       (await detect("gate", TRADE)).result.ok === false ||

@@ -74,8 +74,13 @@ describe("documented samples", () => {
   it("deribit: documented public/auth scope leaves withdraw unknown", () => {
     expect(perms(parse("deribit", doc.deribitAuthSample)).withdraw).toBe("unknown");
   });
-  it("bingx: unconfirmed 3rd-party sample never reports withdraw false", () => {
-    expect(perms(parse("bingx", doc.bingxSample)).withdraw).toBe("unknown");
+  it("bingx: the documented code table reads [1, 2] as trade without withdraw or transfer", () => {
+    expect(perms(parse("bingx", doc.bingxSample))).toMatchObject({
+      read: true,
+      trade: true,
+      withdraw: false,
+      transfer: false,
+    });
   });
   it("gate: the detail answer leaves every permission unknown", () => {
     const p = perms(parse("gate", { user_id: 1, ip_whitelist: ["1.2.3.4"], currency_pairs: [] }));
@@ -360,7 +365,6 @@ describe("preconditions", () => {
   });
   it("an unconfirmed parser never reports withdraw as false.", () => {
     for (const [id, body] of [
-      ["bingx", doc.bingxSample],
       ["deribit", doc.deribitAuthSample],
       ["mexc", { canTrade: true, canWithdraw: false }],
     ] as const) {

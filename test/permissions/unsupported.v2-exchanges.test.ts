@@ -5,7 +5,7 @@ import { EXCHANGE_SPECS } from "../../src/permissions/exchanges/index.js";
 import { Secret } from "../../src/secret.js";
 
 /** Exchanges added in permissions v2 without a key-permission read-back. */
-const UNSUPPORTED = ["upbit", "coinex", "bitvavo", "whitebit", "phemex"] as const;
+const UNSUPPORTED = ["upbit", "coinex", "bitvavo", "whitebit", "phemex", "poloniex"] as const;
 
 describe.each(UNSUPPORTED)("%s (unsupported)", (id) => {
   const spec = EXCHANGE_SPECS[id];

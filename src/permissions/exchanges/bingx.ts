@@ -1,20 +1,35 @@
 /**
- * BingX: `GET /openApi/v1/account/apiPermissions` (`accountV1PrivateGetAccountApiPermissions`).
- * UNCONFIRMED: the shape and the permission numbers (5 = withdraw, 4 = universal transfer, 7 =
- * sub-account transfer) come only from a third-party SDK model. Until a verbatim documented sample
- * backs them, the parser can only reject: a reported withdraw or transfer permission rejects the
- * key, and its absence leaves withdraw and transfer `unknown`.
- * Source: https://bingx-api.github.io/docs/#/en-us/common/sub-account (shape from bingx_py).
+ * BingX: `GET /openApi/v1/account/apiPermissions` (`accountV1PrivateGetAccountApiPermissions`),
+ * "Query API KEY Permissions". The answer lists the calling key's numeric permission codes, read
+ * against the documented code table (bingx.model.ts): 4 universal transfer, 5 withdraw and 7
+ * intra-sub-account transfer move funds; 1 spot and 3 contract trading do not. A code the table
+ * lacks is an UNKNOWN_TOKEN (withdraw and transfer then `unknown`). The documented sample is the
+ * bare object; BingX's usual `{code, msg, data}` envelope is read too, and a non-zero code is an
+ * error.
+ * Source: https://bingx-api.github.io/docs-v3/ (BingX-API/docs-v3), "Query API KEY Permissions".
  *
  * @packageDocumentation
  */
 import { z } from "zod";
 import type { FindingCode } from "../types.js";
 import { bingxModel } from "./bingx.model.js";
-import { errorAnswer, ipFacts, malformed, matchCode, permissions, shape } from "./shared.js";
+import { grantTable } from "./model.js";
+import {
+  errorAnswer,
+  ipFacts,
+  malformed,
+  matchCode,
+  permissions,
+  readTokens,
+  shape,
+  tokenEvidence,
+} from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 
 const METHOD = "accountV1PrivateGetAccountApiPermissions";
+
+/** The code table of the cited model (bingx.model.ts). */
+const TOKENS = grantTable(bingxModel, "permissions[]");
 
 const ERRORS: Readonly<Record<string, FindingCode>> = {
   "100419": "IP_NOT_ALLOWED",
@@ -24,38 +39,61 @@ const ERRORS: Readonly<Record<string, FindingCode>> = {
 
 const Envelope = z.looseObject({ code: z.number() });
 const Data = z.looseObject({
-  permissions: z.array(z.number()),
+  permissions: z.array(z.number().int()),
   ipAddresses: z.array(z.string()).optional(),
 });
 
-/** BingX (unconfirmed: can only reject). */
+/** The fields of the documented sample. */
+const DOCUMENTED = new Set(["apiKey", "permissions", "ipAddresses", "note"]);
+
+/** The permission object: the bare documented sample, or the `data` of a `{code: 0}` envelope. */
+function permissionObject(body: unknown): {
+  data?: z.infer<typeof Data> | undefined;
+  code?: number;
+} {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return {};
+  if (Object.hasOwn(body, "code")) {
+    const env = shape(Envelope, body);
+    if (!env) return {};
+    if (env.code !== 0) return { code: env.code };
+    return { data: shape(Data, (body as { data?: unknown }).data) };
+  }
+  return { data: shape(Data, body) };
+}
+
+/** BingX. */
 export const bingx: ExchangeSpec = {
   id: "bingx",
-  status: "unconfirmed",
-  source: "https://bingx-api.github.io/docs/#/en-us/common/sub-account (3rd-party model)",
+  status: "confirmed",
+  source:
+    "https://bingx-api.github.io/docs-v3/#/en/Account%20and%20Wallet/Sub-account%20Management/%20Query%20API%20KEY%20Permissions",
   model: bingxModel,
   readOnlyMethods: [METHOD],
   plan: () => [{ method: METHOD, params: () => ({}) }],
   parse(answers) {
-    const env = shape(Envelope, answers[0]);
-    if (answers.length !== 1 || !env) return malformed("bingx", "code");
-    /* Precondition: BingX answers are read only when code is 0. */
-    if (env.code !== 0) return errorAnswer("bingx", matchCode(ERRORS, env.code), env.code);
-    const data = shape(Data, (answers[0] as { data?: unknown }).data);
-    if (!data) return malformed("bingx", "data");
-    const has = (n: number) => data.permissions.includes(n);
+    if (answers.length !== 1) return malformed("bingx", "answers");
+    const { data, code } = permissionObject(answers[0]);
+    /* Precondition: a BingX body carrying a non-zero code is an error, whatever else it holds. */
+    if (code !== undefined) return errorAnswer("bingx", matchCode(ERRORS, code), code);
+    if (!data) return malformed("bingx", "permissions");
+    const codes = data.permissions.map(String);
+    /* Precondition: any field the documented sample lacks that is switched on is an unknown token. */
+    const extra = Object.entries(data)
+      .filter(([k, v]) => !DOCUMENTED.has(k) && v !== false && v !== null && typeof v !== "string")
+      .map(([k]) => k);
+    const reading = readTokens([...codes, ...extra], TOKENS);
     return permissions("bingx", {
-      read: has(2) ? true : "unknown",
-      trade: has(1) || has(3) ? true : "unknown",
-      /* Precondition: an unconfirmed parser never reports withdraw as false. */
-      withdraw: has(5) ? true : "unknown",
-      transfer: has(4) || has(7) ? true : "unknown",
+      read: reading.read === true ? true : "unknown",
+      trade: reading.trade,
+      withdraw: reading.withdraw,
+      transfer: reading.transfer,
       ...(data.ipAddresses === undefined ? { ipRestricted: "unknown" } : ipFacts(data.ipAddresses)),
-      evidence: { permissions: Object.freeze(data.permissions.slice(0, 32).map(String)) },
+      unknownTokens: reading.unknownTokens,
+      evidence: { permissions: tokenEvidence([...codes, ...extra]) },
     });
   },
   classifyError(body) {
     const env = shape(Envelope, body);
-    return env ? matchCode(ERRORS, env.code) : undefined;
+    return env && env.code !== 0 ? matchCode(ERRORS, env.code) : undefined;
   },
 };

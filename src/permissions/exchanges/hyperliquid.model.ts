@@ -14,18 +14,22 @@ import { type PermissionModel, primary } from "./model.js";
 const ROLE = primary(
   "https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/info-endpoint#query-a-users-role",
   'Query a user\'s role — role is "missing", "user", "agent", "vault", or "subAccount"; agent: data.user, subAccount: data.master (page text seen through a verbatim copy, rosssaunders/coincise docs/hyperliquid/endpoints/private/query_a_user_s_role.md)',
+  '"missing", "user", "agent", "vault", or "subAccount"',
 );
 const API_WALLETS = primary(
   "https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api/nonces-and-api-wallets",
   "API Wallets — “A master account can approve API wallets to sign on behalf of the master account or any of the sub-accounts … API wallets are only used to sign.”",
+  "A master account can approve API wallets to sign on behalf of the master account or any of the sub-accounts",
 );
 const AGENT_EXAMPLE = primary(
   "https://github.com/hyperliquid-dex/hyperliquid-python-sdk/blob/master/examples/basic_agent.py",
-  "basic_agent.py docstring — “creating an agent that can place trades on behalf of the account. The agent does not have permission to transfer or withdraw funds.”",
+  "basic_agent.py, the comment above approve_agent()",
+  "Create an agent that can place trades on behalf of the account. The agent does not have permission to transfer or withdraw funds.",
 );
 const USER_ACTIONS = primary(
   "https://github.com/hyperliquid-dex/hyperliquid-python-sdk/blob/master/hyperliquid/exchange.py",
   "Exchange.usd_transfer (usdSend), spot_transfer (spotSend), withdraw_from_bridge (withdraw3), usd_class_transfer, send_asset, sub_account_transfer, sub_account_spot_transfer, vault_usd_transfer, approve_agent",
+  "def withdraw_from_bridge(self, amount: float, destination: str) -> Any:",
 );
 
 const ALL_MOVES = [

@@ -24,7 +24,7 @@ import { lbank } from "./lbank.js";
 import { mexc } from "./mexc.js";
 import { okx } from "./okx.js";
 import type { ExchangeSpec } from "./spec.js";
-import { bitvavo, coinex, phemex, upbit, whitebit } from "./unsupported.js";
+import { bitvavo, coinex, phemex, poloniex, upbit, whitebit } from "./unsupported.js";
 import { woo } from "./woo.js";
 
 /** Every spec by exchange id. */
@@ -54,4 +54,5 @@ export const EXCHANGE_SPECS: Readonly<Record<ExchangeId, ExchangeSpec>> = Object
   whitebit,
   phemex,
   lbank,
+  poloniex,
 });

@@ -16,10 +16,17 @@ const PURPOSES = primary(
 const TYPES = primary(
   "https://www.lbank.com/support/articles/21534735816217",
   "Types of API permissions — Trading API (trading only), Withdrawal API (withdrawals; IP address mandatory)",
+  "Trading API - Purpose: Exclusively for trading operations. … Withdrawal API - Purpose: Exclusively for withdrawal operations. - IP Address: Mandatory.",
 );
 const ROUTE = thirdParty(
   "https://github.com/ccxt/ccxt/blob/master/ts/src/lbank.ts",
   "describe().api.spot.private.post: supplement/api_Restrictions, supplement/withdraw, withdraw",
+  "'supplement/withdraw'",
+);
+const WITHDRAW_DOC = thirdParty(
+  "https://raw.githubusercontent.com/api-evangelist/lbank/refs/heads/main/openapi/lbank-wallet-rest-api.json",
+  "POST /v1/withdraw.do — account (an OpenAPI description made from lbank.com/en-US/docs by a third party)",
+  "Withdrawal address. For internal transfers, use email or mobile account.",
 );
 const FIELD = "console purpose (the read-back's field names are unconfirmed)";
 
@@ -56,9 +63,16 @@ export const lbankModel: PermissionModel = {
       requires: ["Withdraw"],
       cite: ROUTE,
     },
+    {
+      endpoint: "POST /v1/withdraw.do",
+      moves: "withdrawal to an address, or to another LBank user by email or mobile",
+      requires: ["Withdraw"],
+      cite: WITHDRAW_DOC,
+    },
   ],
   accountRules: [],
   notes: [
+    "Re-read 2026-12: LBank's API v2 reference (lbank.com/en-US/docs) still documents no response for supplement/api_Restrictions.do, so the status stays unconfirmed.",
     'Unconfirmed: the parser reads the envelope (result "true") and rejects on any true flag whose name mentions withdraw or transfer; everything else stays unknown, so no LBank key is ever accepted.',
   ],
 };

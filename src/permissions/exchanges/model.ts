@@ -36,6 +36,11 @@ export interface Citation {
    * `third-party`: a copy or SDK by someone else, used only where no official text could be had.
    */
   readonly kind: "primary" | "third-party";
+  /**
+   * A short verbatim quote from the cited section, so a re-reader can find the sentence and check
+   * the reading against it.
+   */
+  readonly quote?: string;
 }
 
 /** One permission value exactly as the exchange returns it. */
@@ -117,17 +122,19 @@ export function grantTable(
 }
 
 /** Helper for the tables: a primary citation. */
-export const primary = (url: string, section: string): Citation => ({
+export const primary = (url: string, section: string, quote?: string): Citation => ({
   url,
   section,
   kind: "primary",
+  ...(quote === undefined ? {} : { quote }),
 });
 
 /** Helper for the tables: a third-party citation (say why in the value's note). */
-export const thirdParty = (url: string, section: string): Citation => ({
+export const thirdParty = (url: string, section: string, quote?: string): Citation => ({
   url,
   section,
   kind: "third-party",
+  ...(quote === undefined ? {} : { quote }),
 });
 
 /** Helper for the tables: one value with no fund-moving endpoint of its own. */

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { type PermissionModel, primary } from "./model.js";
+import { type PermissionModel, primary, thirdParty } from "./model.js";
 
 /** Crypto.com Exchange (probe-only). */
 export const cryptocomModel: PermissionModel = {
@@ -40,9 +40,21 @@ export const mexcModel: PermissionModel = {
       endpoint: "POST /api/v3/capital/withdraw",
       moves: "withdrawal",
       requires: [],
-      cite: primary(
-        "https://www.mexc.com/api-docs/spot-v3/wallet-endpoints#withdrawnew",
-        "Withdraw (new)",
+      cite: thirdParty(
+        "https://mexcdevelop.github.io/apidocs/spot_v3_en/#withdraw-new",
+        "Withdraw (new), as quoted in a third-party SDK docstring (pymexc)",
+        "Required permission: SPOT_WITHDRAW_WRITE",
+      ),
+    },
+    {
+      endpoint:
+        "POST /api/v3/capital/transfer/internal, POST /api/v3/capital/sub-account/universalTransfer",
+      moves: "internal transfer to another MEXC user; master ↔ sub-account universal transfer",
+      requires: [],
+      cite: thirdParty(
+        "https://github.com/ccxt/ccxt/blob/master/ts/src/mexc.ts",
+        "describe().api.spot.private.post",
+        "'capital/transfer/internal'",
       ),
     },
   ],
@@ -58,7 +70,28 @@ export const bitstampModel: PermissionModel = {
   status: "unsupported",
   endpoint: null,
   values: [],
-  transferPaths: [],
+  transferPaths: [
+    {
+      endpoint: "POST /api/v2/{currency}_withdrawal/, POST /api/v2/withdrawal/open/",
+      moves: "crypto withdrawal; bank withdrawal",
+      requires: [],
+      cite: primary(
+        "https://www.bitstamp.net/api/",
+        "Private Functions — Withdrawal requests, Open bank withdrawal",
+        "Open bank withdrawal",
+      ),
+    },
+    {
+      endpoint: "POST /api/v2/transfer-to-main/, POST /api/v2/transfer-from-main/",
+      moves: "sub-account → main and main → sub-account",
+      requires: [],
+      cite: primary(
+        "https://www.bitstamp.net/api/",
+        "Private Functions — Transfer balance from Sub to Main Account / from Main to Sub Account",
+        "Transfer balance from Main to Sub Account",
+      ),
+    },
+  ],
   accountRules: [],
   notes: ["Permissions are per currency and not readable; no call is made."],
 };

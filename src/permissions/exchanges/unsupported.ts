@@ -6,6 +6,7 @@
  */
 import type { ExchangeId } from "../types.js";
 import type { PermissionModel } from "./model.js";
+import { poloniexModel } from "./poloniex.model.js";
 import { failed } from "./shared.js";
 import type { ExchangeSpec } from "./spec.js";
 import {
@@ -50,4 +51,10 @@ export const phemex = unsupported(
   "phemex",
   phemexModel,
   "https://github.com/phemex/phemex-api-docs",
+);
+/** Poloniex (unsupported). */
+export const poloniex = unsupported(
+  "poloniex",
+  poloniexModel,
+  "https://api-docs.poloniex.com/spot/api/",
 );
