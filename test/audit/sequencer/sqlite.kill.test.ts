@@ -104,17 +104,6 @@ describe("SQLite sequencer, real processes", () => {
         const rows = await expectChainHoldsAcks(store, chainId, runs, { treeNodes: true });
         const finished = exits.filter((e) => e.signal !== "SIGKILL").length;
         expect(rows.length).toBeGreaterThanOrEqual(finished * EACH);
-            process.env.KW_SEQ_STATS,
-            JSON.stringify({
-              rows: rows.length,
-              acks: runs.reduce((n, r) => n + r.acks.length, 0),
-              runs: runs.length,
-              holderKills,
-              retried: retried.length,
-              codes: [...new Set(retried)],
-              hosts: [...holderHosts],
-            }),
-          );
       } finally {
         await store.close?.();
       }
