@@ -1,10 +1,11 @@
 /**
- * `keywarden audit sequencer`: an optional dedicated sequencer process for the PostgreSQL
- * sequencer queue. Writers do not need it (any writer takes a lapsed lease); it is for fleets
+ * `keywarden audit sequencer`: an optional dedicated sequencer process for the PostgreSQL or
+ * SQLite sequencer queue. Writers do not need it (any writer takes a lapsed lease); it is for fleets
  * that prefer one process to do the integrating, or to sequence entries whose writers died.
  *
  * @packageDocumentation
  */
+import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 import { isKeywardenError } from "../errors.js";
 import { type CliIo, println } from "./io.js";
@@ -14,8 +15,10 @@ import { parseStoreUrl, type StoreUrl } from "./store-url.js";
 
 const USAGE = `Usage: keywarden audit sequencer (--store URL | --store-env NAME) [options]
 
-Runs as the sequencer of every chain with entries in the PostgreSQL sequencer queue
-(keywarden_audit.sequencer_queue, created by migratePostgresAuditStore(pool, { sequencer: true })):
+Runs as the sequencer of every chain with entries in the sequencer queue: PostgreSQL
+(keywarden_audit.sequencer_queue, created by migratePostgresAuditStore(pool, { sequencer: true }))
+or SQLite (--store sqlite:PATH; audit_sequencer_queue, created by openSqliteAuditStore with
+sequencer: true, or by this command):
 takes each chain's lease, sequences its queued entries in batches and lets the lease go. Writers
 do not need this process (any writer takes a lapsed lease); run it when one process should do
 the integrating, or to sequence entries whose writers died. Until SIGINT/SIGTERM, or with --once
@@ -27,7 +30,11 @@ ${STORE_USAGE}
   --poll-ms N         how often to look for queued entries without a notification
                       (default 200; 10..60000; enqueues wake it at once through LISTEN)
   --lease-ms N        lease duration (default 2000; 200..60000)
+  --purge-failed      SQLite: delete the queue rows the sequencer marked failed (refused entries),
+                      those failed --older-than-ms ago (default 600000), print how many, exit
+  --older-than-ms N   with --purge-failed (0 purges every failed row)
   --json              print {"ok":true,"chains":[ids]} per pass that sequenced something
+                      ({"ok":true,"purged":N} with --purge-failed)
   -h, --help          this help`;
 
 /**
@@ -40,7 +47,7 @@ ${STORE_USAGE}
  * @throws never for usage errors (they return exit code 2); store errors propagate to the dispatcher.
  */
 export const sequencerCommand: Command = {
-  summary: "Run a dedicated sequencer for the PostgreSQL audit sequencer queue",
+  summary: "Run a dedicated sequencer for the PostgreSQL or SQLite audit sequencer queue",
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values } = parseArgs({
@@ -51,6 +58,8 @@ export const sequencerCommand: Command = {
         once: { type: "boolean", default: false },
         "poll-ms": { type: "string" },
         "lease-ms": { type: "string" },
+        "purge-failed": { type: "boolean", default: false },
+        "older-than-ms": { type: "string" },
         json: { type: "boolean", default: false },
       },
       strict: true,
@@ -68,8 +77,12 @@ export const sequencerCommand: Command = {
     };
     const pollMs = int(values["poll-ms"], 200, 10, 60_000);
     const leaseMs = int(values["lease-ms"], 2000, 200, 60_000);
-    if (pollMs === undefined || leaseMs === undefined) {
-      println(io.stderr, "keywarden: --poll-ms must be 10..60000 and --lease-ms 200..60000");
+    const olderThanMs = int(values["older-than-ms"], 600_000, 0, Number.MAX_SAFE_INTEGER);
+    if (pollMs === undefined || leaseMs === undefined || olderThanMs === undefined) {
+      println(
+        io.stderr,
+        "keywarden: --poll-ms must be 10..60000, --lease-ms 200..60000 and --older-than-ms ≥ 0",
+      );
       return EXIT.usage;
     }
     let url: StoreUrl;
@@ -80,13 +93,20 @@ export const sequencerCommand: Command = {
       println(io.stderr, `keywarden: ${err.message}`);
       return EXIT.usage;
     }
-    if (url.kind !== "postgres") {
-      println(io.stderr, "keywarden: the sequencer queue exists only for PostgreSQL stores");
+    if (url.kind !== "postgres" && url.kind !== "sqlite") {
+      println(
+        io.stderr,
+        "keywarden: the sequencer queue exists only for PostgreSQL and SQLite stores",
+      );
       return EXIT.usage;
     }
-    const { PostgresSequencedAppender } = await import("../audit/sequencer/index.js");
-    const pool = await openPgPool(url, io, { readOnly: false, max: 3 });
-    const appender = new PostgresSequencedAppender({ pool: pool as never, leaseMs });
+    if (values["purge-failed"] && url.kind !== "sqlite") {
+      println(io.stderr, "keywarden: --purge-failed is supported for SQLite stores only");
+      return EXIT.usage;
+    }
+    const { PostgresSequencedAppender, SqliteSequencedAppender } = await import(
+      "../audit/sequencer/index.js"
+    );
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     const report = (chains: string[]) =>
@@ -96,6 +116,53 @@ export const sequencerCommand: Command = {
           ? JSON.stringify({ ok: true, chains })
           : `sequenced ${chains.length} chain${chains.length === 1 ? "" : "s"}${chains.length ? `: ${chains.join(", ")}` : ""}`,
       );
+    if (url.kind === "sqlite") {
+      const path = isAbsolute(url.path) ? url.path : join(io.cwd, url.path);
+      const sqlite = await SqliteSequencedAppender.open({ database: path, leaseMs });
+      if (values["purge-failed"]) {
+        try {
+          const { purged } = await sqlite.purgeFailed({ olderThanMs });
+          println(
+            io.stdout,
+            values.json
+              ? JSON.stringify({ ok: true, purged })
+              : `purged ${purged} failed queue row${purged === 1 ? "" : "s"}`,
+          );
+        } finally {
+          await sqlite.close();
+        }
+        return EXIT.ok;
+      }
+      if (!values.once) {
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+      }
+      try {
+        // SQLite has no notifications: look every --poll-ms.
+        for (;;) {
+          const chains = await sqlite.drainQueued();
+          if (chains.length > 0 || values.once) report(chains);
+          if (values.once || stop.signal.aborted) break;
+          await new Promise<void>((r) => {
+            const t = setTimeout(done, pollMs);
+            function done() {
+              clearTimeout(t);
+              stop.signal.removeEventListener("abort", done);
+              r();
+            }
+            stop.signal.addEventListener("abort", done);
+          });
+          if (stop.signal.aborted) break;
+        }
+      } finally {
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+        await sqlite.close();
+      }
+      return EXIT.ok;
+    }
+    const pool = await openPgPool(url, io, { readOnly: false, max: 3 });
+    const appender = new PostgresSequencedAppender({ pool: pool as never, leaseMs });
     if (!values.once) {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);

@@ -69,9 +69,9 @@ describeWithPostgres("keywarden audit sequencer", () => {
     }
   });
 
-  it("refuses a store that is not PostgreSQL (usage error)", async () => {
-    const r = await cli(["sequencer", "--store", "sqlite:/tmp/x.db", "--once"], {});
+  it("refuses a store that is neither PostgreSQL nor SQLite (usage error)", async () => {
+    const r = await cli(["sequencer", "--store", "file:/tmp/x.kwlog", "--once"], {});
     expect(r.code).toBe(2);
-    expect(r.err).toContain("only for PostgreSQL");
+    expect(r.err).toContain("only for PostgreSQL and SQLite");
   });
 });

@@ -14,6 +14,8 @@ const WRITER = fileURLToPath(new URL("./writer.ts", import.meta.url));
 export interface WriterRun {
   readonly child: ChildProcess;
   readonly acks: Array<{ seq: number; key: string; hash: string }>;
+  /** The error code of every retried append (`RETRY <key> <code>` lines). */
+  readonly retries: string[];
   /** With `sequencer`: the appender's lease holder id (reported on start). */
   readonly holder?: string | undefined;
   readonly done: Promise<{
@@ -34,6 +36,7 @@ export function startWriter(config: {
   count: number;
   lanes?: number;
   sequencer?: boolean;
+  leaseMs?: number;
   app?: string;
 }): WriterRun {
   const child = spawn(
@@ -42,6 +45,7 @@ export function startWriter(config: {
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const acks: WriterRun["acks"] = [];
+  const retries: string[] = [];
   let buf = "";
   let stderr = "";
   let finished = false;
@@ -55,6 +59,7 @@ export function startWriter(config: {
       const [tag, seq, key, hash] = line.split(" ");
       if (tag === "ACK") acks.push({ seq: Number(seq), key: key as string, hash: hash as string });
       if (tag === "DONE") finished = true;
+      if (tag === "RETRY") retries.push(key as string);
       if (tag === "HOLDER") holder = seq;
       nl = buf.indexOf("\n");
     }
@@ -71,6 +76,7 @@ export function startWriter(config: {
   return {
     child,
     acks,
+    retries,
     done,
     get holder() {
       return holder;

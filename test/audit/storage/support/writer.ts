@@ -23,8 +23,10 @@ interface Config {
   serve?: boolean;
   /** Skip Merkle tree maintenance (to measure its share of the cost). */
   noTree?: boolean;
-  /** PostgreSQL only: append through the sequencer queue (PostgresSequencedAppender). */
+  /** Append through the sequencer queue (PostgresSequencedAppender, SqliteSequencedAppender). */
   sequencer?: boolean;
+  /** With `sequencer`: the lease duration in ms (the appender's default otherwise). */
+  leaseMs?: number;
   /** With `sequencer`: the pool's `application_name` (to stand for one "host"). */
   app?: string;
   /** Serve mode: spread the appends over this many chains (`user:<userId>-<n>`), one user each. */
@@ -135,13 +137,20 @@ async function main(): Promise<void> {
       maxAttempts: 1000,
     });
     if (cfg.sequencer) {
-      const { PostgresSequencedAppender } = await import(
+      const { PostgresSequencedAppender, SqliteSequencedAppender } = await import(
         "../../../../src/audit/sequencer/index.js"
       );
-      const seq = new PostgresSequencedAppender({
-        pool: sequencerPool as NonNullable<typeof sequencerPool>,
+      const tree = {
         ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
-      });
+        ...(cfg.leaseMs ? { leaseMs: cfg.leaseMs } : {}),
+      };
+      const seq =
+        cfg.kind === "sqlite"
+          ? await SqliteSequencedAppender.open({ database: cfg.target, ...tree })
+          : new PostgresSequencedAppender({
+              pool: sequencerPool as NonNullable<typeof sequencerPool>,
+              ...tree,
+            });
       closeSequencer = () => seq.close();
       // The writer reports only seq and hash, which the sequenced entry carries too.
       log = {
