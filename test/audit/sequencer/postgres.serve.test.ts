@@ -49,13 +49,14 @@ describeWithPostgres("PostgreSQL sequencer: serve() (the dedicated sequencer pro
     const passes: string[][] = [];
     const serving = s.serve({ signal: stop.signal, pollMs: 60_000, onPass: (c) => passes.push(c) });
     try {
-      // Wait until its LISTEN connection is up (a fixed sleep raced with it under load); its
+      // Wait until it LISTENs on the enqueue channel (a fixed sleep raced with it under load); its
       // first pass found nothing, and it now waits for up to a minute.
       const until = performance.now() + 20_000;
       while (
         (
           await pool.query(
-            "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
+            "select count(*)::int as n from pg_stat_activity where datname = current_database() and query = $1",
+            [`listen ${ENQUEUE_CHANNEL}`],
           )
         ).rows[0].n === 0
       ) {
