@@ -36,6 +36,12 @@ export interface Citation {
    * `third-party`: a copy or SDK by someone else, used only where no official text could be had.
    */
   readonly kind: "primary" | "third-party";
+  /**
+   * A short verbatim extract of the cited section that supports the reading, so a reviewer can
+   * check the citation without re-deriving it. Required (by test) for every value a parser may
+   * accept and for every transfer path of a confirmed model.
+   */
+  readonly quote?: string;
 }
 
 /** One permission value exactly as the exchange returns it. */
@@ -117,17 +123,19 @@ export function grantTable(
 }
 
 /** Helper for the tables: a primary citation. */
-export const primary = (url: string, section: string): Citation => ({
+export const primary = (url: string, section: string, quote?: string): Citation => ({
   url,
   section,
   kind: "primary",
+  ...(quote === undefined ? {} : { quote }),
 });
 
 /** Helper for the tables: a third-party citation (say why in the value's note). */
-export const thirdParty = (url: string, section: string): Citation => ({
+export const thirdParty = (url: string, section: string, quote?: string): Citation => ({
   url,
   section,
   kind: "third-party",
+  ...(quote === undefined ? {} : { quote }),
 });
 
 /** Helper for the tables: one value with no fund-moving endpoint of its own. */
