@@ -48,8 +48,7 @@ export function renderModels(models: readonly PermissionModel[]): string {
       }
       out.push("");
     }
-    for (const r of m.accountRules)
-      out.push(`- Rule: ${r.rule} (${source(r.cite)})`);
+    for (const r of m.accountRules) out.push(`- Rule: ${r.rule} (${source(r.cite)})`);
     for (const n of m.notes ?? []) out.push(`- Note: ${n}`);
   }
   out.push("", END);
