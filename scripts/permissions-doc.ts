@@ -3,7 +3,7 @@
  * EXCHANGE_SPECS) into the generated block of docs/permissions.md. Run
  * `npx tsx scripts/gen-permissions-doc.ts` after changing a model; a test fails when the doc is stale.
  */
-import type { PermissionModel } from "../src/permissions/exchanges/model.js";
+import type { Citation, PermissionModel } from "../src/permissions/exchanges/model.js";
 
 export const BEGIN =
   "<!-- BEGIN GENERATED: permission models (npx tsx scripts/gen-permissions-doc.ts) -->";
@@ -11,6 +11,9 @@ export const END = "<!-- END GENERATED: permission models -->";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const link = (url: string, text: string) => `[${cell(text)}](${url})`;
+/** A citation as Markdown: the linked section, whether third-party, and its verbatim quote. */
+const source = (c: Citation) =>
+  `${link(c.url, c.section)}${c.kind === "third-party" ? " (third-party)" : ""}${c.quote ? `: “${cell(c.quote)}”` : ""}`;
 
 /** The Markdown for the models, in the order given. */
 export function renderModels(models: readonly PermissionModel[]): string {
@@ -31,7 +34,7 @@ export function renderModels(models: readonly PermissionModel[]): string {
       out.push("|---|---|---|---|---|---|");
       for (const v of m.values) {
         out.push(
-          `| \`${cell(v.value)}\` | \`${cell(v.field)}\` | ${v.grants.join(", ")} | ${v.fundMovingEndpoints.map((e) => `\`${cell(e)}\``).join("<br>")} | ${link(v.cite.url, v.cite.section)}${v.cite.kind === "third-party" ? " (third-party)" : ""} | ${cell(v.note ?? "")} |`,
+          `| \`${cell(v.value)}\` | \`${cell(v.field)}\` | ${v.grants.join(", ")} | ${v.fundMovingEndpoints.map((e) => `\`${cell(e)}\``).join("<br>")} | ${source(v.cite)} | ${cell(v.note ?? "")} |`,
         );
       }
       out.push("");
@@ -40,13 +43,12 @@ export function renderModels(models: readonly PermissionModel[]): string {
       out.push("Ways funds leave the account:", "");
       for (const t of m.transferPaths) {
         out.push(
-          `- \`${cell(t.endpoint)}\` — ${t.moves}; needs ${t.requires.length ? t.requires.map((r) => `\`${r}\``).join(" or ") : "(no readable permission)"} (${link(t.cite.url, t.cite.section)})`,
+          `- \`${cell(t.endpoint)}\` — ${t.moves}; needs ${t.requires.length ? t.requires.map((r) => `\`${r}\``).join(" or ") : "(no readable permission)"} (${source(t.cite)})`,
         );
       }
       out.push("");
     }
-    for (const r of m.accountRules)
-      out.push(`- Rule: ${r.rule} (${link(r.cite.url, r.cite.section)})`);
+    for (const r of m.accountRules) out.push(`- Rule: ${r.rule} (${source(r.cite)})`);
     for (const n of m.notes ?? []) out.push(`- Note: ${n}`);
   }
   out.push("", END);

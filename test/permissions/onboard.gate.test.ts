@@ -12,7 +12,7 @@ const withdrawOn = {
   enableSpotAndMarginTrading: true,
   ipRestrict: true,
 };
-const tradeOnly = { ...doc.binanceSample, enableSpotAndMarginTrading: true, ipRestrict: true };
+const tradeOnly = { ...doc.binanceSample, enableFutures: true, ipRestrict: true };
 
 function setup(answers: unknown[]) {
   const secretText = canary();

@@ -359,6 +359,15 @@ describe("preconditions", () => {
     const { enableWithdrawals: _, ...rest } = doc.binanceSample;
     expect(perms(parse("binance", rest)).withdraw).toBe("unknown");
   });
+  it("a Binance key with spot trading on reads transfer as unknown unless a transfer flag is on.", () => {
+    // Transfer to Master / to Sub-account of Same Master (For Sub-account) need only Enable Spot &
+    // Margin Trading, and the answer does not say whether the key is a sub-account's.
+    const spot = { ...doc.binanceSample, enableSpotAndMarginTrading: true };
+    expect(perms(parse("binance", spot))).toMatchObject({ trade: true, transfer: "unknown" });
+    expect(perms(parse("binance", { ...spot, enableInternalTransfer: true })).transfer).toBe(true);
+    // The documented sample (portfolio-margin trading, spot off) still reads transfer false.
+    expect(perms(parse("binance", doc.binanceSample)).transfer).toBe(false);
+  });
   it("a missing withdraw scope makes withdraw unknown.", () => {
     const rows = doc.bitfinexSample.filter((r) => r[0] !== "ui_withdraw");
     expect(perms(parse("bitfinex", rows)).withdraw).toBe("unknown");

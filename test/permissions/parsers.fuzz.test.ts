@@ -174,6 +174,12 @@ function answersFor(id: string, plan: number) {
 function injectUnknown(body: unknown, values: ReadonlySet<string>, token: string): unknown {
   if (Array.isArray(body)) {
     if (body.some((x) => typeof x === "string" && values.has(x))) return [...body, token];
+    // A numeric code table (BingX): add a code the model does not list.
+    if (body.some((x) => typeof x === "number" && values.has(String(x)))) {
+      let code = 8 + token.length;
+      while (values.has(String(code))) code++;
+      return [...body, code];
+    }
     if (body.some((x) => Array.isArray(x) && typeof x[0] === "string" && values.has(x[0]))) {
       return [...body, [token, 1, 1]];
     }

@@ -15,7 +15,7 @@ const REQ: RecheckRequest = {
   exchange: "binance",
   policy: { requireIpRestriction: false },
 };
-const tradeOnly = { ...doc.binanceSample, enableSpotAndMarginTrading: true };
+const tradeOnly = { ...doc.binanceSample, enableFutures: true };
 
 function deps(answer: unknown) {
   const audit = memoryAudit();

@@ -18,7 +18,8 @@ export const REPORTED_FLAGS: Record<
   ((r: unknown) => ReportedFlags) | undefined
 > = {
   binance: (r) => ({
-    trade: obj(r).enableSpotAndMarginTrading === true,
+    // The simulator reports trade as futures and margin (see binanceApiRestrictions).
+    trade: obj(r).enableSpotAndMarginTrading === true || obj(r).enableFutures === true,
     withdraw: obj(r).enableWithdrawals === true,
   }),
   binanceusdm: (r) => ({

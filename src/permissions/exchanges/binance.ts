@@ -2,6 +2,8 @@
  * Binance: `GET /sapi/v1/account/apiRestrictions` (`sapiGetAccountApiRestrictions`). Spot and
  * USDⓈ-M futures share the key and the endpoint, so `binanceusdm` reuses this parser.
  * Source: https://developers.binance.com/docs/wallet/account/api-key-permission (verbatim sample).
+ * A key with Enable Spot & Margin Trading reads as transfer `"unknown"`: a sub-account's such key
+ * may transfer to its master and siblings, and the answer does not say whose key it is.
  *
  * @packageDocumentation
  */
@@ -78,6 +80,8 @@ function parseBinance(id: ExchangeId, answer: unknown) {
   const transfers = [flag("enableInternalTransfer"), flag("permitsUniversalTransfer")];
   const ip = flag("ipRestrict");
   const unknown = unknownTokens.length > 0;
+  /* Precondition: a Binance key with spot trading on reads transfer as unknown unless a transfer flag is on. */
+  const spot = body.enableSpotAndMarginTrading === true;
   return permissions(id, {
     read: reads.includes(true) ? true : reads[0] === false && !unknown ? false : "unknown",
     trade: trades.includes(true) ? true : trades[0] === false && !unknown ? false : "unknown",
@@ -85,7 +89,7 @@ function parseBinance(id: ExchangeId, answer: unknown) {
     withdraw: withdraw === true ? true : withdraw === false && !unknown ? false : "unknown",
     transfer: transfers.includes(true)
       ? true
-      : transfers.every((t) => t === false) && !unknown
+      : transfers.every((t) => t === false) && !unknown && !spot
         ? false
         : "unknown",
     // Binance reports only a flag, never the list.

@@ -37,8 +37,9 @@ export interface Citation {
    */
   readonly kind: "primary" | "third-party";
   /**
-   * A short verbatim quote from the cited section, so a re-reader can find the sentence and check
-   * the reading against it.
+   * A short verbatim extract of the cited section that supports the reading, so a reviewer can
+   * check the citation without re-deriving it. Required (by test) for every value a parser may
+   * accept and for every transfer path of a confirmed model.
    */
   readonly quote?: string;
 }

@@ -72,8 +72,11 @@ function authenticate(request: SimRequest, context: AuthContext): AuthResult {
 
 /**
  * Verbatim documented sample (developers.binance.com, "Get API Key Permission"), permission fields
- * replaced from the configured set. Trade covers spot/margin and futures; portfolio margin and
- * options stay off; transfer covers internal and universal transfer.
+ * replaced from the configured set. Trade reports futures and margin trading, not Enable Spot &
+ * Margin Trading: with that flag on, a real key's transfer reads as unknown (a sub-account's
+ * spot-trading key may transfer to its master; the answer does not say whose key it is), which the
+ * default policy refuses. The simulated spot order routes do not check which trade flag is on.
+ * Portfolio margin and options stay off; transfer covers internal and universal transfer.
  */
 export function binanceApiRestrictions(p: SimulatedPermissions): Record<string, unknown> {
   return {
@@ -85,7 +88,7 @@ export function binanceApiRestrictions(p: SimulatedPermissions): Record<string, 
     enableVanillaOptions: false,
     permitsUniversalTransfer: p.transfer,
     enableReading: p.read,
-    enableSpotAndMarginTrading: p.trade,
+    enableSpotAndMarginTrading: false,
     enableWithdrawals: p.withdraw,
     enableMargin: p.trade,
   };
