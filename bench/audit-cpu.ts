@@ -6,7 +6,10 @@
  * operation: the fastest round and the median, and the ratios floor / operation (verify, append)
  * and Merkle / plain append, each from the same rounds.
  *
- *   npx tsx bench/audit-cpu.ts [rounds] [root]
+ *   npx tsx bench/audit-cpu.ts [rounds] [root] [ops]
+ *
+ * `ops` (default: all) is a comma-separated subset of the operations, e.g.
+ * `floor,verifyStored,verifyExport`; ratios whose operations did not run are not printed.
  *
  * `root` (default: this checkout) is the directory whose `src/` is measured, so the same script
  * can time another checkout (e.g. the main branch) in the same conditions.
@@ -104,6 +107,8 @@ const ops: Record<string, () => unknown> = {
   },
 };
 
+const only = process.argv[4]?.split(",");
+if (only) for (const k of Object.keys(ops)) if (!only.includes(k)) delete ops[k];
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
 const cpuMs = async (op: () => unknown, reps: number): Promise<number> => {
   const t = process.cpuUsage();
@@ -125,9 +130,12 @@ for (const k of Object.keys(ops))
   console.log(`${k.padEnd(15)} min ${min(k).toFixed(3)} ms  median ${median(k).toFixed(3)} ms`);
 const ratio = (a: string, b: string) =>
   `${(min(a) / min(b)).toFixed(3)} (min) / ${(median(a) / median(b)).toFixed(3)} (median)`;
-console.log(`verify stored      floor/op ${ratio("floor", "verifyStored")}  target >= 0.80`);
-console.log(`verify export      floor/op ${ratio("floor", "verifyExport")}  target >= 0.70`);
-console.log(`append group       floor/op ${ratio("floor", "appendGroup")}  target >= 0.50`);
-console.log(`append awaited     floor/op ${ratio("floor", "appendAwaited")}  target >= 0.35`);
-console.log(`merkle/plain append         ${ratio("merkle500", "plain500")}  target <= 1.2`);
-console.log(`(floors merkle/plain)       ${ratio("floorMerkle500", "floorPlain500")}`);
+const show = (a: string, b: string, text: string) => {
+  if (a in ops && b in ops) console.log(text.replace("%", ratio(a, b)));
+};
+show("floor", "verifyStored", "verify stored      floor/op %  target >= 0.80");
+show("floor", "verifyExport", "verify export      floor/op %  target >= 0.70");
+show("floor", "appendGroup", "append group       floor/op %  target >= 0.50");
+show("floor", "appendAwaited", "append awaited     floor/op %  target >= 0.35");
+show("merkle500", "plain500", "merkle/plain append         %  target <= 1.2");
+show("floorMerkle500", "floorPlain500", "(floors merkle/plain)       %");

@@ -2,6 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { canonicalize, MAX_DEPTH, parseCanonical } from "../../src/canonical.js";
 import { canonicalMembers, canonicalValueEnd } from "../../src/canonical-scan.js";
+import { canonicalAsciiValueEnd } from "../../src/canonical-scan-ascii.js";
 
 /**
  * The one-pass canonical check against the strict reference it replaces on the verifier's hot
@@ -290,5 +291,95 @@ describe("canonicalValueEnd agrees with canonicalMembers", () => {
     expect(canonicalValueEnd("[1]", 0, MAX_DEPTH)).toBe(-1);
     expect(canonicalValueEnd("1", 0, MAX_DEPTH)).toBe(1);
     expect(canonicalValueEnd('"a', 0, 0)).toBe(-1);
+  });
+});
+
+/**
+ * The byte scanner of the verifier's fast path (canonical-scan-ascii.ts) may only accept: any
+ * value it accepts, the text scanner accepts with the same end; on the common case (printable
+ * ASCII, no escapes) it must accept, or the fast path would never run.
+ */
+describe("canonicalAsciiValueEnd accepts only what canonicalValueEnd accepts", () => {
+  const utf8 = new TextEncoder();
+  const check = (text: string): number => {
+    const bytes = utf8.encode(text);
+    const end = canonicalAsciiValueEnd(bytes, 0, bytes.length, 0, text);
+    if (end >= 0) expect(end).toBe(canonicalValueEnd(text, 0, 0));
+    return end;
+  };
+  const asciiKey = fc.string({
+    unit: fc.constantFrom("a", "b", "B", "z", "0", " ", "~", "-", "_", "!"),
+    maxLength: 5,
+  });
+  const asciiJson = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      fc.constant(null),
+      fc.boolean(),
+      num,
+      asciiKey,
+      fc.array(tie("value"), { maxLength: 4 }),
+      fc.dictionary(asciiKey, tie("value"), { maxKeys: 4 }),
+    ),
+  })).value;
+
+  test.prop([asciiJson], { numRuns: 1500 })("accepts canonical printable-ASCII texts", (value) => {
+    const text = canonicalize(value);
+    expect(check(text)).toBe(text.length);
+  });
+
+  test.prop([fc.oneof(asciiJson, json), fc.array(mutation, { minLength: 1, maxLength: 3 })], {
+    numRuns: 4000,
+  })("on mutated canonical texts", (value, mutations) => {
+    let text = canonicalize(value);
+    for (const m of mutations) text = mutate(text, m);
+    check(text);
+  });
+
+  test.prop([fc.string({ unit: "binary", maxLength: 24 })], { numRuns: 2000 })(
+    "on arbitrary short strings",
+    (text) => {
+      check(text);
+    },
+  );
+
+  it("on the edge cases, and never past its end", () => {
+    const cases = ["0", "-0", "01", "1.0", "1.5", "0.1", "1e21", "1e-7", "1e-6", "123456789012345"];
+    cases.push("1234567890123456", "9007199254740991", "9007199254740992", "9007199254740993");
+    cases.push("1e400", "5e-324", "-", "1.", ".5", "1e", "1e+", '""', '"\\n"', '"\u007f"');
+    cases.push(
+      "true",
+      "false",
+      "null",
+      "tru",
+      "nul",
+      "fals",
+      "falsy",
+      "[]",
+      "{}",
+      "[1,]",
+      '{"b":1,"a":2}',
+    );
+    cases.push('{"a":1,"a":2}', '{"a":1,"ab":2}', '{"ab":1,"a":2}', "é", '"é"', " 1", "1 ");
+    for (const text of cases) {
+      check(text);
+      check(`[${text}]`);
+      check(`{"a":${text}}`);
+    }
+    const t = '{"salt":"00","value":[1,2]}';
+    const bytes = utf8.encode(t);
+    expect(canonicalAsciiValueEnd(bytes, 21, t.length - 1, 1, t)).toBe(26);
+    // A value cut by `end` is not proven, even when the bytes after it would complete it.
+    expect(canonicalAsciiValueEnd(bytes, 21, 24, 1, t)).toBe(-1);
+    expect(canonicalAsciiValueEnd(utf8.encode('{"a":[]}'), 5, 6, 1, '{"a":[]}')).toBe(-1);
+    expect(canonicalAsciiValueEnd(utf8.encode('{"a":{}}'), 5, 6, 1, '{"a":{}}')).toBe(-1);
+    // At the nesting limit both scanners decide alike (the fast one is not more lenient).
+    for (const depth of [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1]) {
+      const nested = `${"[".repeat(depth)}${"]".repeat(depth)}`;
+      const bytes = utf8.encode(nested);
+      expect(canonicalAsciiValueEnd(bytes, 0, bytes.length, 0, nested)).toBe(
+        canonicalValueEnd(nested, 0, 0),
+      );
+    }
   });
 });

@@ -148,24 +148,32 @@ function digits(s: string, at: number, n: number): number {
 
 /** `YYYY-MM-DDTHH:MM:SS.sssZ` naming a real UTC instant (what `Date#toISOString` prints for years 0000–9999). */
 function isIsoUtc(ts: unknown): ts is string {
-  if (typeof ts !== "string" || ts.length !== 24) return false;
+  return typeof ts === "string" && ts.length === 24 && isIsoUtcAt(ts, 0);
+}
+
+/**
+ * @internal True when the 24 characters of `s` at `at` are `YYYY-MM-DDTHH:MM:SS.sssZ` naming a
+ * real UTC instant (the check of {@link isIsoUtc}, in place, for the verifier's fast path).
+ */
+export function isIsoUtcAt(s: string, at: number): boolean {
+  if (at + 24 > s.length) return false;
   if (
-    ts[4] !== "-" ||
-    ts[7] !== "-" ||
-    ts[10] !== "T" ||
-    ts[13] !== ":" ||
-    ts[16] !== ":" ||
-    ts[19] !== "." ||
-    ts[23] !== "Z"
+    s.charCodeAt(at + 4) !== 0x2d ||
+    s.charCodeAt(at + 7) !== 0x2d ||
+    s.charCodeAt(at + 10) !== 0x54 ||
+    s.charCodeAt(at + 13) !== 0x3a ||
+    s.charCodeAt(at + 16) !== 0x3a ||
+    s.charCodeAt(at + 19) !== 0x2e ||
+    s.charCodeAt(at + 23) !== 0x5a
   )
     return false;
-  const y = digits(ts, 0, 4);
-  const mo = digits(ts, 5, 2);
-  const d = digits(ts, 8, 2);
-  const h = digits(ts, 11, 2);
-  const mi = digits(ts, 14, 2);
-  const sec = digits(ts, 17, 2);
-  const ms = digits(ts, 20, 3);
+  const y = digits(s, at, 4);
+  const mo = digits(s, at + 5, 2);
+  const d = digits(s, at + 8, 2);
+  const h = digits(s, at + 11, 2);
+  const mi = digits(s, at + 14, 2);
+  const sec = digits(s, at + 17, 2);
+  const ms = digits(s, at + 20, 3);
   if (
     y < 0 ||
     mo < 1 ||

@@ -21,6 +21,13 @@ import {
   parseEntryUncheckedHashes,
   sameHash,
 } from "./entry.js";
+import {
+  canonicalOpeningDigest,
+  entryHeadLength,
+  entryTailMatches,
+  expectedTail,
+  isHexHashAt,
+} from "./entry-accept.js";
 
 /** Why verification failed. A closed set: new reasons are a breaking change. */
 export type VerifyFailureReason =
@@ -100,6 +107,29 @@ export interface VerifyOptions {
   readonly maxEntries?: number | undefined;
 }
 
+let acceptNext: (
+  verifier: ChainVerifier,
+  body: string,
+  hash: string | undefined,
+  payload: string | null | undefined,
+) => boolean;
+
+/**
+ * @internal The verifier's fast path (see entry-accept.ts): true when `body` (with its claimed
+ * `hash` and its `payload` opening) is exactly the entry the chain expects next and passes every
+ * check {@link ChainVerifier.push} makes, and then the verifier has taken it; false when that is
+ * not proven (the verifier is unchanged, and the caller must push the entry the full way, which
+ * names any failure).
+ */
+export function acceptNextEntry(
+  verifier: ChainVerifier,
+  body: string,
+  hash: string | undefined,
+  payload: string | null | undefined,
+): boolean {
+  return acceptNext(verifier, body, hash, payload);
+}
+
 let pushDecodedEntry: (
   verifier: ChainVerifier,
   entry: AuditEntry,
@@ -143,6 +173,11 @@ export class ChainVerifier {
   #failure: VerifyBroken | undefined;
   /** A higher seq seen where `#next` was expected: gap, unless `#next` follows (reorder). */
   #ahead: { seq: number; line: number | undefined } | undefined;
+  /**
+   * Heads (the text up to `"payloadCommitment":"`) of recent entries accepted on the full path,
+   * most recent first: an entry that starts with one has that `action`, `actor` and `chainId`.
+   */
+  #heads: string[] = [];
 
   constructor(options: VerifyOptions) {
     if (typeof options?.sha256 !== "function")
@@ -197,6 +232,8 @@ export class ChainVerifier {
   push(item: VerifyItem): VerifyBroken | undefined {
     if (this.#failure) return this.#failure;
     const line = item.line;
+    if (item.entry === undefined && this.#accept(item.body, item.hash, item.payload))
+      return undefined;
     if (item.entry !== undefined) {
       const entry = item.entry;
       // An entry this library decoded carries its checked text; anything else is re-encoded.
@@ -226,6 +263,57 @@ export class ChainVerifier {
 
   static {
     pushDecodedEntry = (v, entry, item) => v.#failure ?? v.#pushDecoded(entry, item, true);
+    acceptNext = (v, body, hash, payload) =>
+      v.#failure === undefined && v.#accept(body, hash, payload);
+  }
+
+  /**
+   * The fast path: true when `body` starts with a remembered head and its tail is exactly what
+   * the next entry's must be (see entry-accept.ts), its opening is canonical and opens its
+   * commitment, its hash is the claimed one and the size and head limits hold; the verifier has
+   * then taken the entry exactly as {@link #pushDecoded} would. False changes nothing.
+   */
+  #accept(body: string, claimed: string | undefined, payload: string | null | undefined): boolean {
+    const heads = this.#heads;
+    if (typeof body !== "string" || heads.length === 0 || this.#ahead) return false;
+    let at = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i] as string;
+      // A substring compared whole is faster than startsWith on the strings stores return.
+      if (body.substr(0, head.length) === head) {
+        at = head.length;
+        break;
+      }
+    }
+    const seq = this.#next;
+    const max = this.#o.maxEntries;
+    if (at < 0 || (max !== undefined && seq >= max)) return false;
+    const sha256 = this.#o.sha256;
+    if (payload === null || payload === undefined) {
+      if (!isHexHashAt(body, at)) return false;
+    } else {
+      if (typeof payload !== "string") return false;
+      const digest = canonicalOpeningDigest(payload, sha256);
+      if (digest === undefined || body.substr(at, 64) !== digest) return false;
+    }
+    if (!entryTailMatches(body, at, expectedTail(this.#prev, seq))) return false;
+    const hash = entryHash(body, sha256);
+    if (claimed !== undefined && hash !== claimed) return false;
+    const expected = this.#o.expected;
+    if (expected && seq === expected.size - 1 && hash !== expected.headHash) return false;
+    if (payload === null || payload === undefined) this.#redacted++;
+    this.#prev = hash;
+    this.#next++;
+    return true;
+  }
+
+  /** Remembers the head of `body`, an entry just accepted on the full path (at most 4 heads). */
+  #rememberHead(body: string, seq: number): void {
+    const head = body.slice(0, entryHeadLength(body, seq));
+    const heads = this.#heads;
+    if (heads.includes(head)) return;
+    if (heads.length === 4) heads.pop();
+    heads.unshift(head);
   }
 
   /**
@@ -360,6 +448,7 @@ export class ChainVerifier {
       );
     this.#prev = hash;
     this.#next++;
+    this.#rememberHead(item.body, entry.seq);
     return undefined;
   }
 

@@ -10,6 +10,9 @@ export function toHex(bytes: Uint8Array): string {
 
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
+/** {@link NIBBLE} over every byte value, for byte input (no range check per byte). */
+const BYTE_NIBBLE = new Int8Array(256).fill(-1);
+BYTE_NIBBLE.set(NIBBLE);
 
 /** Decodes lowercase hex into `out` at `offset`; false when `hex` is not lowercase hex of the right length. */
 export function decodeHexInto(hex: string, out: Uint8Array, offset = 0): boolean {
@@ -38,15 +41,15 @@ export function decodeAsciiHexWithin(
   outAt: number,
 ): boolean {
   if (hexAt + 2 * n > buf.length || outAt + n > buf.length) return false;
+  let bad = 0;
   for (let i = n - 1; i >= 0; i--) {
-    const a = buf[hexAt + 2 * i] as number;
-    const b = buf[hexAt + 2 * i + 1] as number;
-    const hi = a < 128 ? (NIBBLE[a] as number) : -1;
-    const lo = b < 128 ? (NIBBLE[b] as number) : -1;
-    if ((hi | lo) < 0) return false;
+    const hi = BYTE_NIBBLE[buf[hexAt + 2 * i] as number] as number;
+    const lo = BYTE_NIBBLE[buf[hexAt + 2 * i + 1] as number] as number;
+    bad |= hi | lo;
     buf[outAt + i] = (hi << 4) | lo;
   }
-  return true;
+  // A non-hex byte is -1 (all bits set), so `bad` is negative exactly when one was read.
+  return bad >= 0;
 }
 
 /** Bytes of a lowercase hex string; `undefined` when it is not lowercase hex of even length. */
