@@ -107,7 +107,12 @@ function simulatedAnswers(id: string): unknown[] {
     const request = { method: "GET", host: "", path: "/", query: "", headers: {}, body: "" };
     for (const route of Object.values(sim.routes)) {
       if (route.withdraw) continue;
-      const body = route.handle({ request, key, now: 1_700_000_000_000 }).body;
+      const body = route.handle({
+        request,
+        key,
+        now: 1_700_000_000_000,
+        registered: () => [key],
+      }).body;
       if (typeof body === "object" && body !== null) out.push(body);
     }
   }

@@ -45,6 +45,12 @@ export function testCredentials(id: SimulatedExchangeId, tag = "a"): TestCredent
       return { apiKey: `kraken-${suffix}`, secret: randomBytes(64).toString("base64") };
     case "gemini":
       return { apiKey: `account-${suffix}`, secret: `gemini-secret-${suffix}` };
+    case "hyperliquid":
+      // The account address and an agent's private key (ccxt: walletAddress, privateKey).
+      return {
+        apiKey: `0x${randomBytes(20).toString("hex")}`,
+        secret: `0x${randomBytes(32).toString("hex")}`,
+      };
     case "okx":
     case "kucoin":
     case "bitget":
@@ -65,5 +71,6 @@ export function wrongSecret(id: SimulatedExchangeId): string {
     return other.privateKey.export({ type: "sec1", format: "pem" }).toString();
   }
   if (id === "kraken") return randomBytes(64).toString("base64");
+  if (id === "hyperliquid") return `0x${randomBytes(32).toString("hex")}`;
   return `wrong-secret-${randomBytes(4).toString("hex")}`;
 }

@@ -1,3 +1,4 @@
+import { evmAddressOf } from "../../src/permissions/testing/exchanges/hyperliquid.js";
 import type { SimulatedExchangeId } from "../../src/permissions/testing/index.js";
 import type { CcxtInstance, TestCredentials } from "./ccxt-classes.js";
 
@@ -65,4 +66,14 @@ export const PERMISSION_CALLS: Record<SimulatedExchangeId, PermissionCall> = {
     probe: true,
   },
   woo: single("GET /v3/account/credentials", "v3PrivateGetAccountCredentials"),
+  lbank: single(
+    "POST /v2/supplement/api_Restrictions.do",
+    "spotPrivatePostSupplementApiRestrictions",
+  ),
+  // Unsigned: the role of the address the private key signs as.
+  hyperliquid: {
+    endpoints: ["POST /info"],
+    call: (ex, c) =>
+      invoke(ex, "publicPostInfo", { type: "userRole", user: evmAddressOf(c.secret) }),
+  },
 };

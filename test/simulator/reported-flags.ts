@@ -82,4 +82,12 @@ export const REPORTED_FLAGS: Record<
     const perms = list(first(obj(obj(r).data).rows).permissions);
     return { trade: perms.includes("TRADE"), withdraw: perms.includes("WITHDRAWAL") };
   },
+  lbank: (r) => ({
+    trade: obj(obj(r).data).enableSpotAndMarginTrading === true,
+    withdraw: obj(obj(r).data).enableWithdrawals === true,
+  }),
+  hyperliquid: (r) => ({
+    trade: obj(r).role === "user" || obj(r).role === "agent",
+    withdraw: obj(r).role === "user",
+  }),
 };

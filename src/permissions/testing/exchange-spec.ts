@@ -57,6 +57,11 @@ export interface RouteCall {
   /** The verified key (undefined only for public routes). */
   readonly key: RegisteredKey | undefined;
   readonly now: number;
+  /**
+   * Every key registered for this exchange, for public routes that answer about any account
+   * (Hyperliquid's unsigned `POST /info`).
+   */
+  readonly registered: () => readonly RegisteredKey[];
 }
 
 export interface Route {

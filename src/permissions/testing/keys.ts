@@ -1,3 +1,4 @@
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { z } from "zod";
 import { KeywardenError } from "../../errors.js";
 import type { RegisteredKey } from "./exchange-spec.js";
@@ -31,6 +32,12 @@ const keyInputSchema = z.strictObject({
 
 const exchangeSchema = z.enum(SIMULATED_EXCHANGES);
 
+/** `0x` + 64 hex digits naming a valid secp256k1 scalar. */
+function isPrivateKey(secret: string): boolean {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(secret)) return false;
+  return secp256k1.utils.isValidSecretKey(Buffer.from(secret.slice(2), "hex"));
+}
+
 const NEEDS_PASSPHRASE: ReadonlySet<SimulatedExchangeId> = new Set(["okx", "kucoin", "bitget"]);
 
 /** Validates an exchange id given to the simulator's public API. */
@@ -59,6 +66,15 @@ export function parseKeyInput(
   if (NEEDS_PASSPHRASE.has(exchange) && data.passphrase === undefined) {
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "this exchange requires a passphrase", {
       details: { exchange },
+    });
+  }
+  /* Precondition: a Hyperliquid key is registered as an account address and a secp256k1 private key. */
+  if (
+    exchange === "hyperliquid" &&
+    !(/^0x[0-9a-fA-F]{40}$/.test(data.apiKey) && isPrivateKey(data.secret))
+  ) {
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "invalid simulated key", {
+      details: { fields: "apiKey,secret" },
     });
   }
   const list = data.permissions?.ipAllowList ?? [];

@@ -264,7 +264,8 @@ export async function startExchangeSimulator(
       finish("withdraw-refused", spec.errors.permissionDenied);
       return;
     }
-    finish("ok", route.handle({ request, key, now: now() }));
+    const registered = () => [...(keys.get(spec.id)?.values() ?? [])];
+    finish("ok", route.handle({ request, key, now: now(), registered }));
   }
 
   await new Promise<void>((resolve, reject) => {

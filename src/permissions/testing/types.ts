@@ -33,6 +33,8 @@ export const SIMULATED_EXCHANGES = [
   "bitstamp",
   // Exchanges added in Permissions v2 that have a simulator: append here.
   "woo",
+  "lbank",
+  "hyperliquid",
 ] as const satisfies readonly ExchangeId[];
 
 /** A ccxt exchange id the simulator serves. */

@@ -29,6 +29,16 @@ export function testKey(id: ExchangeId, tag = "k") {
       };
     case "gemini":
       return { apiKey: `account-${n}`, secret: `${canary}-gemini`, password: undefined, canary };
+    case "hyperliquid": {
+      // An account address and an agent's private key; the key's hex is the canary.
+      const privateKey = randomBytes(32).toString("hex");
+      return {
+        apiKey: `0x${randomBytes(20).toString("hex")}`,
+        secret: `0x${privateKey}`,
+        password: undefined,
+        canary: privateKey,
+      };
+    }
     case "okx":
     case "kucoin":
     case "bitget":

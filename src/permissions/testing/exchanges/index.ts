@@ -13,8 +13,10 @@ import { deribitSpec } from "./deribit.js";
 import { gateSpec } from "./gate.js";
 import { geminiSpec } from "./gemini.js";
 import { htxSpec } from "./htx.js";
+import { hyperliquidSpec } from "./hyperliquid.js";
 import { krakenSpec } from "./kraken.js";
 import { kucoinSpec } from "./kucoin.js";
+import { lbankSpec } from "./lbank.js";
 import { mexcSpec } from "./mexc.js";
 import { okxSpec } from "./okx.js";
 import { wooSpec } from "./woo.js";
@@ -40,5 +42,7 @@ export function buildSpecs(market: SpotMarket): Record<SimulatedExchangeId, Exch
     mexc: mexcSpec,
     bitstamp: bitstampSpec,
     woo: wooSpec,
+    lbank: lbankSpec,
+    hyperliquid: hyperliquidSpec,
   };
 }
