@@ -3,7 +3,7 @@
  * {@link TileFetcher} that reads one back.
  *
  * Every resource is written to a temporary file in the same directory, fsynced, then moved into
- * place: tiles and entry bundles with `link()` (which refuses to replace an existing file, so a
+ * place (tiles and bundles of one batch are fsynced together, in `sync`, before any is linked): tiles and entry bundles with `link()` (which refuses to replace an existing file, so a
  * full tile — or any partial tile, whose path names its width — is never rewritten; an existing
  * file with different bytes is an invariant failure), the checkpoint with `rename()` (atomic
  * replace). Tiles and bundles are written before the checkpoint that covers them, so a reader
@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { KeywardenError } from "../../../errors.js";
 import { bytesEqual } from "../../primitives/index.js";
@@ -61,26 +61,54 @@ async function writeDurable(path: string, data: Uint8Array): Promise<string> {
   return tmp;
 }
 
-/** Writes `data` at `path` unless it exists; an existing file must hold the same bytes. */
-async function writeImmutable(path: string, data: Uint8Array): Promise<void> {
-  const tmp = await writeDurable(path, data);
+/** A tile or bundle written to its temporary file, not yet fsynced nor linked into place. */
+interface PendingFile {
+  readonly path: string;
+  readonly tmp: string;
+  readonly data: Uint8Array;
+  readonly handle: FileHandle;
+  /** The storage's generation when it was written (a failed flush starts a new one). */
+  readonly generation: number;
+}
+
+/** Pending files held open at most; more are flushed first (bounds the open descriptors). */
+const MAX_PENDING = 128;
+
+/**
+ * Makes pending files durable and puts them in place: every one fsynced (concurrently, so the file
+ * system commits them together), then linked to its path; an existing file must hold the same bytes.
+ */
+async function flushPending(files: readonly PendingFile[]): Promise<void> {
   try {
-    await link(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    const existing = new Uint8Array(await readFile(path));
-    /* Precondition: a published tile is never rewritten with different bytes. */
-    if (!bytesEqual(existing, data)) {
-      throw new KeywardenError("ERR_AUDIT_STORE_INVARIANT", "published tile differs from the log");
+    await Promise.all(files.map((f) => f.handle.sync()));
+  } finally {
+    await Promise.allSettled(files.map((f) => f.handle.close()));
+  }
+  try {
+    for (const f of files) {
+      try {
+        await link(f.tmp, f.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        const existing = new Uint8Array(await readFile(f.path));
+        /* Precondition: a published tile is never rewritten with different bytes. */
+        if (!bytesEqual(existing, f.data)) {
+          throw new KeywardenError(
+            "ERR_AUDIT_STORE_INVARIANT",
+            "published tile differs from the log",
+          );
+        }
+      }
     }
   } finally {
-    await unlink(tmp);
+    await Promise.allSettled(files.map((f) => unlink(f.tmp)));
   }
 }
 
 /**
- * A {@link TileStorage} over a local directory: tiles and bundles linked into place (never
- * replacing a file), folders fsynced on `sync`, the checkpoint renamed into place.
+ * A {@link TileStorage} over a local directory: tiles and bundles written to temporary files,
+ * then on `sync` fsynced together and linked into place (never replacing a file), and their folders
+ * fsynced; the checkpoint written durably and renamed into place.
  *
  * @example
  * ```ts
@@ -91,17 +119,50 @@ async function writeImmutable(path: string, data: Uint8Array): Promise<void> {
 export function directoryTileStorage(dir: string): TileStorage {
   const root = resolve(dir);
   const dirs = new Set<string>();
+  const made = new Set<string>();
+  let pending: PendingFile[] = [];
+  // Files of a batch whose flush failed are never linked later: they are dropped at the next flush.
+  let generation = 0;
+  const flush = async () => {
+    const files = pending.filter((f) => f.generation === generation);
+    const stale = pending.filter((f) => f.generation !== generation);
+    pending = [];
+    await Promise.allSettled(stale.map((f) => f.handle.close().then(() => unlink(f.tmp))));
+    try {
+      await flushPending(files);
+    } catch (err) {
+      generation++;
+      throw err;
+    }
+  };
   return {
     fetcher: directoryTileFetcher(root),
     async putImmutable(path, data) {
       const full = join(root, path);
-      dirs.add(dirname(full));
-      await writeImmutable(full, data);
+      const folder = dirname(full);
+      const at = generation;
+      if (!made.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        made.add(folder);
+      }
+      dirs.add(folder);
+      const tmp = join(folder, `.tmp-${randomBytes(8).toString("hex")}`);
+      const handle = await open(tmp, "wx", 0o644);
+      try {
+        await handle.writeFile(data);
+      } catch (err) {
+        await handle.close();
+        await unlink(tmp);
+        throw err;
+      }
+      pending.push({ path: full, tmp, data, handle, generation: at });
+      if (pending.length >= MAX_PENDING) await flush();
     },
     async sync() {
-      const pending = [...dirs];
+      await flush();
+      const folders = [...dirs];
       dirs.clear();
-      await Promise.all(pending.map((d) => syncDirectory(d)));
+      await Promise.all(folders.map((d) => syncDirectory(d)));
     },
     async putCheckpoint(note) {
       const path = join(root, "checkpoint");

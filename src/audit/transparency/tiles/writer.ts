@@ -3,18 +3,19 @@
  * bucket, …) and publishing its checkpoints: every tile and entry bundle a batch completes or
  * extends is written immutably, all of them durable before the checkpoint that names them.
  *
- * The writer keeps only the right edge in memory: one partial tile per level and the frontier.
+ * The writer keeps only the right edge in memory: one partial tile per level (builder.ts), from which
+ * the root is computed, and the partial entry bundle.
  *
  * @packageDocumentation
  */
 import { KeywardenError } from "../../../errors.js";
 import { assertIndex, bytesEqual } from "../../primitives/index.js";
 import { parseCheckpoint } from "../checkpoint.js";
-import { MerkleFrontier } from "../merkle.js";
 import { parseNote } from "../note.js";
-import { encodeEntryBundle } from "./bundle.js";
+import { type FullTile, TileTreeBuilder } from "./builder.js";
+import { encodeEntryBundle, MAX_BUNDLE_ENTRY } from "./bundle.js";
 import { entryBundlePath, hashesAtLevel, TILE_HEIGHT, TILE_WIDTH, tilePath } from "./paths.js";
-import { TileLogClient, tileLeafHash } from "./reader.js";
+import { TileLogClient } from "./reader.js";
 import type { TileStorage } from "./storage.js";
 
 const WRITE_CONCURRENCY = 32;
@@ -27,44 +28,40 @@ export interface TileAppendResult {
 
 /** The right edge of a published tree, read back by {@link loadTileEdge}. */
 export interface TileEdge {
-  readonly frontier: MerkleFrontier;
-  readonly partial: Uint8Array[][];
+  /** The tree, built from its partial tiles. */
+  readonly tree: TileTreeBuilder;
+  /** The entries of the partial entry bundle. */
   readonly bundle: Uint8Array[];
 }
 
 /**
- * Reads the right edge of the tree named by the storage's `checkpoint` (empty when none) and
- * checks it against the checkpoint root.
+ * Reads the right edge of the tree named by the storage's `checkpoint` (empty when none) — its
+ * partial tiles and partial entry bundle — and checks it against the checkpoint root.
  *
  * @throws {KeywardenError} `ERR_AUDIT_STORE_INVARIANT` when the tiles do not hash to the checkpoint root; `ERR_AUDIT_TILE_INVALID` when one is missing.
  */
 export async function loadTileEdge(storage: TileStorage): Promise<TileEdge> {
   const client = new TileLogClient(storage.fetcher);
   const note = await client.checkpointNote();
-  if (note === undefined) return { frontier: new MerkleFrontier(), partial: [], bundle: [] };
+  if (note === undefined) return { tree: new TileTreeBuilder(), bundle: [] };
   const cp = parseCheckpoint(parseNote(note).text);
-  const frontier = await MerkleFrontier.load(client.nodeReader(cp.size), cp.size);
-  if (!bytesEqual(frontier.root(), cp.rootHash)) {
+  const reader = client.nodeReader(cp.size);
+  const partial: Uint8Array[] = [];
+  for (let level = 0; hashesAtLevel(cp.size, level) > 0; level++) {
+    const count = hashesAtLevel(cp.size, level);
+    const width = count % TILE_WIDTH;
+    const keys = Array.from({ length: width }, (_, i) => ({
+      level: level * TILE_HEIGHT,
+      index: count - width + i,
+    }));
+    partial.push(concatHashes(width > 0 ? await reader.readNodes(keys) : []));
+  }
+  const tree = TileTreeBuilder.fromEdge(cp.size, partial);
+  if (!bytesEqual(tree.root(), cp.rootHash)) {
     throw new KeywardenError(
       "ERR_AUDIT_STORE_INVARIANT",
       "tiles do not match the published checkpoint",
     );
-  }
-  const partial: Uint8Array[][] = [];
-  for (let level = 0; hashesAtLevel(cp.size, level) > 0; level++) {
-    const count = hashesAtLevel(cp.size, level);
-    const width = count % TILE_WIDTH;
-    const hashes: Uint8Array[] = [];
-    if (width > 0) {
-      const reader = client.nodeReader(cp.size);
-      const start = count - width;
-      const keys = Array.from({ length: width }, (_, i) => ({
-        level: level * TILE_HEIGHT,
-        index: start + i,
-      }));
-      hashes.push(...(await reader.readNodes(keys)));
-    }
-    partial.push(hashes);
   }
   const bundle: Uint8Array[] = [];
   const bundleWidth = cp.size % TILE_WIDTH;
@@ -72,7 +69,7 @@ export async function loadTileEdge(storage: TileStorage): Promise<TileEdge> {
     const last = cp.size - bundleWidth;
     for (let i = 0; i < bundleWidth; i++) bundle.push(await client.entry(last + i, cp.size));
   }
-  return { frontier, partial, bundle };
+  return { tree, bundle };
 }
 
 /**
@@ -88,18 +85,15 @@ export async function loadTileEdge(storage: TileStorage): Promise<TileEdge> {
  */
 export class TileLogWriter {
   readonly #storage: TileStorage;
-  #frontier: MerkleFrontier;
-  /** partial[L] = hashes of the current (incomplete) tile at level L. */
-  readonly #partial: Uint8Array[][];
+  #tree: TileTreeBuilder;
   #bundle: Uint8Array[];
   #published: number;
 
   protected constructor(storage: TileStorage, edge: TileEdge) {
     this.#storage = storage;
-    this.#frontier = edge.frontier;
-    this.#partial = edge.partial;
+    this.#tree = edge.tree;
     this.#bundle = edge.bundle;
-    this.#published = edge.frontier.size;
+    this.#published = edge.tree.size;
   }
 
   /**
@@ -114,12 +108,12 @@ export class TileLogWriter {
 
   /** Number of entries appended (published or not). */
   get size(): number {
-    return this.#frontier.size;
+    return this.#tree.size;
   }
 
   /** Root of the tree of all appended entries. */
   root(): Uint8Array {
-    return this.#frontier.root();
+    return this.#tree.root();
   }
 
   /**
@@ -136,48 +130,42 @@ export class TileLogWriter {
     if (leafHashes !== undefined && leafHashes.length !== entries.length) {
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "one leaf hash per entry");
     }
-    const frontier = this.#frontier.clone();
-    const partial = this.#partial.map((p) => p.slice());
+    for (const e of entries) {
+      if (!(e instanceof Uint8Array) || e.length > MAX_BUNDLE_ENTRY) {
+        throw new KeywardenError(
+          "ERR_INVALID_ARGUMENT",
+          "entry bundle entry must be ≤ 65535 bytes",
+        );
+      }
+    }
+    const tree = this.#tree.clone();
+    const before = Array.from({ length: tree.levels }, (_, L) => tree.countAt(L));
     let bundle = this.#bundle.slice();
     const writes: [string, Uint8Array][] = [];
-    const touched = new Set<number>();
+    const onFull = (t: FullTile) => {
+      writes.push([tilePath({ level: t.level, index: t.index, width: TILE_WIDTH }), t.bytes]);
+    };
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as Uint8Array;
-      const leaf = leafHashes?.[i] ?? tileLeafHash(entry);
-      const at = frontier.size;
+      const leaf = leafHashes?.[i];
+      if (leaf === undefined) tree.appendEntry(entry, onFull);
+      else tree.appendLeafHash(leaf, onFull);
       bundle.push(entry);
       if (bundle.length === TILE_WIDTH) {
         writes.push([
-          entryBundlePath(Math.floor(at / TILE_WIDTH), TILE_WIDTH),
+          entryBundlePath(tree.size / TILE_WIDTH - 1, TILE_WIDTH),
           encodeEntryBundle(bundle),
         ]);
         bundle = [];
       }
-      for (const node of frontier.append(leaf)) {
-        if (node.level % TILE_HEIGHT !== 0) continue;
-        const level = node.level / TILE_HEIGHT;
-        let hashes = partial[level];
-        if (hashes === undefined) {
-          hashes = [];
-          partial[level] = hashes;
-        }
-        hashes.push(node.hash);
-        touched.add(level);
-        if (hashes.length === TILE_WIDTH) {
-          writes.push([
-            tilePath({ level, index: Math.floor(node.index / TILE_WIDTH), width: TILE_WIDTH }),
-            concatHashes(hashes),
-          ]);
-          partial[level] = [];
-        }
-      }
     }
-    const size = frontier.size;
-    for (const level of touched) {
-      const hashes = partial[level] as Uint8Array[];
-      if (hashes.length === 0) continue;
-      const index = Math.floor(hashesAtLevel(size, level) / TILE_WIDTH);
-      writes.push([tilePath({ level, index, width: hashes.length }), concatHashes(hashes)]);
+    const size = tree.size;
+    for (let level = 0; level < tree.levels; level++) {
+      const count = tree.countAt(level);
+      const width = count % TILE_WIDTH;
+      if (count === (before[level] ?? 0) || width === 0) continue;
+      const index = Math.floor(count / TILE_WIDTH);
+      writes.push([tilePath({ level, index, width }), tree.partialTile(level)]);
     }
     if (bundle.length > 0 && entries.length > 0) {
       writes.push([
@@ -185,8 +173,8 @@ export class TileLogWriter {
         encodeEntryBundle(bundle),
       ]);
     }
-    // Independent resources: written WRITE_CONCURRENCY at a time (a file system batches its
-    // journal commits); all made durable before any checkpoint names them.
+    // Independent resources: handed to the storage WRITE_CONCURRENCY at a time; `sync` then makes
+    // all of them durable at once, before any checkpoint names them.
     for (let i = 0; i < writes.length; i += WRITE_CONCURRENCY) {
       await Promise.all(
         writes
@@ -195,11 +183,9 @@ export class TileLogWriter {
       );
     }
     await this.#storage.sync?.();
-    this.#frontier = frontier;
-    this.#partial.length = 0;
-    this.#partial.push(...partial);
+    this.#tree = tree;
     this.#bundle = bundle;
-    return { size, rootHash: frontier.root() };
+    return { size, rootHash: tree.root() };
   }
 
   /**
