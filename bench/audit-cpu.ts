@@ -7,6 +7,7 @@
  * and Merkle / plain append, each from the same rounds.
  *
  *   npx tsx bench/audit-cpu.ts [rounds] [root]
+ *   KW_OPS=plain500,merkle500 npx tsx bench/audit-cpu.ts 60   # only these operations
  *
  * `root` (default: this checkout) is the directory whose `src/` is measured, so the same script
  * can time another checkout (e.g. the main branch) in the same conditions.
@@ -104,6 +105,8 @@ const ops: Record<string, () => unknown> = {
   },
 };
 
+const only = process.env.KW_OPS?.split(",");
+if (only) for (const k of Object.keys(ops)) if (!only.includes(k)) delete ops[k];
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
 const cpuMs = async (op: () => unknown, reps: number): Promise<number> => {
   const t = process.cpuUsage();
@@ -125,9 +128,12 @@ for (const k of Object.keys(ops))
   console.log(`${k.padEnd(15)} min ${min(k).toFixed(3)} ms  median ${median(k).toFixed(3)} ms`);
 const ratio = (a: string, b: string) =>
   `${(min(a) / min(b)).toFixed(3)} (min) / ${(median(a) / median(b)).toFixed(3)} (median)`;
-console.log(`verify stored      floor/op ${ratio("floor", "verifyStored")}  target >= 0.80`);
-console.log(`verify export      floor/op ${ratio("floor", "verifyExport")}  target >= 0.70`);
-console.log(`append group       floor/op ${ratio("floor", "appendGroup")}  target >= 0.50`);
-console.log(`append awaited     floor/op ${ratio("floor", "appendAwaited")}  target >= 0.35`);
-console.log(`merkle/plain append         ${ratio("merkle500", "plain500")}  target <= 1.2`);
-console.log(`(floors merkle/plain)       ${ratio("floorMerkle500", "floorPlain500")}`);
+const report = (a: string, b: string, line: string) => {
+  if (a in ops && b in ops) console.log(line.replace("%", ratio(a, b)));
+};
+report("floor", "verifyStored", "verify stored      floor/op %  target >= 0.80");
+report("floor", "verifyExport", "verify export      floor/op %  target >= 0.70");
+report("floor", "appendGroup", "append group       floor/op %  target >= 0.50");
+report("floor", "appendAwaited", "append awaited     floor/op %  target >= 0.35");
+report("merkle500", "plain500", "merkle/plain append         %  target <= 1.2");
+report("floorMerkle500", "floorPlain500", "(floors merkle/plain)       %");
