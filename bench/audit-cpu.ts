@@ -10,6 +10,7 @@
  *
  * `ops` (default: all) is a comma-separated subset of the operations, e.g.
  * `floor,verifyStored,verifyExport`; ratios whose operations did not run are not printed.
+ * (or `KW_OPS=plain500,merkle500` in the environment).
  *
  * `root` (default: this checkout) is the directory whose `src/` is measured, so the same script
  * can time another checkout (e.g. the main branch) in the same conditions.
@@ -107,7 +108,7 @@ const ops: Record<string, () => unknown> = {
   },
 };
 
-const only = process.argv[4]?.split(",");
+const only = (process.argv[4] ?? process.env.KW_OPS)?.split(",");
 if (only) for (const k of Object.keys(ops)) if (!only.includes(k)) delete ops[k];
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
 const cpuMs = async (op: () => unknown, reps: number): Promise<number> => {
