@@ -108,7 +108,8 @@ async function runFlow(): Promise<void> {
   // Verdicts: a trade-only key accepted, a withdraw-enabled key refused, an unreachable exchange.
   const binance = (body: unknown) =>
     runDetection("binance", { apiKey: "k" }, async () => ({ ok: true, body }));
-  const trade = { ...binanceSample, enableSpotAndMarginTrading: true, ipRestrict: true };
+  // Futures trading only: a spot-trading key may be a sub-account's, which can transfer to its master.
+  const trade = { ...binanceSample, enableFutures: true, ipRestrict: true };
   decide(await binance(trade));
   decide(await binance({ ...trade, enableWithdrawals: true }));
   decide(
