@@ -116,6 +116,16 @@ create table keywarden_audit.sequencer_leases (
 );
 `,
   },
+  {
+    version: 1002,
+    name: "1002_sequencer_failed_at",
+    sql: `
+-- When the sequencer marked a row failed, so purgeFailed() can keep recent refusals for their
+-- waiters. Rows already failed before this migration have no such time: they count as failed now.
+alter table keywarden_audit.sequencer_queue add column failed_at timestamptz;
+update keywarden_audit.sequencer_queue set failed_at = now() where failed_code is not null;
+`,
+  },
 ];
 
 /** Options of {@link migratePostgresAuditStore}. */
