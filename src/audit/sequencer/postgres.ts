@@ -125,6 +125,11 @@ const TRANSIENT: ReadonlySet<KeywardenErrorCode> = new Set([
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const now = () => performance.now();
 
+/** True for PostgreSQL's undefined_column (42703), as {@link mapPgError} reports it. */
+function isUndefinedColumn(err: unknown): boolean {
+  return isKeywardenError(err) && err.details?.sqlState === "42703";
+}
+
 async function withClient<T>(
   pool: PgPoolLike,
   fn: (c: PgClientLike) => Promise<T>,
@@ -903,7 +908,14 @@ export class PostgresSequencedAppender {
           [older, options.chainId ?? null],
         ),
       false,
-    );
+    ).catch((err: unknown) => {
+      if (!isUndefinedColumn(err)) throw err;
+      throw new KeywardenError(
+        "ERR_AUDIT_STORE_UNAVAILABLE",
+        "the sequencer queue has no failed_at column: run migratePostgresAuditStore(pool, { sequencer: true })",
+        { details: { retryable: false, sqlState: "42703", migration: "1002_sequencer_failed_at" } },
+      );
+    });
     return { purged: r.rowCount ?? 0 };
   }
 
@@ -981,27 +993,36 @@ export class PostgresSequencedAppender {
     ids: readonly string[],
     code: KeywardenErrorCode,
   ): Promise<void> {
-    await withClient(
-      this.#pool,
-      (c) =>
-        c.query(
-          `with u as (update keywarden_audit.sequencer_queue set failed_code = $3, failed_at = clock_timestamp(), payload = 'null'
-             where chain_id = $1 and id = any($2::bigint[]) and exists (select 1 from keywarden_audit.sequencer_leases
-               where chain_id = $1 and token = $4 and holder = $5 and expires_at > clock_timestamp())
-             returning 1)
-           select pg_notify($6, $7) from (select count(*) as n from u) x where n > 0`,
-          [
-            chain.id,
-            ids,
-            code,
-            lease.token,
-            lease.holder,
-            SEQUENCER_CHANNEL,
-            JSON.stringify({ c: chain.id, f: 0, t: 0, h: "" }),
-          ],
-        ),
-      false,
-    );
+    const mark = (setFailedAt: boolean) =>
+      withClient(
+        this.#pool,
+        (c) =>
+          c.query(
+            `with u as (update keywarden_audit.sequencer_queue set failed_code = $3,${setFailedAt ? " failed_at = clock_timestamp()," : ""} payload = 'null'
+               where chain_id = $1 and id = any($2::bigint[]) and exists (select 1 from keywarden_audit.sequencer_leases
+                 where chain_id = $1 and token = $4 and holder = $5 and expires_at > clock_timestamp())
+               returning 1)
+             select pg_notify($6, $7) from (select count(*) as n from u) x where n > 0`,
+            [
+              chain.id,
+              ids,
+              code,
+              lease.token,
+              lease.holder,
+              SEQUENCER_CHANNEL,
+              JSON.stringify({ c: chain.id, f: 0, t: 0, h: "" }),
+            ],
+          ),
+        false,
+      );
+    try {
+      await mark(true);
+    } catch (err) {
+      // A queue not yet migrated to 1002_sequencer_failed_at: mark the row without its failure
+      // time rather than wedge the chain behind it (purgeFailed() then refuses until migrated).
+      if (!isUndefinedColumn(err)) throw err;
+      await mark(false);
+    }
     chain.sequenced = true;
   }
 

@@ -121,7 +121,7 @@ describeWithPostgres("PostgreSQL sequencer: purgeFailed", () => {
     }
   });
 
-  it("migration 1002 adds failed_at to a 1001 queue and counts rows already failed as failed at migration time", async () => {
+  it("on a 1001 queue failed rows are still marked; migration 1002 adds failed_at and counts rows already failed as failed at migration time", async () => {
     const url = await createDatabase(pgUrl as string);
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     try {
@@ -138,8 +138,30 @@ describeWithPostgres("PostgreSQL sequencer: purgeFailed", () => {
           [m.version, m.name],
         );
       }
+      // This version's appender on that schema: a refused entry is still marked failed (without a
+      // time) and does not wedge the entry behind it; purgeFailed() names the missing migration.
+      const early = new PostgresSequencedAppender({ pool });
+      try {
+        const input = { action: "parameter.changed", payload: { name: "x", to: 1 } };
+        const [refused, ok] = await Promise.all([
+          early
+            .append("user:bob", { ...input, actor: hostIdentity("alice"), idempotencyKey: "old" })
+            .catch((e: unknown) => e),
+          early.append("user:bob", { ...input, actor: hostIdentity("bob"), idempotencyKey: "ok" }),
+        ]);
+        expect(isKeywardenError(refused, "ERR_GUARD_UNAUTHENTICATED")).toBe(true);
+        expect(ok.seq).toBe(0);
+        const err = await early.purgeFailed({ olderThanMs: 0 }).catch((e: unknown) => e);
+        expect(isKeywardenError(err, "ERR_AUDIT_STORE_UNAVAILABLE")).toBe(true);
+        expect((err as { details?: unknown }).details).toMatchObject({
+          retryable: false,
+          migration: "1002_sequencer_failed_at",
+        });
+      } finally {
+        await early.close();
+      }
       await pool.query(
-        "insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor, failed_code) values ('user:a', 'old', 'parameter.changed', 'null', '{}', 'ERR_AUDIT_INVALID_ENTRY'), ('user:a', 'pending', 'parameter.changed', '{}', '{}', null)",
+        "insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor, failed_code) values ('user:a', 'pending', 'parameter.changed', '{}', '{}', null)",
       );
       expect((await migratePostgresAuditStore(pool, { sequencer: true })).applied).toEqual([
         "1002_sequencer_failed_at",
