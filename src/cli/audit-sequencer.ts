@@ -30,8 +30,9 @@ ${STORE_USAGE}
   --poll-ms N         how often to look for queued entries without a notification
                       (default 200; 10..60000; enqueues wake it at once through LISTEN)
   --lease-ms N        lease duration (default 2000; 200..60000)
-  --purge-failed      SQLite: delete the queue rows the sequencer marked failed (refused entries),
-                      those failed --older-than-ms ago (default 600000), print how many, exit
+  --purge-failed      delete the queue rows the sequencer marked failed (refused entries), those
+                      failed --older-than-ms ago (default 600000), print how many, exit
+                      (PostgreSQL: needs migration 1002_sequencer_failed_at)
   --older-than-ms N   with --purge-failed (0 purges every failed row)
   --json              print {"ok":true,"chains":[ids]} per pass that sequenced something
                       ({"ok":true,"purged":N} with --purge-failed)
@@ -100,15 +101,18 @@ export const sequencerCommand: Command = {
       );
       return EXIT.usage;
     }
-    if (values["purge-failed"] && url.kind !== "sqlite") {
-      println(io.stderr, "keywarden: --purge-failed is supported for SQLite stores only");
-      return EXIT.usage;
-    }
     const { PostgresSequencedAppender, SqliteSequencedAppender } = await import(
       "../audit/sequencer/index.js"
     );
     const stop = new AbortController();
     const onSignal = () => stop.abort();
+    const reportPurged = (purged: number) =>
+      println(
+        io.stdout,
+        values.json
+          ? JSON.stringify({ ok: true, purged })
+          : `purged ${purged} failed queue row${purged === 1 ? "" : "s"}`,
+      );
     const report = (chains: string[]) =>
       println(
         io.stdout,
@@ -121,13 +125,7 @@ export const sequencerCommand: Command = {
       const sqlite = await SqliteSequencedAppender.open({ database: path, leaseMs });
       if (values["purge-failed"]) {
         try {
-          const { purged } = await sqlite.purgeFailed({ olderThanMs });
-          println(
-            io.stdout,
-            values.json
-              ? JSON.stringify({ ok: true, purged })
-              : `purged ${purged} failed queue row${purged === 1 ? "" : "s"}`,
-          );
+          reportPurged((await sqlite.purgeFailed({ olderThanMs })).purged);
         } finally {
           await sqlite.close();
         }
@@ -163,6 +161,15 @@ export const sequencerCommand: Command = {
     }
     const pool = await openPgPool(url, io, { readOnly: false, max: 3 });
     const appender = new PostgresSequencedAppender({ pool: pool as never, leaseMs });
+    if (values["purge-failed"]) {
+      try {
+        reportPurged((await appender.purgeFailed({ olderThanMs })).purged);
+      } finally {
+        await appender.close();
+        await pool.end();
+      }
+      return EXIT.ok;
+    }
     if (!values.once) {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);

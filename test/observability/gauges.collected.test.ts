@@ -242,7 +242,7 @@ describeWithPostgres("keywarden.audit.queue.depth and .age (PostgreSQL sequencer
     }
   });
 
-  it("count an entry the sequencer refused as failed, and stop once the appender is closed", async () => {
+  it("count an entry the sequencer refused as failed until purgeFailed removes it, and stop once the appender is closed", async () => {
     const appender = new PostgresSequencedAppender({ pool });
     // Alice's host identity may not write Bob's chain: the sequencer refuses it and keeps the row.
     await appender
@@ -255,6 +255,11 @@ describeWithPostgres("keywarden.audit.queue.depth and .age (PostgreSQL sequencer
     const points = await collect();
     expect(pointValue(points, DEPTH, { state: "failed" })).toBe(1);
     expect(pointValue(points, DEPTH, { state: "pending" })).toBe(0);
+    // Purging the refused row (age 0: every failed row) brings the failed gauge back down.
+    expect(await appender.purgeFailed({ chainId: "user:bob-77aa", olderThanMs: 0 })).toEqual({
+      purged: 1,
+    });
+    expect(pointValue(await collect(), DEPTH, { state: "failed" })).toBe(0);
     await appender.close();
     const closed = await collect();
     expect(closed.get(DEPTH)).toBeUndefined();

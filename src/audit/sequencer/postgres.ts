@@ -43,6 +43,20 @@ import {
 import { observeSequencerQueue } from "./depth.js";
 
 /**
+ * What `purgeFailed()` removes, for {@link PostgresSequencedAppender.purgeFailed} and
+ * `SqliteSequencedAppender.purgeFailed`.
+ */
+export interface PurgeFailedOptions {
+  /** Only this chain's rows (default: every chain's). */
+  readonly chainId?: string | undefined;
+  /**
+   * Only rows marked failed at least this long ago, in ms (default 600000, ten minutes: longer
+   * than any waiter's timeout, so a waiting writer still learns why). 0 purges every failed row.
+   */
+  readonly olderThanMs?: number | undefined;
+}
+
+/**
  * The `NOTIFY` channel a sequencer signals on after each committed batch. Payload: JSON
  * `{ "c": chainId, "f": firstSeq, "t": sizeAfter, "h": holder }`; `{ "c", "r": 1 }` when it
  * released the lease.
@@ -110,6 +124,11 @@ const TRANSIENT: ReadonlySet<KeywardenErrorCode> = new Set([
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const now = () => performance.now();
+
+/** True for PostgreSQL's undefined_column (42703), as {@link mapPgError} reports it. */
+function isUndefinedColumn(err: unknown): boolean {
+  return isKeywardenError(err) && err.details?.sqlState === "42703";
+}
 
 async function withClient<T>(
   pool: PgPoolLike,
@@ -856,6 +875,51 @@ export class PostgresSequencedAppender {
   }
 
   /**
+   * Deletes queue rows the sequencer marked failed (their payload is already cleared), by
+   * default those failed ten minutes ago or earlier (by the database clock, `failed_at`), so a
+   * waiting writer still learns the refusal. Pending rows are never touched. A later append with a
+   * purged row's key is enqueued afresh. Needs migration `1002_sequencer_failed_at`
+   * (`migratePostgresAuditStore(pool, { sequencer: true })`).
+   *
+   * @example
+   * ```ts
+   * const { purged } = await appender.purgeFailed({ olderThanMs: 24 * 3600_000 });
+   * ```
+   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` on bad options; `ERR_AUDIT_STORE_UNAVAILABLE`
+   * on database faults.
+   */
+  async purgeFailed(options: PurgeFailedOptions = {}): Promise<{ purged: number }> {
+    const older = options.olderThanMs ?? 600_000;
+    if (!Number.isSafeInteger(older) || older < 0)
+      throw new KeywardenError(
+        "ERR_INVALID_ARGUMENT",
+        `olderThanMs must be 0..${Number.MAX_SAFE_INTEGER}`,
+      );
+    if (options.chainId !== undefined && typeof options.chainId !== "string")
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "chainId must be a string");
+    const r = await withClient(
+      this.#pool,
+      (c) =>
+        c.query(
+          `delete from keywarden_audit.sequencer_queue
+             where failed_code is not null
+               and extract(epoch from clock_timestamp() - failed_at) * 1000 >= $1::bigint
+               and ($2::text is null or chain_id = $2)`,
+          [older, options.chainId ?? null],
+        ),
+      false,
+    ).catch((err: unknown) => {
+      if (!isUndefinedColumn(err)) throw err;
+      throw new KeywardenError(
+        "ERR_AUDIT_STORE_UNAVAILABLE",
+        "the sequencer queue has no failed_at column: run migratePostgresAuditStore(pool, { sequencer: true })",
+        { details: { retryable: false, sqlState: "42703", migration: "1002_sequencer_failed_at" } },
+      );
+    });
+    return { purged: r.rowCount ?? 0 };
+  }
+
+  /**
    * Runs as a dedicated sequencer (what `keywarden audit sequencer` does): sequences every chain
    * with queued entries ({@link PostgresSequencedAppender.drainQueued}), then waits until an
    * enqueue notification arrives (LISTEN on `keywarden_audit_enqueued`) or `pollMs` passes, and
@@ -929,27 +993,36 @@ export class PostgresSequencedAppender {
     ids: readonly string[],
     code: KeywardenErrorCode,
   ): Promise<void> {
-    await withClient(
-      this.#pool,
-      (c) =>
-        c.query(
-          `with u as (update keywarden_audit.sequencer_queue set failed_code = $3, payload = 'null'
-             where chain_id = $1 and id = any($2::bigint[]) and exists (select 1 from keywarden_audit.sequencer_leases
-               where chain_id = $1 and token = $4 and holder = $5 and expires_at > clock_timestamp())
-             returning 1)
-           select pg_notify($6, $7) from (select count(*) as n from u) x where n > 0`,
-          [
-            chain.id,
-            ids,
-            code,
-            lease.token,
-            lease.holder,
-            SEQUENCER_CHANNEL,
-            JSON.stringify({ c: chain.id, f: 0, t: 0, h: "" }),
-          ],
-        ),
-      false,
-    );
+    const mark = (setFailedAt: boolean) =>
+      withClient(
+        this.#pool,
+        (c) =>
+          c.query(
+            `with u as (update keywarden_audit.sequencer_queue set failed_code = $3,${setFailedAt ? " failed_at = clock_timestamp()," : ""} payload = 'null'
+               where chain_id = $1 and id = any($2::bigint[]) and exists (select 1 from keywarden_audit.sequencer_leases
+                 where chain_id = $1 and token = $4 and holder = $5 and expires_at > clock_timestamp())
+               returning 1)
+             select pg_notify($6, $7) from (select count(*) as n from u) x where n > 0`,
+            [
+              chain.id,
+              ids,
+              code,
+              lease.token,
+              lease.holder,
+              SEQUENCER_CHANNEL,
+              JSON.stringify({ c: chain.id, f: 0, t: 0, h: "" }),
+            ],
+          ),
+        false,
+      );
+    try {
+      await mark(true);
+    } catch (err) {
+      // A queue not yet migrated to 1002_sequencer_failed_at: mark the row without its failure
+      // time rather than wedge the chain behind it (purgeFailed() then refuses until migrated).
+      if (!isUndefinedColumn(err)) throw err;
+      await mark(false);
+    }
     chain.sequenced = true;
   }
 

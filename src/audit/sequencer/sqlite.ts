@@ -43,7 +43,7 @@ import {
   type SqliteDatabaseLike,
   type SqliteStatementLike,
 } from "../storage/sqlite/index.js";
-import type { SequencedEntry, SequencerLease } from "./postgres.js";
+import type { PurgeFailedOptions, SequencedEntry, SequencerLease } from "./postgres.js";
 import {
   actorText,
   fencedOut,
@@ -339,17 +339,6 @@ export function fencedSqliteAppend(
   alsoDequeue: readonly string[] = [],
 ): AppendResult {
   return mapped(() => prepare(db).fencedCommit.immediate(lease, request, alsoDequeue));
-}
-
-/** What {@link SqliteSequencedAppender.purgeFailed} removes. */
-export interface PurgeFailedOptions {
-  /** Only this chain's rows (default: every chain's). */
-  readonly chainId?: string | undefined;
-  /**
-   * Only rows marked failed at least this long ago, in ms (default 600000, ten minutes: longer
-   * than any waiter's timeout, so a waiting writer still learns why). 0 purges every failed row.
-   */
-  readonly olderThanMs?: number | undefined;
 }
 
 /**

@@ -69,6 +69,49 @@ describeWithPostgres("keywarden audit sequencer", () => {
     }
   });
 
+  it("--purge-failed removes the failed rows older than --older-than-ms and leaves pending ones", async () => {
+    const url = await createDatabase(pgUrl as string);
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    try {
+      await migratePostgresAuditStore(pool, { sequencer: true });
+      const put = (key: string, failedAgo: number | null) =>
+        pool.query(
+          `insert into keywarden_audit.sequencer_queue (chain_id, idempotency_key, action, payload, actor, failed_code, failed_at)
+           values ('user:carol', $1, 'parameter.changed', 'null', '{}', $2, clock_timestamp() - make_interval(secs => $3))`,
+          [key, failedAgo === null ? null : "ERR_GUARD_UNAUTHENTICATED", failedAgo ?? 0],
+        );
+      await put("refused-long-ago", 3600);
+      await put("refused-just-now", 1);
+      await put("pending", null);
+      const keys = async () =>
+        (
+          await pool.query<{ k: string }>(
+            "select idempotency_key as k from keywarden_audit.sequencer_queue order by 1",
+          )
+        ).rows.map((r) => r.k);
+      const p = await cli(["sequencer", "--store-env", "KW_DB", "--purge-failed", "--json"], {
+        KW_DB: url,
+      });
+      expect(p).toMatchObject({ code: 0, err: "" });
+      expect(JSON.parse(p.out)).toEqual({ ok: true, purged: 1 });
+      expect(await keys()).toEqual(["pending", "refused-just-now"]);
+      const all = await cli(
+        ["sequencer", "--store-env", "KW_DB", "--purge-failed", "--older-than-ms", "0"],
+        { KW_DB: url },
+      );
+      expect(all).toMatchObject({ code: 0, err: "", out: "purged 1 failed queue row\n" });
+      expect(await keys()).toEqual(["pending"]);
+      const bad = await cli(
+        ["sequencer", "--store-env", "KW_DB", "--purge-failed", "--older-than-ms", "-5"],
+        { KW_DB: url },
+      );
+      expect(bad.code).toBe(2);
+      expect(await keys()).toEqual(["pending"]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("refuses a store that is neither PostgreSQL nor SQLite (usage error)", async () => {
     const r = await cli(["sequencer", "--store", "file:/tmp/x.kwlog", "--once"], {});
     expect(r.code).toBe(2);

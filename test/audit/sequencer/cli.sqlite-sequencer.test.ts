@@ -77,10 +77,4 @@ describe("keywarden audit sequencer --store sqlite:PATH", () => {
     expect(left.prepare("select count(*) as n from audit_sequencer_queue").get()).toEqual({ n: 0 });
     left.close();
   });
-
-  it("--purge-failed is refused for PostgreSQL (usage error)", async () => {
-    const r = await cli(["sequencer", "--store", "postgres://x@localhost/db", "--purge-failed"]);
-    expect(r.code).toBe(2);
-    expect(r.err).toContain("SQLite stores only");
-  });
 });

@@ -48,6 +48,7 @@ describeWithPostgres("PostgreSQL sequencer", () => {
       expect(await tables()).toEqual([]);
       expect((await migratePostgresAuditStore(pool, { sequencer: true })).applied).toEqual([
         "1001_sequencer",
+        "1002_sequencer_failed_at",
       ]);
       expect(await tables()).toEqual(["sequencer_leases", "sequencer_queue"]);
       // A later plain migrate accepts the opt-in version instead of calling it "newer".

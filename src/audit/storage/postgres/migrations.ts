@@ -116,11 +116,24 @@ create table keywarden_audit.sequencer_leases (
 );
 `,
   },
+  {
+    version: 1002,
+    name: "1002_sequencer_failed_at",
+    sql: `
+-- When the sequencer marked a row failed, so purgeFailed() can keep recent refusals for their
+-- waiters. Rows already failed before this migration have no such time: they count as failed now.
+alter table keywarden_audit.sequencer_queue add column failed_at timestamptz;
+update keywarden_audit.sequencer_queue set failed_at = now() where failed_code is not null;
+`,
+  },
 ];
 
 /** Options of {@link migratePostgresAuditStore}. */
 export interface PostgresMigrateOptions {
-  /** Also create the sequencer's queue and lease tables ({@link POSTGRES_SEQUENCER_MIGRATIONS}). */
+  /**
+   * Also create the sequencer's queue and lease tables ({@link POSTGRES_SEQUENCER_MIGRATIONS}).
+   * A database that already has a sequencer migration gets the later ones without it.
+   */
   readonly sequencer?: boolean | undefined;
   /**
    * Also put the audit tables under row-level security per user (see `rlsSetupSql` in
@@ -194,9 +207,11 @@ export async function migratePostgresAuditStore(
         "the audit database has a newer schema than this keywarden",
       );
     const applied: string[] = [];
-    const wanted = options.sequencer
-      ? [...POSTGRES_MIGRATIONS, ...POSTGRES_SEQUENCER_MIGRATIONS]
-      : POSTGRES_MIGRATIONS;
+    // A database that opted into the sequencer once keeps its tables up to date on every migrate.
+    const wanted =
+      options.sequencer || knownSequencer.some((v) => have.has(v))
+        ? [...POSTGRES_MIGRATIONS, ...POSTGRES_SEQUENCER_MIGRATIONS]
+        : POSTGRES_MIGRATIONS;
     for (const m of wanted) {
       if (have.has(m.version)) continue;
       await client.query(m.sql);
