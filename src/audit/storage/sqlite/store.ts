@@ -52,7 +52,7 @@ export interface SqliteAuditStoreOptions {
   readonly readOnly?: boolean | undefined;
   /**
    * Also create the sequencer's queue and lease tables ({@link SQLITE_SEQUENCER_SCHEMA}), for
-   * `SqliteSequencedAppender` (`keywarden/audit/sequencer`). Opt-in; ignored with `readOnly`.
+   * `SqliteSequencedAppender` (`keywarden/audit/sequencer/sqlite`). Opt-in; ignored with `readOnly`.
    */
   readonly sequencer?: boolean | undefined;
 }
