@@ -1,18 +1,37 @@
 /**
  * Bitfinex v2's key-permission model: rows `[SCOPE, READ, WRITE]`; the model lists what WRITE=1
- * grants per scope (READ=1 on any scope grants read).
+ * grants per scope (READ=1 on any scope grants read). Re-read against the Key Permissions page,
+ * the wallet transfer page, the official Python client (bitfinexcom/bitfinex-api-py: transfer,
+ * withdraw and the Bitfinex Pay merchant endpoints) and the support page on internal transfers (a
+ * withdrawal to another user's Bitfinex deposit address is an internal transfer, so `withdraw`
+ * also moves funds to other users).
  *
  * @packageDocumentation
  */
 import { type PermissionModel, plain, primary } from "./model.js";
 
+const PERMS_URL = "https://docs.bitfinex.com/reference/key-permissions";
+const SCOPE_LIST =
+  "Api scope, ('account', 'history', 'orders', 'positions', 'funding', 'settings', 'wallets', 'withdraw', 'ui_withdraw', 'bfxpay')";
 const PERMS = primary(
-  "https://docs.bitfinex.com/reference/key-permissions",
+  PERMS_URL,
   "Key Permissions — Key permission arrays: SCOPE, READ, WRITE",
+  SCOPE_LIST,
+);
+const WRITE = primary(
+  PERMS_URL,
+  "Key Permissions — Key permission arrays: [2] WRITE",
+  "Write permission (0 - false, 1 - true)",
 );
 const TRANSFER = primary(
   "https://docs.bitfinex.com/reference/rest-auth-transfer",
-  "Transfer Between Wallets — email_dst: transfer to another Bitfinex account",
+  "Transfer Between Wallets (POST /v2/auth/w/transfer)",
+  "Transfer funds between wallets.",
+);
+const INTERNAL = primary(
+  "https://support.bitfinex.com/hc/en-us/articles/900001925366-Internal-transfer-within-Bitfinex",
+  "Internal transfer within Bitfinex",
+  "An internal transfer is a process when funds are deposited or withdrawn from one Bitfinex account to another.",
 );
 const F = "[SCOPE, _, WRITE=1]";
 
@@ -34,22 +53,23 @@ export const bitfinexModel: PermissionModel = {
       grants: ["transfer"],
       fundMovingEndpoints: ["POST /v2/auth/w/transfer"],
       cite: TRANSFER,
-      note: "wallet transfers can go to another user (email_dst)",
+      note: "wallet transfers; the page's request body (email_dst / user_id_dst, as clients send it) can name another user, so it reads as transfer",
     },
     {
       value: "bfxpay",
       field: F,
       grants: ["transfer"],
-      fundMovingEndpoints: [],
+      fundMovingEndpoints: ["POST /v2/auth/w/ext/pay/invoice/complete"],
       cite: PERMS,
-      note: "Bitfinex Pay: payments to merchants",
+      note: "Bitfinex Pay merchant endpoints (invoice create/complete, convert settings); listed, not explained: treated as transfer",
     },
     {
       value: "withdraw",
       field: F,
       grants: ["withdraw", "transfer"],
       fundMovingEndpoints: ["POST /v2/auth/w/withdraw"],
-      cite: primary("https://docs.bitfinex.com/reference/rest-auth-withdraw", "Withdrawal"),
+      cite: WRITE,
+      note: "on-chain withdrawal; to another user's Bitfinex deposit address it is an internal transfer",
     },
     {
       value: "ui_withdraw",
@@ -69,9 +89,9 @@ export const bitfinexModel: PermissionModel = {
     },
     {
       endpoint: "POST /v2/auth/w/withdraw",
-      moves: "withdrawal",
+      moves: "withdrawal, and to another user's Bitfinex deposit address as an internal transfer",
       requires: ["withdraw"],
-      cite: PERMS,
+      cite: INTERNAL,
     },
   ],
   accountRules: [],
