@@ -176,6 +176,18 @@ describe("variants: withdraw on and off", () => {
     expect(p.unknownTokens).toEqual(["transfer-funds"]);
     expect(p.withdraw).toBe("unknown");
   });
+  it("kucoin Unified (not in the introduction's list) → trade, withdraw and transfer unknown", () => {
+    const s = clone(doc.kucoinSample);
+    s.data.permission = "General,Unified";
+    const p = perms(parse("kucoin", s));
+    expect(p).toMatchObject({ read: true, trade: true, withdraw: "unknown", transfer: "unknown" });
+    expect(p.unknownTokens).toEqual([]);
+  });
+  it("kucoin General,Spot,Margin,Futures,Earn → nothing moves funds", () => {
+    const s = clone(doc.kucoinSample);
+    s.data.permission = "General,Spot,Margin,Futures,Earn";
+    expect(perms(parse("kucoin", s))).toMatchObject({ withdraw: false, transfer: false });
+  });
   it("kraken without withdraw-funds → false", () => {
     const s = clone(doc.krakenSample);
     s.result.permissions = ["query-funds", "modify-trades"];
