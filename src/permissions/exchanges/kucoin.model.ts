@@ -163,6 +163,14 @@ export const kucoinModel: PermissionModel = {
       ),
     },
     { rule: "isMaster in the response says whether the key is a master account's.", cite: INFO },
+    {
+      rule: "A sub-account key reaches only its own main ↔ trade Inner Transfer, not master ↔ sub transfers or withdrawals (the older docs' sub-account page; the docs-new per-endpoint pages were not re-read).",
+      cite: primary(
+        "https://www.kucoin.com/docs/rest/account/sub-account/introduction",
+        "Sub-Account — Introduction (private endpoints a sub-account key may call)",
+        "Please note that the funds in sub-account is limited for sub-account crypto trading only and the funds cannot be withdrawn directly from the sub-account.",
+      ),
+    },
   ],
   notes: [
     "The introduction's list (General, Spot, Margin, Futures, Earn, Withdrawal, FlexTransfers, LeadtradeFutures) was read in KuCoin's docs-new page; Unified is only seen in a third-party client's copy of the Get Apikey Info field example.",
