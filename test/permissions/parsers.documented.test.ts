@@ -136,6 +136,58 @@ describe("variants: withdraw on and off", () => {
       transfer: true,
     });
   });
+  it("kraken: the response schema's read and trade strings are known, nothing moves funds", () => {
+    const s = clone(doc.krakenSample);
+    s.result.permissions = [
+      "query-funds",
+      "query-open-trades",
+      "query-closed-trades",
+      "query-ledger",
+      "export-data",
+      "create-ws-token",
+      "modify-trades",
+      "close-trades",
+      "add-funds",
+      "earn-funds",
+    ];
+    const p = perms(parse("kraken", s));
+    expect(p).toMatchObject({ read: true, trade: true, withdraw: false, transfer: false });
+    expect(p.unknownTokens).toEqual([]);
+  });
+  it.each(["add-withdraw-address", "update-withdraw-address"])(
+    "kraken %s → withdraw and transfer unknown, read stays known",
+    (token) => {
+      const s = clone(doc.krakenSample);
+      s.result.permissions = ["query-funds", token];
+      const p = perms(parse("kraken", s));
+      expect(p).toMatchObject({
+        read: true,
+        trade: false,
+        withdraw: "unknown",
+        transfer: "unknown",
+      });
+      expect(p.unknownTokens).toEqual([]);
+    },
+  );
+  it("kraken: a string outside the table is still an unknown token", () => {
+    const s = clone(doc.krakenSample);
+    s.result.permissions = ["query-funds", "transfer-funds"];
+    const p = perms(parse("kraken", s));
+    expect(p.unknownTokens).toEqual(["transfer-funds"]);
+    expect(p.withdraw).toBe("unknown");
+  });
+  it("kucoin Unified (not in the introduction's list) → trade, withdraw and transfer unknown", () => {
+    const s = clone(doc.kucoinSample);
+    s.data.permission = "General,Unified";
+    const p = perms(parse("kucoin", s));
+    expect(p).toMatchObject({ read: true, trade: true, withdraw: "unknown", transfer: "unknown" });
+    expect(p.unknownTokens).toEqual([]);
+  });
+  it("kucoin General,Spot,Margin,Futures,Earn → nothing moves funds", () => {
+    const s = clone(doc.kucoinSample);
+    s.data.permission = "General,Spot,Margin,Futures,Earn";
+    expect(perms(parse("kucoin", s))).toMatchObject({ withdraw: false, transfer: false });
+  });
   it("kraken without withdraw-funds → false", () => {
     const s = clone(doc.krakenSample);
     s.result.permissions = ["query-funds", "modify-trades"];
@@ -218,7 +270,7 @@ describe("variants: unknown tokens make the verdict unknown", () => {
         ...doc.krakenSample,
         result: {
           ...doc.krakenSample.result,
-          permissions: ["query-funds", "modify-trades", "export-data"],
+          permissions: ["query-funds", "modify-trades", "teleport-funds"],
         },
       },
     ],

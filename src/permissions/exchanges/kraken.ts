@@ -1,8 +1,9 @@
 /**
  * Kraken: `POST /0/private/GetApiKeyInfo` (`privatePostGetApiKeyInfo`, no permission required):
- * `result.permissions` strings and `result.ipAllowlist`. Only the four strings of the documented
- * sample are known; any other string makes the verdict unknown (the full list is unconfirmed).
- * Source: https://docs.kraken.com/api-reference/account-data/get-api-key-info (verbatim sample).
+ * `result.permissions` strings and `result.ipAllowlist`. The thirteen strings of the response
+ * schema's permissions table are known (the withdrawal-address ones read as unknown withdraw and
+ * transfer); any other string makes the verdict unknown.
+ * Source: https://docs.kraken.com/api-reference/account-data/get-api-key-info (schema and sample).
  *
  * @packageDocumentation
  */
