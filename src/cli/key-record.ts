@@ -4,7 +4,10 @@
  * every credential value, every string or number under an identifying field name (ids, uids,
  * keys, names, notes, emails, IBANs, addresses), long token-like strings, and IP addresses
  * (replaced by documentation addresses 192.0.2.x, so the IP verdict survives). Permission values
- * stay: they are the point of the file.
+ * stay: they are the point of the file. Where the key names a public account address the parser
+ * compares the answer against (Hyperliquid: the account an agent trades for), that address is
+ * replaced by {@link RECORDED_ACCOUNT} in the answers and in the fixture's `key` alike, so the
+ * file replays to the same reading without naming the account.
  */
 import type { RecordedAnswer } from "../permissions/ccxt.js";
 import type { DetectionResult } from "../permissions/types.js";
@@ -17,9 +20,24 @@ const TOKENISH = /^[A-Za-z0-9+/=_.-]{20,}$/;
 const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?\b/g;
 const REDACTED = "REDACTED";
 
-/** Redacts one JSON value; `values` are the exact credential strings to remove anywhere. */
-export function redactValue(value: unknown, values: readonly string[], field = ""): unknown {
+/** The placeholder account address a recording uses in place of the key's own (Hyperliquid). */
+export const RECORDED_ACCOUNT = "0x0000000000000000000000000000000000000001";
+
+/**
+ * Redacts one JSON value; `values` are the exact credential strings to remove anywhere, `account`
+ * a public account address replaced (case-insensitively) by {@link RECORDED_ACCOUNT} wherever it
+ * is a whole string.
+ */
+export function redactValue(
+  value: unknown,
+  values: readonly string[],
+  field = "",
+  account?: string,
+): unknown {
   if (typeof value === "string") {
+    if (account !== undefined && value.toLowerCase() === account.toLowerCase()) {
+      return RECORDED_ACCOUNT;
+    }
     if (IDENTIFYING.test(field.replace(/[-\s]/g, ""))) return REDACTED;
     let out = value;
     for (const v of values) if (v.length >= 4) out = out.split(v).join(REDACTED);
@@ -36,22 +54,26 @@ export function redactValue(value: unknown, values: readonly string[], field = "
     }
     return value;
   }
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, values, field));
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, values, field, account));
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, values, k);
+    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, values, k, account);
     return out;
   }
   return value;
 }
 
-/** The recording file's content (fixture format), redacted. */
+/**
+ * The recording file's content (fixture format), redacted. `account` is the key's public account
+ * address when the parser compares answers against it (see {@link redactValue}).
+ */
 export function recordingFile(
   exchange: string,
   source: string,
   answers: readonly RecordedAnswer[],
   result: DetectionResult,
   credentialValues: readonly string[],
+  account?: string,
 ): string {
   const expect = result.ok
     ? {
@@ -72,9 +94,9 @@ export function recordingFile(
     answers: answers.map((a) => ({
       status: a.status,
       headers: a.contentType ? { "content-type": a.contentType } : {},
-      body: redactValue(a.body, credentialValues),
+      body: redactValue(a.body, credentialValues, "", account),
     })),
-    key: { apiKey: REDACTED },
+    key: { apiKey: account === undefined ? REDACTED : RECORDED_ACCOUNT },
     expect,
   };
   return `${JSON.stringify(file, null, 2)}\n`;

@@ -32,7 +32,9 @@ it would be rejected, 2 on usage errors.
 
 Credentials (never on the command line):
   environment  ${CREDENTIAL_ENV.apiKey}, ${CREDENTIAL_ENV.secret}, ${CREDENTIAL_ENV.password} (OKX,
-               KuCoin, Bitget), ${CREDENTIAL_ENV.uid} (optional); deleted after reading
+               KuCoin, Bitget), ${CREDENTIAL_ENV.uid} (optional); deleted after reading.
+               Hyperliquid: the account address (0x...) as the api key and the API (agent)
+               wallet's private key (0x + 64 hex) as the secret
   --stdin      read them from stdin instead: JSON {"apiKey","secret","password","uid"} or lines
                apiKey, secret[, passphrase]
 
@@ -199,7 +201,17 @@ async function check(argv: string[], io: CliIo): Promise<number> {
     ...(plain.password ? { password: Secret.fromString(plain.password) } : {}),
     ...(plain.uid ? { uid: plain.uid } : {}),
   };
-  const shown = [plain.apiKey, plain.secret, plain.password ?? ""];
+  const { EXCHANGE_SPECS } = await import("../permissions/exchanges/index.js");
+  // Hyperliquid: the api key is the account address (public, but it names the account: a
+  // recording replaces it with a placeholder) and the secret an EVM private key, which is also
+  // guarded without its 0x prefix, and case-insensitively below.
+  const evm = EXCHANGE_SPECS[exchange].derive === "evm-address-of-secret";
+  const shown = [
+    plain.apiKey,
+    plain.secret,
+    plain.password ?? "",
+    ...(evm && /^0x/i.test(plain.secret) ? [plain.secret.slice(2)] : []),
+  ];
   try {
     const { createCcxtDetector } = await import("../permissions/ccxt.js");
     const recorded: RecordedAnswer[] = [];
@@ -211,16 +223,19 @@ async function check(argv: string[], io: CliIo): Promise<number> {
     const result = await detect({ exchange, credentials, probe: args.probe === true });
     if (args.record) {
       const { recordingFile } = await import("./key-record.js");
-      const { EXCHANGE_SPECS } = await import("../permissions/exchanges/index.js");
       const body = recordingFile(
         exchange,
         EXCHANGE_SPECS[exchange].source,
         recorded,
         result,
         shown,
+        evm ? plain.apiKey : undefined,
       );
+      const lower = body.toLowerCase();
       /* Precondition: the recording holds no credential value (checked after redaction). */
-      if (shown.some((v) => v.length >= 4 && body.includes(v))) {
+      if (
+        shown.some((v) => v.length >= 4 && (body.includes(v) || lower.includes(v.toLowerCase())))
+      ) {
         throw new KeywardenError(
           "ERR_INVALID_ARGUMENT",
           "recording refused: a credential survived redaction",

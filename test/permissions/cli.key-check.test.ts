@@ -136,3 +136,65 @@ describe("keywarden key check", () => {
     expect(r.err).toContain("loopback");
   });
 });
+
+describe("keywarden key check: lbank and hyperliquid", () => {
+  it("hyperliquid: an agent key (account address + agent private key) is accepted, the private key never printed", async () => {
+    const k = testKey("hyperliquid");
+    register(sim, "hyperliquid", k, { read: true, trade: true, withdraw: false });
+    const r = await cli(
+      ["--exchange", "hyperliquid", "--url", sim.url("hyperliquid"), "--no-require-ip"],
+      envFor(k),
+    );
+    expect(r.err).toBe("");
+    expect(r.out).toContain("trade:      yes");
+    expect(r.out).toContain("withdraw:   no");
+    expect(r.out).toContain("verdict:    ACCEPTED");
+    expect(r.code).toBe(0);
+    expect(r.env).toEqual({ OTHER: "kept" });
+    expect(r.out + r.err).not.toContain(k.canary);
+  });
+
+  it("hyperliquid: the account's own private key (withdraw) is rejected; credentials read from stdin JSON", async () => {
+    const k = testKey("hyperliquid");
+    register(sim, "hyperliquid", k, { read: true, trade: true, withdraw: true });
+    const r = await cli(
+      ["--exchange", "hyperliquid", "--stdin", "--json", "--url", sim.url("hyperliquid")],
+      {},
+      JSON.stringify({ apiKey: k.apiKey, secret: k.secret }),
+    );
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out) as { verdict: string; permissions: { withdraw: unknown } };
+    expect(json.verdict).toBe("rejected");
+    expect(json.permissions.withdraw).not.toBe(false);
+    expect(r.out + r.err).not.toContain(k.canary);
+  });
+
+  it("lbank: a trade key is read through the simulator (unconfirmed: rejected, nothing unread accepted)", async () => {
+    const k = testKey("lbank");
+    register(sim, "lbank", k, { read: true, trade: true });
+    const r = await cli(
+      ["--exchange", "lbank", "--json", "--url", sim.url("lbank"), "--no-require-ip"],
+      envFor(k),
+    );
+    expect(r.err).toBe("");
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out) as { verdict: string; findings: { code: string }[] };
+    expect(json.verdict).toBe("rejected");
+    expect(json.findings.length).toBeGreaterThan(0);
+    expect(json.findings.map((f) => f.code)).not.toContain("NETWORK");
+    expect(r.out + r.err).not.toContain(k.canary);
+  });
+
+  it("lbank: a withdraw key is rejected with WITHDRAW_ENABLED", async () => {
+    const k = testKey("lbank");
+    register(sim, "lbank", k, { read: true, trade: true, withdraw: true });
+    const r = await cli(
+      ["--exchange", "lbank", "--json", "--url", sim.url("lbank"), "--no-require-ip"],
+      envFor(k),
+    );
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out) as { findings: { code: string }[] };
+    expect(json.findings.map((f) => f.code)).toContain("WITHDRAW_ENABLED");
+    expect(r.out + r.err).not.toContain(k.canary);
+  });
+});

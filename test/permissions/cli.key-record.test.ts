@@ -5,7 +5,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/io.js";
 import { key } from "../../src/cli/key.js";
-import { redactValue } from "../../src/cli/key-record.js";
+import { RECORDED_ACCOUNT, redactValue } from "../../src/cli/key-record.js";
 import { runCli } from "../../src/cli/run.js";
 import {
   type ExchangeSimulator,
@@ -54,6 +54,8 @@ const EXCHANGES: SimulatedExchangeId[] = [
   "bitfinex",
   "gemini",
   "htx",
+  "lbank",
+  "hyperliquid",
 ];
 
 describe("keywarden key check --record", () => {
@@ -97,6 +99,42 @@ describe("keywarden key check --record", () => {
       });
     },
   );
+
+  it("hyperliquid: the account address (any case) becomes the placeholder in the answer and the key alike, so the agent replays as accepted", async () => {
+    const k = testKey("hyperliquid", "acct");
+    register(sim, "hyperliquid", k, { read: true, trade: true, withdraw: false });
+    const file = join(dir, "hyperliquid-account.json");
+    const mixed = `0x${k.apiKey.slice(2).toUpperCase()}`;
+    const r = await cli(
+      [
+        "--exchange",
+        "hyperliquid",
+        "--url",
+        sim.url("hyperliquid"),
+        "--no-require-ip",
+        "--record",
+        file,
+      ],
+      { KEYWARDEN_API_KEY: mixed, KEYWARDEN_API_SECRET: k.secret },
+    );
+    expect(r.code).toBe(0);
+    const text = readFileSync(file, "utf8");
+    expect(text.toLowerCase()).not.toContain(k.apiKey.slice(2).toLowerCase());
+    expect(text.toLowerCase()).not.toContain(k.canary.toLowerCase());
+    const fixture = Fixture.parse(JSON.parse(text));
+    expect(fixture.key).toEqual({ apiKey: RECORDED_ACCOUNT });
+    expect(fixture.answers[0]?.body).toEqual({ role: "agent", data: { user: RECORDED_ACCOUNT } });
+    const again = replay("hyperliquid", {
+      exchange: "hyperliquid",
+      name: "recorded",
+      file,
+      fixture,
+    });
+    expect(again.ok && [again.permissions.trade, again.permissions.withdraw]).toEqual([
+      true,
+      false,
+    ]);
+  });
 
   it("never overwrites an existing file", async () => {
     const k = testKey("binance", "ow");

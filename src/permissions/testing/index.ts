@@ -1,10 +1,10 @@
 /**
  * `keywarden/permissions/testing`: a local exchange simulator for tests and demos.
  *
- * It plays 17 exchanges on 127.0.0.1, verifies the real signatures ccxt computes with the test
- * secret, answers each exchange's API-key permission endpoint with its documented response shape
- * for a configurable permission set, serves Binance spot order endpoints, refuses and counts
- * withdraw endpoints, and injects faults. It does not import ccxt and never writes to the console.
+ * It plays 20 exchanges ({@link SIMULATED_EXCHANGES}) on 127.0.0.1, verifies the real signatures
+ * ccxt computes with the test secret, answers each exchange's API-key permission endpoint with its
+ * documented response shape for a configurable permission set, serves Binance spot order
+ * endpoints, refuses and counts withdraw endpoints, and injects faults. It does not import ccxt and never writes to the console.
  *
  * @example
  * ```ts

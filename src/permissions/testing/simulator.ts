@@ -54,7 +54,7 @@ export interface ExchangeSimulator {
   /**
    * Options to spread into a ccxt exchange constructor. They replace only the transport
    * (`fetchImplementation`): ccxt still builds the real `https://` URL, signs it with the real key
-   * and maps errors by the real URL. Works for all 17 exchanges.
+   * and maps errors by the real URL. Works for all 20 exchanges.
    *
    * @throws KeywardenError `ERR_INVALID_ARGUMENT` for an unknown exchange id; the returned function
    *   rejects URLs that are not `https://` without a port.
@@ -63,7 +63,8 @@ export interface ExchangeSimulator {
   /**
    * The other pointing method (reference §4a): rewrites every `https://` URL of an instance's
    * `urls.api` to the simulator, in place. It does NOT work for coinbase (the JWT `uri` claim
-   * covers the host) and bitstamp (the X-Auth signature covers the host); it works for the other 15.
+   * covers the host) and bitstamp (the X-Auth signature covers the host); it works for the other 16
+   * it is tested on. Untested for lbank and hyperliquid: use {@link ExchangeSimulator.ccxtOptions}.
    *
    * @throws KeywardenError `ERR_INVALID_ARGUMENT` for an unknown exchange id.
    */
