@@ -160,6 +160,7 @@ describeBrowser(
       expect(await memoryText(first)).toContain("it now remembers your history at 30 entries");
       expect(await memoryText(first)).toContain("This page remembers, in this browser only");
       expect(await first.isVisible("#heads-forget")).toBe(true);
+      expect(await first.getAttribute("#heads-memory", "class")).toBe("verdict ok");
       await first.close();
 
       const again = await verify(f.exportA, f.receiptA30);
@@ -172,6 +173,9 @@ describeBrowser(
       expect(await headsStatus(fork)).toBe("matches");
       expect(await memory(fork)).toBe("fork");
       expect(await fork.getAttribute("body", "data-memory")).toBe("fork");
+      expect(await fork.getAttribute("#heads-memory", "class")).toBe("verdict bad");
+      expect(await fork.getAttribute("#heads-memory", "role")).toBe("alert");
+      expect(await fork.evaluate(() => document.activeElement?.id)).toBe("heads-memory");
       expect(await memoryText(fork)).toContain(
         "FORK: this account's history was shown to you two different ways.",
       );

@@ -225,7 +225,11 @@ function showMemory(m: MemoryFinding | undefined): void {
   memoryBox.hidden = false;
   memoryBox.dataset.memory = m.status;
   memoryNote.textContent = memoryText(m);
-  if (m.status === "fork" || m.status === "shrink") document.body.dataset.memory = m.status;
+  const alarm = m.status === "fork" || m.status === "shrink";
+  // A fork or shrink outweighs a valid banner above it: shown in the alarm colour, and announced.
+  memoryBox.className = `verdict ${alarm ? "bad" : m.status === "off" || m.status === "reset" ? "warn" : "ok"}`;
+  memoryBox.setAttribute("role", alarm ? "alert" : "status");
+  if (alarm) document.body.dataset.memory = m.status;
 }
 
 byId("heads-forget").addEventListener("click", () => {
@@ -280,7 +284,8 @@ async function verify(): Promise<void> {
     document.body.dataset.verdict = report.verdict;
     // Screen-reader and keyboard users land on the answer, not at the top of the form.
     resultBox.hidden = false;
-    document.getElementById("verdict")?.focus();
+    if (document.body.dataset.memory) memoryBox.focus();
+    else document.getElementById("verdict")?.focus();
   } catch (err) {
     resultBox.textContent = `The file could not be read: ${err instanceof Error ? err.message : "unknown error"}`;
     document.body.dataset.verdict = "error";
