@@ -7,7 +7,7 @@
  * checkpoint the user gave, or else the export's own entries — and names the outcome.
  */
 
-import { bytesEqual } from "../../../src/audit/primitives/portable.js";
+import { bytesEqual, toHex } from "../../../src/audit/primitives/portable.js";
 import {
   type CheckpointPolicy,
   type CosignatureVerifier,
@@ -71,6 +71,13 @@ export interface HeadsFinding {
   readonly witnessesListed: number;
   readonly quorum: number;
   readonly signatures: readonly SignatureFinding[];
+  /**
+   * When the record verified and agrees with the user's history (`matches`, `covers-prefix`):
+   * the chain's identity in the heads log (hex of its size-0 chain tag, not the chain key) and
+   * the recorded chain root (hex), for the page's memory (memory.ts).
+   */
+  readonly chainId?: string;
+  readonly chainRoot?: string;
 }
 
 /** Most chain sizes tried when looking for the size the heads record names (HMACs, cheap). */
@@ -148,7 +155,13 @@ function findingFor(
     chainSize: chain.size,
   };
   if (!r.ok) return { ...facts, status: r.reason };
-  return { ...facts, status: "matches", headsIndex: r.receipt.headsIndex };
+  return {
+    ...facts,
+    status: "matches",
+    headsIndex: r.receipt.headsIndex,
+    chainId: toHex(chainTag(p.chainKey, 0)),
+    chainRoot: toHex(chain.rootHash),
+  };
 }
 
 /**
@@ -220,7 +233,7 @@ export function checkHeads(
   if (finding) return finding;
   // 3. Nothing to compare with: check everything up to the record itself.
   const blind = findingFor(receipt, p, { size: 0, rootHash: new Uint8Array(32) }, undefined);
-  const { chainSize: _unused, ...rest } = blind;
+  const { chainSize: _unused, chainId: _id, chainRoot: _root, ...rest } = blind;
   return ["matches", "not-this-chain", "fork", "time-mismatch"].includes(blind.status)
     ? { ...rest, status: "signature-only" }
     : rest;

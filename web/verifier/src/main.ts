@@ -9,6 +9,7 @@ import { RECEIPT_HEADER } from "../../../src/audit/transparency/portable.js";
 import { byId } from "./dom.js";
 import type { VerifyProgress, VerifyReport } from "./engine.js";
 import { isHeadsReceipt } from "./heads.js";
+import { forgetHeads, type MemoryFinding, memoryText, rememberHeads } from "./memory.js";
 import type { VerifyJob, WorkerMessage } from "./protocol.js";
 import { renderSummary } from "./summary.js";
 import { renderHistory } from "./table.js";
@@ -211,6 +212,34 @@ function run(job: VerifyJob): Promise<VerifyReport> {
   });
 }
 
+const memoryBox = byId("heads-memory");
+const memoryNote = byId("heads-memory-text");
+
+/** Shows what the page's memory of heads receipts says (memory.ts); hidden when not relevant. */
+function showMemory(m: MemoryFinding | undefined): void {
+  if (m === undefined) {
+    memoryBox.hidden = true;
+    delete memoryBox.dataset.memory;
+    return;
+  }
+  memoryBox.hidden = false;
+  memoryBox.dataset.memory = m.status;
+  memoryNote.textContent = memoryText(m);
+  const alarm = m.status === "fork" || m.status === "shrink";
+  // A fork or shrink outweighs a valid banner above it: shown in the alarm colour, and announced.
+  memoryBox.className = `verdict ${alarm ? "bad" : m.status === "off" || m.status === "reset" ? "warn" : "ok"}`;
+  memoryBox.setAttribute("role", alarm ? "alert" : "status");
+  if (alarm) document.body.dataset.memory = m.status;
+}
+
+byId("heads-forget").addEventListener("click", () => {
+  const had = forgetHeads();
+  memoryBox.dataset.memory = "forgotten";
+  memoryNote.textContent = had
+    ? "Forgotten: this page no longer remembers any heads receipt you verified in this browser."
+    : "There was nothing to forget: this page remembers no heads receipt in this browser.";
+});
+
 async function verify(): Promise<void> {
   const file = state.exportFile;
   if (!file) return;
@@ -219,6 +248,8 @@ async function verify(): Promise<void> {
   progressBox.hidden = false;
   resultBox.hidden = true;
   historyBox.hidden = true;
+  memoryBox.hidden = true;
+  delete document.body.dataset.memory;
   progressBar.value = 0;
   const quorum = quorumInput.value.trim() === "" ? undefined : Number(quorumInput.value);
   const headsQuorum =
@@ -247,12 +278,14 @@ async function verify(): Promise<void> {
       },
     });
     renderSummary(report, resultBox);
+    showMemory(rememberHeads(report.heads));
     renderHistory(report.rows, report.rowsOmitted);
     historyBox.hidden = false;
     document.body.dataset.verdict = report.verdict;
     // Screen-reader and keyboard users land on the answer, not at the top of the form.
     resultBox.hidden = false;
-    document.getElementById("verdict")?.focus();
+    if (document.body.dataset.memory) memoryBox.focus();
+    else document.getElementById("verdict")?.focus();
   } catch (err) {
     resultBox.textContent = `The file could not be read: ${err instanceof Error ? err.message : "unknown error"}`;
     document.body.dataset.verdict = "error";
