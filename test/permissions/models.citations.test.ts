@@ -87,7 +87,7 @@ describe("no permission value accepted by a parser lacks a citation", () => {
  * Confirmed models whose citations do not yet carry verbatim quotes (re-read by another pass).
  * Keep this list small: an exchange leaves it once its quotes are in.
  */
-const QUOTES_PENDING = new Set(["bybit", "okx"]);
+const QUOTES_PENDING = new Set<string>([]);
 /** A value a parser may accept: it grants nothing that moves funds and is not unknown. */
 const mayAccept = (grants: readonly string[]) =>
   grants.every((g) => g === "read" || g === "trade" || g === "none");

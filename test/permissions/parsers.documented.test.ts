@@ -112,6 +112,38 @@ describe("variants: withdraw on and off", () => {
     s.result.permissions.Wallet = ["AccountTransfer", "Withdraw", "SubMemberTransfer"];
     expect(perms(parse("bybit", s))).toMatchObject({ withdraw: true, transfer: true });
   });
+  it("bybit P2P and Bybit Pay tokens (key-information table) → transfer; fiat convert broker → unknown", () => {
+    const withList = (cat: string, list: string[]) => {
+      const s = clone(doc.bybitSample);
+      (s.result.permissions as Record<string, string[]>)[cat] = list;
+      return perms(parse("bybit", s));
+    };
+    expect(withList("FiatP2P", ["FiatP2POrder"])).toMatchObject({
+      transfer: true,
+      unknownTokens: [],
+    });
+    expect(withList("FiatP2P", ["Advertising"])).toMatchObject({
+      transfer: true,
+      unknownTokens: [],
+    });
+    expect(withList("FiatBybitPay", ["FaitPayOrder"])).toMatchObject({
+      transfer: true,
+      unknownTokens: [],
+    });
+    expect(withList("FiatBitPay", ["FaitPayOrder"])).toMatchObject({
+      transfer: true,
+      unknownTokens: [],
+    });
+    expect(withList("FiatConvertBroker", ["FiatConvertBrokerOrder"])).toMatchObject({
+      withdraw: "unknown",
+      transfer: "unknown",
+      unknownTokens: [],
+    });
+    // Empty lists (a sub-account key, per the table) change nothing.
+    expect(withList("FiatP2P", []).transfer).toBe(false);
+    // Undocumented newer categories stay unknown tokens.
+    expect(withList("BitCard", ["BitCard"]).unknownTokens).toEqual(["BitCard:BitCard"]);
+  });
   it("okx without withdraw → false", () => {
     const s = clone(doc.okxSample);
     first(s.data).perm = "read_only,trade";
