@@ -28,9 +28,9 @@ describe("documented samples", () => {
   it("binanceusdm parses the same endpoint", () => {
     expect(perms(parse("binanceusdm", doc.binanceSample)).exchange).toBe("binanceusdm");
   });
-  it("bybit: docs sample has no trade permission, AccountTransfer only, IP unbound", () => {
+  it("bybit: docs sample has no trade permission, AccountTransfer only (which may add transfer rights to itself), IP unbound", () => {
     const p = perms(parse("bybit", doc.bybitSample));
-    expect(p).toMatchObject({ read: true, trade: false, withdraw: false, transfer: false });
+    expect(p).toMatchObject({ read: true, trade: false, withdraw: false, transfer: true });
     expect(p.ipRestricted).toBe(false);
   });
   it("okx: docs sample has withdraw", () => {
@@ -115,6 +115,8 @@ describe("variants: withdraw on and off", () => {
   it("bybit P2P and Bybit Pay tokens (key-information table) → transfer; fiat convert broker → unknown", () => {
     const withList = (cat: string, list: string[]) => {
       const s = clone(doc.bybitSample);
+      // Without the sample's AccountTransfer (itself a transfer right), to see the category alone.
+      (s.result.permissions as Record<string, string[]>).Wallet = [];
       (s.result.permissions as Record<string, string[]>)[cat] = list;
       return perms(parse("bybit", s));
     };

@@ -104,10 +104,12 @@ export const bybitModel: PermissionModel = {
     {
       value: "Wallet:AccountTransfer",
       field: F,
-      grants: ["none"],
-      fundMovingEndpoints: [],
-      cite: INTERNAL,
-      note: "between the owner's own account types (same UID): funds do not leave the owner",
+      grants: ["transfer"],
+      fundMovingEndpoints: ["POST /v5/user/update-api", "POST /v5/user/update-sub-api"],
+      cite: modify(
+        'The API key must have one of the below permissions in order to call this endpoint.. - master API key: "Account Transfer", "Subaccount Transfer", "Withdrawal" … Only the api key that calls this interface can be modified … > Wallet | false | array | Wallet. ["AccountTransfer","SubMemberTransfer"]',
+      ),
+      note: "its own transfers stay between the owner's account types (same UID), but a key holding it may modify itself (update-api / update-sub-api) and add SubMemberTransfer(List), which moves funds master ↔ sub: so it counts as transfer",
     },
     {
       value: "Wallet:SubMemberTransfer",
@@ -194,6 +196,21 @@ export const bybitModel: PermissionModel = {
       moves: "master ↔ sub, sub ↔ sub (master key); sub → master (sub key)",
       requires: ["Wallet:SubMemberTransfer", "Wallet:SubMemberTransferList"],
       cite: UNI,
+    },
+    {
+      endpoint: "POST /v5/user/update-api",
+      moves:
+        "nothing itself: the calling key modifies its own permissions and may add SubMemberTransfer, which opens master ↔ sub transfers",
+      requires: ["Wallet:AccountTransfer", "Wallet:SubMemberTransfer", "Wallet:Withdraw"],
+      cite: modify(
+        'The API key must have one of the below permissions in order to call this endpoint.. - master API key: "Account Transfer", "Subaccount Transfer", "Withdrawal"',
+      ),
+    },
+    {
+      endpoint: "POST /v5/asset/transfer/inter-transfer",
+      moves: "between the owner's own account types under one UID (funds stay with the owner)",
+      requires: ["Wallet:AccountTransfer"],
+      cite: INTERNAL,
     },
     {
       endpoint: "POST /v5/asset/withdraw/create",
