@@ -41,20 +41,16 @@ import {
   watchConnection,
 } from "../storage/postgres/index.js";
 import { observeSequencerQueue } from "./depth.js";
+import {
+  isTransient,
+  now,
+  type PurgeFailedOptions,
+  type SequencedEntry,
+  type SequencerLease,
+  sleep,
+} from "./shared.js";
 
-/**
- * What `purgeFailed()` removes, for {@link PostgresSequencedAppender.purgeFailed} and
- * `SqliteSequencedAppender.purgeFailed`.
- */
-export interface PurgeFailedOptions {
-  /** Only this chain's rows (default: every chain's). */
-  readonly chainId?: string | undefined;
-  /**
-   * Only rows marked failed at least this long ago, in ms (default 600000, ten minutes: longer
-   * than any waiter's timeout, so a waiting writer still learns why). 0 purges every failed row.
-   */
-  readonly olderThanMs?: number | undefined;
-}
+export type { PurgeFailedOptions, SequencedEntry, SequencerLease } from "./shared.js";
 
 /**
  * The `NOTIFY` channel a sequencer signals on after each committed batch. Payload: JSON
@@ -98,32 +94,6 @@ export interface PostgresSequencerOptions {
    */
   readonly durableEnqueue?: boolean | undefined;
 }
-
-/** What {@link PostgresSequencedAppender.append} acknowledges: the committed entry. */
-export interface SequencedEntry {
-  readonly seq: number;
-  readonly hash: string;
-  readonly body: string;
-  readonly idempotencyKey: string;
-}
-
-/** A held lease: the fencing token and who holds it. */
-export interface SequencerLease {
-  readonly chainId: string;
-  readonly token: number;
-  readonly holder: string;
-}
-
-/** Errors that say nothing about the entry itself: its row stays queued for the next round. */
-const TRANSIENT: ReadonlySet<KeywardenErrorCode> = new Set([
-  "ERR_AUDIT_APPEND_CONTENDED",
-  "ERR_AUDIT_APPEND_CONFLICT",
-  "ERR_AUDIT_STORE_INVARIANT",
-  "ERR_AUDIT_STORE_UNAVAILABLE",
-]);
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const now = () => performance.now();
 
 /** True for PostgreSQL's undefined_column (42703), as {@link mapPgError} reports it. */
 function isUndefinedColumn(err: unknown): boolean {
@@ -1181,12 +1151,7 @@ export class PostgresSequencedAppender {
   /** True for a fault that says nothing about the entries (drops a fenced-out lease). */
   #transient(chain: Chain, err: unknown): boolean {
     if (isKeywardenError(err) && err.details?.fenced === true) chain.lease = undefined;
-    const code: KeywardenErrorCode | undefined = isKeywardenError(err) ? err.code : undefined;
-    return (
-      code === undefined ||
-      (err as KeywardenError).details?.retryable === true ||
-      TRANSIENT.has(code)
-    );
+    return isTransient(err);
   }
 
   /**

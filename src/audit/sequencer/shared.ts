@@ -1,14 +1,14 @@
 /**
  * The store-independent parts of a sequenced appender: option checks, the errors a waiter can
  * get, reading a queue row back into an append, and the book of callers waiting for their keys.
- * Used by the SQLite sequencer; the PostgreSQL one has its own copies that could move here.
+ * Used by both sequencers (the PostgreSQL one shares the errors' classification, the timing
+ * helpers and the public types).
  *
  * @packageDocumentation
  */
 import { isKeywardenError, KeywardenError, type KeywardenErrorCode } from "../../errors.js";
 import { mintIdentity } from "../../guard/identity.js";
 import type { AppendEntryInput } from "../core/index.js";
-import type { SequencedEntry } from "./postgres.js";
 
 /** Errors that say nothing about the entry itself: its row stays queued for the next round. */
 const TRANSIENT: ReadonlySet<KeywardenErrorCode> = new Set([
@@ -17,6 +17,35 @@ const TRANSIENT: ReadonlySet<KeywardenErrorCode> = new Set([
   "ERR_AUDIT_STORE_INVARIANT",
   "ERR_AUDIT_STORE_UNAVAILABLE",
 ]);
+
+/** What a sequenced appender's `append` acknowledges: the committed entry. */
+export interface SequencedEntry {
+  readonly seq: number;
+  readonly hash: string;
+  readonly body: string;
+  readonly idempotencyKey: string;
+}
+
+/** A held lease: the fencing token and who holds it. */
+export interface SequencerLease {
+  readonly chainId: string;
+  readonly token: number;
+  readonly holder: string;
+}
+
+/**
+ * What `purgeFailed()` removes, for `PostgresSequencedAppender.purgeFailed` and
+ * `SqliteSequencedAppender.purgeFailed`.
+ */
+export interface PurgeFailedOptions {
+  /** Only this chain's rows (default: every chain's). */
+  readonly chainId?: string | undefined;
+  /**
+   * Only rows marked failed at least this long ago, in ms (default 600000, ten minutes: longer
+   * than any waiter's timeout, so a waiting writer still learns why). 0 purges every failed row.
+   */
+  readonly olderThanMs?: number | undefined;
+}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const now = () => performance.now();

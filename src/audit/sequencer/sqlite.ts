@@ -43,7 +43,6 @@ import {
   type SqliteDatabaseLike,
   type SqliteStatementLike,
 } from "../storage/sqlite/index.js";
-import type { PurgeFailedOptions, SequencedEntry, SequencerLease } from "./postgres.js";
 import {
   actorText,
   fencedOut,
@@ -52,8 +51,11 @@ import {
   isTransient,
   notQueuedTimeout,
   now,
+  type PurgeFailedOptions,
   queuedTimeout,
   readQueueRow,
+  type SequencedEntry,
+  type SequencerLease,
   sleep,
   WaiterBook,
 } from "./shared.js";
