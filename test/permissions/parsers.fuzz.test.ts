@@ -24,7 +24,6 @@ const CODES = new Set<string>(FINDING_CODES);
 const CAPS = new Set<unknown>([true, false, "unknown"]);
 const fixtures = loadFixtures();
 const specs = Object.values(EXCHANGE_SPECS);
-const folderOf = (id: string) => (id === "binanceusdm" ? "binance" : id);
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -122,7 +121,7 @@ function simulatedAnswers(id: string): unknown[] {
 /** Documented answer sets (one body per plan step) for one spec. */
 function documentedFor(id: string, plan: number): unknown[][] {
   const base = fixtures
-    .filter((f) => f.exchange === folderOf(id))
+    .filter((f) => f.exchange === id)
     .map((f) => f.fixture.answers.map((a) => a.body));
   if (plan === 1 && specs.find((s) => s.id === id)?.status !== "confirmed") {
     for (const body of [...(SAMPLES[id] ?? []), ...simulatedAnswers(id)]) base.push([body]);
@@ -250,7 +249,7 @@ describe.each(specs.map((s) => [s.id, s] as const))("fuzz: %s", (id, spec) => {
     // whose transfer rule refuses their trade keys).
     const accepted = fixtures.filter(
       (f) =>
-        f.exchange === folderOf(id) &&
+        f.exchange === id &&
         decide(
           spec.parse(
             f.fixture.answers.map((a) => a.body),
