@@ -201,6 +201,16 @@ export const binanceModel: PermissionModel = {
       ),
     },
     {
+      endpoint: "POST /sapi/v1/broker/transfer/futures",
+      moves: "USDⓈ-M / COIN-M futures assets between a broker master and its sub-accounts",
+      requires: ["enableInternalTransfer"],
+      cite: primary(
+        "https://developers.binance.com/docs/binance_link/exchange-link/asset/Sub-Account-Transfer-Futures",
+        "Sub Account Transfer(FUTURES) — POST /sapi/v1/broker/transfer/futures — Caution",
+        'You need to enable "internal transfer" option for the api key which requests this endpoint.',
+      ),
+    },
+    {
       endpoint: "POST /sapi/v1/asset/transfer",
       moves: "between the user's own wallets",
       requires: ["permitsUniversalTransfer"],
@@ -224,6 +234,7 @@ export const binanceModel: PermissionModel = {
   notes: [
     "A boolean field the model does not list that is true is an UNKNOWN_TOKEN (fail closed).",
     "The official page of POST /sapi/v1/sub-account/futures/internalTransfer (For Master Account) names no permission; the model reads it as needing Internal Transfer on a user's report only (third-party).",
+    "USDⓈ-M futures (binanceusdm) reads the same answer: a futures bot's key needs Enable Reading and Enable Futures only. No page found makes Enable Futures enough to move funds; the futures-wallet transfers need Permits Universal Transfer (POST /sapi/v1/asset/transfer, UMFUTURE types) or Internal Transfer (sub-account and broker futures transfers), and Enable Spot & Margin Trading keeps transfer unknown.",
     "Managed sub-account withdraw (POST /sapi/v1/managed-subaccount/withdraw, For Investor Master Account) names no permission either; it returns funds to the investor's own master account.",
   ],
 };
