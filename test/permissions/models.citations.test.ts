@@ -124,3 +124,36 @@ describe("the quote-pending list stays honest", () => {
     }
   });
 });
+
+/**
+ * Exchanges that never accept a key (unsupported / probe-only) whose every transfer path is
+ * quoted from its cited section too, so the reason they refuse can be checked without re-reading.
+ */
+const QUOTED_NON_ACCEPTING = [
+  "deribit",
+  "cryptocom",
+  "upbit",
+  "coinex",
+  "bitvavo",
+  "whitebit",
+  "phemex",
+] as const;
+
+describe.each(QUOTED_NON_ACCEPTING.map((id) => [id] as const))("verbatim quotes: %s", (id) => {
+  const spec = EXCHANGE_SPECS[id];
+  it("is an exchange that never accepts a key", () => {
+    expect(spec.status).not.toBe("confirmed");
+  });
+  it("every transfer path quotes its cited section", () => {
+    expect(spec.model.transferPaths.length).toBeGreaterThan(0);
+    for (const t of spec.model.transferPaths) {
+      expect(t.cite.quote?.trim().length ?? 0, `${id}: ${t.endpoint}`).toBeGreaterThan(3);
+    }
+  });
+  it("every value that can move funds quotes its cited section", () => {
+    for (const v of spec.model.values) {
+      if (!v.grants.some((g) => g === "withdraw" || g === "transfer")) continue;
+      expect(v.cite.quote?.trim().length ?? 0, `${id}: ${v.value}`).toBeGreaterThan(3);
+    }
+  });
+});

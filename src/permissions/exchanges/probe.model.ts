@@ -20,6 +20,7 @@ export const cryptocomModel: PermissionModel = {
       cite: primary(
         "https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#private-create-withdrawal",
         "private/create-withdrawal",
+        "Creates a withdrawal request. Withdrawal setting must be enabled for your API Key.",
       ),
     },
   ],
