@@ -12,6 +12,18 @@ export interface PermissionCall {
    * with the exchange's permission error otherwise.
    */
   probe?: true;
+  /** The key the simulator's request log files the call under, where it is not the apiKey. */
+  loggedAs?: (credentials: TestCredentials) => string;
+  /**
+   * Why the read-back cannot reject a key (it is public and unsigned), when it cannot: the
+   * signature, unknown-key and clock cases do not apply.
+   */
+  unsigned?: string;
+}
+
+/** The key the request log records `credentials`' permission call under. */
+export function loggedKey(id: SimulatedExchangeId, credentials: TestCredentials): string {
+  return PERMISSION_CALLS[id].loggedAs?.(credentials) ?? credentials.apiKey;
 }
 
 export async function invoke(
@@ -75,5 +87,9 @@ export const PERMISSION_CALLS: Record<SimulatedExchangeId, PermissionCall> = {
     endpoints: ["POST /info"],
     call: (ex, c) =>
       invoke(ex, "publicPostInfo", { type: "userRole", user: evmAddressOf(c.secret) }),
+    // The log files a public /info request under the address it asks about: the signer's.
+    loggedAs: (c) => evmAddressOf(c.secret),
+    unsigned:
+      "POST /info (userRole) is public and unsigned: there is no signature, key registration or clock to reject (an unknown signer is role missing, hyperliquid.simulator.test.ts)",
   },
 };

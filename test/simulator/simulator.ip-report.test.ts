@@ -39,6 +39,12 @@ const EXPECTED: Partial<Record<SimulatedExchangeId, { restricted: unknown; open:
   deribit: { restricted: IPS, open: [] },
 };
 
+/** Simulated exchanges whose permission answer has no allow-list field at all, and why. */
+const NO_IP_FIELD: Partial<Record<SimulatedExchangeId, string>> = {
+  lbank: "api_Restrictions.do documents permission flags only, no IP list",
+  hyperliquid: "a wallet key has no IP allow-list; userRole answers the role only",
+};
+
 let sim: ExchangeSimulator;
 beforeAll(async () => {
   sim = await startExchangeSimulator();
@@ -67,6 +73,25 @@ describe.each(Object.keys(REPORTED_IPS) as SimulatedExchangeId[])(
         const ex = new Exchange({ ...c, enableRateLimit: false, ...sim.ccxtOptions(id) });
         expect(read(await PERMISSION_CALLS[id].call(ex, c))).toEqual(expected);
       }
+    });
+  },
+);
+
+describe.each(Object.keys(NO_IP_FIELD) as SimulatedExchangeId[])(
+  "%s has no allow-list to report",
+  (id) => {
+    it(`its answer carries none of a key's allow-list (${NO_IP_FIELD[id]})`, async () => {
+      const Exchange = await loadExchangeClass(id);
+      const c = testCredentials(id, "noip");
+      sim.setKey(id, {
+        apiKey: c.apiKey,
+        secret: c.secret,
+        permissions: { read: true, trade: true, ipAllowList: [...IPS] },
+      });
+      const ex = new Exchange({ ...c, enableRateLimit: false, ...sim.ccxtOptions(id) });
+      const answer = JSON.stringify(await PERMISSION_CALLS[id].call(ex, c));
+      for (const ip of IPS) expect(answer).not.toContain(ip);
+      expect(REPORTED_IPS[id]).toBeUndefined();
     });
   },
 );

@@ -31,6 +31,9 @@ const REPORTS_TRANSFER: Partial<Record<SimulatedExchangeId, (r: unknown) => bool
     String(obj(list(obj(r).result)[0]).max_scope)
       .split(" ")
       .includes("account:read_write"),
+  lbank: (r) => obj(obj(r).data).enableInternalTransfer === true,
+  // Only an account's own key can transfer; the simulator answers it as role "user".
+  hyperliquid: (r) => obj(r).role === "user",
 };
 
 let sim: ExchangeSimulator;
