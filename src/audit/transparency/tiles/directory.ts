@@ -16,8 +16,14 @@
  * @packageDocumentation
  */
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import {
+  constants,
+  close as fsClose,
+  fsync as fsFsync,
+  open as fsOpen,
+  write as fsWrite,
+} from "node:fs";
+import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { KeywardenError } from "../../../errors.js";
 import { bytesEqual } from "../../primitives/index.js";
@@ -55,22 +61,32 @@ export function directoryTileFetcher(dir: string): TileFetcher {
 /** A new file only: never opens (nor truncates) an existing one. */
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
-async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
-  for (let at = 0; at < data.length; ) {
-    const { bytesWritten } = await handle.write(data, at, data.length - at, at);
-    at += bytesWritten;
-  }
-}
-
-/** Writes `data` to a new file at `path`, fsynced and closed (rejects with EEXIST when present). */
-async function writeNewFile(path: string, data: Uint8Array): Promise<void> {
-  const handle = await open(path, CREATE_NEW, 0o644);
-  try {
-    await writeAll(handle, data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/**
+ * Writes `data` to a new file at `path`, fsynced and closed (rejects with EEXIST when present).
+ * One promise per file over node:fs's callback calls — open, write (until all is written), fsync,
+ * close, each a libuv pool request — without a FileHandle object per file.
+ */
+function writeNewFile(path: string, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fsOpen(path, CREATE_NEW, 0o644, (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      const finish = (err: NodeJS.ErrnoException | null) =>
+        fsClose(fd, (closeErr) => {
+          const failed = err ?? closeErr;
+          if (failed) reject(failed);
+          else resolve();
+        });
+      const writeFrom = (at: number): void => {
+        if (at >= data.length) return fsFsync(fd, finish);
+        fsWrite(fd, data, at, data.length - at, at, (err, written) => {
+          if (err) finish(err);
+          else if (written === 0) finish(Object.assign(new Error("short write"), { code: "EIO" }));
+          else writeFrom(at + written);
+        });
+      };
+      writeFrom(0);
+    });
+  });
 }
 
 /** Writes a durable temporary file in `path`'s folder; returns its path. */
