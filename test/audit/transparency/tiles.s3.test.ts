@@ -207,7 +207,7 @@ describeS3(
       expect(await got.Body?.transformToString()).toBe("a");
     });
 
-    it("Precondition: a tile already in the bucket is never replaced; different bytes are an invariant failure", async () => {
+    it("Precondition: a tile covered by the published checkpoint is never replaced in the bucket; different bytes are an invariant failure", async () => {
       // Both write modes: If-None-Match: * (conditional PUT), and HEAD, then PUT.
       for (const conditionalWrites of [true, false]) {
         const Bucket = await bucket();
@@ -226,6 +226,10 @@ describeS3(
         const res = await fetch(`${endpoint}/${Bucket}/log/tile/0/000.p/1`);
         expect(new Uint8Array(await res.arrayBuffer())).toEqual(a);
         expect(await storage.fetcher.fetch("tile/0/000.p/2")).toBeUndefined();
+        // Beyond the published checkpoint (an orphan of an unpublished batch): replaced.
+        await storage.putImmutable("tile/0/000.p/1", b, { uncovered: true });
+        const again = await fetch(`${endpoint}/${Bucket}/log/tile/0/000.p/1`);
+        expect(new Uint8Array(await again.arrayBuffer())).toEqual(b);
       }
     });
 

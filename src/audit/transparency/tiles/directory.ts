@@ -2,18 +2,28 @@
  * Publishing a C2SP tlog-tiles log to a directory (served by any static web server or CDN), and a
  * {@link TileFetcher} that reads one back.
  *
- * Every resource is written to a temporary file in the same directory, fsynced, then moved into
- * place (tiles and bundles of one batch are fsynced together, in `sync`, before any is linked): tiles and entry bundles with `link()` (which refuses to replace an existing file, so a
- * full tile — or any partial tile, whose path names its width — is never rewritten; an existing
- * file with different bytes is an invariant failure), the checkpoint with `rename()` (atomic
- * replace). Tiles and bundles are written before the checkpoint that covers them, so a reader
- * never sees a checkpoint whose tiles are missing. Superseded partial tiles stay in place (readers
- * holding an older checkpoint still need them).
+ * A tile or entry bundle is created at its final path with `O_CREAT | O_EXCL` (so an existing file
+ * is never truncated or overwritten by accident), written, fsynced and closed; the folders that
+ * gained an entry are fsynced once per batch, in `sync`, before any checkpoint names the files.
+ * An existing file with the same bytes is fsynced and kept. An existing file with different bytes
+ * is replaced (temporary file, fsync, `rename()`) only when the writer says its path lies beyond
+ * the published checkpoint — an orphan of a batch whose checkpoint was never published, e.g.
+ * torn by a crash; a covered file is `ERR_AUDIT_STORE_INVARIANT` and stays as it is. The
+ * checkpoint is written to a temporary file, fsynced and renamed into place (atomic replace),
+ * then the directory is fsynced. Superseded partial tiles stay in place (readers holding an older
+ * checkpoint still need them).
  *
  * @packageDocumentation
  */
 import { randomBytes } from "node:crypto";
-import { type FileHandle, link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import {
+  constants,
+  close as fsClose,
+  fsync as fsFsync,
+  open as fsOpen,
+  write as fsWrite,
+} from "node:fs";
+import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { KeywardenError } from "../../../errors.js";
 import { bytesEqual } from "../../primitives/index.js";
@@ -48,127 +58,141 @@ export function directoryTileFetcher(dir: string): TileFetcher {
   };
 }
 
-async function writeDurable(path: string, data: Uint8Array): Promise<string> {
-  await mkdir(dirname(path), { recursive: true });
+/** A new file only: never opens (nor truncates) an existing one. */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+
+/**
+ * Writes `data` to a new file at `path`, fsynced and closed (rejects with EEXIST when present).
+ * One promise per file over node:fs's callback calls — open, write (until all is written), fsync,
+ * close, each a libuv pool request — without a FileHandle object per file.
+ */
+function writeNewFile(path: string, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fsOpen(path, CREATE_NEW, 0o644, (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      const finish = (err: NodeJS.ErrnoException | null) =>
+        fsClose(fd, (closeErr) => {
+          const failed = err ?? closeErr;
+          if (failed) reject(failed);
+          else resolve();
+        });
+      const writeFrom = (at: number): void => {
+        if (at >= data.length) return fsFsync(fd, finish);
+        fsWrite(fd, data, at, data.length - at, at, (err, written) => {
+          if (err) finish(err);
+          else if (written === 0) finish(Object.assign(new Error("short write"), { code: "EIO" }));
+          else writeFrom(at + written);
+        });
+      };
+      writeFrom(0);
+    });
+  });
+}
+
+/** Writes a durable temporary file in `path`'s folder; returns its path. */
+async function writeTemporary(path: string, data: Uint8Array): Promise<string> {
   const tmp = join(dirname(path), `.tmp-${randomBytes(8).toString("hex")}`);
-  const fh = await open(tmp, "wx", 0o644);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    await writeNewFile(tmp, data);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
   return tmp;
 }
 
-/** A tile or bundle written to its temporary file, not yet fsynced nor linked into place. */
-interface PendingFile {
-  readonly path: string;
-  readonly tmp: string;
-  readonly data: Uint8Array;
-  readonly handle: FileHandle;
-  /** The storage's generation when it was written (a failed flush starts a new one). */
-  readonly generation: number;
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
-/** Pending files held open at most; more are flushed first (bounds the open descriptors). */
-const MAX_PENDING = 128;
-
 /**
- * Makes pending files durable and puts them in place: every one fsynced (concurrently, so the file
- * system commits them together), then linked to its path; an existing file must hold the same bytes.
+ * A file is already at `path`: the same bytes are kept (and fsynced: a crashed writer may have
+ * left them unsynced); different bytes replace it only when `uncovered`.
  */
-async function flushPending(files: readonly PendingFile[]): Promise<void> {
-  try {
-    await Promise.all(files.map((f) => f.handle.sync()));
-  } finally {
-    await Promise.allSettled(files.map((f) => f.handle.close()));
+async function settleExisting(path: string, data: Uint8Array, uncovered: boolean): Promise<void> {
+  const existing = new Uint8Array(await readFile(path));
+  if (bytesEqual(existing, data)) return syncFile(path);
+  /* Precondition: a tile covered by the published checkpoint is never replaced; different bytes are an invariant failure. */
+  if (!uncovered) {
+    throw new KeywardenError("ERR_AUDIT_STORE_INVARIANT", "published tile differs from the log");
   }
+  const tmp = await writeTemporary(path, data);
   try {
-    for (const f of files) {
-      try {
-        await link(f.tmp, f.path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        const existing = new Uint8Array(await readFile(f.path));
-        /* Precondition: a published tile is never rewritten with different bytes. */
-        if (!bytesEqual(existing, f.data)) {
-          throw new KeywardenError(
-            "ERR_AUDIT_STORE_INVARIANT",
-            "published tile differs from the log",
-          );
-        }
-      }
-    }
-  } finally {
-    await Promise.allSettled(files.map((f) => unlink(f.tmp)));
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
 }
 
 /**
- * A {@link TileStorage} over a local directory: tiles and bundles written to temporary files,
- * then on `sync` fsynced together and linked into place (never replacing a file), and their folders
- * fsynced; the checkpoint written durably and renamed into place.
+ * A {@link TileStorage} over a local directory: each tile and bundle created at its path, written
+ * and fsynced (32 at a time, by the writer); on `sync` every folder that gained an entry fsynced;
+ * the checkpoint written durably and renamed into place. See the file header.
  *
  * @example
  * ```ts
  * const writer = await TileLogWriter.openStorage(directoryTileStorage("/srv/heads"));
  * ```
- * @throws never at construction; its methods reject on I/O errors.
+ * @throws never at construction; its methods reject on I/O errors, and `putImmutable` with
+ * `ERR_AUDIT_STORE_INVARIANT` when a covered file differs.
  */
 export function directoryTileStorage(dir: string): TileStorage {
   const root = resolve(dir);
-  const dirs = new Set<string>();
+  /** Folders known to exist. */
   const made = new Set<string>();
-  let pending: PendingFile[] = [];
-  // Files of a batch whose flush failed are never linked later: they are dropped at the next flush.
-  let generation = 0;
-  const flush = async () => {
-    const files = pending.filter((f) => f.generation === generation);
-    const stale = pending.filter((f) => f.generation !== generation);
-    pending = [];
-    await Promise.allSettled(stale.map((f) => f.handle.close().then(() => unlink(f.tmp))));
-    try {
-      await flushPending(files);
-    } catch (err) {
-      generation++;
-      throw err;
+  /** Folders that gained an entry since the last `sync`. */
+  const dirty = new Set<string>();
+  const ensureFolder = async (folder: string) => {
+    if (made.has(folder)) return;
+    const first = await mkdir(folder, { recursive: true });
+    // Each folder mkdir created is a new entry of its parent: the parents are fsynced too.
+    if (first !== undefined) {
+      for (let d = folder; d.length >= first.length; d = dirname(d)) {
+        dirty.add(dirname(d));
+        made.add(d);
+      }
     }
+    made.add(folder);
   };
   return {
     fetcher: directoryTileFetcher(root),
-    async putImmutable(path, data) {
-      const full = join(root, path);
+    async putImmutable(path, data, options) {
+      const full = resolve(root, path);
+      if (!full.startsWith(root + sep)) {
+        throw new KeywardenError("ERR_INVALID_ARGUMENT", "tile path escapes the log directory");
+      }
       const folder = dirname(full);
-      const at = generation;
-      if (!made.has(folder)) {
-        await mkdir(folder, { recursive: true });
-        made.add(folder);
-      }
-      dirs.add(folder);
-      const tmp = join(folder, `.tmp-${randomBytes(8).toString("hex")}`);
-      const handle = await open(tmp, "wx", 0o644);
+      await ensureFolder(folder);
+      dirty.add(folder);
       try {
-        await handle.writeFile(data);
+        await writeNewFile(full, data);
       } catch (err) {
-        await handle.close();
-        await unlink(tmp);
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        await settleExisting(full, data, options?.uncovered === true);
       }
-      pending.push({ path: full, tmp, data, handle, generation: at });
-      if (pending.length >= MAX_PENDING) await flush();
     },
     async sync() {
-      await flush();
-      const folders = [...dirs];
-      dirs.clear();
-      await Promise.all(folders.map((d) => syncDirectory(d)));
+      const folders = [...dirty];
+      dirty.clear();
+      try {
+        await Promise.all(folders.map((d) => syncFile(d)));
+      } catch (err) {
+        for (const d of folders) dirty.add(d);
+        throw err;
+      }
     },
     async putCheckpoint(note) {
       const path = join(root, "checkpoint");
-      const tmp = await writeDurable(path, note);
+      await ensureFolder(root);
+      const tmp = await writeTemporary(path, note);
       await rename(tmp, path);
-      await syncDirectory(root);
+      await syncFile(root);
     },
   };
 }
@@ -195,14 +219,5 @@ export class TileDirectoryWriter extends TileLogWriter {
     await mkdir(resolve(dir), { recursive: true });
     const storage = directoryTileStorage(dir);
     return new TileDirectoryWriter(storage, await loadTileEdge(storage));
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -127,3 +127,22 @@ export function tileLevels(size: number): number {
   while (hashesAtLevel(size, levels) > 0) levels++;
   return levels;
 }
+
+/**
+ * Whether the tile (or, at level 0, the entry bundle) `key` is covered by a tree of `size`
+ * leaves: every hash it holds exists in that tree (`index·256 + width ≤ ⌊size / 256^level⌋`). A
+ * covered resource may be read by anyone holding that tree's checkpoint, so it is immutable; an
+ * uncovered one (a full tile at or past the tree's coverage, a partial tile wider than the
+ * tree's) is named by no checkpoint of that size or smaller.
+ *
+ * @example
+ * ```ts
+ * tileCoveredBy({ level: 0, index: 1, width: 44 }, 300); // true
+ * tileCoveredBy({ level: 0, index: 1, width: 45 }, 300); // false
+ * tileCoveredBy({ level: 0, index: 1, width: 256 }, 300); // false
+ * ```
+ * @throws never.
+ */
+export function tileCoveredBy(key: TileKey, size: number): boolean {
+  return key.index * TILE_WIDTH + key.width <= hashesAtLevel(size, key.level);
+}

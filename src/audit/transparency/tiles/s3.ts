@@ -5,11 +5,14 @@
  *
  * Immutability: a tile or entry bundle is written with `If-None-Match: *` (S3 conditional writes:
  * the PUT fails with 412 Precondition Failed when the key exists), so an object is never
- * replaced; on 412 the stored bytes are read and must equal the new ones. Where the service does
- * not support conditional writes, `conditionalWrites: false` checks with HEAD first (and compares
- * the stored bytes when the key exists) — which leaves a race between two writers of the same log,
- * so run one writer per log. The checkpoint is a plain PUT (S3 PUT replaces an object atomically),
- * issued only after every tile it covers was acknowledged.
+ * replaced by accident; on 412 the stored bytes are read. The same bytes are success. Different
+ * bytes are `ERR_AUDIT_STORE_INVARIANT` when the key is covered by the published checkpoint; when
+ * the writer says it lies beyond it (an orphan of a batch whose checkpoint was never published,
+ * e.g. after a crash) the object is replaced with a plain PUT (atomic in S3). Where the service
+ * does not support conditional writes, `conditionalWrites: false` checks with HEAD first (and
+ * settles an existing key as above) — which leaves a race between two writers of the same log, so
+ * run one writer per log. The checkpoint is a plain PUT, issued only after every tile it covers
+ * was acknowledged.
  *
  * @packageDocumentation
  */
@@ -117,11 +120,18 @@ export async function s3TileStorage(options: S3TileStorageOptions): Promise<Tile
     }
   };
   const fetcher: TileFetcher = { fetch: get };
-  /* Precondition: a tile already in the bucket is never replaced; different bytes are an invariant failure. */
-  const mustEqualStored = async (path: string, data: Uint8Array) => {
+  /** The key exists: the same bytes are success; different ones are replaced only when uncovered. */
+  const settleExisting = async (path: string, data: Uint8Array, uncovered: boolean) => {
     const stored = await get(path);
-    if (stored === undefined || !bytesEqual(stored, data)) {
+    if (stored !== undefined && bytesEqual(stored, data)) return;
+    /* Precondition: a tile covered by the published checkpoint is never replaced in the bucket; different bytes are an invariant failure. */
+    if (!uncovered) {
       throw new KeywardenError("ERR_AUDIT_STORE_INVARIANT", "published tile differs from the log");
+    }
+    try {
+      await put(path, data, { CacheControl: tileCache });
+    } catch (err) {
+      throw unavailable(err);
     }
   };
   const put = (path: string, data: Uint8Array, extra: Record<string, string>) =>
@@ -138,7 +148,8 @@ export async function s3TileStorage(options: S3TileStorageOptions): Promise<Tile
 
   return {
     fetcher,
-    async putImmutable(path, data) {
+    async putImmutable(path, data, options) {
+      const uncovered = options?.uncovered === true;
       if (!conditional) {
         let exists = true;
         try {
@@ -147,7 +158,7 @@ export async function s3TileStorage(options: S3TileStorageOptions): Promise<Tile
           if (!isNotFound(err)) throw unavailable(err);
           exists = false;
         }
-        if (exists) return mustEqualStored(path, data);
+        if (exists) return settleExisting(path, data, uncovered);
         try {
           await put(path, data, { CacheControl: tileCache });
         } catch (err) {
@@ -161,7 +172,7 @@ export async function s3TileStorage(options: S3TileStorageOptions): Promise<Tile
           return;
         } catch (err) {
           const status = statusOf(err);
-          if (status === 412) return mustEqualStored(path, data);
+          if (status === 412) return settleExisting(path, data, uncovered);
           // 409 ConditionalRequestConflict: a concurrent write to the key; retry it once or twice.
           if (status === 409 && attempt < 3) continue;
           throw unavailable(err);

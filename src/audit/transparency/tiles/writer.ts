@@ -1,7 +1,15 @@
 /**
  * Appending to a C2SP tlog-tiles log on any {@link TileStorage} (a directory, an S3-compatible
  * bucket, …) and publishing its checkpoints: every tile and entry bundle a batch completes or
- * extends is written immutably, all of them durable before the checkpoint that names them.
+ * extends is written, all of them durable before the checkpoint that names them.
+ *
+ * Immutability is what a C2SP log operator promises: a resource is immutable once a published
+ * checkpoint covers it. Everything an append writes lies beyond the published tree (readers do
+ * not look there), so a resource already at such a path — the orphan of an append whose
+ * checkpoint was never published, e.g. by a process that crashed in between — is replaced. A
+ * covered resource is never replaced. Before each append and each publication the writer reads
+ * the stored `checkpoint` back and requires it to be the tree it knows (one writer per log; a
+ * second writer that published meanwhile is an invariant failure, never overwritten).
  *
  * The writer keeps only the right edge in memory: one partial tile per level (builder.ts), from which
  * the root is computed, and the partial entry bundle.
@@ -14,11 +22,27 @@ import { parseCheckpoint } from "../checkpoint.js";
 import { parseNote } from "../note.js";
 import { type FullTile, TileTreeBuilder } from "./builder.js";
 import { encodeEntryBundle, MAX_BUNDLE_ENTRY } from "./bundle.js";
-import { entryBundlePath, hashesAtLevel, TILE_HEIGHT, TILE_WIDTH, tilePath } from "./paths.js";
+import {
+  entryBundlePath,
+  hashesAtLevel,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  type TileKey,
+  tileCoveredBy,
+  tilePath,
+} from "./paths.js";
 import { TileLogClient } from "./reader.js";
 import type { TileStorage } from "./storage.js";
 
+/** Tile and bundle writes in flight at once (libuv's pool or the HTTP agent queues the rest). */
 const WRITE_CONCURRENCY = 32;
+
+/** One resource of an append: its path, address (for the coverage check) and bytes. */
+interface PendingWrite {
+  readonly path: string;
+  readonly key: TileKey;
+  readonly data: Uint8Array;
+}
 
 /** Result of {@link TileDirectoryWriter.append}: the new tree, ready to be signed. */
 export interface TileAppendResult {
@@ -88,12 +112,14 @@ export class TileLogWriter {
   #tree: TileTreeBuilder;
   #bundle: Uint8Array[];
   #published: number;
+  #publishedRoot: Uint8Array;
 
   protected constructor(storage: TileStorage, edge: TileEdge) {
     this.#storage = storage;
     this.#tree = edge.tree;
     this.#bundle = edge.bundle;
     this.#published = edge.tree.size;
+    this.#publishedRoot = edge.tree.root();
   }
 
   /**
@@ -119,9 +145,10 @@ export class TileLogWriter {
   /**
    * Appends entries (each ≤ 65535 bytes; its leaf hash is `SHA-256(0x00 || entry)`), writing
    * every tile and entry bundle they complete or extend. Nothing is visible to readers until
-   * {@link TileDirectoryWriter.publishCheckpoint}.
+   * {@link TileDirectoryWriter.publishCheckpoint}. Resources left beyond the published tree by an
+   * append whose checkpoint was never published are replaced.
    *
-   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for an oversized entry; `ERR_AUDIT_STORE_INVARIANT` when a stored tile differs.
+   * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` for an oversized entry; `ERR_AUDIT_STORE_INVARIANT` when the stored checkpoint is not the one this writer knows (another writer published).
    */
   async append(
     entries: readonly Uint8Array[],
@@ -138,12 +165,14 @@ export class TileLogWriter {
         );
       }
     }
+    await this.#checkPublished();
     const tree = this.#tree.clone();
     const before = Array.from({ length: tree.levels }, (_, L) => tree.countAt(L));
     let bundle = this.#bundle.slice();
-    const writes: [string, Uint8Array][] = [];
+    const writes: PendingWrite[] = [];
     const onFull = (t: FullTile) => {
-      writes.push([tilePath({ level: t.level, index: t.index, width: TILE_WIDTH }), t.bytes]);
+      const key = { level: t.level, index: t.index, width: TILE_WIDTH };
+      writes.push({ path: tilePath(key), key, data: t.bytes });
     };
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as Uint8Array;
@@ -152,10 +181,12 @@ export class TileLogWriter {
       else tree.appendLeafHash(leaf, onFull);
       bundle.push(entry);
       if (bundle.length === TILE_WIDTH) {
-        writes.push([
-          entryBundlePath(tree.size / TILE_WIDTH - 1, TILE_WIDTH),
-          encodeEntryBundle(bundle),
-        ]);
+        const key = { level: 0, index: tree.size / TILE_WIDTH - 1, width: TILE_WIDTH };
+        writes.push({
+          path: entryBundlePath(key.index, key.width),
+          key,
+          data: encodeEntryBundle(bundle),
+        });
         bundle = [];
       }
     }
@@ -164,24 +195,32 @@ export class TileLogWriter {
       const count = tree.countAt(level);
       const width = count % TILE_WIDTH;
       if (count === (before[level] ?? 0) || width === 0) continue;
-      const index = Math.floor(count / TILE_WIDTH);
-      writes.push([tilePath({ level, index, width }), tree.partialTile(level)]);
+      const key = { level, index: Math.floor(count / TILE_WIDTH), width };
+      writes.push({ path: tilePath(key), key, data: tree.partialTile(level) });
     }
     if (bundle.length > 0 && entries.length > 0) {
-      writes.push([
-        entryBundlePath(Math.floor(size / TILE_WIDTH), bundle.length),
-        encodeEntryBundle(bundle),
-      ]);
+      const key = { level: 0, index: Math.floor(size / TILE_WIDTH), width: bundle.length };
+      writes.push({
+        path: entryBundlePath(key.index, key.width),
+        key,
+        data: encodeEntryBundle(bundle),
+      });
     }
-    // Independent resources: handed to the storage WRITE_CONCURRENCY at a time; `sync` then makes
-    // all of them durable at once, before any checkpoint names them.
-    for (let i = 0; i < writes.length; i += WRITE_CONCURRENCY) {
-      await Promise.all(
-        writes
-          .slice(i, i + WRITE_CONCURRENCY)
-          .map(([path, data]) => this.#storage.putImmutable(path, data)),
-      );
-    }
+    // Independent resources: WRITE_CONCURRENCY in flight, each worker taking the next as soon as
+    // its last is done; `sync` then makes all of them durable before any checkpoint names them.
+    const published = this.#published;
+    let next = 0;
+    const worker = async () => {
+      while (next < writes.length) {
+        const w = writes[next++] as PendingWrite;
+        /* Precondition: a tile covered by the published checkpoint is never replaced; only one beyond it may be. */
+        const uncovered = !tileCoveredBy(w.key, published);
+        await this.#storage.putImmutable(w.path, w.data, { uncovered });
+      }
+    };
+    const workers = Math.min(WRITE_CONCURRENCY, writes.length);
+    const results = await Promise.allSettled(Array.from({ length: workers }, worker));
+    for (const r of results) if (r.status === "rejected") throw r.reason;
     await this.#storage.sync?.();
     this.#tree = tree;
     this.#bundle = bundle;
@@ -207,8 +246,38 @@ export class TileLogWriter {
         "checkpoint does not match the tiled tree",
       );
     }
+    await this.#checkPublished();
     await this.#storage.putCheckpoint(new TextEncoder().encode(note));
     this.#published = assertIndex(cp.size, "checkpoint size");
+    this.#publishedRoot = cp.rootHash;
+  }
+
+  /**
+   * Reads the stored `checkpoint` back: it must be the tree this writer loaded or last published
+   * (or the one it appended, when its publication failed after the write).
+   */
+  async #checkPublished(): Promise<void> {
+    const bytes = await this.#storage.fetcher.fetch("checkpoint");
+    let size = 0;
+    let root: Uint8Array | undefined;
+    if (bytes !== undefined) {
+      const cp = parseCheckpoint(parseNote(new TextDecoder().decode(bytes)).text);
+      size = cp.size;
+      root = cp.rootHash;
+    }
+    const isTree = (n: number, r: Uint8Array) =>
+      size === n && (root === undefined ? n === 0 : bytesEqual(root, r));
+    if (isTree(this.#published, this.#publishedRoot)) return;
+    if (root !== undefined && isTree(this.size, this.root())) {
+      this.#published = size;
+      this.#publishedRoot = root;
+      return;
+    }
+    /* Precondition: a writer appends and publishes only on the checkpoint it knows; one published by another writer is never overwritten. */
+    throw new KeywardenError(
+      "ERR_AUDIT_STORE_INVARIANT",
+      "the published checkpoint is not the one this writer holds",
+    );
   }
 }
 
