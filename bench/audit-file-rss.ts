@@ -19,7 +19,8 @@
  * - `proof`: open, then 1,000 inclusion proofs (random leaves) and 100 consistency proofs against
  *   the current size, each verified against the root.
  * The append and proof phases then run again with V8's old space capped at 32 MiB. The small run
- * is the baseline measured in the same run.
+ * is the baseline measured in the same run. The last line prints every phase's peak RSS at both sizes
+ * against issue 20's 128 MiB bound, which the large run must meet in every phase (first open included).
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
@@ -233,9 +234,17 @@ const base = await measure(small);
 process.stdout.write(`${JSON.stringify(base)}\n`);
 const big = await measure(large);
 process.stdout.write(`${JSON.stringify(big)}\n`);
-const peak = Math.max(
-  ...big.phases.filter((p) => p.phase === "append" || p.phase === "proof").map((p) => p.peakRssMiB),
-);
+/** Issue 20's bound, applied to every phase of the large run: first open (index build), append, proof. */
+const TARGET_MIB = 128;
+const figures = (m: typeof big) =>
+  Object.fromEntries(m.phases.map((p) => [p.phase, p.peakRssMiB])) as Record<string, number>;
+const peak = Math.max(...big.phases.map((p) => p.peakRssMiB));
 process.stdout.write(
-  `${JSON.stringify({ appendAndProofPeakMiB: peak, targetMiB: 128, met: peak <= 128, allOk: [...base.phases, ...big.phases].every((p) => p.ok) })}\n`,
+  `${JSON.stringify({
+    peakRssMiB: { [String(small)]: figures(base), [String(large)]: figures(big) },
+    targetMiB: TARGET_MIB,
+    largestPeakMiB: peak,
+    met: peak <= TARGET_MIB,
+    allOk: [...base.phases, ...big.phases].every((p) => p.ok),
+  })}\n`,
 );
