@@ -2,7 +2,8 @@
  * The verifier page's memory of heads receipts (issue #20) in real Chromium: the page remembers, in
  * localStorage, each chain size and root it verified through a heads log, and on a later check
  * reports a FORK (another root for a size it saw) or a SHRINK (a smaller chain later in the heads
- * log) in plain words, using the library's observeHead. "Forget" clears it. The receipts are made
+ * log) in plain words, using the library's observeHead; either fails the page's main verdict
+ * ("Not consistent with what this browser saw before"), not only the alarm below it. "Forget" clears it. The receipts are made
  * by the library's HeadsLog with two witnesses, as in verifier.heads.e2e.test.ts.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -152,11 +153,15 @@ describeBrowser(
     const memory = (page: Page) => page.getAttribute("#heads-memory", "data-memory");
     const memoryText = (page: Page) => page.textContent("#heads-memory-text");
     const headsStatus = (page: Page) => page.getAttribute("li[data-heads]", "data-heads");
+    const verdict = (page: Page) => page.getAttribute("#verdict", "data-verdict");
+    const verdictTitle = (page: Page) => page.textContent("#verdict h2");
+    const INCONSISTENT = "Not consistent with what this browser saw before";
 
     it("remembers a verified record, then: same again is consistent; another root at that size is a FORK; a smaller size later is a SHRINK; Forget clears it", async () => {
       const first = await verify(f.exportA, f.receiptA30);
       expect(await headsStatus(first)).toBe("matches");
       expect(await memory(first)).toBe("first");
+      expect(await verdict(first)).toBe("valid");
       expect(await memoryText(first)).toContain("it now remembers your history at 30 entries");
       expect(await memoryText(first)).toContain("This page remembers, in this browser only");
       expect(await first.isVisible("#heads-forget")).toBe(true);
@@ -165,6 +170,7 @@ describeBrowser(
 
       const again = await verify(f.exportA, f.receiptA30);
       expect(await memory(again)).toBe("consistent");
+      expect(await verdict(again)).toBe("valid");
       await again.close();
 
       // The second history verifies on its own (its receipt matches its file) — only the memory
@@ -172,6 +178,12 @@ describeBrowser(
       const fork = await verify(f.exportB, f.receiptB30);
       expect(await headsStatus(fork)).toBe("matches");
       expect(await memory(fork)).toBe("fork");
+      // The headline itself fails: a reader of the verdict alone does not read "checks out".
+      expect(await verdict(fork)).toBe("inconsistent-with-memory");
+      expect(await fork.getAttribute("body", "data-verdict")).toBe("inconsistent-with-memory");
+      expect(await fork.getAttribute("#verdict", "class")).toBe("verdict bad");
+      expect(await verdictTitle(fork)).toBe(INCONSISTENT);
+      expect(await fork.textContent("#verdict")).toContain("(a fork)");
       expect(await fork.getAttribute("body", "data-memory")).toBe("fork");
       expect(await fork.getAttribute("#heads-memory", "class")).toBe("verdict bad");
       expect(await fork.getAttribute("#heads-memory", "role")).toBe("alert");
@@ -184,6 +196,10 @@ describeBrowser(
       const shrink = await verify(f.exportA, f.receiptA20);
       expect(await headsStatus(shrink)).toBe("covers-prefix");
       expect(await memory(shrink)).toBe("shrink");
+      expect(await verdict(shrink)).toBe("inconsistent-with-memory");
+      expect(await shrink.getAttribute("#verdict", "class")).toBe("verdict bad");
+      expect(await verdictTitle(shrink)).toBe(INCONSISTENT);
+      expect(await shrink.textContent("#verdict")).toContain("(a shrink)");
       expect(await memoryText(shrink)).toContain("SHRINK: this account's history got shorter.");
       expect(await memoryText(shrink)).toContain("at 30 entries in the heads log");
       expect(await memoryText(shrink)).toContain("records it at 20 entries");
@@ -198,6 +214,7 @@ describeBrowser(
       // After Forget the smaller record is simply the first thing seen.
       const fresh = await verify(f.exportA, f.receiptA20);
       expect(await memory(fresh)).toBe("first");
+      expect(await verdict(fresh)).toBe("valid-prefix");
       expect(await memoryText(fresh)).toContain("remembers your history at 20 entries");
       await fresh.close();
       expect(consoleErrors).toEqual([]);

@@ -63,6 +63,7 @@ export type Verdict =
   | "truncated"
   | "rewritten"
   | "forked"
+  | "inconsistent-with-memory"
   | "bad-evidence"
   | "not-export"
   | "bad-key"

@@ -37,6 +37,10 @@ export const VERDICT_TEXT: Record<Verdict, { title: string; body: string }> = {
     title: "The platform published a different history of your account",
     body: "The platform's public log of every account (the heads log) records your history with a different summary for the same number of entries than the one you hold. The platform has shown you one history and the public another. Keep the files you used: they are the proof.",
   },
+  "inconsistent-with-memory": {
+    title: "Not consistent with what this browser saw before",
+    body: "The file and its receipt check out on their own, but earlier this browser verified a receipt from the platform's public heads log that records this account's history differently: another history of the same length (a fork), or a longer one than this receipt records (a shrink). A history that is only ever added to cannot do either, so do not rely on this one. What was seen before is described below. Keep both sets of files: they are the proof.",
+  },
   "not-export": {
     title: "This is not an audit export",
     body: "The file you chose is not a keywarden audit history (a .jsonl or .csv export): it is empty, not text, or another kind of file — a signed checkpoint or a receipt, for example, belongs in the fields below. Nothing about any history was checked. Choose the export file itself.",

@@ -9,7 +9,13 @@ import { RECEIPT_HEADER } from "../../../src/audit/transparency/portable.js";
 import { byId } from "./dom.js";
 import type { VerifyProgress, VerifyReport } from "./engine.js";
 import { isHeadsReceipt } from "./heads.js";
-import { forgetHeads, type MemoryFinding, memoryText, rememberHeads } from "./memory.js";
+import {
+  forgetHeads,
+  type MemoryFinding,
+  memoryText,
+  rememberHeads,
+  verdictWithMemory,
+} from "./memory.js";
 import type { VerifyJob, WorkerMessage } from "./protocol.js";
 import { renderSummary } from "./summary.js";
 import { renderHistory } from "./table.js";
@@ -277,11 +283,15 @@ async function verify(): Promise<void> {
         quorum: Number.isSafeInteger(headsQuorum) ? headsQuorum : undefined,
       },
     });
-    renderSummary(report, resultBox);
-    showMemory(rememberHeads(report.heads));
+    const remembered = rememberHeads(report.heads);
+    // A fork or shrink against what this browser saw before fails the verdict itself, not only
+    // the memory box below it: a reader of the headline alone must not read "checks out".
+    const verdict = verdictWithMemory(report.verdict, remembered?.status);
+    renderSummary({ ...report, verdict }, resultBox);
+    showMemory(remembered);
     renderHistory(report.rows, report.rowsOmitted);
     historyBox.hidden = false;
-    document.body.dataset.verdict = report.verdict;
+    document.body.dataset.verdict = verdict;
     // Screen-reader and keyboard users land on the answer, not at the top of the form.
     resultBox.hidden = false;
     if (document.body.dataset.memory) memoryBox.focus();

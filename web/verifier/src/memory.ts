@@ -12,6 +12,7 @@ import {
   MAX_SEEN,
   observeHead,
 } from "../../../src/audit/transparency/portable.js";
+import type { Verdict } from "./engine.js";
 import type { HeadsFinding } from "./heads.js";
 
 /** The localStorage key; one JSON object maps `origin \n chainId` to a {@link HeadsChainState}. */
@@ -157,4 +158,31 @@ export function memoryText(m: MemoryFinding): string {
     case "shrink":
       return `SHRINK: this account's history got shorter. Earlier, this page verified your history at ${m.rememberedSize ?? 0} entries in the heads log; this receipt records it at ${m.size} entries in a later (or earlier) place, which a history that is only ever appended to cannot do. Entries were removed or the platform shows two histories. Keep both sets of files: they are the proof.`;
   }
+}
+
+/** Verdicts under which the file and everything supplied with it checked out (or were not checked). */
+const PASSING: ReadonlySet<Verdict> = new Set([
+  "valid",
+  "valid-prefix",
+  "valid-unanchored",
+  "not-checked",
+]);
+
+/**
+ * The page's verdict once what this browser remembers is taken into account (memory.ts): a fork
+ * or a shrink against a receipt verified earlier turns a passing verdict into
+ * `inconsistent-with-memory`, since the history checks out on its own but not against what was
+ * seen before. A failing verdict stays as it is (it already says the history is not to be trusted,
+ * and more precisely); any other memory finding changes nothing.
+ *
+ * @example
+ * ```ts
+ * verdictWithMemory("valid", "fork"); // "inconsistent-with-memory"
+ * verdictWithMemory("valid", "consistent"); // "valid"
+ * ```
+ * @throws never.
+ */
+export function verdictWithMemory(verdict: Verdict, memory: string | undefined): Verdict {
+  const alarm = memory === "fork" || memory === "shrink";
+  return alarm && PASSING.has(verdict) ? "inconsistent-with-memory" : verdict;
 }

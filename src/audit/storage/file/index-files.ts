@@ -25,6 +25,7 @@ import { type FileHandle, open, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KeywardenError } from "../../../errors.js";
 import { sha256Node } from "../../primitives/index.js";
+import { KeyBatch, orderPosition, orderSlot } from "./key-batch.js";
 
 /** Bytes per entry record in `entries`. */
 export const RECORD_BYTES = 64;
@@ -41,6 +42,8 @@ const LATER_MAX = 32_768;
 const WINDOW_SLOTS = 4096;
 /** Bytes one file's buffered writes may reach before they are written out. */
 const PENDING_MAX = 64 << 10;
+/** Written-out write buffers kept for reuse (1 MiB). */
+const SPARE_MAX = 16;
 /** Bytes all buffered writes may reach before they are written out. */
 const PENDING_TOTAL = 8 << 20;
 
@@ -131,6 +134,7 @@ export class HandleCache {
         this.#pending.delete(oldest);
         this.#pendingBytes -= p.buf.length;
         await old.write(p.buf, 0, p.bytes, p.at);
+        if (this.#spare.length < SPARE_MAX) this.#spare.push(p.buf);
       }
       this.#open.delete(oldest);
       if (this.#dirty.delete(oldest)) await old.sync();
@@ -149,9 +153,14 @@ export class HandleCache {
     if (p && p.at + p.bytes === position && p.bytes + buf.length <= p.buf.length) {
       p.buf.set(buf, p.bytes);
       p.bytes += buf.length;
+    } else if (buf.length >= PENDING_MAX) {
+      // As large as a buffer: written now, not copied (the caller may reuse `buf` afterwards).
+      if (p) await this.#flushOne(path);
+      const fh = (await this.get(path, true)) as FileHandle;
+      await fh.write(buf, 0, buf.length, position);
     } else {
       if (p) await this.#flushOne(path);
-      const room = Buffer.allocUnsafe(Math.max(PENDING_MAX, buf.length));
+      const room = this.#spare.pop() ?? Buffer.allocUnsafe(PENDING_MAX);
       room.set(buf, 0);
       this.#pending.set(path, { at: position, buf: room, bytes: buf.length });
       this.#pendingBytes += room.length;
@@ -160,6 +169,12 @@ export class HandleCache {
     if (this.#pendingBytes > PENDING_TOTAL) await this.flush();
   }
 
+  /**
+   * Written-out write buffers kept for reuse: a rebuild starts a new buffered write for nearly
+   * every key window, and a fresh 64 KiB buffer each time was garbage V8 let pile up.
+   */
+  readonly #spare: Buffer[] = [];
+
   async #flushOne(path: string): Promise<void> {
     const p = this.#pending.get(path);
     if (!p) return;
@@ -167,6 +182,7 @@ export class HandleCache {
     this.#pendingBytes -= p.buf.length;
     const fh = (await this.get(path, true)) as FileHandle;
     await fh.write(p.buf, 0, p.bytes, p.at);
+    if (this.#spare.length < SPARE_MAX) this.#spare.push(p.buf);
   }
 
   /** Writes every buffered write to its file (not yet durable: see {@link HandleCache.syncAll}). */
@@ -183,6 +199,20 @@ export class HandleCache {
     const buf = length <= 4096 ? Buffer.allocUnsafe(length) : Buffer.alloc(length);
     const { bytesRead } = await fh.read(buf, 0, length, position);
     return buf.subarray(0, bytesRead);
+  }
+
+  /** Reads into `buf` from `position` (as many bytes as `buf` holds); returns the count read (0 when the file is absent). */
+  async readInto(path: string, buf: Buffer, position: number): Promise<number> {
+    await this.#flushOne(path);
+    const fh = await this.get(path, false);
+    if (!fh) return 0;
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
   }
 
   /** Size of `path` (0 when absent). */
@@ -275,14 +305,6 @@ export class ChainFiles {
   }
 }
 
-/** A key collected for a windowed write. */
-interface Later {
-  hi: number;
-  lo: number;
-  start: number;
-  seq: number;
-}
-
 /** Fingerprint (8 bytes, never all zero) and start slot bits of an idempotency key. */
 function keyFingerprint(key: string): { fp: Buffer; start: number } {
   const d = Buffer.from(sha256Node(Buffer.from(key, "utf8")));
@@ -369,8 +391,8 @@ export class KeyTables {
     return c;
   }
 
-  /** Collected keys as plain numbers (the fingerprint's two halves), ~50 bytes each. */
-  #later: Later[] = [];
+  /** Keys collected for a windowed write (typed arrays: no object per key). */
+  #later = new KeyBatch();
 
   /**
    * Like {@link KeyTables.insert}, but collected and written by {@link KeyTables.flushLater} a
@@ -379,74 +401,102 @@ export class KeyTables {
    */
   async insertLater(key: string, seq: number): Promise<void> {
     const { fp, start } = keyFingerprint(key);
-    this.#later.push({ hi: fp.readUInt32BE(0), lo: fp.readUInt32BE(4), start, seq });
+    this.#later.push(fp.readUInt32BE(0), fp.readUInt32BE(4), start, seq);
     if (this.#later.length >= LATER_MAX) await this.flushLater();
   }
 
   /** Writes the keys collected by {@link KeyTables.insertLater}. */
   async flushLater(): Promise<void> {
     const items = this.#later;
-    this.#later = [];
-    let i = 0;
-    while (i < items.length) {
-      let j = Math.max((await this.#tableCount()) - 1, 0);
-      if ((await this.#count(j)) + 1 > 2 ** (KEY_BASE_BITS + j - 1)) j++;
-      const room = 2 ** (KEY_BASE_BITS + j - 1) - (await this.#count(j));
-      const group = items.slice(i, i + room);
-      i += group.length;
-      await this.#placeGroup(j, group);
+    try {
+      let i = 0;
+      while (i < items.length) {
+        let j = Math.max((await this.#tableCount()) - 1, 0);
+        if ((await this.#count(j)) + 1 > 2 ** (KEY_BASE_BITS + j - 1)) j++;
+        const room = 2 ** (KEY_BASE_BITS + j - 1) - (await this.#count(j));
+        const to = Math.min(i + room, items.length);
+        await this.#placeGroup(j, items, i, to);
+        i = to;
+      }
+    } finally {
+      items.clear();
     }
   }
 
-  async #placeGroup(j: number, group: Later[]) {
+  /** Writes the collected keys and releases the collection's arrays (kept across batches otherwise). */
+  async flushLaterAndRelease(): Promise<void> {
+    await this.flushLater();
+    this.#later.release();
+  }
+
+  /**
+   * Places keys `[from, to)` of `items` in table `j`, in slot order, each at the first free slot
+   * from its start (the result equals inserting them one by one in that order). Keys whose starts
+   * lie within `WINDOW_SLOTS` of the first share one read and one write of the slots from the
+   * first start to `KEY_WINDOW` past the last; a key whose probe runs past that is placed alone
+   * after the window is written.
+   */
+  async #placeGroup(j: number, items: KeyBatch, from: number, to: number) {
     const cap = 2 ** (KEY_BASE_BITS + j);
     const path = this.#f.keys(j);
-    const sorted = group
-      .map((g) => ({ ...g, slot: g.start & (cap - 1) }))
-      .sort((a, b) => a.slot - b.slot);
+    const order = items.order(from, to, cap);
     const span = Math.min(WINDOW_SLOTS, cap);
-    for (let k = 0; k < sorted.length; ) {
-      const ws = (sorted[k] as { slot: number }).slot;
-      const n = Math.min(span + KEY_WINDOW, cap - ws); // room to probe past the window's last start
-      const buf = Buffer.alloc(n * KEY_SLOT);
-      (await this.#h.read(path, n * KEY_SLOT, KEY_HEADER + ws * KEY_SLOT))?.copy(buf);
-      const overflow: typeof sorted = [];
-      for (; k < sorted.length && (sorted[k] as { slot: number }).slot < ws + span; k++) {
-        const g = sorted[k] as (typeof sorted)[number];
+    /** One buffer for every window of this group (the handle cache copies or writes it before returning). */
+    const win = Buffer.allocUnsafe(Math.min(span + KEY_WINDOW, cap) * KEY_SLOT);
+    /** Where a window of `span + KEY_WINDOW` slots from the last one's start would end (see below). */
+    let extent = 0;
+    for (let k = 0; k < order.length; ) {
+      const ws = orderSlot(order[k] as number);
+      let last = k;
+      while (last + 1 < order.length && orderSlot(order[last + 1] as number) < ws + span) last++;
+      // room to probe past the window's last start
+      const n = Math.min(orderSlot(order[last] as number) - ws + KEY_WINDOW, cap - ws);
+      extent = KEY_HEADER + (ws + Math.min(span + KEY_WINDOW, cap - ws)) * KEY_SLOT;
+      const buf = win.subarray(0, n * KEY_SLOT);
+      const got = await this.#h.readInto(path, buf, KEY_HEADER + ws * KEY_SLOT);
+      buf.fill(0, got);
+      const overflow: number[] = [];
+      let count = await this.#count(j);
+      for (; k <= last; k++) {
+        const g = orderPosition(order[k] as number, from);
+        const hi = items.hi(g);
+        const lo = items.lo(g);
+        const seqPlus1 = items.seq(g) + 1;
         let placed = false;
-        for (let s = g.slot - ws; s < n; s++) {
+        for (let s = orderSlot(order[k] as number) - ws; s < n; s++) {
           const o = s * KEY_SLOT;
           const used = buf.readDoubleBE(o + 8);
           if (used === 0) {
-            buf.writeUInt32BE(g.hi, o);
-            buf.writeUInt32BE(g.lo, o + 4);
-            buf.writeDoubleBE(g.seq + 1, o + 8);
-            this.#counts.set(j, (await this.#count(j)) + 1);
+            buf.writeUInt32BE(hi, o);
+            buf.writeUInt32BE(lo, o + 4);
+            buf.writeDoubleBE(seqPlus1, o + 8);
+            count++;
             placed = true;
             break;
           }
-          if (
-            used === g.seq + 1 &&
-            buf.readUInt32BE(o) === g.hi &&
-            buf.readUInt32BE(o + 4) === g.lo
-          ) {
+          if (used === seqPlus1 && buf.readUInt32BE(o) === hi && buf.readUInt32BE(o + 4) === lo) {
             placed = true; // already there
             break;
           }
         }
         if (!placed) overflow.push(g);
       }
+      this.#counts.set(j, count);
       await this.#h.write(path, buf, KEY_HEADER + ws * KEY_SLOT);
       this.#dirtyCounts.add(j);
       this.#tables = Math.max(this.#tables ?? 0, j + 1);
       // A probe run past the window (rare): place those one by one, after the window is written.
       for (const g of overflow) {
         const fp = Buffer.alloc(8);
-        fp.writeUInt32BE(g.hi, 0);
-        fp.writeUInt32BE(g.lo, 4);
-        await this.#insertAt(j, fp, g.start, g.seq);
+        fp.writeUInt32BE(items.hi(g), 0);
+        fp.writeUInt32BE(items.lo(g), 4);
+        await this.#insertAt(j, fp, items.start(g), items.seq(g));
       }
     }
+    // Earlier versions wrote whole windows, so a table file reached at least this far: keep its
+    // length (the slots past what was written are empty either way) and the index byte-identical.
+    const size = await this.#h.size(path);
+    if (size < extent) await this.#h.write(path, Buffer.alloc(extent - size), size);
   }
 
   async #insertAt(j: number, fp: Buffer, start: number, seq: number): Promise<void> {

@@ -261,7 +261,7 @@ async function loadStore(
   /** Hands every buffered index write to the files (other processes then see them). */
   const indexOut = async () => {
     for (const c of chains.values()) {
-      await c.keys.flushLater();
+      await c.keys.flushLaterAndRelease();
       await c.keys.saveCounts();
     }
     await handles.flush();
@@ -323,7 +323,9 @@ async function loadStore(
           await c.keys.insertLater(e.key, first + i);
           if (++keysLater >= 32_768) {
             // Bound the keys collected across chains, not only per chain.
-            for (const other of chains.values()) await other.keys.flushLater();
+            // Only this chain keeps its collection's arrays: memory stays bounded with many chains.
+            for (const other of chains.values())
+              await (other === c ? other.keys.flushLater() : other.keys.flushLaterAndRelease());
             keysLater = 0;
           }
         }
@@ -406,8 +408,9 @@ async function loadStore(
     if (!win || win.c !== c || r.seq < win.start || r.seq >= win.start + win.count) {
       await sideWindowOut();
       const count = Math.min(READ_CHUNK, c.size - r.seq);
-      const buf = await handles.read(c.files.entries, count * RECORD_BYTES, r.seq * RECORD_BYTES);
-      if (!buf || buf.length !== count * RECORD_BYTES) return;
+      const buf = sideBuf.subarray(0, count * RECORD_BYTES);
+      if ((await handles.readInto(c.files.entries, buf, r.seq * RECORD_BYTES)) !== buf.length)
+        return;
       win = { c, start: r.seq, count, buf, dirty: false };
     }
     const o = (r.seq - win.start) * RECORD_BYTES;
@@ -417,6 +420,8 @@ async function loadStore(
     win.dirty = true;
   };
   let win: { c: FileChain; start: number; count: number; buf: Buffer; dirty: boolean } | undefined;
+  /** The one buffer every window of records uses (`handles.write` copies it). */
+  const sideBuf = Buffer.alloc(READ_CHUNK * RECORD_BYTES);
   const sideWindowOut = async () => {
     if (win?.dirty) await handles.write(win.c.files.entries, win.buf, win.start * RECORD_BYTES);
     win = undefined;
