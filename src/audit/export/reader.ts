@@ -8,6 +8,7 @@ import { parse } from "csv-parse/sync";
 import { KeywardenError } from "../../errors.js";
 import type { AuditEntry } from "../core/portable.js";
 import {
+  acceptNextEntryLine,
   ChainVerifier,
   pushUncheckedEntry,
   type VerifyBroken,
@@ -225,8 +226,22 @@ async function verifyExportLines(
   const fast = fastPath && !csv;
   const onProgress = options.onProgress;
   let index = 0;
+  // The fast path over bytes: a line the verifier takes as the entry it expects next is never
+  // decoded (see acceptNextEntryLine); any other line is decoded and handled below.
+  const take = fast
+    ? (bytes: Uint8Array, start: number, end: number): boolean => {
+        if (!acceptNextEntryLine(v, bytes, start, end)) return false;
+        index++;
+        if (onProgress && v.verified % 65536 === 0) onProgress(v.verified);
+        return true;
+      }
+    : undefined;
   try {
-    for await (const lines of readLineBatches(chunks, options.maxLineBytes ?? MAX_LINE_BYTES)) {
+    for await (const lines of readLineBatches(
+      chunks,
+      options.maxLineBytes ?? MAX_LINE_BYTES,
+      take,
+    )) {
       for (const { text, line } of lines) {
         // The fast path only accepts an entry line that is exactly the one the chain expects
         // next (see acceptJsonlEntryLine); anything else takes the full path below.

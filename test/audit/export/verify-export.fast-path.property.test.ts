@@ -9,7 +9,7 @@
  */
 import { fc } from "@fast-check/vitest";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ChainVerifier } from "../../../src/audit/core/portable.js";
+import { acceptNextEntryLine, ChainVerifier, entryHash } from "../../../src/audit/core/portable.js";
 import {
   acceptJsonlEntryLine,
   type VerifyExportOptions,
@@ -112,6 +112,38 @@ describe("verifyExport's JSON Lines fast path", () => {
     expect(v.finish()).toMatchObject({ ok: true, size: 10, redacted: 1 });
   });
 
+  it("takes intact lines as bytes, undecoded, once a head of each kind was accepted in full", () => {
+    const bytes = encoder.encode(text);
+    const manifest = JSON.parse(text.slice(0, text.indexOf("\n"))).manifest;
+    const v = new ChainVerifier({
+      sha256: sha256Node,
+      chainId: manifest.chainId,
+      maxEntries: manifest.size,
+    });
+    const lines = text.trimEnd().split("\n").slice(1);
+    const fast: boolean[] = [];
+    let start = bytes.indexOf(10) + 1;
+    for (const line of lines) {
+      const end = bytes.indexOf(10, start);
+      const taken = acceptNextEntryLine(v, bytes, start, end);
+      fast.push(taken);
+      start = end + 1;
+      if (taken) continue;
+      // The full way, as verifyExport would (these are the first entries of each kind).
+      const h = line.indexOf(',"hash":"');
+      const opening = line.slice(line.indexOf('","payload":', h) + '","payload":'.length, -1);
+      expect(
+        v.push({
+          body: line.slice('{"entry":'.length, h),
+          hash: line.slice(h + 9, h + 73),
+          payload: opening === "null" ? null : opening,
+        }),
+      ).toBeUndefined();
+    }
+    expect(fast).toEqual([false, false, true, true, true, true, true, true, true, true]);
+    expect(v.finish()).toMatchObject({ ok: true, size: 10, redacted: 1 });
+  });
+
   it("gives the full path's result on an intact export cut inside every multi-byte character", async () => {
     const bytes = encoder.encode(text);
     let inside = 0;
@@ -186,6 +218,32 @@ describe("verifyExport's JSON Lines fast path", () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it("gives the full path's result on timestamps on days 29–31 (the calendar check)", async () => {
+    const lines = text.split("\n");
+    for (const date of [
+      "2026-02-28",
+      "2026-02-29",
+      "2024-02-29",
+      "2100-02-29",
+      "2000-02-29",
+      "2026-02-30",
+      "2026-04-30",
+      "2026-04-31",
+      "2026-12-31",
+      "2026-13-01",
+    ]) {
+      const changed = [...lines];
+      const line = changed[5] as string;
+      const h = line.indexOf(',"hash":"');
+      const body = line
+        .slice('{"entry":'.length, h)
+        .replace(/"ts":"\d{4}-\d{2}-\d{2}/, `"ts":"${date}`);
+      changed[5] = `{"entry":${body},"hash":"${entryHash(body, sha256Node)}${line.slice(h + 73)}`;
+      expect(changed[5]).not.toBe(line);
+      await sameResult([encoder.encode(changed.join("\n"))], options(false));
+    }
   });
 
   const ALPHABET = [0x0a, 0x0d, 0x22, 0x2c, 0x30, 0x3a, 0x5c, 0x61, 0x7d, 0x80, 0xc3, 0xf0, 0xff];
