@@ -25,6 +25,8 @@ const large = Number(process.argv[2] ?? 10_000_000);
 const small = Number(process.argv[3] ?? 10_000);
 const chainId = userChainId("rss-bench");
 const CHUNK = 10_000;
+/** Extra `node` flags for the measured child (e.g. `KW_NODE_FLAGS=--max-semi-space-size=1`). */
+const nodeFlags = (process.env.KW_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
 interface RssRun {
   entries: number;
@@ -87,7 +89,7 @@ process.stdout.write(JSON.stringify({ ok: result.ok, size: result.ok ? result.si
     });
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [join(dir, "verify-child.mjs"), file],
+      [...nodeFlags, join(dir, "verify-child.mjs"), file],
       { maxBuffer: 1 << 20 },
     );
     const r = JSON.parse(stdout) as { ok: boolean; size: number; ms: number; maxRssKiB: number };
@@ -106,7 +108,7 @@ process.stdout.write(JSON.stringify({ ok: result.ok, size: result.ok ? result.si
 }
 
 process.stdout.write(
-  `${settingsLine("audit-rss.ts", { largeEntries: large, smallEntries: small, chunkOfFixture: CHUNK })}\n`,
+  `${settingsLine("audit-rss.ts", { largeEntries: large, smallEntries: small, chunkOfFixture: CHUNK, nodeFlags: nodeFlags.join(" ") })}\n`,
 );
 const base = await measure(small);
 process.stdout.write(`${JSON.stringify(base)}\n`);

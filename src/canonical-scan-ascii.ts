@@ -22,7 +22,8 @@ import { MAX_DEPTH } from "./json-value.js";
  * Where the canonical JSON value that starts at `bytes[from]` ends (the index after it), scanned
  * as a value nested `depth` containers deep, when every byte of it up to `end` is printable ASCII
  * and no string in it holds an escape; `-1` when that is not proven. `text` is the string the
- * bytes encode, with `text[i]` the character of `bytes[i]` (true for an ASCII prefix): a number
+ * bytes encode, with `text[i]` the character of `bytes[i]` (true for an ASCII prefix), or
+ * `undefined` when the caller has only the bytes (then such a number is not proven): a number
  * that is not a short integer is checked against `String(Number(token))` from it.
  *
  * @example
@@ -37,13 +38,19 @@ export function canonicalAsciiValueEnd(
   from: number,
   end: number,
   depth: number,
-  text: string,
+  text: string | undefined,
 ): number {
-  if (end > bytes.length || end > text.length) return -1;
+  if (end > bytes.length || (text !== undefined && end > text.length)) return -1;
   return value(bytes, from, end, depth, text);
 }
 
-function value(b: Uint8Array, p: number, end: number, depth: number, text: string): number {
+function value(
+  b: Uint8Array,
+  p: number,
+  end: number,
+  depth: number,
+  text: string | undefined,
+): number {
   if (p >= end) return -1;
   const c = b[p] as number;
   if (c === 0x22) return string(b, p, end);
@@ -75,7 +82,13 @@ function string(b: Uint8Array, p: number, end: number): number {
   return -1;
 }
 
-function object(b: Uint8Array, p: number, end: number, depth: number, text: string): number {
+function object(
+  b: Uint8Array,
+  p: number,
+  end: number,
+  depth: number,
+  text: string | undefined,
+): number {
   if (depth >= MAX_DEPTH) return -1;
   let i = p + 1;
   if (i < end && b[i] === 0x7d) return i + 1;
@@ -109,7 +122,13 @@ function after(b: Uint8Array, a: number, aEnd: number, x: number, xEnd: number):
   return aEnd - a < xEnd - x;
 }
 
-function array(b: Uint8Array, p: number, end: number, depth: number, text: string): number {
+function array(
+  b: Uint8Array,
+  p: number,
+  end: number,
+  depth: number,
+  text: string | undefined,
+): number {
   if (depth >= MAX_DEPTH) return -1;
   let i = p + 1;
   if (i < end && b[i] === 0x5d) return i + 1;
@@ -133,7 +152,7 @@ function digitsFrom(b: Uint8Array, i: number, end: number): number {
 }
 
 /** A number token that is exactly `String(Number(token))`, finite and, when an integer, safe. */
-function number(b: Uint8Array, p: number, end: number, text: string): number {
+function number(b: Uint8Array, p: number, end: number, text: string | undefined): number {
   let i = p;
   if (b[i] === 0x2d) i++;
   if (i >= end) return -1;
@@ -158,6 +177,7 @@ function number(b: Uint8Array, p: number, end: number, text: string): number {
   }
   // A plain integer token of at most 15 characters is its own Number::toString, except "-0".
   if (plain && i - p <= 15) return i - p === 2 && b[p] === 0x2d && b[p + 1] === 0x30 ? -1 : i;
+  if (text === undefined) return -1;
   const token = text.slice(p, i);
   const n = Number(token);
   if (Number.isInteger(n) && !Number.isSafeInteger(n)) return -1;

@@ -8,7 +8,7 @@
  */
 import { KeywardenError } from "../../errors.js";
 import type { Sha256 } from "../primitives/index.js";
-import { isHexHash } from "../primitives/portable.js";
+import { isHexHash, toHex } from "../primitives/portable.js";
 import type { ChainHead, HexHash } from "../storage/index.js";
 import { openingMatches } from "./commitment.js";
 import {
@@ -22,11 +22,19 @@ import {
   sameHash,
 } from "./entry.js";
 import {
+  asciiAt,
+  bytesAt,
+  canonicalOpeningBytesDigest,
   canonicalOpeningDigest,
+  copyBytes,
   entryHeadLength,
+  entryTailBytesMatch,
   entryTailMatches,
   expectedTail,
+  expectedTailLength,
   isHexHashAt,
+  isHexHashBytesAt,
+  scratchView,
 } from "./entry-accept.js";
 
 /** Why verification failed. A closed set: new reasons are a breaking change. */
@@ -130,6 +138,31 @@ export function acceptNextEntry(
   return acceptNext(verifier, body, hash, payload);
 }
 
+let acceptNextLine: (
+  verifier: ChainVerifier,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+) => boolean;
+
+/**
+ * @internal {@link acceptNextEntry} for a JSON Lines export line given as its UTF-8 bytes
+ * `bytes[start, end)` (without the LF), not decoded: true when the line is
+ * `{"entry":<body>,"hash":"<hash>","payload":<opening>|null}` and `acceptNextEntry` would take
+ * that body, hash and opening (then the verifier has taken it); false when that is not proven
+ * (nothing changed; the caller decodes the line and takes the full path). An accepted line is
+ * valid UTF-8 without a CR: its bytes are those of a head accepted before, ASCII the verifier
+ * checked, and an opening that is ASCII or decoded strictly.
+ */
+export function acceptNextEntryLine(
+  verifier: ChainVerifier,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  return acceptNextLine(verifier, bytes, start, end);
+}
+
 let pushDecodedEntry: (
   verifier: ChainVerifier,
   entry: AuditEntry,
@@ -148,6 +181,26 @@ export function pushUncheckedEntry(
   item: VerifyItem,
 ): VerifyBroken | undefined {
   return pushDecodedEntry(verifier, entry, item);
+}
+
+const ENTRY_PREFIX = '{"entry":';
+const HASH_SEP = ',"hash":"';
+const PAYLOAD_SEP = '","payload":';
+/** The length of `"ts":"YYYY-MM-DDTHH:MM:SS.sssZ","v":1}`. */
+const TS_TAIL_BYTES = '"ts":"'.length + 24 + '","v":1}'.length;
+const textEncoder = new TextEncoder();
+let leafScratch = new Uint8Array(4096);
+/** Views of `leafScratch` by length, so hashing a leaf allocates no view once warm. */
+const leafViews = new Map<number, Uint8Array>();
+
+/** {@link entryHash} of the entry text whose UTF-8 bytes are `bytes[start, end)`. */
+function entryHashOfBytes(bytes: Uint8Array, start: number, end: number, sha256: Sha256): string {
+  const n = end - start + 1;
+  if (leafScratch.length < n) leafScratch = new Uint8Array(Math.max(n, 2 * leafScratch.length));
+  leafScratch[0] = 0x00;
+  copyBytes(leafScratch, 1, bytes, start, end);
+  const view = scratchView(leafViews, leafScratch, 0, n);
+  return sha256.bytesHex ? sha256.bytesHex(view) : toHex(sha256(view));
 }
 
 /**
@@ -178,6 +231,8 @@ export class ChainVerifier {
    * most recent first: an entry that starts with one has that `action`, `actor` and `chainId`.
    */
   #heads: string[] = [];
+  /** The UTF-8 bytes of each of {@link #heads}, in the same order. */
+  #headBytes: Uint8Array[] = [];
 
   constructor(options: VerifyOptions) {
     if (typeof options?.sha256 !== "function")
@@ -265,6 +320,57 @@ export class ChainVerifier {
     pushDecodedEntry = (v, entry, item) => v.#failure ?? v.#pushDecoded(entry, item, true);
     acceptNext = (v, body, hash, payload) =>
       v.#failure === undefined && v.#accept(body, hash, payload);
+    acceptNextLine = (v, bytes, start, end) =>
+      v.#failure === undefined && v.#acceptLine(bytes, start, end);
+  }
+
+  /**
+   * {@link #accept} over the bytes of an export line: the same checks in the same terms (a
+   * remembered head, the commitment computed from the opening, the expected tail, the claimed
+   * hash equal to the computed one, the size and head limits); false changes nothing.
+   */
+  #acceptLine(bytes: Uint8Array, start: number, end: number): boolean {
+    const heads = this.#headBytes;
+    if (heads.length === 0 || this.#ahead || bytes[end - 1] !== 0x7d) return false;
+    if (!asciiAt(bytes, start, ENTRY_PREFIX)) return false;
+    const bodyAt = start + ENTRY_PREFIX.length;
+    let at = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i] as Uint8Array;
+      if (bytesAt(bytes, bodyAt, head)) {
+        at = bodyAt + head.length;
+        break;
+      }
+    }
+    const seq = this.#next;
+    const max = this.#o.maxEntries;
+    if (at < 0 || (max !== undefined && seq >= max)) return false;
+    const bodyEnd = at + 64 + expectedTailLength(seq) + TS_TAIL_BYTES;
+    const hashAt = bodyEnd + HASH_SEP.length;
+    const payloadAt = hashAt + 64 + PAYLOAD_SEP.length;
+    if (
+      payloadAt >= end - 1 ||
+      !asciiAt(bytes, bodyEnd, HASH_SEP) ||
+      !asciiAt(bytes, hashAt + 64, PAYLOAD_SEP)
+    )
+      return false;
+    const sha256 = this.#o.sha256;
+    const redacted = end - 1 - payloadAt === 4 && asciiAt(bytes, payloadAt, "null");
+    if (redacted) {
+      if (!isHexHashBytesAt(bytes, at)) return false;
+    } else {
+      const digest = canonicalOpeningBytesDigest(bytes, payloadAt, end - 1, sha256);
+      if (digest === undefined || !asciiAt(bytes, at, digest)) return false;
+    }
+    if (!entryTailBytesMatch(bytes, at, bodyEnd, this.#prev, seq)) return false;
+    const hash = entryHashOfBytes(bytes, bodyAt, bodyEnd, sha256);
+    if (!asciiAt(bytes, hashAt, hash)) return false;
+    const expected = this.#o.expected;
+    if (expected && seq === expected.size - 1 && hash !== expected.headHash) return false;
+    if (redacted) this.#redacted++;
+    this.#prev = hash;
+    this.#next++;
+    return true;
   }
 
   /**
@@ -312,8 +418,12 @@ export class ChainVerifier {
     const head = body.slice(0, entryHeadLength(body, seq));
     const heads = this.#heads;
     if (heads.includes(head)) return;
-    if (heads.length === 4) heads.pop();
+    if (heads.length === 4) {
+      heads.pop();
+      this.#headBytes.pop();
+    }
     heads.unshift(head);
+    this.#headBytes.unshift(textEncoder.encode(head));
   }
 
   /**

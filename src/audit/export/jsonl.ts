@@ -6,9 +6,10 @@
  * @packageDocumentation
  */
 
-import type { VerifyItem } from "../core/portable.js";
+import type { ChainVerifier, VerifyItem } from "../core/portable.js";
 import {
   type AuditEntry,
+  acceptNextEntry,
   decodeEntry,
   ENTRY_SOURCE_UNCHECKED_HASHES,
   entryOfMatch,
@@ -136,6 +137,33 @@ export function parseJsonlEntryLine(
       line,
     },
   };
+}
+
+/**
+ * @internal The verifier's fast path for an export line: true when `text` is
+ * `{"entry":<body>,"hash":"<hash>","payload":<opening>|null}` and `acceptNextEntry` takes that
+ * body, hash and opening as the entry the chain expects next (then the verifier has taken it);
+ * false when that is not proven, and the line must take the full path, which names any failure.
+ * The line is cut where {@link splitJsonlLine} cuts it; since an accepted body is a whole v1 entry
+ * text, the hash 64 hex characters and the opening canonical, the line is exactly the canonical
+ * line of that entry, which the full path would accept the same way.
+ */
+export function acceptJsonlEntryLine(verifier: ChainVerifier, text: string): boolean {
+  const n = text.length;
+  if (text.charCodeAt(n - 1) !== 0x7d || text.substr(0, ENTRY_PREFIX.length) !== ENTRY_PREFIX)
+    return false;
+  const h = text.indexOf(HASH_SEP, ENTRY_PREFIX.length);
+  const hashAt = h + HASH_SEP.length;
+  const payloadAt = hashAt + 64 + PAYLOAD_SEP.length;
+  if (h < 0 || payloadAt >= n || text.substr(hashAt + 64, PAYLOAD_SEP.length) !== PAYLOAD_SEP)
+    return false;
+  const payload = text.slice(payloadAt, n - 1);
+  return acceptNextEntry(
+    verifier,
+    text.slice(ENTRY_PREFIX.length, h),
+    text.slice(hashAt, hashAt + 64),
+    payload === "null" ? null : payload,
+  );
 }
 
 const MANIFEST_PREFIX = '{"manifest":';

@@ -36,12 +36,24 @@ export async function* readLines(
 }
 
 /**
+ * A consumer's offer to take a whole line as bytes, `bytes[start, end)` without its `\n`, before
+ * it is decoded: true when the consumer has fully dealt with it (the line is then counted and not
+ * yielded). It must only take lines that are valid UTF-8, hold no CR and are not empty.
+ */
+export type TakeLineBytes = (bytes: Uint8Array, start: number, end: number) => boolean;
+
+/**
  * {@link readLines}, one array per input chunk: the lines that chunk completes (possibly none).
  * Same lines, same errors; an error is thrown after the batch of lines before it.
+ *
+ * With `take`, each whole line of at most `maxLineBytes` bytes is first offered to it, in order;
+ * a line it does not take is yielded (decoded and checked as usual) in a batch of its own before
+ * the next line is offered, so the consumer has seen every earlier line when `take` is called.
  */
 export async function* readLineBatches(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   maxLineBytes = MAX_LINE_BYTES,
+  take?: TakeLineBytes,
 ): AsyncGenerator<InputLine[]> {
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   let pending: Uint8Array[] = [];
@@ -65,7 +77,19 @@ export async function* readLineBatches(
    * region; when it holds invalid UTF-8 or a CR, the lines are taken one by one instead, which
    * names the first bad line exactly as `emit` does.
    */
-  const addLines = (region: Uint8Array, batch: InputLine[]): void => {
+  const addLines = (region: Uint8Array, batch: InputLine[]): number => {
+    if (take !== undefined) {
+      // Lines are offered while the batch is empty; after a line that is not taken, the caller
+      // yields the batch before the next line is offered.
+      let from = 0;
+      for (let nl = region.indexOf(10); nl !== -1; nl = region.indexOf(10, from)) {
+        if (batch.length > 0) return from;
+        if (nl - from <= maxLineBytes && take(region, from, nl)) line++;
+        else batch.push(emit(region.subarray(from, nl)));
+        from = nl + 1;
+      }
+      return from;
+    }
     let text: string | undefined;
     try {
       text = decoder.decode(region);
@@ -78,7 +102,7 @@ export async function* readLineBatches(
         batch.push(emit(region.subarray(start, nl)));
         start = nl + 1;
       }
-      return;
+      return region.length;
     }
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
       line++;
@@ -93,10 +117,11 @@ export async function* readLineBatches(
       batch.push({ text: text.slice(start, nl), line });
       start = nl + 1;
     }
+    return region.length;
   };
   for await (const raw of chunks) {
     const chunk = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
-    const batch: InputLine[] = [];
+    let batch: InputLine[] = [];
     try {
       let from = 0;
       if (pending.length > 0) {
@@ -106,12 +131,24 @@ export async function* readLineBatches(
           const region = concat(pending, pendingBytes + first + 1);
           pending = [];
           pendingBytes = 0;
-          addLines(region, batch);
+          for (let rest = region; rest.length > 0; ) {
+            rest = rest.subarray(addLines(rest, batch));
+            if (rest.length > 0 && batch.length > 0) {
+              yield batch;
+              batch = [];
+            }
+          }
           from = first + 1;
         }
       }
       const last = chunk.lastIndexOf(10);
-      if (last >= from) addLines(chunk.subarray(from, last + 1), batch);
+      for (let rest = chunk.subarray(from, Math.max(from, last + 1)); rest.length > 0; ) {
+        rest = rest.subarray(addLines(rest, batch));
+        if (rest.length > 0 && batch.length > 0) {
+          yield batch;
+          batch = [];
+        }
+      }
       const restAt = Math.max(from, last + 1);
       if (restAt < chunk.length) {
         pendingBytes += chunk.length - restAt;

@@ -8,6 +8,7 @@ import { parse } from "csv-parse/sync";
 import { KeywardenError } from "../../errors.js";
 import type { AuditEntry } from "../core/portable.js";
 import {
+  acceptNextEntryLine,
   ChainVerifier,
   pushUncheckedEntry,
   type VerifyBroken,
@@ -20,6 +21,7 @@ import type { ChainHead } from "../storage/index.js";
 import type { NoteVerifier } from "../transparency/portable.js";
 import { csvRecordText, decodeCsvRecord } from "./csv.js";
 import {
+  acceptJsonlEntryLine,
   decodeJsonlLine,
   type ExportRecord,
   parseJsonlEntryLine,
@@ -72,47 +74,14 @@ async function* recordBatches(
   options: ReadExportOptions,
   decodeEntries: boolean,
 ): AsyncGenerator<Array<ExportRecord | RawExportRecord | ParsedEntryRecord>> {
-  if (options?.format !== "jsonl" && options?.format !== "csv")
-    throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
-  const csv = options.format === "csv";
-  const manifestAt = csv ? 2 : 1;
+  const csv = formatIsCsv(options);
   let index = 0;
   for await (const lines of readLineBatches(chunks, options.maxLineBytes ?? MAX_LINE_BYTES)) {
     const batch: Array<ExportRecord | RawExportRecord | ParsedEntryRecord> = [];
     try {
       for (const { text, line } of lines) {
-        let record: ExportRecord | RawExportRecord | ParsedEntryRecord | undefined;
-        if (!csv) {
-          if (decodeEntries) record = decodeJsonlLine(text, line);
-          else {
-            const parsed = parseJsonlEntryLine(text, line);
-            record = parsed
-              ? { kind: "parsed", entry: parsed.entry, item: parsed.item }
-              : splitJsonlLine(text, line);
-          }
-        } else {
-          let rows: string[][];
-          try {
-            rows = parse(text, { relax_column_count: true, bom: false }) as string[][];
-          } catch {
-            return malformedInput(line, "not a valid RFC 4180 CSV record");
-          }
-          if (rows.length !== 1)
-            malformedInput(line, "expected exactly one CSV record on the line");
-          if (csvRecordText(rows[0] as string[]) !== `${text}\n`)
-            malformedInput(line, "CSV record is not written as the exporter writes it (quoting)");
-          record = decodeCsvRecord(rows[0] as string[], index, line);
-        }
-        index++;
-        if (record === undefined) continue;
-        if ((record.kind === "manifest") !== (index === manifestAt))
-          malformedInput(
-            line,
-            record.kind === "manifest"
-              ? "manifest after the first record"
-              : "export does not start with a manifest",
-          );
-        batch.push(record);
+        const record = recordOfLine(text, line, csv, decodeEntries, index++);
+        if (record !== undefined) batch.push(record);
       }
     } catch (err) {
       if (batch.length > 0) yield batch;
@@ -120,6 +89,59 @@ async function* recordBatches(
     }
     yield batch;
   }
+}
+
+/** True for CSV, false for JSON Lines. */
+function formatIsCsv(options: ReadExportOptions): boolean {
+  if (options?.format !== "jsonl" && options?.format !== "csv")
+    throw new KeywardenError("ERR_INVALID_ARGUMENT", "format must be jsonl or csv");
+  return options.format === "csv";
+}
+
+/**
+ * The record of line `line` (`index` lines before it), or `undefined` for the CSV header row.
+ * With `decodeEntries` false, JSON Lines entry records carry the entry text only (the verifier
+ * decodes it once, itself).
+ *
+ * @throws {KeywardenError} `ERR_AUDIT_MALFORMED_INPUT` naming the line.
+ */
+function recordOfLine(
+  text: string,
+  line: number,
+  csv: boolean,
+  decodeEntries: boolean,
+  index: number,
+): ExportRecord | RawExportRecord | ParsedEntryRecord | undefined {
+  let record: ExportRecord | RawExportRecord | ParsedEntryRecord | undefined;
+  if (!csv) {
+    if (decodeEntries) record = decodeJsonlLine(text, line);
+    else {
+      const parsed = parseJsonlEntryLine(text, line);
+      record = parsed
+        ? { kind: "parsed", entry: parsed.entry, item: parsed.item }
+        : splitJsonlLine(text, line);
+    }
+  } else {
+    let rows: string[][];
+    try {
+      rows = parse(text, { relax_column_count: true, bom: false }) as string[][];
+    } catch {
+      return malformedInput(line, "not a valid RFC 4180 CSV record");
+    }
+    if (rows.length !== 1) malformedInput(line, "expected exactly one CSV record on the line");
+    if (csvRecordText(rows[0] as string[]) !== `${text}\n`)
+      malformedInput(line, "CSV record is not written as the exporter writes it (quoting)");
+    record = decodeCsvRecord(rows[0] as string[], index, line);
+  }
+  if (record === undefined) return undefined;
+  if ((record.kind === "manifest") !== (index + 1 === (csv ? 2 : 1)))
+    malformedInput(
+      line,
+      record.kind === "manifest"
+        ? "manifest after the first record"
+        : "export does not start with a manifest",
+    );
+  return record;
 }
 
 /**
@@ -168,9 +190,28 @@ export interface VerifyExportOptions extends ReadExportOptions {
  * @throws {KeywardenError} on I/O errors of the source; `ERR_INVALID_ARGUMENT` for invalid
  * options (e.g. `manifestKeys` that are not note verifiers); bad content is a result.
  */
-export async function verifyExport(
+export function verifyExport(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: VerifyExportOptions,
+): Promise<VerifyExportResult> {
+  return verifyExportLines(chunks, options, true);
+}
+
+/**
+ * @internal {@link verifyExport} without its JSON Lines fast path (every entry line is decoded and
+ * pushed the full way): the reference the property tests hold the fast path to.
+ */
+export function verifyExportFullPath(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: VerifyExportOptions,
+): Promise<VerifyExportResult> {
+  return verifyExportLines(chunks, options, false);
+}
+
+async function verifyExportLines(
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: VerifyExportOptions,
+  fastPath: boolean,
 ): Promise<VerifyExportResult> {
   const keys = options?.manifestKeys;
   if (
@@ -181,9 +222,36 @@ export async function verifyExport(
     throw new KeywardenError("ERR_INVALID_ARGUMENT", "manifestKeys must be note verifiers");
   let manifest: ExportManifest | undefined;
   let v = new ChainVerifier({ sha256: options.sha256, expected: options.expected });
+  const csv = formatIsCsv(options);
+  const fast = fastPath && !csv;
+  const onProgress = options.onProgress;
+  let index = 0;
+  // The fast path over bytes: a line the verifier takes as the entry it expects next is never
+  // decoded (see acceptNextEntryLine); any other line is decoded and handled below.
+  const take = fast
+    ? (bytes: Uint8Array, start: number, end: number): boolean => {
+        if (!acceptNextEntryLine(v, bytes, start, end)) return false;
+        index++;
+        if (onProgress && v.verified % 65536 === 0) onProgress(v.verified);
+        return true;
+      }
+    : undefined;
   try {
-    for await (const batch of recordBatches(chunks, options, false)) {
-      for (const record of batch) {
+    for await (const lines of readLineBatches(
+      chunks,
+      options.maxLineBytes ?? MAX_LINE_BYTES,
+      take,
+    )) {
+      for (const { text, line } of lines) {
+        // The fast path only accepts an entry line that is exactly the one the chain expects
+        // next (see acceptJsonlEntryLine); anything else takes the full path below.
+        if (fast && acceptJsonlEntryLine(v, text)) {
+          index++;
+          if (onProgress && v.verified % 65536 === 0) onProgress(v.verified);
+          continue;
+        }
+        const record = recordOfLine(text, line, csv, false, index++);
+        if (record === undefined) continue;
         if (record.kind === "manifest") {
           manifest = record.manifest;
           const problem =
@@ -216,7 +284,7 @@ export async function verifyExport(
             ? pushUncheckedEntry(v, record.entry, record.item)
             : v.push(record.item);
         if (failure) return { ...failure, manifest };
-        if (options.onProgress && v.verified % 65536 === 0) options.onProgress(v.verified);
+        if (onProgress && v.verified % 65536 === 0) onProgress(v.verified);
       }
     }
   } catch (err) {
