@@ -41,9 +41,15 @@ export class Secret {
   #bytes: Uint8Array;
   #wiped = false;
 
+  static {
+    // The cross-copy brand lives on the prototype, not on each instance: a property defined per
+    // instance made every Secret four times as costly to create (issue 21); `isSecret` reads it
+    // the same way.
+    Object.defineProperty(Secret.prototype, BRAND, { value: true });
+  }
+
   private constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
-    Object.defineProperty(this, BRAND, { value: true });
     Object.freeze(this);
   }
 

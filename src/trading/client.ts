@@ -190,6 +190,9 @@ export class TradingClient {
       refuse: (credentialId, method) => this.#refuse(credentialId, method),
     };
     const ctx = this.#ctx;
+    // The gauge registry holds the store through a WeakRef, which keeps its target alive until
+    // the current job's microtasks have run: the target is the host's store, which references
+    // nothing of this client, so a forgotten client stays collectable (never register `this`).
     registerKillSwitchState(options.state);
 
     const credentialPolicy = (name: string) => ({

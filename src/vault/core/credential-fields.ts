@@ -115,15 +115,17 @@ const KNOWN_NAMES = [
 
 /**
  * The field name in `plain[at, at + len)`: one of {@link KNOWN_NAMES} when the bytes spell it
- * (no new string to build and look up), else the bytes as Latin-1 text (checked by the caller).
+ * (no new string to build and look up; each matches {@link FIELD_NAME}), else the bytes as
+ * Latin-1 text checked against {@link FIELD_NAME}; `undefined` when that check fails.
  */
-function fieldName(plain: Uint8Array, at: number, len: number): string {
+function fieldName(plain: Uint8Array, at: number, len: number): string | undefined {
   next: for (const known of KNOWN_NAMES) {
     if (known.length !== len) continue;
     for (let j = 0; j < len; j++) if (plain[at + j] !== known.charCodeAt(j)) continue next;
     return known;
   }
-  return String.fromCharCode(...plain.subarray(at, at + len));
+  const name = String.fromCharCode(...plain.subarray(at, at + len));
+  return FIELD_NAME.test(name) ? name : undefined;
 }
 
 /**
@@ -147,13 +149,13 @@ export function decodeFields(plain: Uint8Array): CredentialSecrets {
         ((plain[at + 2] as number) << 8) +
         (plain[at + 3] as number);
       at += 4;
-      if (!FIELD_NAME.test(name) || name in out || at + vlen > plain.length) break;
+      if (name === undefined || name in out || at + vlen > plain.length) break;
       out[name] = Secret.copyOf(plain.subarray(at, at + vlen));
       at += vlen;
       if (i === count - 1) ok = at === plain.length;
     }
   } finally {
-    if (!ok) for (const s of Object.values(out)) s.wipe();
+    if (!ok) for (const name in out) out[name]?.wipe();
   }
   if (!ok) throw new KeywardenError("ERR_VAULT_FORMAT", "sealed credential is malformed");
   return Object.freeze(out);
@@ -161,5 +163,5 @@ export function decodeFields(plain: Uint8Array): CredentialSecrets {
 
 /** Wipes every Secret of a credential set. */
 export function wipeFields(secrets: CredentialSecrets): void {
-  for (const s of Object.values(secrets)) s.wipe();
+  for (const name in secrets) secrets[name]?.wipe();
 }

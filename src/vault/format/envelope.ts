@@ -67,19 +67,14 @@ function jcsInteger(value: number): string {
  * already in JCS order); test/vault/format/format.seal.test.ts checks it against `canonicalize`.
  */
 export function associatedData(kind: Kind, context: CredentialAad | ManifestAad): Uint8Array {
-  return encodeAad(kind, context, Buffer.allocUnsafeSlow);
+  return encodeAad(kind, context);
 }
 
 /**
- * {@link associatedData} into a buffer from `alloc`. Seal and open use Node's shared pool for it
- * (the bytes are public, fully written, used for one cipher call and never handed out), which
- * costs a fraction of a fresh allocation; the exported function returns memory of its own.
+ * {@link associatedData} in memory of its own (the seal/open cache, {@link rememberedAad}, keeps
+ * these buffers: a cached slice of Node's shared pool would pin its 8 KiB chunk).
  */
-function encodeAad(
-  kind: Kind,
-  context: CredentialAad | ManifestAad,
-  alloc: (size: number) => Buffer,
-): Buffer {
+function encodeAad(kind: Kind, context: CredentialAad | ManifestAad): Buffer {
   const json =
     kind === BLOB_KIND.credential
       ? `{"credentialId":${jcsString((context as CredentialAad).credentialId)},"exchange":${jcsString(
@@ -90,7 +85,7 @@ function encodeAad(
       : `{"format":"keywarden.vault.manifest","seq":${jcsInteger((context as ManifestAad).seq)},"userId":${jcsString(
           context.userId,
         )},"v":${FORMAT_VERSION}}`;
-  const aad = alloc(HEADER_LENGTH + Buffer.byteLength(json));
+  const aad = Buffer.allocUnsafeSlow(HEADER_LENGTH + Buffer.byteLength(json));
   aad[0] = MAGIC_0;
   aad[1] = MAGIC_1;
   aad[2] = FORMAT_VERSION;
@@ -99,7 +94,61 @@ function encodeAad(
   return aad;
 }
 
-const pooled = (size: number): Buffer => Buffer.allocUnsafe(size);
+/** Most contexts whose associated data seal and open remember (both kinds together). */
+const AAD_CACHE_LIMIT = 1024;
+
+interface CachedAad<K> {
+  readonly key: K;
+  readonly aad: Uint8Array;
+}
+
+/** userId -> credentialId -> (exchange, revision) and its bytes; userId -> (seq) and its bytes. */
+const credentialAads = new Map<string, Map<string, CachedAad<[string, number]>>>();
+const manifestAads = new Map<string, CachedAad<number>>();
+let cachedAads = 0;
+
+/**
+ * {@link associatedData} for seal and open, remembered per context (issue 21): the bytes are
+ * public (the context itself), are only read by one cipher call and never handed out, and a
+ * repeated open of the same credential re-encoded them every time. Looked up by the context's
+ * own strings (no lookup key to build); a hit needs every field strictly equal to one that was
+ * encoded, so a context that would be refused (a lone surrogate, an unsafe revision) is refused
+ * before it can be stored. At most {@link AAD_CACHE_LIMIT} contexts; emptied when full.
+ */
+function rememberedAad(kind: Kind, context: CredentialAad | ManifestAad): Uint8Array {
+  const userId = context.userId;
+  if (kind === BLOB_KIND.credential) {
+    const { credentialId, exchange, revision } = context as CredentialAad;
+    const hit = credentialAads.get(userId)?.get(credentialId);
+    if (hit !== undefined && hit.key[0] === exchange && hit.key[1] === revision) return hit.aad;
+    const aad = encodeAad(kind, context);
+    if (typeof userId !== "string" || typeof credentialId !== "string") return aad;
+    let byCredential = credentialAads.get(userId);
+    if (byCredential === undefined) {
+      byCredential = new Map();
+      credentialAads.set(userId, byCredential);
+    }
+    if (!byCredential.has(credentialId)) countAad();
+    byCredential.set(credentialId, { key: [exchange, revision], aad });
+    return aad;
+  }
+  const seq = (context as ManifestAad).seq;
+  const hit = manifestAads.get(userId);
+  if (hit !== undefined && hit.key === seq) return hit.aad;
+  const aad = encodeAad(kind, context);
+  if (typeof userId !== "string") return aad;
+  if (hit === undefined) countAad();
+  manifestAads.set(userId, { key: seq, aad });
+  return aad;
+}
+
+function countAad(): void {
+  if (++cachedAads > AAD_CACHE_LIMIT) {
+    credentialAads.clear();
+    manifestAads.clear();
+    cachedAads = 1;
+  }
+}
 
 /** @internal A plain Uint8Array over a Buffer's memory, without copying. */
 export function plainView(b: Buffer): Uint8Array {
@@ -124,7 +173,7 @@ export function sealBlob(
   plaintext: Uint8Array,
 ): Uint8Array {
   assertKey(key);
-  const aad = encodeAad(kind, context, pooled);
+  const aad = rememberedAad(kind, context);
   const iv = randomBytes(IV_LENGTH);
   const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
@@ -175,7 +224,7 @@ export function openBlob(
   }
   let aad: Uint8Array;
   try {
-    aad = encodeAad(kind, context, pooled);
+    aad = rememberedAad(kind, context);
   } catch {
     throw decryptFailed();
   }

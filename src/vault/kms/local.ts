@@ -59,37 +59,65 @@ function aadFor(header: Uint8Array, context: KmsContext): Uint8Array {
   return aad;
 }
 
-/** Most contexts remembered per master key; the map is emptied when it grows past this. */
+/** Most contexts remembered per master key; the cache is emptied when it grows past this. */
 const AAD_CACHE_LIMIT = 1024;
+
+/**
+ * Associated data per context under one master key, looked up by the context's own strings
+ * (user id, then purpose, then grant id) so that a hit builds no string: no lookup key to
+ * concatenate and hash per call (issue 21).
+ */
+interface AadCache {
+  /** userId -> purpose -> the bytes without a grant, and per grant id. */
+  readonly users: Map<string, Map<string, AadByGrant>>;
+  size: number;
+}
+
+interface AadByGrant {
+  plain?: Uint8Array;
+  readonly grants: Map<string, Uint8Array>;
+}
+
+function newAadCache(): AadCache {
+  return { users: new Map(), size: 0 };
+}
 
 /**
  * The associated data of `context` under one master key, remembered: the bytes are public (key
  * id and context), depend on nothing else, and are never handed out or modified, so a repeated
- * open of the same user's key skips re-encoding them (issue 21). Strings that are not well-formed
- * are refused by {@link aadFor} before anything is stored; the lookup key joins the fields with
- * U+0000, which a well-formed field may contain, so each field is length-prefixed.
+ * open of the same user's key skips re-encoding them (issue 21). A context whose fields are not
+ * strings is encoded (and refused by {@link aadFor}) without touching the cache; a string that is
+ * not well-formed is refused by {@link aadFor} before anything is stored.
  */
-function cachedAad(
-  cache: Map<string, Uint8Array>,
-  header: Uint8Array,
-  context: KmsContext,
-): Uint8Array {
+function cachedAad(cache: AadCache, header: Uint8Array, context: KmsContext): Uint8Array {
   const { userId, purpose, grantId } = context;
-  if (typeof userId !== "string" || typeof purpose !== "string") return aadFor(header, context);
-  const g =
-    grantId === undefined
-      ? "-"
-      : typeof grantId === "string"
-        ? `${grantId.length}:${grantId}`
-        : null;
-  if (g === null) return aadFor(header, context);
-  const key = `${userId.length}:${userId}|${purpose.length}:${purpose}|${g}`;
-  let aad = cache.get(key);
-  if (aad === undefined) {
-    aad = aadFor(header, context);
-    if (cache.size >= AAD_CACHE_LIMIT) cache.clear();
-    cache.set(key, aad);
+  if (
+    typeof userId !== "string" ||
+    typeof purpose !== "string" ||
+    (grantId !== undefined && typeof grantId !== "string")
+  )
+    return aadFor(header, context);
+  const slot = cache.users.get(userId)?.get(purpose);
+  const hit = grantId === undefined ? slot?.plain : slot?.grants.get(grantId);
+  if (hit !== undefined) return hit;
+  const aad = aadFor(header, context);
+  if (cache.size >= AAD_CACHE_LIMIT) {
+    cache.users.clear();
+    cache.size = 0;
   }
+  let byPurpose = cache.users.get(userId);
+  if (byPurpose === undefined) {
+    byPurpose = new Map();
+    cache.users.set(userId, byPurpose);
+  }
+  let byGrant = byPurpose.get(purpose);
+  if (byGrant === undefined) {
+    byGrant = { grants: new Map() };
+    byPurpose.set(purpose, byGrant);
+  }
+  if (grantId === undefined) byGrant.plain = aad;
+  else byGrant.grants.set(grantId, aad);
+  cache.size++;
   return aad;
 }
 
@@ -174,7 +202,7 @@ interface MasterKey {
   /** "KL", version, key id: the header of every key wrapped under this master key. */
   readonly header: Uint8Array;
   /** Associated data per context (see {@link cachedAad}). */
-  readonly aad: Map<string, Uint8Array>;
+  readonly aad: AadCache;
 }
 
 function masterKey(key: Secret): MasterKey {
@@ -182,7 +210,7 @@ function masterKey(key: Secret): MasterKey {
   const header = new Uint8Array(HEADER);
   header.set([0x4b, 0x4c, WRAP_VERSION], 0);
   header.set(id, 3);
-  return { id, key, header, aad: new Map() };
+  return { id, key, header, aad: newAadCache() };
 }
 
 /**
@@ -260,7 +288,8 @@ export class LocalKms implements KmsProvider {
     this.#closed = true;
     for (const k of this.#keys) {
       k.key.wipe();
-      k.aad.clear();
+      k.aad.users.clear();
+      k.aad.size = 0;
     }
   }
 
