@@ -344,6 +344,11 @@ type QueueRow = {
   payload: string;
   actor: string;
   present: boolean;
+  /**
+   * For a direct key only: the queue's row for the same key, `"pending"` or its failure code
+   * (another process enqueued it, or an earlier attempt was refused and is not yet purged).
+   */
+  queued: string | null;
 };
 /**
  * One entry this process waits for, by key: what it would enqueue, and where it is. `enqueuing`:
@@ -1043,12 +1048,15 @@ export class PostgresSequencedAppender {
             c.query<QueueRow>(
               `(select q.id, q.idempotency_key, q.action, q.payload, q.actor,
                  exists (select 1 from keywarden_audit.entries e
-                   where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key) as present
+                   where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key) as present,
+                 null::text as queued
                from keywarden_audit.sequencer_queue q
                where q.chain_id = $1 and q.failed_code is null order by q.id limit ${this.#batch})
                union all
                select null, k, null, null, null, exists (select 1 from keywarden_audit.entries e
-                 where e.chain_id = $1 and e.idempotency_key = k)
+                 where e.chain_id = $1 and e.idempotency_key = k),
+                 (select coalesce(q.failed_code, 'pending') from keywarden_audit.sequencer_queue q
+                   where q.chain_id = $1 and q.idempotency_key = k)
                from unnest($2::text[]) k`,
               [chainId, direct.map((d) => d.key)],
             ),
@@ -1068,6 +1076,23 @@ export class PostgresSequencedAppender {
       const item = row.id === null ? own.get(row.idempotency_key) : undefined;
       if (row.present) {
         if (item) item.state = "queued"; // on the chain already: read back like a queued one
+        continue;
+      }
+      if (item && row.queued !== null) {
+        /* Precondition: the holder answers its own append of a key the queue holds as the queue does: refused while a refused row is kept, else the queued row is the one sequenced. */
+        if (row.queued === "pending") {
+          item.state = "queued"; // sequenced from its queue row, then read back
+          chain.sequenced = true;
+        } else
+          this.#settleKey(
+            chain,
+            item.key,
+            undefined,
+            new KeywardenError(
+              row.queued as KeywardenErrorCode,
+              "the sequencer refused this entry",
+            ),
+          );
         continue;
       }
       try {
