@@ -344,6 +344,11 @@ type QueueRow = {
   payload: string;
   actor: string;
   present: boolean;
+  /**
+   * For a direct key only: the queue's row for the same key, `"pending"` or its failure code
+   * (another process enqueued it, or an earlier attempt was refused and is not yet purged).
+   */
+  queued: string | null;
 };
 /**
  * One entry this process waits for, by key: what it would enqueue, and where it is. `enqueuing`:
@@ -439,6 +444,13 @@ export class PostgresSequencedAppender {
   /** This instance's holder id: host, pid and a random part (a restarted process is a new holder). */
   readonly holder = `${hostname()}:${process.pid}:${randomUUID()}`;
   readonly #chains = new Map<string, Chain>();
+  /**
+   * When another process was last seen committing on a chain, kept while this process has no
+   * waiters there: a burst of appends after an idle moment then leaves a live holder alone instead
+   * of trying for its lease (a round trip that locks the lease row its commits read). Dropped when
+   * the holder announces its release; pruned of stale entries as it grows.
+   */
+  readonly #activity = new Map<string, number>();
   readonly #log: AuditLog;
   /**
    * Keys of the current round known absent from the chain (read with the queue rows), answered
@@ -576,6 +588,9 @@ export class PostgresSequencedAppender {
       payload: item.payload,
       actor: item.actor,
       done: (found) => {
+        // Answered meanwhile (a sequencer committed the row before this enqueue returned) or
+        // given up: nothing to wait for, and this chain may no longer be the one in #chains.
+        if (chain.items.get(item.key) !== item) return;
         if (found) this.#settleKey(chain, item.key, found);
         else {
           item.state = "queued";
@@ -583,7 +598,9 @@ export class PostgresSequencedAppender {
           this.#startPump(chain);
         }
       },
-      fail: (err) => this.#settleKey(chain, item.key, undefined, err),
+      fail: (err) => {
+        if (chain.items.get(item.key) === item) this.#settleKey(chain, item.key, undefined, err);
+      },
     });
     if (!this.#flushing) void this.#flush();
   }
@@ -673,7 +690,7 @@ export class PostgresSequencedAppender {
         queued: false,
         sequenced: false,
         released: false,
-        activeAt: Number.NEGATIVE_INFINITY,
+        activeAt: this.#activity.get(chainId) ?? Number.NEGATIVE_INFINITY,
         triedAt: Number.NEGATIVE_INFINITY,
       };
       this.#chains.set(chainId, chain);
@@ -689,7 +706,10 @@ export class PostgresSequencedAppender {
     chain.pump = this.#pump(chain).finally(() => {
       chain.pump = undefined;
       if (chain.waiters.size > 0 && !this.#closing) this.#startPump(chain);
-      else if (chain.waiters.size === 0 && !chain.lease) this.#chains.delete(chain.id);
+      // Only the chain registered for its id: a late enqueue answer may have started a pump on a
+      // chain dropped earlier, and deleting by id would cut the live one off from notifications.
+      else if (chain.waiters.size === 0 && !chain.lease && this.#chains.get(chain.id) === chain)
+        this.#chains.delete(chain.id);
     });
   }
 
@@ -774,7 +794,9 @@ export class PostgresSequencedAppender {
     } catch {
       return;
     }
-    const chain = typeof p.c === "string" ? this.#chains.get(p.c) : undefined;
+    if (typeof p.c !== "string") return;
+    if (p.h !== this.holder) this.#noteActivity(p.c, p.r === 1);
+    const chain = this.#chains.get(p.c);
     if (!chain) return;
     if (p.r === 1) chain.released = true;
     else {
@@ -785,6 +807,19 @@ export class PostgresSequencedAppender {
       if (p.h !== this.holder) chain.sequenced = true;
     }
     if (chain.waiters.size > 0) chain.wake?.();
+  }
+
+  /** Records that another sequencer committed on `chainId` (or, with `released`, let its lease go). */
+  #noteActivity(chainId: string, released: boolean): void {
+    this.#activity.delete(chainId); // re-inserted last: the map stays in order of activity
+    if (released) return;
+    const t = now();
+    this.#activity.set(chainId, t);
+    if (this.#activity.size <= 4096) return;
+    for (const [id, at] of this.#activity) {
+      if (t - at <= this.#safetyMs && this.#activity.size <= 4096) break;
+      this.#activity.delete(id);
+    }
   }
 
   /**
@@ -1013,12 +1048,15 @@ export class PostgresSequencedAppender {
             c.query<QueueRow>(
               `(select q.id, q.idempotency_key, q.action, q.payload, q.actor,
                  exists (select 1 from keywarden_audit.entries e
-                   where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key) as present
+                   where e.chain_id = q.chain_id and e.idempotency_key = q.idempotency_key) as present,
+                 null::text as queued
                from keywarden_audit.sequencer_queue q
                where q.chain_id = $1 and q.failed_code is null order by q.id limit ${this.#batch})
                union all
                select null, k, null, null, null, exists (select 1 from keywarden_audit.entries e
-                 where e.chain_id = $1 and e.idempotency_key = k)
+                 where e.chain_id = $1 and e.idempotency_key = k),
+                 (select coalesce(q.failed_code, 'pending') from keywarden_audit.sequencer_queue q
+                   where q.chain_id = $1 and q.idempotency_key = k)
                from unnest($2::text[]) k`,
               [chainId, direct.map((d) => d.key)],
             ),
@@ -1038,6 +1076,23 @@ export class PostgresSequencedAppender {
       const item = row.id === null ? own.get(row.idempotency_key) : undefined;
       if (row.present) {
         if (item) item.state = "queued"; // on the chain already: read back like a queued one
+        continue;
+      }
+      if (item && row.queued !== null) {
+        /* Precondition: the holder answers its own append of a key the queue holds as the queue does: refused while a refused row is kept, else the queued row is the one sequenced. */
+        if (row.queued === "pending") {
+          item.state = "queued"; // sequenced from its queue row, then read back
+          chain.sequenced = true;
+        } else
+          this.#settleKey(
+            chain,
+            item.key,
+            undefined,
+            new KeywardenError(
+              row.queued as KeywardenErrorCode,
+              "the sequencer refused this entry",
+            ),
+          );
         continue;
       }
       try {
@@ -1308,14 +1363,19 @@ export class PostgresSequencedAppender {
         this.#expire(chain);
         if (worked) continue;
         if (chain.lease) {
+          // Not while an enqueue is announced that no round has read yet: let go only of an empty queue.
           if (
             chain.waiters.size === 0 &&
-            (this.#closing || now() - idleSince > this.#idleMs || !this.#listener)
+            (this.#closing ||
+              ((now() - idleSince > this.#idleMs || !this.#listener) && !chain.queued))
           )
             return; // the finally releases it
         } else if (chain.waiters.size === 0) return;
         if (chain.queued && chain.lease) continue;
         if (chain.released) continue;
+        // A commit announced while this process was reading back: look again before napping,
+        // or its waiters sleep until the next notification or the safety poll.
+        if (chain.sequenced && chain.waiters.size > 0) continue;
         const live = this.#listener !== undefined;
         let ms = live ? this.#safetyMs : this.#pollMs;
         if (chain.lease) ms = Math.min(ms, this.#leaseMs / 3, this.#idleMs);

@@ -151,6 +151,11 @@ export class WaiterBook {
     return n;
   }
 
+  /** Whether a caller waits for `key`. */
+  has(key: string): boolean {
+    return this.#waiters.has(key);
+  }
+
   keys(): string[] {
     return [...this.#waiters.keys()];
   }

@@ -7,7 +7,9 @@
  * - Enqueue: one short `BEGIN IMMEDIATE` transaction per process round (every append of this
  *   process waiting at that moment) inserts into `audit_sequencer_queue`, keyed by
  *   `(chain_id, idempotency_key)`; a retried enqueue inserts nothing, and a key already on the
- *   chain is answered from the same transaction.
+ *   chain is answered from the same transaction. The lease holder's own appends skip the queue:
+ *   they go straight into its next batch, after a check that neither the chain nor the queue
+ *   holds their key (a key the queue holds is answered as the queue answers it).
  * - Lease: `audit_sequencer_leases` holds one row per chain with a fencing `token`. Taking a
  *   lapsed lease is a compare-and-set that increments the token; SQLite's write lock serialises
  *   it with every commit.
@@ -102,7 +104,18 @@ interface Chain {
   lease: Held | undefined;
   /** Ends the pump's nap (a new caller of this process). */
   wake: (() => void) | undefined;
+  /** The lease holder's own entries for its next batch (they skip the queue). */
+  direct: Direct[];
 }
+
+/** An append of the lease holder's own process, sequenced without a queue row. */
+type Direct = {
+  readonly key: string;
+  readonly action: string;
+  readonly payload: string;
+  readonly actor: string;
+  readonly deadline: number;
+};
 
 type Enqueued = {
   readonly chainId: string;
@@ -275,6 +288,11 @@ function prepareOn(db: SqliteDatabaseLike) {
       for (const k of keys)
         if (entryByKey.get(lease.chainId, k) !== undefined) dequeue.run(lease.chainId, k);
     }),
+    directState: q(
+      `select exists (select 1 from audit_entries where chain_id = @chain and idempotency_key = @key) as present,
+         (select coalesce(failed_code, 'pending') from audit_sequencer_queue
+           where chain_id = @chain and idempotency_key = @key) as queued`,
+    ),
     settle: q(
       `select idempotency_key, seq, hash, body, null as failed_code from audit_entries
          where chain_id = @chain and idempotency_key in (select value from json_each(@keys))
@@ -509,19 +527,34 @@ export class SqliteSequencedAppender {
     const deadline = now() + this.#timeoutMs;
     // Waiting before the enqueue commits: a sequencer may commit the entry before we look.
     const settled = chain.waiters.wait(key, deadline);
+    const item = {
+      key,
+      action: input.action,
+      payload: JSON.stringify(input.payload),
+      actor: actorText(identity),
+      deadline,
+    };
+    if (chain.lease && chain.pump) {
+      // The holder's own entry skips the queue: its one durable commit is the (fenced) batch.
+      chain.direct.push(item);
+      chain.wake?.();
+      return settled;
+    }
+    return this.#enqueue(chain, item, settled);
+  }
+
+  /** Hands `item` to the group enqueue; its caller's answer is `settled`. */
+  async #enqueue(
+    chain: Chain,
+    item: Direct,
+    settled: Promise<SequencedEntry>,
+  ): Promise<SequencedEntry> {
+    const { key, deadline } = item;
+    const chainId = chain.id;
     let found: SequencedEntry | undefined;
     try {
       found = await new Promise<SequencedEntry | undefined>((done, fail) => {
-        this.#buffer.push({
-          chainId,
-          key,
-          action: input.action,
-          payload: JSON.stringify(input.payload),
-          actor: actorText(identity),
-          deadline,
-          done,
-          fail,
-        });
+        this.#buffer.push({ chainId, ...item, deadline, done, fail });
         if (!this.#flushing) {
           this.#flushing = true;
           setImmediate(() => void this.#flush());
@@ -577,6 +610,7 @@ export class SqliteSequencedAppender {
         pump: undefined,
         lease: undefined,
         wake: undefined,
+        direct: [],
       };
       this.#chains.set(chainId, chain);
     }
@@ -645,13 +679,86 @@ export class SqliteSequencedAppender {
     }
   }
 
-  /** Sequences up to `batch` queued entries; returns how many rows it read. */
+  /** Sends the holder's own entries that missed their batch through the queue instead. */
+  #rerouteDirect(chain: Chain): void {
+    for (const d of chain.direct.splice(0)) {
+      // A caller past its deadline was told its entry would still be sequenced: enqueue it
+      // anyway. The waiting caller (if any) is already registered for its key.
+      void this.#enqueue(chain, d, Promise.resolve(undefined as never)).catch(() => {});
+    }
+  }
+
+  /**
+   * The holder's own entries for this round: those whose key the chain or the queue already
+   * holds are answered as the queue would answer them; the rest become entries of the batch.
+   */
+  #directRound(
+    chain: Chain,
+    direct: readonly Direct[],
+  ): Array<{ d: Direct; input: AppendEntryInput }> {
+    const out: Array<{ d: Direct; input: AppendEntryInput }> = [];
+    const late: Direct[] = [];
+    const keys = new Set<string>();
+    for (const d of direct) {
+      if (keys.has(d.key)) continue; // a second caller of one key waits for the first's entry
+      keys.add(d.key);
+      if (!chain.waiters.has(d.key)) {
+        late.push(d);
+        continue;
+      }
+      const st = mapped(
+        () =>
+          this.#sql.directState.get({ chain: chain.id, key: d.key }) as {
+            present: number;
+            queued: string | null;
+          },
+      );
+      // On the chain already, or another process's queued row: read back after the round.
+      if (st.present === 1 || st.queued === "pending") continue;
+      /* Precondition: the SQLite holder answers its own append of a key the queue holds as the queue does: refused while a refused row is kept, else the queued row is the one sequenced. */
+      if (st.queued !== null) {
+        chain.waiters.settle(
+          d.key,
+          undefined,
+          new KeywardenError(st.queued as KeywardenErrorCode, "the sequencer refused this entry"),
+        );
+        continue;
+      }
+      const input = readQueueRow({ idempotency_key: d.key, ...d });
+      if (input) out.push({ d, input });
+      else
+        chain.waiters.settle(
+          d.key,
+          undefined,
+          new KeywardenError("ERR_AUDIT_INVALID_ENTRY", "unreadable entry"),
+        );
+    }
+    if (late.length > 0) {
+      chain.direct.push(...late);
+      this.#rerouteDirect(chain);
+    }
+    return out;
+  }
+
+  /**
+   * Sequences up to `batch` queued entries and the holder's own direct entries in one commit;
+   * returns how many it read.
+   */
   async #sequenceRound(chain: Chain, lease: Held): Promise<number> {
     const chainId = chain.id;
-    const rows = mapped(() => this.#sql.readQueue.all(chainId, this.#batch) as QueueRow[]);
-    if (rows.length === 0) return 0;
+    const direct = chain.direct.splice(0, this.#batch);
+    let rows: QueueRow[];
+    let mine: Array<{ d: Direct; input: AppendEntryInput }>;
+    try {
+      rows = mapped(() => this.#sql.readQueue.all(chainId, this.#batch) as QueueRow[]);
+      mine = this.#directRound(chain, direct);
+    } catch (err) {
+      chain.direct.unshift(...direct);
+      throw err;
+    }
+    if (rows.length === 0 && mine.length === 0) return direct.length;
     const present = rows.filter((r) => r.present === 1).map((r) => r.idempotency_key);
-    const fresh: Array<{ row: QueueRow; input: AppendEntryInput }> = [];
+    const fresh: Array<{ row?: QueueRow; d?: Direct; input: AppendEntryInput }> = [];
     const unreadable: number[] = [];
     for (const row of rows) {
       if (row.present === 1) continue;
@@ -659,6 +766,8 @@ export class SqliteSequencedAppender {
       if (input) fresh.push({ row, input });
       else unreadable.push(row.id);
     }
+    const seen = new Set(fresh.map((f) => f.input.idempotencyKey));
+    for (const m of mine) if (!seen.has(m.d.key)) fresh.push(m);
     /* Precondition: a SQLite queue row the sequencer cannot read is marked failed for its waiter, and the rows behind it are still sequenced. */
     if (unreadable.length > 0)
       mapped(() => this.#sql.markFailed.immediate(lease, unreadable, "ERR_AUDIT_INVALID_ENTRY"));
@@ -681,8 +790,14 @@ export class SqliteSequencedAppender {
             out.push(
               await this.#log.appendEntry(chainId, f.input).catch((e: unknown) => {
                 if (isTransient(e)) throw e;
+                if (!f.row) {
+                  // A direct entry has no queue row: its caller is told at once.
+                  chain.waiters.settle(f.input.idempotencyKey as string, undefined, e);
+                  return undefined;
+                }
                 const code = isKeywardenError(e) ? e.code : "ERR_AUDIT_INVALID_ENTRY";
-                mapped(() => this.#sql.markFailed.immediate(lease, [f.row.id], code));
+                const id = f.row.id;
+                mapped(() => this.#sql.markFailed.immediate(lease, [id], code));
                 return undefined;
               }),
             );
@@ -690,22 +805,29 @@ export class SqliteSequencedAppender {
         });
       fresh.forEach((f, i) => {
         const e = done[i];
+        const key = f.input.idempotencyKey as string;
         if (e)
-          chain.waiters.settle(f.row.idempotency_key, {
+          chain.waiters.settle(key, {
             seq: e.seq,
             hash: e.hash,
             body: e.body,
-            idempotencyKey: f.row.idempotency_key,
+            idempotencyKey: key,
           });
       });
     } catch (err) {
+      // Not written: the direct entries go round again (their keys are checked), or through the
+      // queue when the lease was lost.
+      chain.direct.unshift(
+        ...fresh.flatMap((f) => (f.d && chain.waiters.has(f.d.key) ? [f.d] : [])),
+      );
+      if (!chain.lease) this.#rerouteDirect(chain);
       if (!isTransient(err)) throw err;
       // Rows stay queued for the next round (this holder's, or the next one's).
       if (isRetryable(err) && !(isKeywardenError(err) && err.details?.fenced === true)) throw err;
     } finally {
       this.#dequeue.delete(chainId);
     }
-    return rows.length;
+    return rows.length + direct.length;
   }
 
   /** Reads this process's waiting keys back from the chain (and failure marks from the queue). */
@@ -759,6 +881,8 @@ export class SqliteSequencedAppender {
     try {
       for (;;) {
         let worked = false;
+        // The lease was lost or let go: the holder's own entries go through the queue instead.
+        if (!chain.lease && chain.direct.length > 0) this.#rerouteDirect(chain);
         try {
           if (!chain.lease && chain.waiters.size > 0) {
             this.#tryLease(chain);
@@ -798,6 +922,7 @@ export class SqliteSequencedAppender {
       // Hand the lease on at once: nobody should wait for it to lapse while this process idles.
       const lease = chain.lease;
       chain.lease = undefined;
+      this.#rerouteDirect(chain);
       if (lease) this.#release(lease);
     }
   }
