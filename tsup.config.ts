@@ -21,6 +21,7 @@ export const entries = {
   "audit-tiles-s3": "src/audit/transparency/tiles/s3.ts",
   "audit-sequencer": "src/audit/sequencer/postgres.ts",
   "audit-sequencer-sqlite": "src/audit/sequencer/sqlite.ts",
+  "audit-sequencer-dynamodb": "src/audit/sequencer/dynamodb.ts",
   vault: "src/vault/index.ts",
   "vault-aws-kms": "src/vault/kms/aws.ts",
   "vault-sqlite": "src/vault/stores/sqlite.ts",

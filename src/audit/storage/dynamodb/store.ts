@@ -345,7 +345,10 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
         throw conflict("idempotency key used twice in one batch");
       /* Precondition: a block is written only at the chain's current size, read strongly consistently. */
       if ((await head(r.chainId)).size !== r.expectedSize) throw conflict("chain size changed");
-      for (const e of keyed) await reserve(r.chainId, e.idempotencyKey as string, r.expectedSize);
+      // Reservations are independent items: made concurrently (a refused one fails the append).
+      await Promise.all(
+        keyed.map((e) => reserve(r.chainId, e.idempotencyKey as string, r.expectedSize)),
+      );
       try {
         await send(
           new (ddb().PutItemCommand)({
@@ -355,8 +358,17 @@ function createStore(client: DynamoDbClientLike, TableName: string): AuditStore 
           }),
         );
       } catch (err) {
-        if (isConditionFailure(err)) throw conflict("chain size changed");
-        throw err;
+        if (!isConditionFailure(err)) throw err;
+        // The SDK retries a put whose response was lost; its retry then finds the block the
+        // first try wrote. Only a block with other hashes means another writer won.
+        const there = await getBlock(r.chainId, r.expectedSize);
+        /* Postcondition: a DynamoDB append reports a lost race only when the block at its position is another writer's. */
+        if (
+          !there ||
+          there.hashes.length !== es.length ||
+          there.hashes.some((h, i) => h !== es[i]?.hash)
+        )
+          throw conflict("chain size changed");
       }
       return { size: end, headHash: (es[es.length - 1] as StoredEntry).hash };
     },

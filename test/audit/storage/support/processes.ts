@@ -29,8 +29,9 @@ export interface WriterRun {
 /** Starts a writer process (see writer.ts). */
 export function startWriter(config: {
   noTree?: boolean;
-  kind: "postgres" | "sqlite" | "file";
+  kind: "postgres" | "sqlite" | "file" | "dynamodb";
   target: string;
+  table?: string;
   userId: string;
   writer: string;
   count: number;

@@ -13,7 +13,7 @@ import { isKeywardenError } from "../../../../src/errors.js";
 import { hostIdentity } from "../../../../src/guard/identity.js";
 
 interface Config {
-  kind: "postgres" | "sqlite" | "file";
+  kind: "postgres" | "sqlite" | "file" | "dynamodb";
   target: string;
   userId: string;
   writer: string;
@@ -29,6 +29,8 @@ interface Config {
   leaseMs?: number;
   /** With `sequencer`: the pool's `application_name` (to stand for one "host"). */
   app?: string;
+  /** DynamoDB: the table (`target` is the endpoint URL). */
+  table?: string;
   /** Serve mode: spread the appends over this many chains (`user:<userId>-<n>`), one user each. */
   chains?: number;
 }
@@ -39,6 +41,8 @@ const actor = hostIdentity(cfg.userId, { id: `writer:${cfg.writer}` });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The PostgreSQL pool, for the sequenced appender. */
 let sequencerPool: import("../../../../src/guard/pg-like.js").PgPoolLike | undefined;
+/** The DynamoDB client, for the sequenced appender. */
+let dynamoClient: import("@aws-sdk/client-dynamodb").DynamoDBClient | undefined;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> }> {
@@ -55,6 +59,22 @@ async function openStore(): Promise<{ store: AuditStore; close(): Promise<void> 
     pool.on("error", () => {}); // idle-client errors during a server restart
     sequencerPool = pool;
     return { store: createPostgresAuditStore({ pool }), close: () => pool.end() };
+  }
+  if (cfg.kind === "dynamodb") {
+    const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+    const { openDynamoDbAuditStore } = await import(
+      "../../../../src/audit/storage/dynamodb/store.js"
+    );
+    // One client per process (its own connection pool); `app` names the "host" it stands for.
+    const client = new DynamoDBClient({
+      endpoint: cfg.target,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      ...(cfg.app ? { customUserAgent: cfg.app } : {}),
+    });
+    dynamoClient = client;
+    const store = await openDynamoDbAuditStore({ client, tableName: cfg.table as string });
+    return { store, close: async () => client.destroy() };
   }
   if (cfg.kind === "sqlite") {
     const { openSqliteAuditStore } = await import("../../../../src/audit/storage/sqlite/store.js");
@@ -137,20 +157,25 @@ async function main(): Promise<void> {
       maxAttempts: 1000,
     });
     if (cfg.sequencer) {
-      const { PostgresSequencedAppender, SqliteSequencedAppender } = await import(
-        "../../../../src/audit/sequencer/index.js"
-      );
+      const { DynamoDbSequencedAppender, PostgresSequencedAppender, SqliteSequencedAppender } =
+        await import("../../../../src/audit/sequencer/index.js");
       const tree = {
         ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
         ...(cfg.leaseMs ? { leaseMs: cfg.leaseMs } : {}),
       };
       const seq =
-        cfg.kind === "sqlite"
-          ? await SqliteSequencedAppender.open({ database: cfg.target, ...tree })
-          : new PostgresSequencedAppender({
-              pool: sequencerPool as NonNullable<typeof sequencerPool>,
-              ...tree,
-            });
+        cfg.kind === "dynamodb"
+          ? await DynamoDbSequencedAppender.open({
+              client: dynamoClient as NonNullable<typeof dynamoClient>,
+              tableName: cfg.table as string,
+              ...(cfg.noTree ? {} : { treeNodes: tlog.treeNodes }),
+            })
+          : cfg.kind === "sqlite"
+            ? await SqliteSequencedAppender.open({ database: cfg.target, ...tree })
+            : new PostgresSequencedAppender({
+                pool: sequencerPool as NonNullable<typeof sequencerPool>,
+                ...tree,
+              });
       closeSequencer = () => seq.close();
       // The writer reports only seq and hash, which the sequenced entry carries too.
       log = {
