@@ -231,9 +231,9 @@ export async function measureTradingOverhead(orders = 300): Promise<TradingOverh
     });
     const host = hostIdentity("alice");
     const stages: Record<string, number> = {
-      "guard (owner lookup through the vault's scoped list)": await cpuPerCall(
+      "guard (owner lookup: one row by id, owner-scoped)": await cpuPerCall(
         n,
-        () => vault.list(grant),
+        () => vault.describeCredential(grant, credentialId),
         n,
       ),
       "kill-switch check": await cpuPerCall(n, () => state.get("alice"), n),

@@ -5,7 +5,7 @@
  *   npx tsx bench/profile/top-frames.ts /tmp/kw-prof/<file>.cpuprofile
  *
  * Targets: verify-stored, verify-export, append-awaited, append-group, append-merkle,
- * vault-seal-open, vault-open, trading-stages. Each builds its inputs first (outside the timed
+ * vault-seal-open, vault-open, trading-order, trading-stages. Each builds its inputs first (outside the timed
  * loop; setup is a small part of a 5-second profile).
  */
 import { randomBytes } from "node:crypto";
@@ -161,6 +161,51 @@ const targets: Record<string, () => Promise<Loop>> = {
     });
     return async () => {
       for (let i = 0; i < 200; i++) await vault.withCredentials(alice, credentialId, () => 1);
+    };
+  },
+  "trading-order": async () => {
+    const { createTradingClient } = await import("../../src/trading/client.js");
+    const idp = await makeIdp();
+    const vault = createVault({
+      kms: new LocalKms(Secret.fromBytes(new Uint8Array(randomBytes(32)))),
+      store: new MemoryCredentialStore(),
+    });
+    const markets = { "BTC/USDT": { id: "BTCUSDT", symbol: "BTC/USDT" } };
+    let next = 0;
+    const client = createTradingClient({
+      vault,
+      audit: new AuditLog({ store: createMemoryAuditStore() }),
+      state: createMemoryTradingState(),
+      risk: { symbols: ["BTC/USDT"], maxNotional: "1000000", priceBand: 0.5 },
+      exchanges: () =>
+        ({
+          markets,
+          loadMarkets: async () => markets,
+          fetchTicker: async (symbol: string) => ({ symbol, last: 50_000 }),
+          createOrder: async (symbol: string, type: string, side: string, amount: number) => ({
+            id: String(++next),
+            symbol,
+            type,
+            side,
+            amount,
+            status: "open",
+          }),
+        }) as never,
+    });
+    const alice = await idp.session("alice");
+    const { credentialId } = await vault.store(alice, {
+      exchange: "binance",
+      credentials: { apiKey: "k", secret: "s" },
+    });
+    const { grant } = await vault.createGrant(alice, {
+      exchanges: ["binance"],
+      actions: ["trade"],
+      ttlMs: 3_600_000,
+    });
+    const h = client.handle(credentialId);
+    return async () => {
+      for (let i = 0; i < 200; i++)
+        await runAs(grant, () => h.createOrder("BTC/USDT", "limit", "buy", 0.001, 50_000 + (i % 100)));
     };
   },
   "trading-stages": async () => {

@@ -172,12 +172,22 @@ const seconds = (start: number) => (performance.now() - start) / 1000;
  *
  * @internal
  */
-export async function observeKmsCall<T>(
+export function observeKmsCall<T>(
   provider: string,
   operation: "generateDataKey" | "decrypt" | "reEncrypt",
   fn: () => Promise<T>,
 ): Promise<T> {
+  // Not async itself: while observability is off the caller gets `fn`'s own promise (no extra
+  // promise and microtask per call, each of which runs the AsyncLocalStorage promise hook).
   if (!active && !logger) return fn();
+  return observedKmsCall(provider, operation, fn);
+}
+
+async function observedKmsCall<T>(
+  provider: string,
+  operation: "generateDataKey" | "decrypt" | "reEncrypt",
+  fn: () => Promise<T>,
+): Promise<T> {
   const base = { "kms.provider": provider, "kms.operation": operation };
   const start = performance.now();
   return inSpan(SPANS.kmsCall.name, base, async () => {
@@ -201,11 +211,21 @@ export async function observeKmsCall<T>(
  *
  * @internal
  */
-export async function observeCredentialOpen<T>(
+export function observeCredentialOpen<T>(
   identityKind: string,
   run: (opened: () => void) => Promise<T>,
 ): Promise<T> {
-  if (!active && !logger) return run(() => undefined);
+  // Not async itself: see observeKmsCall.
+  if (!active && !logger) return run(noop);
+  return observedCredentialOpen(identityKind, run);
+}
+
+const noop = (): void => undefined;
+
+async function observedCredentialOpen<T>(
+  identityKind: string,
+  run: (opened: () => void) => Promise<T>,
+): Promise<T> {
   let wasOpened = false;
   const opened = () => {
     if (wasOpened) return;

@@ -345,7 +345,12 @@ export class TradingClient {
     credentialId: string,
   ): Promise<(TradingCredentialMeta & { userId: string }) | undefined> {
     if (identity.kind === "operator") return undefined;
-    const list = await this.#ctx.vault.list(identity);
+    const vault = this.#ctx.vault;
+    // One row read by id through the caller's owner-scoped store (issue 21), when the vault has
+    // it; the stored owner comes back and the guard compares it with the caller.
+    if (typeof vault.describeCredential === "function")
+      return vault.describeCredential(identity, credentialId);
+    const list = await vault.list(identity);
     const found = list.find((c) => c.credentialId === credentialId);
     return found ? { ...found, userId: identity.userId } : undefined;
   }

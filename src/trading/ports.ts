@@ -24,6 +24,14 @@ export interface TradingVault {
   /** The caller's own credential sets (metadata only). */
   list(identity: Identity): Promise<readonly TradingCredentialMeta[]>;
   /**
+   * One of the caller's credential sets with its stored owner, or undefined (the vault's
+   * `describeCredential`). Optional: without it, the client finds the set in {@link list}.
+   */
+  describeCredential?(
+    identity: Identity,
+    credentialId: string,
+  ): Promise<(TradingCredentialMeta & { readonly userId: string }) | undefined>;
+  /**
    * A live grant of `userId` covering `need` (the vault's `findGrant`), looked up by `caller` (an
    * operator, or an identity acting for that user), so the kill switch can cancel while the user
    * is logged out. Optional: without it, only the user's own session or grant can cancel.
