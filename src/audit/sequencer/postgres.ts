@@ -100,6 +100,29 @@ function isUndefinedColumn(err: unknown): boolean {
   return isKeywardenError(err) && err.details?.sqlState === "42703";
 }
 
+/**
+ * Refuses a database whose audit tables are under row-level security (`migratePostgresAuditStore`
+ * with `rls`): the sequencer writes every user's chain from one role, which per-user policies
+ * exist to prevent, so it does not run there.
+ */
+async function refuseRowSecurity(pool: PgPoolLike): Promise<void> {
+  const r = await withClient(
+    pool,
+    (c) =>
+      c.query<{ rls: boolean | null }>(
+        "select (select relrowsecurity from pg_class where oid = to_regclass('keywarden_audit.entries')) as rls",
+      ),
+    false,
+  );
+  /* Precondition: the PostgreSQL sequencer refuses audit tables under row-level security before it writes anything. */
+  if (r.rows[0]?.rls === true)
+    throw new KeywardenError(
+      "ERR_NOT_SUPPORTED",
+      "the audit tables are under row-level security; the sequencer writes every user's chain from one role and does not support it (append through createPostgresAuditStore({ rls: true }) instead)",
+      { details: { reason: "row_level_security" } },
+    );
+}
+
 async function withClient<T>(
   pool: PgPoolLike,
   fn: (c: PgClientLike) => Promise<T>,
@@ -437,6 +460,8 @@ export class PostgresSequencedAppender {
   readonly #timeoutMs: number;
   readonly #listen: boolean;
   readonly #durableEnqueue: boolean;
+  /** The one-time row-level security check (see refuseRowSecurity). */
+  #rlsChecked: Promise<void> | undefined;
   /** How long a holder with nothing to do keeps its lease, waiting for enqueues. */
   readonly #idleMs: number;
   /** The slow safety poll while LISTEN is live (a notification can only be missed on reconnect). */
@@ -532,7 +557,7 @@ export class PostgresSequencedAppender {
    * committed it to the chain. Without `idempotencyKey` a random one is used; with one, a retry
    * returns the original entry and never writes twice. The entry's timestamp is the sequencing time.
    *
-   * @throws {KeywardenError} `ERR_AUDIT_UNKNOWN_ACTION` / `ERR_AUDIT_INVALID_ENTRY` /
+   * @throws {KeywardenError} `ERR_NOT_SUPPORTED` (`details.reason: "row_level_security"`) when the audit tables are under row-level security; `ERR_AUDIT_UNKNOWN_ACTION` / `ERR_AUDIT_INVALID_ENTRY` /
    * `ERR_GUARD_UNAUTHENTICATED` before enqueueing; the sequencer's error code when it refused the
    * entry (`ERR_AUDIT_INVALID_ENTRY` for a queue row it could not read); `ERR_AUDIT_STORE_UNAVAILABLE`
    * with `details.retryable` on database faults or after `timeoutMs` (`details.enqueued: true`:
@@ -547,6 +572,11 @@ export class PostgresSequencedAppender {
     if (this.#closing)
       throw new KeywardenError("ERR_INVALID_ARGUMENT", "this sequenced appender is closed");
     const key = input.idempotencyKey ?? randomUUID();
+    this.#rlsChecked ??= refuseRowSecurity(this.#pool).catch((err: unknown) => {
+      if (!isKeywardenError(err, "ERR_NOT_SUPPORTED")) this.#rlsChecked = undefined; // ask again
+      throw err;
+    });
+    await this.#rlsChecked;
     if (this.#listen) await this.#ensureListener();
     const chain = this.#chain(chainId);
     // Waiting before the enqueue commits: a sequencer may commit the entry before we look.
