@@ -205,7 +205,9 @@ const targets: Record<string, () => Promise<Loop>> = {
     const h = client.handle(credentialId);
     return async () => {
       for (let i = 0; i < 200; i++)
-        await runAs(grant, () => h.createOrder("BTC/USDT", "limit", "buy", 0.001, 50_000 + (i % 100)));
+        await runAs(grant, () =>
+          h.createOrder("BTC/USDT", "limit", "buy", 0.001, 50_000 + (i % 100)),
+        );
     };
   },
   "trading-stages": async () => {

@@ -36,9 +36,16 @@ export interface MemoryFinding {
 
 type Memory = Record<string, HeadsChainState>;
 
-function storage(): Storage | undefined {
+/** The part of the Web Storage API this file uses (declared here so Node-side type checks need no DOM lib). */
+interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+function storage(): KeyValueStorage | undefined {
   try {
-    return window.localStorage;
+    return (globalThis as { localStorage?: KeyValueStorage }).localStorage;
   } catch {
     return undefined;
   }
@@ -60,7 +67,7 @@ function isState(v: unknown): v is HeadsChainState {
 }
 
 /** The stored memory, or `undefined` when it is unreadable (fail closed: the caller says so). */
-function load(store: Storage): Memory | undefined {
+function load(store: KeyValueStorage): Memory | undefined {
   const text = store.getItem(MEMORY_KEY);
   if (text === null) return {};
   try {

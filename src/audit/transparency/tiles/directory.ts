@@ -77,7 +77,10 @@ function writeNewFile(path: string, data: Uint8Array): Promise<void> {
           else resolve();
         });
       const writeFrom = (at: number): void => {
-        if (at >= data.length) return fsFsync(fd, finish);
+        if (at >= data.length) {
+          fsFsync(fd, finish);
+          return;
+        }
         fsWrite(fd, data, at, data.length - at, at, (err, written) => {
           if (err) finish(err);
           else if (written === 0) finish(Object.assign(new Error("short write"), { code: "EIO" }));
