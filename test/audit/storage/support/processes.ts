@@ -121,3 +121,46 @@ export async function expectChainHoldsAcks(
   }
   return rows;
 }
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Keeps `processes` writers running (spawning replacements) and SIGKILLs one every 150–500 ms
+ * until `kills` kills have ended a process; `pickVictim` chooses among the live ones (it may wait).
+ * Then waits for every run and checks what every such test needs: each writer that was not killed
+ * exited 0 after finishing, exactly `kills` were killed, and no append was ever retried for
+ * contention. Returns the exits, in the order of `runs`.
+ */
+export async function killWritersWhileRunning(opts: {
+  readonly processes: number;
+  readonly kills: number;
+  readonly runs: WriterRun[];
+  readonly spawn: () => WriterRun;
+  readonly pickVictim: (live: WriterRun[], killed: number) => Promise<WriterRun | undefined>;
+  /** Called after a kill that ended `victim`. */
+  readonly onKilled?: (victim: WriterRun) => void;
+}): Promise<Array<Awaited<WriterRun["done"]>>> {
+  let live = Array.from({ length: opts.processes }, opts.spawn);
+  let kills = 0;
+  while (kills < opts.kills) {
+    await pause(150 + Math.random() * 350);
+    live = live.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+    while (live.length < opts.processes) live.push(opts.spawn());
+    const victim = await opts.pickVictim(live, kills);
+    if (!victim) continue;
+    live = live.filter((r) => r !== victim);
+    // Only a kill that ended the process counts (a victim may finish on its own first).
+    if (victim.child.kill("SIGKILL") && (await victim.done).signal === "SIGKILL") {
+      opts.onKilled?.(victim);
+      kills++;
+    }
+  }
+  const exits = await Promise.all(opts.runs.map((r) => r.done));
+  for (const e of exits)
+    if (e.signal !== "SIGKILL") expect(e, e.stderr).toMatchObject({ code: 0, finished: true });
+  expect(exits.filter((e) => e.signal === "SIGKILL").length).toBe(opts.kills);
+  // No append was ever refused for contention, nor retried for it.
+  const retried = opts.runs.flatMap((r) => r.retries);
+  expect(retried.filter((c) => c === "ERR_AUDIT_APPEND_CONTENDED")).toEqual([]);
+  return exits;
+}
