@@ -16,7 +16,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { AuditLog } from "../src/audit/core/log.js";
 import {
@@ -25,18 +24,12 @@ import {
 } from "../src/audit/storage/dynamodb/store.js";
 import { hostIdentity } from "../src/guard/identity.js";
 import { settingsLine } from "./floors.js";
+import { type Figure, fig, pct, rate, serveWriters, timed } from "./sequencer-support.js";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const PER = 128; // appends per contender per round
 const TABLE = "bench-audit";
 const say = (s: string) => process.stdout.write(`${s}\n`);
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-};
-type Figure = { appends: number; ms: number; lat: number[] };
-const fig = (): Figure => ({ appends: 0, ms: 0, lat: [] });
-const rate = (f: Figure) => (f.appends * 1000) / f.ms;
 /** With an idempotency key, as every sequenced append has (and the writer processes send). */
 const input = (u: string, i: number) => ({
   action: "parameter.changed",
@@ -46,6 +39,8 @@ const input = (u: string, i: number) => ({
 });
 
 const children: ChildProcess[] = [];
+const writers = serveWriters(children);
+const { askAll } = writers;
 const cli = createRequire(import.meta.url).resolve("dynalite/cli.js");
 const port = 20_000 + Math.floor(Math.random() * 20_000);
 const dynalite = spawn(
@@ -78,24 +73,6 @@ say(
   ),
 );
 
-async function timed(f: Figure, writers: number, n: number, one: (i: number) => Promise<unknown>) {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const a = performance.now();
-        await one(i);
-        f.lat.push(performance.now() - a);
-      }
-    }),
-  );
-  f.ms += performance.now() - t0;
-  f.appends += n;
-}
-
-const WRITER = fileURLToPath(new URL("../test/audit/storage/support/writer.ts", import.meta.url));
-const waiting = new Map<ChildProcess, Array<(line: string) => void>>();
 function startServeWriter(
   userId: string,
   w: number,
@@ -115,36 +92,7 @@ function startServeWriter(
     app: w % 2 ? "keywarden-host-a" : "keywarden-host-b",
     ...extra,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", WRITER, JSON.stringify(cfg)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  children.push(child);
-  waiting.set(child, []);
-  let buf = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line === "READY" || line.startsWith("OK")) waiting.get(child)?.shift()?.(line);
-    }
-  });
-  return new Promise((resolve) => waiting.get(child)?.push(() => resolve(child)));
-}
-async function askAll(f: Figure, procs: ChildProcess[], each: number): Promise<void> {
-  const t0 = performance.now();
-  const lines = await Promise.all(
-    procs.map(
-      (c) =>
-        new Promise<string>((resolve) => {
-          waiting.get(c)?.push(resolve);
-          c.stdin?.write(`run ${each}\n`);
-        }),
-    ),
-  );
-  f.ms += performance.now() - t0;
-  f.appends += each * procs.length;
-  for (const l of lines) for (const t of l.slice(3).split(",")) if (t) f.lat.push(Number(t));
+  return writers.start(cfg);
 }
 
 const seqOne = await Promise.all(

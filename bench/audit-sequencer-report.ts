@@ -17,10 +17,9 @@
  *
  * Rounds alternate the contenders so that load changes hit them alike.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { AuditLog } from "../src/audit/core/log.js";
 import {
@@ -31,39 +30,17 @@ import { openSqliteAuditStore } from "../src/audit/storage/sqlite/store.js";
 import { hostIdentity } from "../src/guard/identity.js";
 import { startRestartablePostgres } from "../test/audit/storage/support/pg-server.js";
 import { settingsLine } from "./floors.js";
+import { type Figure, fig, pct, rate, serveWriters, timed } from "./sequencer-support.js";
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const PER = 256; // appends per contender per round
 const say = (s: string) => process.stdout.write(`${s}\n`);
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-};
-
-type Figure = { appends: number; ms: number; lat: number[] };
-const fig = (): Figure => ({ appends: 0, ms: 0, lat: [] });
-const rate = (f: Figure) => (f.appends * 1000) / f.ms;
 
 const input = (u: string, i: number) => ({
   action: "parameter.changed",
   payload: { name: `p${i}`, to: { i, note: "bench" } },
   actor: hostIdentity(u),
 });
-async function timed(f: Figure, writers: number, n: number, one: (i: number) => Promise<unknown>) {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const a = performance.now();
-        await one(i);
-        f.lat.push(performance.now() - a);
-      }
-    }),
-  );
-  f.ms += performance.now() - t0;
-  f.appends += n;
-}
 
 const server = await startRestartablePostgres();
 await server.halt();
@@ -99,9 +76,9 @@ say(
   }),
 );
 
-const WRITER = fileURLToPath(new URL("../test/audit/storage/support/writer.ts", import.meta.url));
 const children: ChildProcess[] = [];
-const waiting = new Map<ChildProcess, Array<(line: string) => void>>();
+const writers = serveWriters(children);
+const { askAll } = writers;
 function startServeWriter(
   userId: string,
   w: number,
@@ -120,36 +97,7 @@ function startServeWriter(
     app: w % 2 ? "keywarden-host-a" : "keywarden-host-b",
     ...extra,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", WRITER, JSON.stringify(cfg)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  children.push(child);
-  waiting.set(child, []);
-  let buf = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line === "READY" || line.startsWith("OK")) waiting.get(child)?.shift()?.(line);
-    }
-  });
-  return new Promise((resolve) => waiting.get(child)?.push(() => resolve(child)));
-}
-async function askAll(f: Figure, procs: ChildProcess[], each: number): Promise<void> {
-  const t0 = performance.now();
-  const lines = await Promise.all(
-    procs.map(
-      (c) =>
-        new Promise<string>((resolve) => {
-          waiting.get(c)?.push(resolve);
-          c.stdin?.write(`run ${each}\n`);
-        }),
-    ),
-  );
-  f.ms += performance.now() - t0;
-  f.appends += each * procs.length;
-  for (const l of lines) for (const t of l.slice(3).split(",")) if (t) f.lat.push(Number(t));
+  return writers.start(cfg);
 }
 
 const seqOne = await Promise.all(
