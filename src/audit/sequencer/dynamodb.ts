@@ -12,7 +12,7 @@
  * - Every append of this process waiting for a chain goes into one round (≤ `batch` entries),
  *   committed as one block by the ordinary AuditLog group commit (entries, hashes, Merkle nodes).
  * - A round that loses the race is rebuilt on the new head and retried, with jittered backoff,
- *   until the earliest deadline among its callers; the store is asked for nothing once it passed.
+ *   until the earliest deadline among its callers; no request of the round (head read, idempotency reservations, block write) is sent once it passed.
  *   Callers still within their own deadline go into the next round. No caller ever gets
  *   `ERR_AUDIT_APPEND_CONTENDED`.
  * - Every entry carries an idempotency key (a random one when the caller gives none), so a retry,
@@ -20,6 +20,8 @@
  *
  * @packageDocumentation
  */
+
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { isKeywardenError, KeywardenError } from "../../errors.js";
@@ -72,6 +74,9 @@ interface Chain {
 }
 
 /** The round's deadline passed before an attempt: nothing of it is sent. */
+/** The deadline of the round whose store call is running (read by the appender's client). */
+const roundDeadline = new AsyncLocalStorage<number>();
+
 class RoundExpired extends KeywardenError {
   constructor() {
     super("ERR_AUDIT_STORE_UNAVAILABLE", "the append round's deadline passed before it committed", {
@@ -142,8 +147,21 @@ export class DynamoDbSequencedAppender {
       batch: intOption(options?.batch, 128, 1, 1000, "batch"),
       timeoutMs: intOption(options?.timeoutMs, 30_000, 100, 3_600_000, "timeoutMs"),
     };
+    // Every request of a round goes through this client, which refuses to send once the round's
+    // deadline (carried by roundDeadline) has passed: the head read, the idempotency
+    // reservations and the block write alike, not only the first of them.
+    const inner = options.client;
+    const client: DynamoDbClientLike = {
+      config: inner.config,
+      send(command) {
+        const deadline = roundDeadline.getStore();
+        /* Precondition: a DynamoDB round is never sent after the earliest deadline of its callers. */
+        if (deadline !== undefined && now() > deadline) return Promise.reject(new RoundExpired());
+        return inner.send(command);
+      },
+    };
     const store = await openDynamoDbAuditStore({
-      client: options.client,
+      client,
       tableName: options.tableName,
       homeRegion: options.homeRegion,
     });
@@ -162,9 +180,8 @@ export class DynamoDbSequencedAppender {
       ...base,
       append: (request) => {
         const deadline = this.#chains.get(request.chainId)?.deadline ?? 0;
-        /* Precondition: a DynamoDB round is never sent after the earliest deadline of its callers. */
         if (now() > deadline) return Promise.reject(new RoundExpired());
-        return base.append(request);
+        return roundDeadline.run(deadline, () => base.append(request));
       },
     };
     // Lost races are retried by the core on the new head (with its jittered backoff); the
