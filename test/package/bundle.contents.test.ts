@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { entries } from "../../tsup.config.js";
 
 /**
  * Bundles each light subpath from the built dist/ as a consumer's bundler would, and inspects which
@@ -22,6 +23,58 @@ async function packagesIn(entry: string): Promise<string[]> {
     logLevel: "silent",
   });
   return Object.keys(result.metafile.inputs);
+}
+
+/** Optional peers, imported only where the module first needs them. */
+const PEER = /^(ccxt|@aws-sdk\/[^/]+|pg|better-sqlite3|fastify|playwright-core)(\/|$)/;
+
+/** The peers each entry must load lazily (the walk below must see them as dynamic imports). */
+const LAZY_PEERS: Partial<Record<keyof typeof entries, string[]>> = {
+  "audit-sqlite": ["better-sqlite3"],
+  "audit-dynamodb": ["@aws-sdk/client-dynamodb"],
+  "audit-tiles-s3": ["@aws-sdk/client-s3"],
+  "audit-sequencer-sqlite": ["better-sqlite3"],
+  "audit-sequencer-dynamodb": ["@aws-sdk/client-dynamodb"],
+  "vault-aws-kms": ["@aws-sdk/client-kms"],
+  signer: ["fastify"],
+};
+
+/**
+ * Follows an entry's static imports through dist/ (packages left external) and lists the optional
+ * peers it imports at load time, and, separately, the peers any reachable file imports lazily.
+ */
+async function peerImports(
+  options: Pick<BuildOptions, "entryPoints" | "stdin">,
+): Promise<{ statically: string[]; dynamically: string[] }> {
+  const result = await build({
+    ...options,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: "node",
+    format: "esm",
+    logLevel: "silent",
+    packages: "external",
+  });
+  const inputs = result.metafile.inputs;
+  const imported = new Set(Object.values(inputs).flatMap((i) => i.imports.map((x) => x.path)));
+  const starts = Object.keys(inputs).filter((file) => !imported.has(file));
+  const statically = new Set<string>();
+  const dynamically = new Set<string>();
+  const seen = new Set(starts);
+  const pending = [...starts];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    for (const i of inputs[file]?.imports ?? []) {
+      if (i.external) {
+        if (!PEER.test(i.path)) continue;
+        (i.kind === "dynamic-import" ? dynamically : statically).add(i.path);
+      } else if (i.kind === "import-statement" && !seen.has(i.path)) {
+        seen.add(i.path);
+        pending.push(i.path);
+      }
+    }
+  }
+  return { statically: [...statically].sort(), dynamically: [...dynamically].sort() };
 }
 
 describe("subpath bundles stay light", () => {
@@ -79,6 +132,28 @@ describe("subpath bundles stay light", () => {
     const text = readFileSync(resolve(root, "dist", "audit-tiles-s3.js"), "utf8");
     expect(text).not.toMatch(/^import[^;]*["']@aws-sdk\/client-s3["']/m);
     expect(text).toMatch(/import\(["']@aws-sdk\/client-s3["']\)/);
+  });
+
+  it.each(Object.keys(entries))(
+    "%s.js loads no optional peer (ccxt, @aws-sdk/*, pg, better-sqlite3, fastify) at import time",
+    async (entry) => {
+      const { statically, dynamically } = await peerImports({
+        entryPoints: [resolve(root, "dist", `${entry}.js`)],
+      });
+      expect(statically).toEqual([]);
+      for (const peer of LAZY_PEERS[entry] ?? []) expect(dynamically).toContain(peer);
+    },
+  );
+
+  it("the peer-import walk would catch a static import and tell it from a lazy one", async () => {
+    const found = await peerImports({
+      stdin: {
+        contents: 'import "pg"; export const f = () => import("@aws-sdk/client-dynamodb");',
+        resolveDir: root,
+      },
+    });
+    expect(found.statically).toEqual(["pg"]);
+    expect(found.dynamically).toEqual(["@aws-sdk/client-dynamodb"]);
   });
 
   it("the bundle check would catch a heavy import (it sees pg when it is really imported)", async () => {
