@@ -134,7 +134,7 @@ describe("subpath bundles stay light", () => {
     expect(text).toMatch(/import\(["']@aws-sdk\/client-s3["']\)/);
   });
 
-  it.each(Object.keys(entries))(
+  it.each(Object.keys(entries) as (keyof typeof entries)[])(
     "%s.js loads no optional peer (ccxt, @aws-sdk/*, pg, better-sqlite3, fastify) at import time",
     async (entry) => {
       const { statically, dynamically } = await peerImports({
