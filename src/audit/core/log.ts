@@ -185,6 +185,12 @@ export class AuditLog {
   readonly #opts: AuditLogOptions;
   /** Last head this log committed or verified per chain: a store may never go back behind it. */
   readonly #known = new Map<string, ChainHead & { readonly headBytes?: Uint8Array }>();
+  /**
+   * A head that {@link AuditLog.head} read beyond what this log committed or verified: the next
+   * append's first attempt builds on it instead of on a head it already knows is stale. Only a
+   * starting point (the store's expected-size check still decides); never used as `expected`.
+   */
+  readonly #seen = new Map<string, ChainHead>();
   readonly #queues = new Map<string, Job[]>();
   /** This log's registration in the queue gauge, held so that it lives exactly as long as the log. */
   // biome-ignore lint/correctness/noUnusedPrivateClassMembers: the strong reference is the point
@@ -381,7 +387,9 @@ export class AuditLog {
       // First attempt: build on the head this log committed last (the store's expected-size check
       // catches anyone who appended since). After a conflict, or with no known head, ask the store.
       const known = this.#known.get(chainId);
-      const head = attempt === 1 && known ? known : await checkedHead(store, chainId, known);
+      const seen = this.#seen.get(chainId);
+      const base = seen !== undefined && (!known || seen.size > known.size) ? seen : known;
+      const head = attempt === 1 && base ? base : await checkedHead(store, chainId, known);
       const fresh: StoredEntry[] = [];
       let batchKeys: Map<string, number> | undefined;
       let prev = head.headHash ?? GENESIS_PREV_HASH;
@@ -464,6 +472,7 @@ export class AuditLog {
       }
       const size = head.size + fresh.length;
       const headBytes = leaves?.[leaves.length - 1];
+      this.#seen.delete(chainId);
       this.#known.set(
         chainId,
         headBytes ? { size, headHash: prev, headBytes } : { size, headHash: prev },
@@ -520,7 +529,12 @@ export class AuditLog {
    */
   async head(chainId: string): Promise<ChainHead> {
     assertChainId(chainId);
-    return checkedHead(this.#store, chainId, this.#known.get(chainId));
+    const known = this.#known.get(chainId);
+    const head = await checkedHead(this.#store, chainId, known);
+    // Another writer moved the chain on: the next append starts from here, not from a head that
+    // would cost it one lost attempt (an append conflict) to find out.
+    if (!known || head.size > known.size) this.#seen.set(chainId, head);
+    return head;
   }
 
   /**

@@ -290,6 +290,66 @@ describe("AuditLog: concurrency", () => {
   });
 });
 
+describe("AuditLog.head: a head read from the store is where the next append starts", () => {
+  /** A store that counts the appends it refused as lost races. */
+  function counting() {
+    const inner = createMemoryAuditStore();
+    const counts = { conflicts: 0 };
+    const store: AuditStore = {
+      ...inner,
+      async append(req) {
+        try {
+          return await inner.append(req);
+        } catch (err) {
+          if (isKeywardenError(err) && err.code === "ERR_AUDIT_APPEND_CONFLICT") counts.conflicts++;
+          throw err;
+        }
+      },
+    };
+    return { store, counts };
+  }
+
+  it("after another writer appended, head() lets the next append commit at its first attempt", async () => {
+    const { store, counts } = counting();
+    const mine = new AuditLog({ store });
+    const rival = new AuditLog({ store });
+    await runAs(alice(), async () => {
+      await mine.appendEntry(CHAIN, fired);
+      await rival.appendEntry(CHAIN, fired);
+      await rival.appendEntry(CHAIN, fired);
+      expect(await mine.head(CHAIN)).toMatchObject({ size: 3 });
+      expect((await mine.appendEntry(CHAIN, fired)).seq).toBe(3);
+    });
+    expect(counts.conflicts).toBe(0);
+    expect(await mine.verifyChain(CHAIN)).toMatchObject({ ok: true, size: 4 });
+  });
+
+  it("without head(), the stale first attempt is the one lost race it costs", async () => {
+    const { store, counts } = counting();
+    const mine = new AuditLog({ store });
+    const rival = new AuditLog({ store });
+    await runAs(alice(), async () => {
+      await mine.appendEntry(CHAIN, fired);
+      await rival.appendEntry(CHAIN, fired);
+      expect((await mine.appendEntry(CHAIN, fired)).seq).toBe(2);
+    });
+    expect(counts.conflicts).toBe(1);
+  });
+
+  it("a head read before this log's own later commits is not built on", async () => {
+    const { store, counts } = counting();
+    const mine = new AuditLog({ store });
+    await runAs(alice(), async () => {
+      await mine.appendEntry(CHAIN, fired);
+      expect(await mine.head(CHAIN)).toMatchObject({ size: 1 });
+      await mine.appendEntry(CHAIN, fired);
+      await mine.appendEntry(CHAIN, fired);
+    });
+    expect(counts.conflicts).toBe(0);
+    expect(await mine.verifyChain(CHAIN)).toMatchObject({ ok: true, size: 3 });
+  });
+});
+
 describe("AuditLog: a buggy store is caught, not trusted", () => {
   it("the store reports exactly the size and head hash that were appended", async () => {
     const inner = createMemoryAuditStore();
