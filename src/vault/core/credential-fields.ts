@@ -50,12 +50,15 @@ export function encodeFields(input: CredentialInput): Uint8Array {
   const lengths: number[] = [];
   let total = 1;
   for (const name of names) {
-    if (!FIELD_NAME.test(name)) bad("credential field names must match [A-Za-z][A-Za-z0-9_]*");
+    if (!KNOWN_NAME_SET.has(name) && !FIELD_NAME.test(name))
+      bad("credential field names must match [A-Za-z][A-Za-z0-9_]*");
     const v = input[name];
     let length: number;
+    // Bytes before Secrets: a Secret is never a Uint8Array, and the byte case then skips the
+    // brand lookup (issue 21).
     if (typeof v === "string") length = Buffer.byteLength(v, "utf8");
-    else if (Secret.isSecret(v)) length = v.byteLength;
     else if (v instanceof Uint8Array) length = v.length;
+    else if (Secret.isSecret(v)) length = v.byteLength;
     else bad("credential field values must be strings, bytes or Secrets");
     if (length > MAX_FIELD_BYTES)
       bad(`credential field values must be <= ${MAX_FIELD_BYTES} bytes`);
@@ -112,6 +115,9 @@ const KNOWN_NAMES = [
   "walletAddress",
   "token",
 ];
+
+/** {@link KNOWN_NAMES} for a lookup without the pattern (each matches {@link FIELD_NAME}). */
+const KNOWN_NAME_SET: ReadonlySet<string> = new Set(KNOWN_NAMES);
 
 /**
  * The field name in `plain[at, at + len)`: one of {@link KNOWN_NAMES} when the bytes spell it

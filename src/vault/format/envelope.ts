@@ -11,7 +11,7 @@
  *
  * @packageDocumentation
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 import { DECRYPT_FAILED_MESSAGE, KeywardenError } from "../../errors.js";
 
 /** The format version written by this release. */
@@ -174,15 +174,16 @@ export function sealBlob(
 ): Uint8Array {
   assertKey(key);
   const aad = rememberedAad(kind, context);
-  const iv = randomBytes(IV_LENGTH);
-  const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(aad);
   const out = new Uint8Array(MIN_BLOB_LENGTH + plaintext.length);
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
   out[2] = FORMAT_VERSION;
   out[3] = kind;
-  out.set(iv, HEADER_LENGTH);
+  // The IV is drawn straight into the blob (no 12-byte buffer of its own to allocate and copy,
+  // issue 21); GCM's default tag length is the format's 16 bytes.
+  const iv = randomFillSync(out.subarray(HEADER_LENGTH, HEADER_LENGTH + IV_LENGTH));
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(aad);
   const body = cipher.update(plaintext);
   const fin = cipher.final();
   out.set(body, HEADER_LENGTH + IV_LENGTH);

@@ -328,7 +328,11 @@ export class LocalKms implements KmsProvider {
     ) {
       throw decryptFailed();
     }
-    const entry = this.#keys.find((k) => sameKeyId(k.id, wrapped));
+    // The current key first, without a search closure per call (issue 21).
+    const current = this.#keys[0] as MasterKey;
+    const entry = sameKeyId(current.id, wrapped)
+      ? current
+      : this.#keys.find((k) => sameKeyId(k.id, wrapped));
     if (!entry) throw decryptFailed();
     let pt: Uint8Array | undefined;
     try {
