@@ -244,8 +244,8 @@ async function readChecked(
   return hashes;
 }
 
-/** Reads every range's covering nodes in one batch and folds each range into its subtree hash. */
-async function hashRanges(
+/** @internal Reads every range's covering nodes in one batch and folds each range into its subtree hash. */
+export async function hashRanges(
   reader: MerkleNodeReader,
   ranges: readonly (readonly [number, number])[],
 ): Promise<Uint8Array[]> {

@@ -14,7 +14,8 @@ import { assertIndex, decodeUtf8, sha256 } from "../../primitives/portable.js";
 import {
   consistencyProof,
   hashChildren,
-  inclusionProof,
+  hashRanges,
+  inclusionRanges,
   type MerkleNodeReader,
   type NodeKey,
 } from "../merkle.js";
@@ -123,6 +124,8 @@ export class TileLogClient {
   readonly #cache = new Map<string, ExpandedTile>();
   readonly #capacity: number;
   #fetches = 0;
+  /** Folded right-edge range hashes ([start, size) → hash) of the last tree size proved. */
+  #edge: { size: number; hashes: Map<number, Uint8Array> } | undefined;
 
   /** `cacheTiles` (default 512) is the LRU capacity in tiles (each ≤ ~16 KiB decoded). */
   constructor(fetcher: TileFetcher, options: { cacheTiles?: number } = {}) {
@@ -253,8 +256,43 @@ export class TileLogClient {
    *
    * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when `index >= size`; `ERR_AUDIT_TILE_INVALID` on a missing or malformed tile.
    */
-  inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
-    return inclusionProof(this.nodeReader(size), index, size);
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    assertIndex(index, "leaf index");
+    assertIndex(size, "tree size");
+    if (index >= size)
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "leaf index is outside the tree");
+    // A range of the path that is not a perfect subtree ends at `size` ([a, size), the tree's
+    // right edge): at most log2(size) of them per tree size, shared by every proof at that size,
+    // so their folded hashes are kept for the last size asked (the same tiles would fold to the
+    // same hash again). Every other range is one node.
+    let edge = this.#edge;
+    if (edge === undefined || edge.size !== size) {
+      edge = { size, hashes: new Map() };
+      this.#edge = edge;
+    }
+    const ranges = inclusionRanges(index, size);
+    const out: (Uint8Array | undefined)[] = new Array(ranges.length);
+    const pending: [number, number][] = [];
+    const at: number[] = [];
+    for (let i = 0; i < ranges.length; i++) {
+      const range = ranges[i] as [number, number];
+      const known = range[1] === size ? edge.hashes.get(range[0]) : undefined;
+      if (known !== undefined) out[i] = known;
+      else {
+        pending.push(range);
+        at.push(i);
+      }
+    }
+    if (pending.length > 0) {
+      const hashes = await hashRanges(this.nodeReader(size), pending);
+      for (let j = 0; j < pending.length; j++) {
+        const h = hashes[j] as Uint8Array;
+        const range = pending[j] as [number, number];
+        out[at[j] as number] = h;
+        if (range[1] === size) edge.hashes.set(range[0], h);
+      }
+    }
+    return out as Uint8Array[];
   }
 
   /**
