@@ -79,6 +79,12 @@ function splitPoint(n: number): number {
  */
 export function rangeNodeKeys(start: number, end: number): NodeKey[] {
   const keys: NodeKey[] = [];
+  pushRangeNodeKeys(keys, start, end);
+  return keys;
+}
+
+/** Appends the covering nodes of [start, end) (largest first) to `keys`. */
+function pushRangeNodeKeys(keys: NodeKey[], start: number, end: number): void {
   let at = start;
   while (at < end) {
     let size = 1;
@@ -90,14 +96,18 @@ export function rangeNodeKeys(start: number, end: number): NodeKey[] {
     keys.push({ level, index: at / size });
     at += size;
   }
-  return keys;
 }
 
 /** @internal Folds the perfect-subtree hashes of a range (largest first) into its RFC 9162 subtree hash. */
 export function foldRange(hashes: readonly Uint8Array[]): Uint8Array {
-  if (hashes.length === 0) return EMPTY_ROOT;
-  let acc = hashes[hashes.length - 1] as Uint8Array;
-  for (let i = hashes.length - 2; i >= 0; i--) acc = hashChildren(hashes[i] as Uint8Array, acc);
+  return foldSpan(hashes, 0, hashes.length);
+}
+
+/** {@link foldRange} over `hashes[from..to)`, without copying the span. */
+function foldSpan(hashes: readonly Uint8Array[], from: number, to: number): Uint8Array {
+  if (to <= from) return EMPTY_ROOT;
+  let acc = hashes[to - 1] as Uint8Array;
+  for (let i = to - 2; i >= from; i--) acc = hashChildren(hashes[i] as Uint8Array, acc);
   return acc;
 }
 
@@ -217,35 +227,44 @@ export function frontierKeys(size: number): NodeKey[] {
 async function readChecked(
   reader: MerkleNodeReader,
   keys: readonly NodeKey[],
-): Promise<Uint8Array[]> {
+): Promise<readonly Uint8Array[]> {
   const hashes = await reader.readNodes(keys);
   /* Precondition: a node reader that returns the wrong number of nodes or a non-32-byte node is caught, not trusted. */
-  if (
-    hashes.length !== keys.length ||
-    hashes.some((h) => !(h instanceof Uint8Array) || h.length !== 32)
-  ) {
+  let ok = hashes.length === keys.length;
+  for (let i = 0; ok && i < hashes.length; i++) {
+    const h = hashes[i];
+    ok = h instanceof Uint8Array && h.length === 32;
+  }
+  if (!ok) {
     throw new KeywardenError(
       "ERR_AUDIT_STORE_INVARIANT",
       "Merkle node store returned malformed nodes",
     );
   }
-  return [...hashes];
+  return hashes;
 }
 
-/** Reads every range's covering nodes in one batch and folds each range into its subtree hash. */
-async function hashRanges(
+/** @internal Reads every range's covering nodes in one batch and folds each range into its subtree hash. */
+export async function hashRanges(
   reader: MerkleNodeReader,
   ranges: readonly (readonly [number, number])[],
 ): Promise<Uint8Array[]> {
-  const perRange = ranges.map(([a, b]) => rangeNodeKeys(a, b));
-  const flat = perRange.flat();
+  const flat: NodeKey[] = [];
+  const ends: number[] = new Array(ranges.length);
+  for (let r = 0; r < ranges.length; r++) {
+    const [a, b] = ranges[r] as readonly [number, number];
+    pushRangeNodeKeys(flat, a, b);
+    ends[r] = flat.length;
+  }
   const hashes = flat.length === 0 ? [] : await readChecked(reader, flat);
+  const out: Uint8Array[] = new Array(ranges.length);
   let at = 0;
-  return perRange.map((keys) => {
-    const slice = hashes.slice(at, at + keys.length);
-    at += keys.length;
-    return foldRange(slice);
-  });
+  for (let r = 0; r < ranges.length; r++) {
+    const end = ends[r] as number;
+    out[r] = foldSpan(hashes, at, end);
+    at = end;
+  }
+  return out;
 }
 
 /** @internal The subtree ranges whose hashes form PATH(index, D[0:size]), leaf-most first (RFC 9162 §2.1.3.1). */

@@ -110,6 +110,29 @@ describe("tlog-tiles directory publication and reading", () => {
     expect(Buffer.from(await client.entry(700, n)).toString()).toBe("entry-700");
   });
 
+  it("a client that alternates tree sizes still proves each size against the reference (kept right-edge hashes are per size)", async () => {
+    const dir = await tempDir();
+    const w = await TileDirectoryWriter.open(dir);
+    const leaves: Uint8Array[] = [];
+    for (const step of [300, 250, 277]) {
+      const batch = Array.from({ length: step }, (_, i) => entry(leaves.length + i));
+      await w.append(batch);
+      for (const e of batch) leaves.push(ref.leafHash(e));
+      await publish(w);
+    }
+    const client = new TileLogClient(directoryTileFetcher(dir));
+    const sizes = [827, 550, 827, 300, 549, 827];
+    for (let round = 0; round < 3; round++) {
+      for (const size of sizes) {
+        for (const i of [0, 1, 255, 256, 299, size - 2, size - 1]) {
+          if (i < 0 || i >= size) continue;
+          const proof = await client.inclusionProof(i, size);
+          expect(proof.map(hex)).toEqual(ref.path(i, leaves.slice(0, size)).map(hex));
+        }
+      }
+    }
+  });
+
   it("reopens from the published checkpoint and continues across a level-1 tile (70,000 leaves)", async () => {
     const dir = await tempDir();
     let w = await TileDirectoryWriter.open(dir);

@@ -14,13 +14,15 @@ import { assertIndex, decodeUtf8, sha256 } from "../../primitives/portable.js";
 import {
   consistencyProof,
   hashChildren,
-  inclusionProof,
+  hashRanges,
+  inclusionRanges,
   type MerkleNodeReader,
   type NodeKey,
 } from "../merkle.js";
 import { decodeEntryBundle } from "./bundle.js";
 import {
   entryBundlePath,
+  hashesAtLevel,
   TILE_HEIGHT,
   TILE_WIDTH,
   type TileKey,
@@ -78,7 +80,11 @@ export function httpTileFetcher(
 }
 
 /** Cache key of a tile (cheaper than its path). */
-const tileId = (t: TileKey): string => `${t.level}:${t.index}:${t.width}`;
+const tileId = (level: number, index: number, width: number): string =>
+  `${level}:${index}:${width}`;
+
+/** 2^r for the levels inside a tile. */
+const POW2: readonly number[] = Array.from({ length: TILE_HEIGHT }, (_, r) => 2 ** r);
 
 /** A hash tile with its internal subtree levels precomputed (levels[r][j] = node of 2^r hashes). */
 type ExpandedTile = Uint8Array[][];
@@ -118,6 +124,8 @@ export class TileLogClient {
   readonly #cache = new Map<string, ExpandedTile>();
   readonly #capacity: number;
   #fetches = 0;
+  /** Folded right-edge range hashes ([start, size) → hash) of the last tree size proved. */
+  #edge: { size: number; hashes: Map<number, Uint8Array> } | undefined;
 
   /** `cacheTiles` (default 512) is the LRU capacity in tiles (each ≤ ~16 KiB decoded). */
   constructor(fetcher: TileFetcher, options: { cacheTiles?: number } = {}) {
@@ -142,7 +150,7 @@ export class TileLogClient {
   }
 
   async #tile(key: TileKey): Promise<ExpandedTile> {
-    const id = tileId(key);
+    const id = tileId(key.level, key.index, key.width);
     const hit = this.#cache.get(id);
     if (hit !== undefined) {
       this.#cache.delete(id);
@@ -171,39 +179,76 @@ export class TileLogClient {
   /** A node reader for the tree of `size` leaves (nodes must lie inside complete subtrees of it). */
   nodeReader(size: number): MerkleNodeReader {
     assertIndex(size, "tree size");
-    return {
-      readNodes: async (keys: readonly NodeKey[]) => {
-        const located = keys.map((k) => this.#locate(size, k));
-        // Fetch distinct tiles in parallel, then read the nodes.
-        const distinct = new Map<string, TileKey>();
-        for (const l of located) distinct.set(l.id, l.tile);
-        const tiles = new Map<string, ExpandedTile>();
-        await Promise.all(
-          [...distinct].map(async ([p, t]) => {
-            tiles.set(p, await this.#tile(t));
-          }),
-        );
-        return located.map((l) => {
-          const node = tiles.get(l.id)?.[l.r]?.[l.offset];
-          if (node === undefined)
-            throw new KeywardenError("ERR_AUDIT_TILE_INVALID", "tile is missing a node");
-          return node;
-        });
-      },
-    };
+    return { readNodes: (keys: readonly NodeKey[]) => this.#readNodes(size, keys) };
   }
 
-  #locate(size: number, k: NodeKey): { tile: TileKey; id: string; r: number; offset: number } {
-    const level = Math.floor(k.level / TILE_HEIGHT);
-    const r = k.level % TILE_HEIGHT;
-    const first = k.index * 2 ** r; // index of the node's first hash at tile level `level`
-    const tileIndex = Math.floor(first / TILE_WIDTH);
-    const tile = tileAt(size, level, tileIndex);
-    const offset = (first % TILE_WIDTH) / 2 ** r;
-    if (tile === undefined || (offset + 1) * 2 ** r > tile.width) {
-      throw new KeywardenError("ERR_INVALID_ARGUMENT", "node is outside the tree");
+  /**
+   * Warm path without per-node allocation: each node is located by arithmetic, its tile looked up
+   * by a numeric id (touched in the LRU once per call, not once per node), and only the tiles
+   * missing from the cache are fetched, in parallel.
+   */
+  async #readNodes(size: number, keys: readonly NodeKey[]): Promise<Uint8Array[]> {
+    const n = keys.length;
+    // Tiles this call needs (few: about one per tile level touched), found by a linear scan of
+    // numbers; a tile's string id is built once per call, not once per node.
+    const levels: number[] = [];
+    const indexes: number[] = [];
+    const widths: number[] = [];
+    const tiles: (ExpandedTile | undefined)[] = [];
+    const slot: number[] = new Array(n);
+    const rs: number[] = new Array(n);
+    const offsets: number[] = new Array(n);
+    let missing = 0;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i] as NodeKey;
+      const level = Math.floor(k.level / TILE_HEIGHT);
+      const r = k.level % TILE_HEIGHT;
+      const span = POW2[r] as number;
+      const first = k.index * span; // index of the node's first hash at tile level `level`
+      const tileIndex = Math.floor(first / TILE_WIDTH);
+      const width = Math.min(TILE_WIDTH, hashesAtLevel(size, level) - tileIndex * TILE_WIDTH);
+      const offset = (first % TILE_WIDTH) / span;
+      if (!(width > 0) || (offset + 1) * span > width) {
+        throw new KeywardenError("ERR_INVALID_ARGUMENT", "node is outside the tree");
+      }
+      rs[i] = r;
+      offsets[i] = offset;
+      let s = 0;
+      while (s < tiles.length && (levels[s] !== level || indexes[s] !== tileIndex)) s++;
+      slot[i] = s;
+      if (s < tiles.length) continue;
+      levels.push(level);
+      indexes.push(tileIndex);
+      widths.push(width);
+      const id = tileId(level, tileIndex, width);
+      const hit = this.#cache.get(id);
+      if (hit !== undefined) {
+        this.#cache.delete(id);
+        this.#cache.set(id, hit);
+      } else missing++;
+      tiles.push(hit);
     }
-    return { tile, id: tileId(tile), r, offset };
+    if (missing > 0) {
+      // Fetch the distinct missing tiles in parallel.
+      await Promise.all(
+        tiles.map(async (t, s) => {
+          if (t !== undefined) return;
+          tiles[s] = await this.#tile({
+            level: levels[s] as number,
+            index: indexes[s] as number,
+            width: widths[s] as number,
+          });
+        }),
+      );
+    }
+    const out: Uint8Array[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const node = tiles[slot[i] as number]?.[rs[i] as number]?.[offsets[i] as number];
+      if (node === undefined)
+        throw new KeywardenError("ERR_AUDIT_TILE_INVALID", "tile is missing a node");
+      out[i] = node;
+    }
+    return out;
   }
 
   /**
@@ -211,8 +256,43 @@ export class TileLogClient {
    *
    * @throws {KeywardenError} `ERR_INVALID_ARGUMENT` when `index >= size`; `ERR_AUDIT_TILE_INVALID` on a missing or malformed tile.
    */
-  inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
-    return inclusionProof(this.nodeReader(size), index, size);
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    assertIndex(index, "leaf index");
+    assertIndex(size, "tree size");
+    if (index >= size)
+      throw new KeywardenError("ERR_INVALID_ARGUMENT", "leaf index is outside the tree");
+    // A range of the path that is not a perfect subtree ends at `size` ([a, size), the tree's
+    // right edge): at most log2(size) of them per tree size, shared by every proof at that size,
+    // so their folded hashes are kept for the last size asked (the same tiles would fold to the
+    // same hash again). Every other range is one node.
+    let edge = this.#edge;
+    if (edge === undefined || edge.size !== size) {
+      edge = { size, hashes: new Map() };
+      this.#edge = edge;
+    }
+    const ranges = inclusionRanges(index, size);
+    const out: (Uint8Array | undefined)[] = new Array(ranges.length);
+    const pending: [number, number][] = [];
+    const at: number[] = [];
+    for (let i = 0; i < ranges.length; i++) {
+      const range = ranges[i] as [number, number];
+      const known = range[1] === size ? edge.hashes.get(range[0]) : undefined;
+      if (known !== undefined) out[i] = known;
+      else {
+        pending.push(range);
+        at.push(i);
+      }
+    }
+    if (pending.length > 0) {
+      const hashes = await hashRanges(this.nodeReader(size), pending);
+      for (let j = 0; j < pending.length; j++) {
+        const h = hashes[j] as Uint8Array;
+        const range = pending[j] as [number, number];
+        out[at[j] as number] = h;
+        if (range[1] === size) edge.hashes.set(range[0], h);
+      }
+    }
+    return out as Uint8Array[];
   }
 
   /**
