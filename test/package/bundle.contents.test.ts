@@ -12,15 +12,20 @@ const root = resolve(__dirname, "../..");
 const HEAVY =
   /node_modules\/(ccxt|@aws-sdk|@smithy|@aws-crypto|pg|pg-[a-z]+|better-sqlite3|playwright-core)\//;
 
+/** How a consumer's bundler would bundle an entry for Node, with the input graph recorded. */
+const AS_A_CONSUMER = {
+  bundle: true,
+  write: false,
+  metafile: true,
+  platform: "node",
+  format: "esm",
+  logLevel: "silent",
+} as const satisfies BuildOptions;
+
 async function packagesIn(entry: string): Promise<string[]> {
   const result = await build({
     entryPoints: [resolve(root, "dist", entry)],
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: "node",
-    format: "esm",
-    logLevel: "silent",
+    ...AS_A_CONSUMER,
   });
   return Object.keys(result.metafile.inputs);
 }
@@ -48,12 +53,7 @@ async function peerImports(
 ): Promise<{ statically: string[]; dynamically: string[] }> {
   const result = await build({
     ...options,
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: "node",
-    format: "esm",
-    logLevel: "silent",
+    ...AS_A_CONSUMER,
     packages: "external",
   });
   const inputs = result.metafile.inputs;
@@ -98,12 +98,7 @@ describe("subpath bundles stay light", () => {
   it("trading-remote.js (the bot's client) loads neither the vault, the audit log, ccxt nor the server framework", async () => {
     const result = await build({
       entryPoints: [resolve(root, "dist", "trading-remote.js")],
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: "node",
-      format: "esm",
-      logLevel: "silent",
+      ...AS_A_CONSUMER,
     });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((p) => HEAVY.test(p) || /node_modules\/(fastify|pino)/.test(p))).toEqual(
@@ -159,12 +154,7 @@ describe("subpath bundles stay light", () => {
   it("the bundle check would catch a heavy import (it sees pg when it is really imported)", async () => {
     const result = await build({
       stdin: { contents: 'import "pg";', resolveDir: root },
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: "node",
-      format: "esm",
-      logLevel: "silent",
+      ...AS_A_CONSUMER,
     });
     expect(Object.keys(result.metafile.inputs).some((p) => HEAVY.test(p))).toBe(true);
   });
